@@ -1,0 +1,5 @@
+"""Allow ``python -m ostiary``."""
+
+from ostiary.cli import main
+
+main()

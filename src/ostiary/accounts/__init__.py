@@ -1,0 +1,1 @@
+"""Accounts: the people who own apps and tokens."""

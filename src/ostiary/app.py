@@ -1,0 +1,83 @@
+"""``create_app(settings)``: the whole application, assembled in one place.
+
+Middleware, outermost first:
+
+1. ``ProxyHeadersMiddleware`` (uvicorn): takes scheme and client address from ``X-Forwarded-*``
+   only when the peer is a configured trusted proxy.
+2. ``ConventionsMiddleware``: Request-Id, HTTPS-only, security headers, RateLimit-Remaining,
+   ETag/304, and the 500 fallback.
+3. FastAPI's routing, with the error handlers of ``web.errors``.
+
+Routers: ``/health`` and ``/openapi.json`` take no Accept header; the Platform API routes (router
+dependency ``require_api_version``) do.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from ostiary import __version__
+from ostiary.config import Settings
+from ostiary.db import Database
+from ostiary.ratelimit import MemoryRateLimiter
+from ostiary.security.hashing import SecretHasher
+from ostiary.security.server_secret import load_or_create_secret
+from ostiary.tokens.authenticator import TokenAuthenticator
+from ostiary.web import health
+from ostiary.web.api import (
+    account,
+    addons,
+    apps,
+    authorizations,
+    collaborators,
+    config_vars,
+    releases,
+)
+from ostiary.web.api.deps import require_api_version
+from ostiary.web.context import Services
+from ostiary.web.errors import install_error_handlers
+from ostiary.web.middleware import ConventionsMiddleware
+
+API_ROUTERS = (account, apps, collaborators, config_vars, releases, addons, authorizations)
+
+
+def build_services(settings: Settings, database: Database | None = None) -> Services:
+    """The long-lived collaborators the routes use."""
+    database = database or Database(settings.effective_database_url)
+    hasher = SecretHasher(load_or_create_secret(settings))
+    return Services(
+        settings=settings,
+        database=database,
+        hasher=hasher,
+        authenticator=TokenAuthenticator(database, hasher),
+        rate_limiter=MemoryRateLimiter(
+            settings.rate_limit_capacity, settings.rate_limit_per_minute
+        ),
+    )
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """Assemble the Ostiary application."""
+    app = FastAPI(
+        title="Ostiary",
+        version=__version__,
+        description="A Heroku Platform API v3 compatible identity service.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = services or build_services(settings)
+
+    api = APIRouter(dependencies=[Depends(require_api_version)])
+    for module in API_ROUTERS:
+        api.include_router(module.router)
+    app.include_router(health.router)
+    app.include_router(api)
+
+    install_error_handlers(app)
+    app.add_middleware(ConventionsMiddleware, hsts_max_age=settings.hsts_max_age)
+    app.add_middleware(
+        ProxyHeadersMiddleware,
+        trusted_hosts=[str(network) for network in settings.trusted_proxies],
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Apps and what hangs off them: collaborators, config vars, releases and add-ons."""

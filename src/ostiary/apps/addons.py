@@ -1,0 +1,122 @@
+"""Add-ons: records of plans from the built-in catalogue, provisioned at once."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ostiary.apps.catalog import Plan, find_plan
+from ostiary.apps.models import AddOn, App
+from ostiary.apps.releases import create_release
+from ostiary.errors import Conflict, InvalidParams, NotFound
+from ostiary.events import RequestContext, record_event
+
+ADDON_NAME_PATTERN = re.compile(r"^[a-zA-Z][A-Za-z0-9_-]+$")
+_WORDS = ("clear", "curved", "dimensional", "elliptical", "fluffy", "opaque", "rigid", "round")
+
+
+def addons_of(app: App) -> Select[AddOn]:
+    """The app's add-ons, as a query for pagination."""
+    return select(AddOn).where(AddOn.app_id == app.id)
+
+
+def find_addon(session: Session, app: App, identity: str) -> AddOn:
+    """An add-on of the app by id or name."""
+    addon = session.scalar(addons_of(app).where((AddOn.id == identity) | (AddOn.name == identity)))
+    if addon is None:
+        raise NotFound("add-on")
+    return addon
+
+
+def _plan(identity: str) -> Plan:
+    plan = find_plan(identity)
+    if plan is None:
+        raise InvalidParams(
+            "plan", f"Couldn't find either the add-on service or plan {identity!r}."
+        )
+    return plan
+
+
+def _name_for(session: Session, plan: Plan, requested: str | None) -> str:
+    if requested:
+        if not ADDON_NAME_PATTERN.match(requested) or len(requested) > 64:
+            raise InvalidParams(
+                "name",
+                "Add-on names start with a letter and use letters, digits, dashes and underscores.",
+            )
+        if session.scalar(select(AddOn.id).where(AddOn.name == requested)) is not None:
+            raise Conflict(f"The add-on name {requested} is already taken.")
+        return requested
+    service = plan.service.name.removeprefix("heroku-")
+    while True:
+        name = f"{service}-{secrets.choice(_WORDS)}-{secrets.randbelow(90000) + 10000}"
+        if session.scalar(select(AddOn.id).where(AddOn.name == name)) is None:
+            return name
+
+
+def create_addon(
+    session: Session,
+    context: RequestContext,
+    app: App,
+    *,
+    plan: str,
+    name: str | None,
+    actor_id: str,
+) -> AddOn:
+    """Provision an add-on on an app; a release records the attachment."""
+    chosen = _plan(plan)
+    addon = AddOn(app=app, plan_id=chosen.id, name=_name_for(session, chosen, name))
+    session.add(addon)
+    session.flush()
+    create_release(session, app, f"Attach {addon.name} ({chosen.name})", actor_id)
+    record_event(
+        session,
+        context,
+        "app:addon:create",
+        actor_id=actor_id,
+        target_type="addon",
+        target_id=addon.id,
+        details={"app_id": app.id, "plan": chosen.name},
+    )
+    return addon
+
+
+def change_plan(
+    session: Session, context: RequestContext, addon: AddOn, *, plan: str, actor_id: str
+) -> AddOn:
+    """Move an add-on to another plan of the same service."""
+    chosen = _plan(plan)
+    current = find_plan(addon.plan_id)
+    if current is not None and chosen.service != current.service:
+        raise InvalidParams("plan", f"{chosen.name} is not a plan of {current.service.name}.")
+    if chosen.id != addon.plan_id:
+        addon.plan_id = chosen.id
+        create_release(session, addon.app, f"Upgrade {addon.name} to {chosen.name}", actor_id)
+        record_event(
+            session,
+            context,
+            "app:addon:update",
+            actor_id=actor_id,
+            target_type="addon",
+            target_id=addon.id,
+            details={"plan": chosen.name},
+        )
+    return addon
+
+
+def delete_addon(session: Session, context: RequestContext, addon: AddOn, *, actor_id: str) -> None:
+    """Deprovision an add-on; a release records the detachment."""
+    session.delete(addon)
+    session.flush()
+    create_release(session, addon.app, f"Detach {addon.name}", actor_id)
+    record_event(
+        session,
+        context,
+        "app:addon:destroy",
+        actor_id=actor_id,
+        target_type="addon",
+        target_id=addon.id,
+    )

@@ -1,0 +1,81 @@
+"""Config vars: a flat map per app; every change is a release."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ostiary.apps.models import App, ConfigVar
+from ostiary.apps.releases import create_release
+from ostiary.errors import InvalidParams
+from ostiary.events import RequestContext, record_event
+
+KEY_PATTERN = re.compile(r"^\w+$", re.ASCII)
+
+
+def config_of(session: Session, app: App) -> dict[str, str]:
+    """The app's config vars as a map, sorted by key."""
+    rows = session.scalars(select(ConfigVar).where(ConfigVar.app_id == app.id)).all()
+    return {row.key: row.value for row in sorted(rows, key=lambda row: row.key)}
+
+
+def _validate(changes: dict[str, object]) -> dict[str, str | None]:
+    checked: dict[str, str | None] = {}
+    for key, value in changes.items():
+        if not KEY_PATTERN.match(key):
+            raise InvalidParams(
+                key, f"Config var name {key!r} is invalid: use letters, digits and underscores."
+            )
+        if value is not None and not isinstance(value, str):
+            raise InvalidParams(key, f"Config var {key} must be a string or null.")
+        checked[key] = value
+    return checked
+
+
+def update_config(
+    session: Session,
+    context: RequestContext,
+    app: App,
+    changes: dict[str, object],
+    *,
+    actor_id: str,
+) -> dict[str, str]:
+    """Set (string) and unset (null) config vars; a change makes a release. Returns the new map."""
+    checked = _validate(changes)
+    existing = {
+        row.key: row
+        for row in session.scalars(select(ConfigVar).where(ConfigVar.app_id == app.id)).all()
+    }
+    set_keys, unset_keys = [], []
+    for key, value in checked.items():
+        row = existing.get(key)
+        if value is None:
+            if row is not None:
+                session.delete(row)
+                unset_keys.append(key)
+        elif row is None:
+            session.add(ConfigVar(app_id=app.id, key=key, value=value))
+            set_keys.append(key)
+        elif row.value != value:
+            row.value = value
+            set_keys.append(key)
+    if set_keys or unset_keys:
+        session.flush()
+        parts = []
+        if set_keys:
+            parts.append(f"Set {', '.join(set_keys)} config vars")
+        if unset_keys:
+            parts.append(f"Remove {', '.join(unset_keys)} config vars")
+        create_release(session, app, "; ".join(parts), actor_id)
+        record_event(
+            session,
+            context,
+            "app:config-vars:update",
+            actor_id=actor_id,
+            target_type="app",
+            target_id=app.id,
+            details={"set": set_keys, "unset": unset_keys},
+        )
+    return config_of(session, app)

@@ -1,0 +1,194 @@
+"""Creating, changing and deleting apps, and sharing them with collaborators."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ostiary.accounts.models import Account
+from ostiary.accounts.stores import find_by_id_or_email
+from ostiary.apps.catalog import DEFAULT_REGION, DEFAULT_STACK, REGIONS, STACKS
+from ostiary.apps.models import App, Collaborator
+from ostiary.apps.names import generate_name, is_valid_app_name
+from ostiary.apps.releases import create_release
+from ostiary.apps.stores import name_taken
+from ostiary.errors import Conflict, Forbidden, InvalidParams, NotFound
+from ostiary.events import RequestContext, record_event
+
+_NAME_ATTEMPTS = 20
+
+
+def _check_name(session: Session, name: str) -> str:
+    if not is_valid_app_name(name):
+        raise InvalidParams(
+            "name",
+            "Name must start with a letter, end with a letter or digit and can only contain "
+            "lowercase letters, digits, and dashes (3 to 30 characters).",
+        )
+    if name_taken(session, name):
+        raise Conflict(f"Name {name} is already taken.")
+    return name
+
+
+def _unused_generated_name(session: Session) -> str:
+    for _ in range(_NAME_ATTEMPTS):
+        name = generate_name()
+        if not name_taken(session, name):
+            return name
+    raise Conflict("Could not find a free app name; please choose one.")
+
+
+def _region(name: str | None) -> str:
+    region = name or DEFAULT_REGION
+    if region not in REGIONS:
+        raise InvalidParams("region", f"Unknown region {region!r}; choose one of: us, eu.")
+    return region
+
+
+def _stack(name: str | None) -> str:
+    stack = name or DEFAULT_STACK
+    if stack not in STACKS:
+        raise InvalidParams("stack", f"Unknown stack {stack!r}; choose one of: heroku-24.")
+    return stack
+
+
+def create_app(
+    session: Session,
+    context: RequestContext,
+    *,
+    owner_id: str,
+    authorization_id: str,
+    name: str | None,
+    region: str | None,
+    stack: str | None,
+) -> App:
+    """Create an app (a generated name when none is given) and its first release."""
+    app = App(
+        name=_check_name(session, name) if name else _unused_generated_name(session),
+        owner_id=owner_id,
+        region=_region(region),
+        stack=_stack(stack),
+        created_by_authorization_id=authorization_id,
+    )
+    session.add(app)
+    session.flush()
+    create_release(session, app, "Initial release", owner_id)
+    record_event(
+        session, context, "app:create", actor_id=owner_id, target_type="app", target_id=app.id
+    )
+    return app
+
+
+def update_app(
+    session: Session,
+    context: RequestContext,
+    app: App,
+    *,
+    actor_id: str,
+    name: str | None = None,
+    maintenance: bool | None = None,
+    build_stack: str | None = None,
+) -> App:
+    """Rename an app, toggle maintenance mode or change its stack."""
+    if name is not None and name != app.name:
+        if app.owner_id != actor_id:
+            raise Forbidden("Only the app's owner can rename it.")
+        app.name = _check_name(session, name)
+    if maintenance is not None:
+        app.maintenance = maintenance
+    if build_stack is not None:
+        app.stack = _stack(build_stack)
+    record_event(
+        session, context, "app:update", actor_id=actor_id, target_type="app", target_id=app.id
+    )
+    return app
+
+
+def require_owner(app: App, account_id: str, action: str) -> None:
+    """Refuse an owner-only action to a collaborator."""
+    if app.owner_id != account_id:
+        raise Forbidden(f"Only the app's owner can {action}.")
+
+
+def delete_app(session: Session, context: RequestContext, app: App, *, actor_id: str) -> None:
+    """Delete an app and everything that hangs off it."""
+    require_owner(app, actor_id, "delete it")
+    session.delete(app)
+    record_event(
+        session,
+        context,
+        "app:destroy",
+        actor_id=actor_id,
+        target_type="app",
+        target_id=app.id,
+        details={"name": app.name},
+    )
+
+
+def collaborators_of(app: App) -> Select[Collaborator]:
+    """The app's collaborators, as a query for pagination."""
+    return select(Collaborator).where(Collaborator.app_id == app.id)
+
+
+def find_collaborator(session: Session, app: App, identity: str) -> Collaborator:
+    """A collaborator of the app by its id, or by the collaborating account's email or id."""
+    account = find_by_id_or_email(session, identity)
+    query = collaborators_of(app)
+    if account is not None:
+        query = query.where(Collaborator.account_id == account.id)
+    else:
+        query = query.where(Collaborator.id == identity)
+    collaborator = session.scalar(query)
+    if collaborator is None:
+        raise NotFound("collaborator")
+    return collaborator
+
+
+def add_collaborator(
+    session: Session, context: RequestContext, app: App, user: str, *, actor_id: str
+) -> Collaborator:
+    """Share an app with another account, named by email or id."""
+    require_owner(app, actor_id, "manage its collaborators")
+    account: Account | None = find_by_id_or_email(session, user)
+    if account is None:
+        raise NotFound("user", f"Couldn't find a user with the email or id {user!r}.")
+    if account.id == app.owner_id:
+        raise InvalidParams("user", f"{account.email} owns {app.name} already.")
+    existing = session.scalar(collaborators_of(app).where(Collaborator.account_id == account.id))
+    if existing is not None:
+        raise Conflict(f"{account.email} is already a collaborator on {app.name}.")
+    collaborator = Collaborator(app=app, account=account)
+    session.add(collaborator)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "app:collaborator:create",
+        actor_id=actor_id,
+        target_type="app",
+        target_id=app.id,
+        details={"account_id": account.id},
+    )
+    return collaborator
+
+
+def remove_collaborator(
+    session: Session,
+    context: RequestContext,
+    app: App,
+    collaborator: Collaborator,
+    *,
+    actor_id: str,
+) -> None:
+    """Stop sharing an app with a collaborator."""
+    require_owner(app, actor_id, "manage its collaborators")
+    session.delete(collaborator)
+    record_event(
+        session,
+        context,
+        "app:collaborator:destroy",
+        actor_id=actor_id,
+        target_type="app",
+        target_id=app.id,
+        details={"account_id": collaborator.account_id},
+    )

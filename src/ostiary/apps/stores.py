@@ -1,0 +1,59 @@
+"""Queries for apps, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session
+
+from ostiary.apps.models import App, Collaborator
+from ostiary.errors import NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class AppAccess:
+    """Who is asking for apps: an account, optionally limited to apps one authorization created
+    (a token whose only fitting scope is ``create-apps``)."""
+
+    account_id: str
+    only_created_by: str | None = None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def visible_apps(access: AppAccess) -> Select[App]:
+    """Apps the caller owns or collaborates on (within its create-apps limit, if any)."""
+    collaborates = exists().where(
+        Collaborator.app_id == App.id, Collaborator.account_id == access.account_id
+    )
+    query = select(App).where(or_(App.owner_id == access.account_id, collaborates))
+    if access.only_created_by is not None:
+        query = query.where(App.created_by_authorization_id == access.only_created_by)
+    return query
+
+
+def find_app(
+    session: Session, access: AppAccess, identity: str, *, for_update: bool = False
+) -> App:
+    """An app by id or name; NotFound when it does not exist *or* the caller may not see it."""
+    column = App.id if _is_uuid(identity) else App.name
+    query = visible_apps(access).where(column == identity.lower())
+    if for_update:
+        query = query.with_for_update(of=App)
+    app = session.scalar(query)
+    if app is None:
+        raise NotFound("app")
+    return app
+
+
+def name_taken(session: Session, name: str) -> bool:
+    """Whether any app, visible or not, has this name."""
+    return session.scalar(select(App.id).where(App.name == name)) is not None

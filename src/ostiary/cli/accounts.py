@@ -1,0 +1,99 @@
+"""``ostiary accounts``: create and list accounts on this server (administration)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from ostiary.accounts.models import Account
+from ostiary.accounts.services import NewAccount, create_account, generate_password
+from ostiary.config import Settings, load_settings
+from ostiary.db import Database
+from ostiary.errors import OstiaryError
+from ostiary.events import SYSTEM
+from ostiary.security.hashing import SecretHasher
+from ostiary.security.server_secret import load_or_create_secret
+
+
+def create_account_now(
+    settings: Settings, email: str, password: str, name: str | None = None
+) -> NewAccount:
+    """Create an account in its own transaction (used by ``accounts create`` and ``run``)."""
+    database = Database(settings.effective_database_url)
+    hasher = SecretHasher(load_or_create_secret(settings))
+    try:
+        with database.unit_of_work(write=True) as session:
+            return create_account(
+                session, hasher, SYSTEM, email=email, password=password, name=name
+            )
+    except OstiaryError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        database.dispose()
+
+
+@click.group()
+def accounts() -> None:
+    """Create and list accounts."""
+
+
+@accounts.command("create")
+@click.argument("email")
+@click.option("--name", help="The account holder's full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--print-api-key", is_flag=True, help="Print only the new API key on stdout.")
+def create(email: str, name: str | None, password_stdin: bool, print_api_key: bool) -> None:
+    """Create an account with EMAIL and show its API key once.
+
+    Without --password-stdin the password is asked for on a terminal, or generated and shown
+    once when there is none.
+
+    \b
+    Example:
+      echo 'correct horse battery' | ostiary accounts create ada@example.com \\
+          --password-stdin --print-api-key
+    """
+    generated = False
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password, generated = generate_password(), True
+    created = create_account_now(load_settings(), email, password, name)
+    if print_api_key:
+        if generated:
+            click.echo(f"Generated password for {created.account.email}: {password}", err=True)
+        click.echo(created.api_key.plaintext)
+        return
+    click.echo(f"Created {created.account.email} ({created.account.id}).")
+    if generated:
+        click.echo(f"Password (shown once): {password}")
+    click.echo(f"API key (shown once):  {created.api_key.plaintext}")
+
+
+@accounts.command("list")
+def list_accounts() -> None:
+    """List the accounts on this server.
+
+    \b
+    Example:
+      ostiary accounts list
+    """
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    try:
+        with database.unit_of_work(write=False) as session:
+            rows = session.scalars(select(Account).order_by(Account.created_at)).all()
+            table = Table("email", "name", "id", "created")
+            for account in rows:
+                table.add_row(
+                    account.email, account.name or "", account.id, account.created_at.isoformat()
+                )
+    finally:
+        database.dispose()
+    Console().print(table)

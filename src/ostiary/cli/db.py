@@ -1,0 +1,28 @@
+"""``ostiary db``: schema migrations."""
+
+from __future__ import annotations
+
+import click
+
+from ostiary.config import load_settings
+from ostiary.migrate import upgrade
+
+
+@click.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def upgrade_command(revision: str) -> None:
+    """Apply the migrations up to REVISION (all of them by default).
+
+    \b
+    Example:
+      OSTIARY_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/ostiary ostiary db upgrade
+    """
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url, revision)
+    click.echo(f"Database is at revision {revision}.", err=True)

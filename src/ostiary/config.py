@@ -1,0 +1,81 @@
+"""Settings: the only place that reads the environment.
+
+Every setting is an ``OSTIARY_*`` environment variable (see the README's configuration table).
+Secrets are ``SecretStr`` so they never show up in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Settings(BaseSettings):
+    """Ostiary's configuration, read from ``OSTIARY_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="OSTIARY_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Database, TLS files and secret key.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in the data directory."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Keys token hashes and cookies; default: generated into the data directory.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=5000, ge=0, le=65535, description="Port to listen on.")
+    workers: int = Field(default=1, ge=1, le=64, description="Server worker processes.")
+    tls_cert: Path | None = Field(default=None, description="PEM certificate (default: generated).")
+    tls_key: Path | None = Field(default=None, description="PEM private key (default: generated).")
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (comma-separated) trusted for X-Forwarded-*.",
+    )
+    apps_domain: str = Field(
+        default="ostiary.test", description="Domain for apps' web_url and git_url."
+    )
+    rate_limit_capacity: int = Field(default=4500, ge=1, description="Requests an account banks.")
+    rate_limit_per_minute: float = Field(default=75.0, gt=0, description="Refill rate per minute.")
+    hsts_max_age: int = Field(default=63072000, ge=0, description="Strict-Transport-Security age.")
+    log_level: str = Field(default="info", description="Log level for the server.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ostiary.db').resolve()}"
+
+    @property
+    def secret_key_path(self) -> Path:
+        """Where the generated server secret lives when none is configured."""
+        return self.data_dir / "secret_key"
+
+    @property
+    def generated_cert_path(self) -> Path:
+        """Where the generated self-signed certificate lives."""
+        return self.data_dir / "tls" / "cert.pem"
+
+    @property
+    def generated_key_path(self) -> Path:
+        """Where the generated certificate's private key lives."""
+        return self.data_dir / "tls" / "key.pem"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with explicit overrides taking precedence."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,116 @@
+"""The domain error tree. Services raise these; ``web.errors`` maps each to HTTP in one place.
+
+::
+
+    OstiaryError                    (code)
+    ├── BadRequest                  bad_request
+    │   └── MissingVersion          missing_version
+    ├── Unauthorized                unauthorized
+    ├── Forbidden                   forbidden
+    │   ├── ScopeRequired           forbidden        (names the scopes that would allow it)
+    │   └── HttpsRequired           https_required
+    ├── NotFound                    not_found        (names the resource)
+    ├── NotAcceptable               not_acceptable
+    ├── Conflict                    conflict
+    ├── InvalidParams               invalid_params   (names the field)
+    └── RateLimited                 rate_limit       (carries Retry-After)
+
+``code`` is the machine id Heroku's clients branch on; ``message`` is for people; ``audit``, when
+set, is a security event recorded although the failed request's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from ostiary.events import Audit
+
+
+class OstiaryError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code = "internal_server_error"
+
+    def __init__(self, message: str, *, audit: Audit | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.audit = audit
+
+
+class BadRequest(OstiaryError):
+    """The request is malformed (for example an unparsable Range header)."""
+
+    code = "bad_request"
+
+
+class MissingVersion(BadRequest):
+    """The Accept header names no API version."""
+
+    code = "missing_version"
+
+
+class Unauthorized(OstiaryError):
+    """No credentials, or credentials that are unknown, expired or revoked."""
+
+    code = "unauthorized"
+
+
+class Forbidden(OstiaryError):
+    """Authenticated, but not allowed to do this."""
+
+    code = "forbidden"
+
+
+class ScopeRequired(Forbidden):
+    """The token's scopes do not cover this route."""
+
+    def __init__(self, allowed: frozenset[str]) -> None:
+        names = ", ".join(sorted(allowed))
+        super().__init__(f"This action requires a token with one of these scopes: {names}.")
+        self.allowed = allowed
+
+
+class HttpsRequired(Forbidden):
+    """Plain HTTP from a peer that is neither loopback nor a trusted proxy."""
+
+    code = "https_required"
+
+
+class NotFound(OstiaryError):
+    """The resource does not exist or is not visible to the caller."""
+
+    code = "not_found"
+
+    def __init__(self, resource: str, message: str | None = None) -> None:
+        super().__init__(message or f"Couldn't find that {resource}.")
+        self.resource = resource
+
+
+class NotAcceptable(OstiaryError):
+    """The client asked for an API version this server does not speak."""
+
+    code = "not_acceptable"
+
+
+class Conflict(OstiaryError):
+    """The request conflicts with existing state (for example a taken name)."""
+
+    code = "conflict"
+
+
+class InvalidParams(OstiaryError):
+    """A field of the request body is missing or invalid."""
+
+    code = "invalid_params"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RateLimited(OstiaryError):
+    """The account's request budget is spent."""
+
+    code = "rate_limit"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Your account reached the API rate limit. Please wait a few minutes.")
+        self.retry_after = retry_after

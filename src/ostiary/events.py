@@ -1,0 +1,99 @@
+"""Security events: one table, written through :func:`record_event` only.
+
+Actions are tags of the form ``noun[:noun]:verb``, e.g. ``account:create``,
+``token:api-key:regenerate``, ``auth:failure``. Events never hold a secret: a token appears at most
+as its id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ostiary.clock import utcnow
+from ostiary.db import Base, new_id
+
+
+class Event(Base):
+    """One recorded security event."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    target_type: Mapped[str | None] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who asked, from where: what every event records about its request."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = RequestContext()
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """An event to record even though the request fails and its transaction rolls back.
+
+    Domain errors carry one (``OstiaryError.audit``); the HTTP error handler writes it in a
+    transaction of its own.
+    """
+
+    action: str
+    actor_id: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def record_event(
+    session: Session,
+    context: RequestContext,
+    action: str,
+    *,
+    actor_id: str | None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    details: dict[str, object] | None = None,
+) -> Event:
+    """Add a security event to the session's transaction."""
+    event = Event(
+        action=action,
+        actor_id=actor_id,
+        target_type=target_type,
+        target_id=target_id,
+        ip=context.ip,
+        user_agent=(context.user_agent or "")[:400] or None,
+        request_id=context.request_id,
+        details=details or {},
+    )
+    session.add(event)
+    return event
+
+
+def record_audit(session: Session, context: RequestContext, audit: Audit) -> Event:
+    """Record an :class:`Audit` carried by an error."""
+    return record_event(
+        session,
+        context,
+        audit.action,
+        actor_id=audit.actor_id,
+        target_type=audit.target_type,
+        target_id=audit.target_id,
+        details=audit.details,
+    )

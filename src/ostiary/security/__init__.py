@@ -1,0 +1,1 @@
+"""Security primitives: passwords, token minting, keyed hashing, the server secret, TLS."""

@@ -1,0 +1,23 @@
+"""Keyed hashing of secrets: the database holds HMAC-SHA256(server secret, value) only."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+class SecretHasher:
+    """Hashes tokens and client secrets with the server's secret key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 32:
+            raise ValueError("the server secret must be at least 32 bytes")
+        self._key = key
+
+    def hash(self, value: str) -> str:
+        """The hex HMAC-SHA256 of a secret value, used as its lookup key."""
+        return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def matches(self, value: str, stored_hash: str) -> bool:
+        """Whether a value hashes to a stored hash, compared in constant time."""
+        return hmac.compare_digest(self.hash(value), stored_hash)

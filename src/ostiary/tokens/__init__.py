@@ -1,0 +1,1 @@
+"""Tokens: authorizations and the bearer secrets they own, and authenticating by them."""

@@ -1,0 +1,141 @@
+"""Issuing, regenerating and revoking tokens. Services add to the session; they never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ostiary.accounts.models import Account
+from ostiary.clock import utcnow
+from ostiary.errors import NotFound
+from ostiary.events import RequestContext, record_event
+from ostiary.security.hashing import SecretHasher
+from ostiary.security.tokens import TokenKind, display_parts, mint_token
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+
+TOKEN_KIND_BY_AUTHORIZATION = {
+    AuthorizationKind.API_KEY: TokenKind.API_KEY,
+    AuthorizationKind.PERSONAL: TokenKind.AUTHORIZATION,
+    AuthorizationKind.OAUTH: TokenKind.OAUTH_ACCESS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A freshly minted token: its row, and the plaintext that is shown once and never stored."""
+
+    row: AccessToken
+    plaintext: str
+
+
+def issue_access_token(
+    session: Session, hasher: SecretHasher, authorization: Authorization
+) -> IssuedToken:
+    """Mint a new access token for an authorization; only its keyed hash is stored."""
+    plaintext = mint_token(TOKEN_KIND_BY_AUTHORIZATION[AuthorizationKind(authorization.kind)])
+    head, tail = display_parts(plaintext)
+    row = AccessToken(
+        token_hash=hasher.hash(plaintext),
+        display_head=head,
+        display_tail=tail,
+        expires_at=authorization.expires_at,
+    )
+    authorization.access_tokens.append(row)
+    session.add(row)
+    return IssuedToken(row=row, plaintext=plaintext)
+
+
+def create_api_key(
+    session: Session, hasher: SecretHasher, account: Account, context: RequestContext
+) -> IssuedToken:
+    """Give an account its API key: a global authorization that never expires."""
+    authorization = Authorization(
+        account=account,
+        kind=AuthorizationKind.API_KEY,
+        scopes=["global"],
+        description="API key",
+    )
+    session.add(authorization)
+    issued = issue_access_token(session, hasher, authorization)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "token:api-key:create",
+        actor_id=account.id,
+        target_type="authorization",
+        target_id=authorization.id,
+    )
+    return issued
+
+
+def api_key_of(session: Session, account_id: str, *, for_update: bool = False) -> Authorization:
+    """The account's API key authorization (the one addressed as ``~``)."""
+    query = select(Authorization).where(
+        Authorization.account_id == account_id,
+        Authorization.kind == AuthorizationKind.API_KEY,
+        Authorization.revoked_at.is_(None),
+    )
+    if for_update:
+        query = query.with_for_update()
+    authorization = session.scalar(query)
+    if authorization is None:
+        raise NotFound("authorization")
+    return authorization
+
+
+def current_access_token(session: Session, authorization: Authorization) -> AccessToken | None:
+    """The authorization's live access token, if any."""
+    return session.scalar(
+        select(AccessToken)
+        .where(
+            AccessToken.authorization_id == authorization.id,
+            AccessToken.revoked_at.is_(None),
+        )
+        .order_by(AccessToken.created_at.desc())
+        .limit(1)
+    )
+
+
+def revoke_access_tokens(session: Session, authorization: Authorization, now: datetime) -> None:
+    """Revoke every live access token of an authorization, effective for the next request."""
+    session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.authorization_id == authorization.id,
+            AccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
+def regenerate_tokens(
+    session: Session,
+    hasher: SecretHasher,
+    authorization: Authorization,
+    context: RequestContext,
+    *,
+    actor_id: str,
+) -> IssuedToken:
+    """Replace an authorization's token: the old one is dead once this transaction commits."""
+    now = utcnow()
+    revoke_access_tokens(session, authorization, now)
+    issued = issue_access_token(session, hasher, authorization)
+    authorization.updated_at = now
+    action = (
+        "token:api-key:regenerate"
+        if authorization.kind == AuthorizationKind.API_KEY
+        else "token:authorization:regenerate"
+    )
+    record_event(
+        session,
+        context,
+        action,
+        actor_id=actor_id,
+        target_type="authorization",
+        target_id=authorization.id,
+    )
+    return issued

@@ -1,0 +1,1 @@
+"""The Platform API v3 routes, one module per resource."""

@@ -1,0 +1,160 @@
+"""The account resource: ``/account`` and ``/users/~`` (Heroku schema definition ``account``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from ostiary.accounts.models import Account
+from ostiary.accounts.services import update_account
+from ostiary.clock import isoformat
+from ostiary.errors import NotFound
+from ostiary.web.api.deps import Caller, CallerDep, SessionDep, authenticate_caller
+from ostiary.web.api.shapes import Body, IdName, Timestamp
+
+router = APIRouter(tags=["account"])
+
+
+class AccountFields(Protocol):
+    """What presenting an account needs; the ORM row and the auth snapshot both have it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def allow_tracking(self) -> bool: ...
+    @property
+    def beta(self) -> bool: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def last_login(self) -> datetime | None: ...
+
+
+class AccountOut(BaseModel):
+    """An account, in Heroku's shape (fields Ostiary has no value for are null or false)."""
+
+    allow_tracking: bool
+    beta: bool
+    created_at: Timestamp
+    email: str
+    federated: bool
+    id: str
+    identity_provider: None
+    last_login: Timestamp | None
+    name: str | None
+    sms_number: str | None
+    suspended_at: Timestamp | None
+    delinquent_at: Timestamp | None
+    two_factor_authentication: bool
+    updated_at: Timestamp
+    verified: bool
+    country_of_residence: str | None
+    default_organization: IdName | None
+    default_team: IdName | None
+
+
+class AccountUpdate(Body):
+    """The fields of an account its owner may change."""
+
+    name: str | None = None
+    allow_tracking: bool | None = None
+    beta: bool | None = None
+
+
+class RateLimitOut(BaseModel):
+    """The requests the account may still make (Heroku schema definition ``rate-limit``)."""
+
+    remaining: int
+
+
+def present_account(account: AccountFields) -> AccountOut:
+    """An account in Heroku's shape."""
+    return AccountOut(
+        allow_tracking=account.allow_tracking,
+        beta=account.beta,
+        created_at=isoformat(account.created_at) or "",
+        email=account.email,
+        federated=False,
+        id=account.id,
+        identity_provider=None,
+        last_login=isoformat(account.last_login),
+        name=account.name,
+        sms_number=None,
+        suspended_at=None,
+        delinquent_at=None,
+        two_factor_authentication=False,
+        updated_at=isoformat(account.updated_at) or "",
+        verified=True,
+        country_of_residence=None,
+        default_organization=None,
+        default_team=None,
+    )
+
+
+def _require_self(caller: Caller, identity: str) -> None:
+    account = caller.principal.account
+    if identity not in ("~", account.id, account.email):
+        raise NotFound("user")
+
+
+@router.get("/account", response_model=AccountOut, summary="Account info")
+async def get_account(caller: CallerDep) -> AccountOut:
+    """The authenticated account, answered from the row read with the token."""
+    return present_account(caller.principal.account)
+
+
+@router.get("/users/{account_identity}", response_model=AccountOut, summary="Account info by user")
+async def get_user(account_identity: str, caller: CallerDep) -> AccountOut:
+    """The authenticated account, addressed as ``~``, by id or by email."""
+    _require_self(caller, account_identity)
+    return present_account(caller.principal.account)
+
+
+async def _update(caller: Caller, session: SessionDep, body: AccountUpdate) -> AccountOut:
+    account = session.get(Account, caller.account_id)
+    if account is None:
+        raise NotFound("account")
+    changes = body.model_dump(exclude_unset=True)
+    for flag in ("allow_tracking", "beta"):
+        if flag in changes and changes[flag] is None:
+            del changes[flag]
+    update_account(session, caller.context, account, changes=changes)
+    session.flush()
+    return present_account(account)
+
+
+@router.patch("/account", response_model=AccountOut, summary="Account update")
+async def patch_account(caller: CallerDep, session: SessionDep, body: AccountUpdate) -> AccountOut:
+    """Change the account's name, allow_tracking or beta."""
+    return await _update(caller, session, body)
+
+
+@router.patch(
+    "/users/{account_identity}", response_model=AccountOut, summary="Account update by user"
+)
+async def patch_user(
+    account_identity: str, caller: CallerDep, session: SessionDep, body: AccountUpdate
+) -> AccountOut:
+    """Change the account addressed as ``~``, by id or by email."""
+    _require_self(caller, account_identity)
+    return await _update(caller, session, body)
+
+
+@router.get(
+    "/account/rate-limits",
+    response_model=RateLimitOut,
+    summary="Rate limit info",
+    dependencies=[Depends(authenticate_caller)],
+)
+async def get_rate_limits(request: Request) -> RateLimitOut:
+    """How many requests the account may still make; this request is not counted."""
+    return RateLimitOut(remaining=request.state.rate_limit_remaining)

@@ -1,0 +1,64 @@
+"""Which scopes allow which route: one declarative table (documented in docs/scopes.md).
+
+``global`` allows everything and is implied for every route. A route missing from the table is
+refused to everyone but ``global``, and a test fails if any route is missing, so a new route cannot
+silently widen what a narrow token may do.
+
+Heroku's scopes: ``identity`` reads the account; ``read``/``write`` reach apps and their
+resources but neither account details nor config vars; ``read-protected``/``write-protected`` add
+config vars; ``create-apps`` creates apps and then acts only on the apps its authorization created.
+"""
+
+from __future__ import annotations
+
+ALL_SCOPES = frozenset(
+    {"global", "identity", "read", "write", "read-protected", "write-protected", "create-apps"}
+)
+
+ANY_SCOPE = ALL_SCOPES
+IDENTITY = frozenset({"global", "identity"})
+ACCOUNT_WRITE = frozenset({"global"})
+APP_READ = frozenset(
+    {"global", "read", "write", "read-protected", "write-protected", "create-apps"}
+)
+APP_WRITE = frozenset({"global", "write", "write-protected", "create-apps"})
+CREATE_APP = frozenset({"global", "write", "write-protected", "create-apps"})
+CONFIG_READ = frozenset({"global", "read-protected", "write-protected", "create-apps"})
+CONFIG_WRITE = frozenset({"global", "write-protected", "create-apps"})
+
+ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/account"): IDENTITY,
+    ("GET", "/users/{account_identity}"): IDENTITY,
+    ("PATCH", "/account"): ACCOUNT_WRITE,
+    ("PATCH", "/users/{account_identity}"): ACCOUNT_WRITE,
+    ("GET", "/account/rate-limits"): ANY_SCOPE,
+    ("GET", "/oauth/authorizations/~"): ACCOUNT_WRITE,
+    ("POST", "/oauth/authorizations/~/actions/regenerate-tokens"): ACCOUNT_WRITE,
+    ("GET", "/apps"): APP_READ,
+    ("GET", "/users/{account_identity}/apps"): APP_READ,
+    ("POST", "/apps"): CREATE_APP,
+    ("GET", "/apps/{app_identity}"): APP_READ,
+    ("PATCH", "/apps/{app_identity}"): APP_WRITE,
+    ("DELETE", "/apps/{app_identity}"): APP_WRITE,
+    ("GET", "/apps/{app_identity}/collaborators"): APP_READ,
+    ("POST", "/apps/{app_identity}/collaborators"): APP_WRITE,
+    ("GET", "/apps/{app_identity}/collaborators/{collaborator_identity}"): APP_READ,
+    ("DELETE", "/apps/{app_identity}/collaborators/{collaborator_identity}"): APP_WRITE,
+    ("GET", "/apps/{app_identity}/config-vars"): CONFIG_READ,
+    ("PATCH", "/apps/{app_identity}/config-vars"): CONFIG_WRITE,
+    ("GET", "/apps/{app_identity}/releases"): APP_READ,
+    ("GET", "/apps/{app_identity}/releases/{release_identity}"): APP_READ,
+    ("GET", "/apps/{app_identity}/addons"): APP_READ,
+    ("POST", "/apps/{app_identity}/addons"): APP_WRITE,
+    ("GET", "/apps/{app_identity}/addons/{addon_identity}"): APP_READ,
+    ("PATCH", "/apps/{app_identity}/addons/{addon_identity}"): APP_WRITE,
+    ("DELETE", "/apps/{app_identity}/addons/{addon_identity}"): APP_WRITE,
+}
+
+# Requests that do not spend the account's rate-limit budget.
+UNCOUNTED_ROUTES = frozenset({("GET", "/account/rate-limits")})
+
+
+def allowed_scopes(method: str, path_template: str) -> frozenset[str]:
+    """The scopes that allow a route; only ``global`` for a route not in the table."""
+    return ROUTE_SCOPES.get((method, path_template), frozenset({"global"}))

@@ -1,0 +1,41 @@
+"""What a request carries besides its body: the app's services and the request's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from ostiary.config import Settings
+from ostiary.db import Database
+from ostiary.events import RequestContext
+from ostiary.ratelimit import RateLimiter
+from ostiary.security.hashing import SecretHasher
+from ostiary.tokens.authenticator import TokenAuthenticator
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The long-lived collaborators of one running application."""
+
+    settings: Settings
+    database: Database
+    hasher: SecretHasher
+    authenticator: TokenAuthenticator
+    rate_limiter: RateLimiter
+
+
+def services_of(connection: HTTPConnection) -> Services:
+    """The services of the application handling this request."""
+    services: Services = connection.app.state.services
+    return services
+
+
+def request_context(connection: HTTPConnection) -> RequestContext:
+    """The request's peer address, user agent and request id, for events."""
+    client = connection.client
+    return RequestContext(
+        ip=client.host if client else None,
+        user_agent=connection.headers.get("user-agent"),
+        request_id=connection.scope.get("state", {}).get("request_id"),
+    )

@@ -1,0 +1,135 @@
+"""Errors to HTTP, in one place: every error leaves as ``{"id", "message"[, "resource"]}``.
+
+Domain errors (``ostiary.errors``) map by class to a status; framework errors (unknown route,
+wrong method, invalid body) are rewritten into the same shape, so no client ever sees an HTML or
+framework-default body. Unexpected exceptions are caught by the conventions middleware, which
+answers 500 ``internal_server_error`` without internals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ostiary import errors
+from ostiary.events import record_audit
+from ostiary.web.context import request_context, services_of
+
+logger = logging.getLogger("ostiary.errors")
+
+STATUS_BY_ERROR: dict[type[errors.OstiaryError], int] = {
+    errors.BadRequest: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.NotAcceptable: 406,
+    errors.Conflict: 409,
+    errors.InvalidParams: 422,
+    errors.RateLimited: 429,
+}
+
+_FRAMEWORK_ERRORS = {
+    404: (
+        "not_found",
+        "The requested API endpoint was not found. Are you using the right HTTP verb and path?",
+    ),
+    405: ("method_not_allowed", "This endpoint does not support that HTTP method."),
+}
+
+
+def status_of(error: errors.OstiaryError) -> int:
+    """The HTTP status of a domain error (the nearest mapped base class wins)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The API's error shape."""
+    return {"id": code, "message": message, **extra}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """A JSON error response in the API's shape."""
+    return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+
+
+def _headers_for(error: errors.OstiaryError) -> dict[str, str]:
+    if isinstance(error, errors.Unauthorized):
+        return {"WWW-Authenticate": 'Bearer realm="ostiary"'}
+    if isinstance(error, errors.RateLimited):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
+
+
+def _persist_audit(request: Request, error: errors.OstiaryError) -> None:
+    if error.audit is None:
+        return
+    database = services_of(request).database
+    with database.unit_of_work(write=True) as session:
+        record_audit(session, request_context(request), error.audit)
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """Render a domain error, recording its audit event in a transaction of its own."""
+    assert isinstance(exc, errors.OstiaryError)
+    _persist_audit(request, exc)
+    extra: dict[str, Any] = {}
+    if isinstance(exc, errors.NotFound):
+        extra["resource"] = exc.resource
+    if isinstance(exc, errors.InvalidParams):
+        extra["field"] = exc.field
+    return error_response(status_of(exc), exc.code, exc.message, _headers_for(exc), **extra)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Rewrite the framework's 404 and 405 (and any other HTTPException) into the API's shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    code, message = _FRAMEWORK_ERRORS.get(exc.status_code, ("bad_request", str(exc.detail)))
+    return error_response(exc.status_code, code, message, dict(exc.headers or {}))
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """Malformed JSON and invalid fields: 422 ``invalid_params`` naming the field."""
+    assert isinstance(exc, RequestValidationError)
+    problems = list(exc.errors())
+    first = problems[0] if problems else {"loc": ("body",), "msg": "Invalid request.", "type": ""}
+    if first.get("type") == "json_invalid":
+        return error_response(
+            422, "invalid_params", "The request body is not valid JSON.", field="body"
+        )
+    field = _field_name(tuple(first.get("loc", ())))
+    message = f"Invalid {field}: {first.get('msg', 'invalid value')}."
+    if len(problems) > 1:
+        others = sorted({_field_name(tuple(p.get("loc", ()))) for p in problems[1:]} - {field})
+        if others:
+            message += f" Also check: {', '.join(others)}."
+    return error_response(422, "invalid_params", message, field=field)
+
+
+def internal_error_body() -> bytes:
+    """The body of a 500: an id and a message, no internals."""
+    return json.dumps(
+        error_body("internal_server_error", "Internal server error. Please try again later.")
+    ).encode()
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register every error mapping on the application."""
+    app.add_exception_handler(errors.OstiaryError, handle_domain_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
