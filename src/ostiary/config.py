@@ -39,7 +39,10 @@ class Settings(BaseSettings):
         description="Addresses or networks (comma-separated) trusted for X-Forwarded-*.",
     )
     apps_domain: str = Field(
-        default="ostiary.test", description="Domain for apps' web_url and git_url."
+        default="herokuapp.com", description="Apps' web_url is https://<app>.<apps_domain>/."
+    )
+    git_host: str = Field(
+        default="git.heroku.com", description="Apps' git_url is https://<git_host>/<app>.git."
     )
     rate_limit_capacity: int = Field(default=4500, ge=1, description="Requests an account banks.")
     rate_limit_per_minute: float = Field(default=75.0, gt=0, description="Refill rate per minute.")

@@ -57,7 +57,9 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
 
     def _remaining(self, tat: float, now: float) -> int:
-        return max(0, min(self.capacity, math.floor((self._burst - (tat - now)) / self.interval)))
+        # The epsilon keeps float rounding from costing a request (4499.9999... is 4500 spent - 1).
+        budget = (self._burst - (tat - now)) / self.interval
+        return max(0, min(self.capacity, math.floor(budget + 1e-9)))
 
     def hit(self, key: str) -> RateLimitDecision:
         """Count one request for ``key``; refuse it when the pool is empty."""

@@ -17,6 +17,7 @@ from ostiary.web.api.shapes import Body, IdName, Timestamp
 
 router = APIRouter(tags=["add-on"])
 
+PROVISION_MESSAGE = "Recorded by Ostiary: add-ons are catalogue records; nothing was provisioned."
 SORTABLE = ("id", "name")
 COLUMNS = {"id": AddOn.id, "name": AddOn.name}
 
@@ -51,7 +52,7 @@ class AddOnOut(BaseModel):
     name: str
     plan: IdName
     provider_id: str
-    provision_message: str | None
+    provision_message: str
     state: str
     updated_at: Timestamp
     web_url: str | None
@@ -96,7 +97,7 @@ def present_addon(addon: AddOn, state: str = "provisioned") -> AddOnOut:
         name=addon.name,
         plan=IdName(id=plan.id, name=plan.name),
         provider_id=addon.provider_id,
-        provision_message=None,
+        provision_message=PROVISION_MESSAGE,
         state=state,
         updated_at=isoformat(addon.updated_at) or "",
         web_url=None,

@@ -11,6 +11,7 @@ from ostiary.apps.models import App
 from ostiary.apps.services import create_app, delete_app, update_app
 from ostiary.apps.stores import find_app, visible_apps
 from ostiary.clock import isoformat
+from ostiary.config import Settings
 from ostiary.errors import NotFound
 from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
@@ -68,8 +69,8 @@ class AppUpdate(Body):
 _GENERATION = IdName(id="d5ff2b2a-2d4c-4e6b-9a4d-6e5f4b2a1c0e", name="cedar")
 
 
-def present_app(app: App, domain: str) -> AppOut:
-    """An app in Heroku's shape, with URLs on the configured apps domain."""
+def present_app(app: App, settings: Settings) -> AppOut:
+    """An app in Heroku's shape, with URLs on the configured apps domain and git host."""
     region = REGIONS[app.region]
     stack = STACKS[app.stack]
     stack_ref = IdName(id=stack.id, name=stack.name)
@@ -80,7 +81,7 @@ def present_app(app: App, domain: str) -> AppOut:
         build_stack=stack_ref,
         created_at=isoformat(app.created_at) or "",
         generation=_GENERATION,
-        git_url=f"https://git.{domain}/{app.name}.git",
+        git_url=f"https://{settings.git_host}/{app.name}.git",
         id=app.id,
         internal_routing=None,
         maintenance=app.maintenance,
@@ -95,7 +96,7 @@ def present_app(app: App, domain: str) -> AppOut:
         space=None,
         stack=stack_ref,
         updated_at=isoformat(app.updated_at) or "",
-        web_url=f"https://{app.name}.{domain}/",
+        web_url=f"https://{app.name}.{settings.apps_domain}/",
     )
 
 
@@ -104,8 +105,8 @@ async def _list(
 ) -> JSONResponse:
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, visible_apps(caller.app_access), COLUMNS, requested)
-    domain = services.settings.apps_domain
-    return list_response(page, lambda app: present_app(app, domain), SORTABLE)
+    settings = services.settings
+    return list_response(page, lambda app: present_app(app, settings), SORTABLE)
 
 
 @router.get("/apps", response_model=list[AppOut], summary="App list")
@@ -151,7 +152,7 @@ async def post_app(
         stack=body.stack,
     )
     session.refresh(app)
-    return present_app(app, services.settings.apps_domain)
+    return present_app(app, services.settings)
 
 
 @router.get("/apps/{app_identity}", response_model=AppOut, summary="App info")
@@ -160,7 +161,7 @@ async def get_app(
 ) -> AppOut:
     """An app by id or name."""
     app = find_app(session, caller.app_access, app_identity)
-    return present_app(app, services.settings.apps_domain)
+    return present_app(app, services.settings)
 
 
 @router.patch("/apps/{app_identity}", response_model=AppOut, summary="App update")
@@ -183,7 +184,7 @@ async def patch_app(
         build_stack=body.build_stack,
     )
     session.flush()
-    return present_app(app, services.settings.apps_domain)
+    return present_app(app, services.settings)
 
 
 @router.delete("/apps/{app_identity}", response_model=AppOut, summary="App delete")
@@ -192,6 +193,6 @@ async def remove_app(
 ) -> AppOut:
     """Delete an app (owner only); answers with the deleted app."""
     app = find_app(session, caller.app_access, app_identity, for_update=True)
-    shown = present_app(app, services.settings.apps_domain)
+    shown = present_app(app, services.settings)
     delete_app(session, caller.context, app, actor_id=caller.account_id)
     return shown
