@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 bench: $(STAMP)
-	$(BIN)/python bench/api_auth.py
+	$(BIN)/python -m bench.api_auth
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,13 +8,13 @@ Middleware, outermost first:
    ETag/304, and the 500 fallback.
 3. FastAPI's routing, with the error handlers of ``web.errors``.
 
-Routers: ``/health`` and ``/openapi.json`` take no Accept header; the Platform API routes (router
-dependency ``require_api_version``) do.
+Routers: ``/health`` and ``/openapi.json`` take no Accept header; the Platform API routes check it
+in their caller dependency (``web.api.deps``).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ostiary import __version__
@@ -34,7 +34,6 @@ from ostiary.web.api import (
     config_vars,
     releases,
 )
-from ostiary.web.api.deps import require_api_version
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.middleware import ConventionsMiddleware
@@ -65,14 +64,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         description="A Heroku Platform API v3 compatible identity service.",
         docs_url=None,
         redoc_url=None,
+        # No OpenTelemetry here: it would also record exception messages we keep to our own log.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.services = services or build_services(settings)
 
-    api = APIRouter(dependencies=[Depends(require_api_version)])
-    for module in API_ROUTERS:
-        api.include_router(module.router)
     app.include_router(health.router)
-    app.include_router(api)
+    for module in API_ROUTERS:
+        app.include_router(module.router)
 
     install_error_handlers(app)
     app.add_middleware(ConventionsMiddleware, hsts_max_age=settings.hsts_max_age)

@@ -48,17 +48,25 @@ class TestAccountResource:
         assert response.json()["resource"] == "user"
 
     def test_patch_changes_name_and_flags(self, api: httpx.Client) -> None:
-        body = api.patch("/account", json={"name": "Ada L", "beta": True, "allow_tracking": False}).json()
+        body = api.patch(
+            "/account", json={"name": "Ada L", "beta": True, "allow_tracking": False}
+        ).json()
         assert_matches_heroku("account", body)
         assert (body["name"], body["beta"], body["allow_tracking"]) == ("Ada L", True, False)
         assert api.get("/users/~").json()["name"] == "Ada L"
 
-    def test_email_is_case_insensitive_unique(self, server: ServerProcess, account: UserAccount) -> None:
+    def test_email_is_case_insensitive_unique(
+        self, server: ServerProcess, account: UserAccount
+    ) -> None:
         from tests.support.server import run_cli
 
         result = run_cli(
-            "accounts", "create", account.email.upper(), "--password-stdin",
-            env=server.env, stdin="another long password\n",
+            "accounts",
+            "create",
+            account.email.upper(),
+            "--password-stdin",
+            env=server.env,
+            stdin="another long password\n",
         )
         assert result.returncode == 1
         assert "already exists" in result.stderr
@@ -68,7 +76,9 @@ class TestAccountResource:
 
 
 class TestApps:
-    def test_create_matches_schema_and_fields_the_cli_needs(self, api: httpx.Client, account: UserAccount) -> None:
+    def test_create_matches_schema_and_fields_the_cli_needs(
+        self, api: httpx.Client, account: UserAccount
+    ) -> None:
         name = _name()
         response = api.post("/apps", json={"name": name, "region": "eu"})
         assert response.status_code == 201
@@ -80,7 +90,8 @@ class TestApps:
         assert body["stack"]["name"] == body["build_stack"]["name"] == "heroku-24"
         assert body["web_url"] == f"https://{name}.herokuapp.com/"
         assert body["git_url"] == f"https://git.heroku.com/{name}.git"
-        assert "repo_size" in body and "slug_size" in body
+        assert "repo_size" in body
+        assert "slug_size" in body
 
     def test_generated_name_follows_the_rule(self, api: httpx.Client) -> None:
         from ostiary.apps.names import is_valid_app_name
@@ -89,7 +100,9 @@ class TestApps:
         assert response.status_code == 201
         assert is_valid_app_name(response.json()["name"])
 
-    @pytest.mark.parametrize("bad", ["A-upper", "1starts-with-digit", "ab", "ends-with-", "x" * 31, "sp ace"])
+    @pytest.mark.parametrize(
+        "bad", ["A-upper", "1starts-with-digit", "ab", "ends-with-", "x" * 31, "sp ace"]
+    )
     def test_bad_names_are_422(self, api: httpx.Client, bad: str) -> None:
         response = api.post("/apps", json={"name": bad})
         assert response.status_code == 422
@@ -128,7 +141,9 @@ class TestApps:
         assert (body["name"], body["maintenance"]) == (new_name, True)
         assert api.get(f"/apps/{app_name}").status_code == 404
 
-    def test_delete_answers_with_the_app_and_it_is_gone(self, api: httpx.Client, app_name: str) -> None:
+    def test_delete_answers_with_the_app_and_it_is_gone(
+        self, api: httpx.Client, app_name: str
+    ) -> None:
         response = api.delete(f"/apps/{app_name}")
         assert response.status_code == 200
         assert response.json()["name"] == app_name
@@ -156,7 +171,9 @@ class TestIsolation:
                 response = stranger.request(method, path, json=body)
                 assert response.status_code == 404, (method, path, response.text)
                 assert response.json() == {
-                    "id": "not_found", "message": "Couldn't find that app.", "resource": "app",
+                    "id": "not_found",
+                    "message": "Couldn't find that app.",
+                    "resource": "app",
                 }
 
     def test_collaborator_sees_and_configures_but_cannot_delete(
@@ -167,7 +184,10 @@ class TestIsolation:
         assert_matches_heroku("collaborator", added.json())
         with server.client(other_account.api_key) as collaborator:
             assert app_name in [a["name"] for a in collaborator.get("/users/~/apps").json()]
-            assert collaborator.patch(f"/apps/{app_name}/config-vars", json={"A": "1"}).status_code == 200
+            assert (
+                collaborator.patch(f"/apps/{app_name}/config-vars", json={"A": "1"}).status_code
+                == 200
+            )
             refused = collaborator.delete(f"/apps/{app_name}")
             assert refused.status_code == 403
             assert refused.json()["id"] == "forbidden"
@@ -182,7 +202,9 @@ class TestCollaborators:
     def test_add_list_info_remove(
         self, api: httpx.Client, app_name: str, other_account: UserAccount
     ) -> None:
-        created = api.post(f"/apps/{app_name}/collaborators", json={"user": other_account.email}).json()
+        created = api.post(
+            f"/apps/{app_name}/collaborators", json={"user": other_account.email}
+        ).json()
         listed = api.get(f"/apps/{app_name}/collaborators").json()
         assert [c["user"]["email"] for c in listed] == [other_account.email]
         by_email = api.get(f"/apps/{app_name}/collaborators/{other_account.email}").json()
@@ -205,7 +227,9 @@ class TestCollaborators:
 
 
 class TestConfigVarsAndReleases:
-    def test_patch_sets_unsets_and_returns_the_whole_map(self, api: httpx.Client, app_name: str) -> None:
+    def test_patch_sets_unsets_and_returns_the_whole_map(
+        self, api: httpx.Client, app_name: str
+    ) -> None:
         assert api.get(f"/apps/{app_name}/config-vars").json() == {}
         first = api.patch(f"/apps/{app_name}/config-vars", json={"A": "1", "B": "2"}).json()
         assert first == {"A": "1", "B": "2"}
@@ -220,7 +244,9 @@ class TestConfigVarsAndReleases:
         releases = api.get(f"/apps/{app_name}/releases").json()
         assert [r["version"] for r in releases] == [1, 2, 3]
         assert [r["description"] for r in releases] == [
-            "Initial release", "Set A config vars", "Remove A config vars",
+            "Initial release",
+            "Set A config vars",
+            "Remove A config vars",
         ]
         for release in releases:
             assert_matches_heroku("release", release)
@@ -265,7 +291,8 @@ class TestAddOns:
         assert deleted["state"] == "deprovisioned"
         assert api.get(f"/apps/{app_name}/addons").json() == []
         descriptions = [r["description"] for r in api.get(f"/apps/{app_name}/releases").json()]
-        assert descriptions[1].startswith("Attach ") and descriptions[-1].startswith("Detach ")
+        assert descriptions[1].startswith("Attach ")
+        assert descriptions[-1].startswith("Detach ")
 
     def test_plan_as_object_and_unknown_plan(self, api: httpx.Client, app_name: str) -> None:
         ok = api.post(f"/apps/{app_name}/addons", json={"plan": {"name": "heroku-redis:mini"}})

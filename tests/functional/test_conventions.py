@@ -26,7 +26,9 @@ class TestAcceptHeader:
         self, server: ServerProcess, account: UserAccount
     ) -> None:
         accept = "application/vnd.heroku+json; version=3.cedar-acm"
-        response = _get(server, "/account", Accept=accept, Authorization=f"Bearer {account.api_key}")
+        response = _get(
+            server, "/account", Accept=accept, Authorization=f"Bearer {account.api_key}"
+        )
         assert response.status_code == 200
 
     def test_missing_accept_is_400_missing_version(
@@ -85,7 +87,9 @@ class TestErrorShapes:
         assert response.json()["id"] == "invalid_params"
         assert "JSON" in response.json()["message"]
 
-    def test_invalid_field_names_the_field(self, server: ServerProcess, account: UserAccount) -> None:
+    def test_invalid_field_names_the_field(
+        self, server: ServerProcess, account: UserAccount
+    ) -> None:
         with server.client(account.api_key) as client:
             response = client.patch("/account", json={"beta": {"not": "a boolean"}})
         assert response.status_code == 422
@@ -93,7 +97,9 @@ class TestErrorShapes:
         assert body["id"] == "invalid_params"
         assert "beta" in body["message"]
 
-    def test_not_found_names_the_resource(self, server: ServerProcess, account: UserAccount) -> None:
+    def test_not_found_names_the_resource(
+        self, server: ServerProcess, account: UserAccount
+    ) -> None:
         with server.client(account.api_key) as client:
             response = client.get("/apps/no-such-app-here")
         assert response.status_code == 404
@@ -108,7 +114,8 @@ class TestRequestId:
     def test_every_response_has_a_fresh_request_id(self, server: ServerProcess) -> None:
         first = _get(server, "/health").headers["request-id"]
         second = _get(server, "/nowhere").headers["request-id"]
-        assert uuid.UUID(first) and uuid.UUID(second)
+        assert uuid.UUID(first)
+        assert uuid.UUID(second)
         assert first != second
 
     def test_client_ids_follow_and_junk_is_dropped(self, server: ServerProcess) -> None:
@@ -116,7 +123,8 @@ class TestRequestId:
         response = _get(server, "/health", **{"Request-Id": f"{mine}, not-a-uuid,<script>"})
         ids = response.headers["request-id"].split(",")
         assert len(ids) == 2
-        assert ids[0] != mine and uuid.UUID(ids[0])
+        assert ids[0] != mine
+        assert uuid.UUID(ids[0])
         assert ids[1] == mine
 
 
@@ -153,13 +161,19 @@ class TestAuthentication:
     def test_basic_with_empty_user_as_heroku3_sends(
         self, server: ServerProcess, account: UserAccount
     ) -> None:
-        response = httpx.get(server.url + "/account", headers=API_HEADERS, auth=("", account.api_key))
+        response = httpx.get(
+            server.url + "/account", headers=API_HEADERS, auth=("", account.api_key)
+        )
         assert response.status_code == 200
 
-    def test_basic_with_the_password_is_refused(self, server: ServerProcess, account: UserAccount) -> None:
+    def test_basic_with_the_password_is_refused(
+        self, server: ServerProcess, account: UserAccount
+    ) -> None:
         from tests.support.factories import PASSWORD
 
-        response = httpx.get(server.url + "/account", headers=API_HEADERS, auth=(account.email, PASSWORD))
+        response = httpx.get(
+            server.url + "/account", headers=API_HEADERS, auth=(account.email, PASSWORD)
+        )
         assert response.status_code == 401
         assert response.json()["id"] == "unauthorized"
 
@@ -179,10 +193,14 @@ class TestAuthentication:
         )
         assert response.status_code == 400
 
-    def test_expired_token_is_401(self, factory: Factory, server: ServerProcess, account: UserAccount) -> None:
+    def test_expired_token_is_401(
+        self, factory: Factory, server: ServerProcess, account: UserAccount
+    ) -> None:
         from datetime import UTC, datetime, timedelta
 
-        _, token = factory.token(account, ["global"], expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        _, token = factory.token(
+            account, ["global"], expires_at=datetime.now(UTC) - timedelta(seconds=1)
+        )
         with server.client(token) as client:
             response = client.get("/account")
         assert response.status_code == 401
@@ -190,7 +208,9 @@ class TestAuthentication:
 
 
 class TestRateLimit:
-    def test_remaining_counts_down_per_request(self, server: ServerProcess, account: UserAccount) -> None:
+    def test_remaining_counts_down_per_request(
+        self, server: ServerProcess, account: UserAccount
+    ) -> None:
         with server.client(account.api_key) as client:
             first = int(client.get("/account").headers["ratelimit-remaining"])
             second = int(client.get("/apps").headers["ratelimit-remaining"])
@@ -229,7 +249,9 @@ class TestETag:
         assert again.content == b""
         assert again.headers["etag"] == etag
 
-    def test_changed_resource_gets_a_new_etag(self, server: ServerProcess, account: UserAccount) -> None:
+    def test_changed_resource_gets_a_new_etag(
+        self, server: ServerProcess, account: UserAccount
+    ) -> None:
         with server.client(account.api_key) as client:
             etag = client.get("/account").headers["etag"]
             client.patch("/account", json={"name": "Changed Name"})
@@ -256,3 +278,21 @@ class TestPublicEndpoints:
             assert content["schema"], f"{method} {path} has no response schema"
             if method in ("POST", "PATCH") and "regenerate" not in path:
                 assert "requestBody" in operation, f"{method} {path} has no request schema"
+
+
+def test_every_api_route_requires_the_version(server: ServerProcess, account: UserAccount) -> None:
+    from ostiary.web.api.scopes import ROUTE_SCOPES
+
+    for method, template in ROUTE_SCOPES:
+        path = template.format(
+            account_identity="~",
+            app_identity="some-app",
+            collaborator_identity="x",
+            release_identity="1",
+            addon_identity="x",
+        )
+        response = httpx.request(
+            method, server.url + path, headers={"Authorization": f"Bearer {account.api_key}"}
+        )
+        assert response.status_code == 400, (method, path)
+        assert response.json()["id"] == "missing_version"

@@ -42,9 +42,7 @@ class Factory:
         """A new account with a unique email."""
         email = f"{name}-{next(_counter)}-{secrets.token_hex(3)}@example.com"
         with self.database.unit_of_work(write=True) as session:
-            created = create_account(
-                session, self.hasher, SYSTEM, email=email, password=PASSWORD
-            )
+            created = create_account(session, self.hasher, SYSTEM, email=email, password=PASSWORD)
             return UserAccount(created.account.id, created.account.email, created.api_key.plaintext)
 
     def token(

@@ -26,9 +26,7 @@ def _validator(definition: str) -> Draft4Validator:
     registry: Registry[Any] = Registry().with_resource(
         "urn:heroku", Resource.from_contents(root, default_specification=DRAFT4)
     )
-    return Draft4Validator(
-        {"$ref": f"urn:heroku#/definitions/{definition}"}, registry=registry
-    )
+    return Draft4Validator({"$ref": f"urn:heroku#/definitions/{definition}"}, registry=registry)
 
 
 def assert_matches_heroku(definition: str, instance: Any) -> None:

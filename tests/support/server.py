@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -14,6 +15,11 @@ from pathlib import Path
 import httpx
 
 API_HEADERS = {"Accept": "application/vnd.heroku+json; version=3"}
+
+
+def trusting(cert_path: Path) -> ssl.SSLContext:
+    """A TLS context that trusts exactly this (self-signed) certificate."""
+    return ssl.create_default_context(cafile=str(cert_path))
 
 
 def free_port() -> int:
@@ -54,7 +60,7 @@ class ServerProcess:
         headers = dict(API_HEADERS)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        verify: object = str(self.cert_path) if self.tls else True
+        verify: ssl.SSLContext | bool = trusting(self.cert_path) if self.tls else True
         return httpx.Client(base_url=self.url, headers=headers, verify=verify, timeout=30, **kwargs)  # type: ignore[arg-type]
 
     def log(self) -> str:
@@ -80,7 +86,9 @@ def ostiary_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[
     return env
 
 
-def run_cli(*args: str, env: Mapping[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: Mapping[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the ``ostiary`` command line and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "ostiary", *args],
@@ -120,13 +128,16 @@ def start_server(
 def wait_until_healthy(server: ServerProcess, timeout: float = 30.0) -> None:
     """Poll ``/health`` until the server answers, or fail with its log."""
     deadline = time.monotonic() + timeout
-    verify: object = str(server.cert_path) if server.tls else True
     while time.monotonic() < deadline:
         assert server.process is not None
         if server.process.poll() is not None:
             raise RuntimeError(f"server exited:\n{server.log()}")
+        if server.tls and not server.cert_path.exists():
+            time.sleep(0.1)
+            continue
         try:
-            if httpx.get(f"{server.url}/health", verify=verify, timeout=2).status_code == 200:  # type: ignore[arg-type]
+            verify: ssl.SSLContext | bool = trusting(server.cert_path) if server.tls else True
+            if httpx.get(f"{server.url}/health", verify=verify, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -14,6 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+# Float time accumulates rounding error over thousands of requests; this tolerance (a microsecond)
+# keeps it from costing the last request of a full pool.
+_TOLERANCE = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class RateLimitDecision:
@@ -57,9 +61,8 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
 
     def _remaining(self, tat: float, now: float) -> int:
-        # The epsilon keeps float rounding from costing a request (4499.9999... is 4500 spent - 1).
-        budget = (self._burst - (tat - now)) / self.interval
-        return max(0, min(self.capacity, math.floor(budget + 1e-9)))
+        budget = (self._burst - (tat - now) + _TOLERANCE) / self.interval
+        return max(0, min(self.capacity, math.floor(budget)))
 
     def hit(self, key: str) -> RateLimitDecision:
         """Count one request for ``key``; refuse it when the pool is empty."""
@@ -67,7 +70,7 @@ class MemoryRateLimiter:
             now = self._clock()
             tat = max(self._tat.get(key, now), now)
             new_tat = tat + self.interval
-            if new_tat - now > self._burst:
+            if new_tat - now > self._burst + _TOLERANCE:
                 retry_after = math.ceil(new_tat - now - self._burst)
                 return RateLimitDecision(False, 0, max(1, retry_after))
             self._tat[key] = new_tat

@@ -80,7 +80,7 @@ def api_key_of(session: Session, account_id: str, *, for_update: bool = False) -
         Authorization.revoked_at.is_(None),
     )
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Authorization)
     authorization = session.scalar(query)
     if authorization is None:
         raise NotFound("authorization")

@@ -15,6 +15,7 @@ In order, for each HTTP request:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -42,6 +43,7 @@ def request_id_for(client_value: str | None) -> str:
     return ",".join(ids)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_loopback(host: str | None) -> bool:
     """Whether a peer address is on this machine."""
     if not host:

@@ -1,8 +1,10 @@
 """Dependencies every API route shares, as ``Annotated`` aliases.
 
-- ``require_api_version`` (router-wide): the Accept header must ask for version 3.
-- ``CallerDep``: authenticates the token (Bearer, or Basic with the token as password), counts the
-  request against the account's rate limit, and checks the route's scopes.
+- ``CallerDep``: checks the API version (the Accept header must ask for version 3), authenticates
+  the token (Bearer, or Basic with the token as password), counts the request against the
+  account's rate limit, and checks the route's scopes. Every API route takes it, or
+  ``require_api_version`` when it takes no credentials; a test sends every route a request
+  without a version to hold that true.
 - ``SessionDep``: the request's one transaction, committed before the response is sent.
 
 They are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a thread pool, and
@@ -41,7 +43,7 @@ _VERSION = re.compile(r"version=([^;,\s]+)")
 _QUERY_TOKEN_PARAMS = ("access_token", "token", "api_key")
 
 
-async def require_api_version(request: Request) -> None:
+def check_api_version(request: Request) -> None:
     """Accept ``application/vnd.heroku+json; version=3`` (or ``3.<variant>``) only.
 
     A missing version, or a plain ``application/json``, gets 400 ``missing_version``; another
@@ -66,12 +68,12 @@ async def require_api_version(request: Request) -> None:
 
 def bearer_token(request: Request) -> str | None:
     """The token of a request: Bearer, or the password part of Basic (as ``curl -n`` sends)."""
-    for name in _QUERY_TOKEN_PARAMS:
-        if name in request.query_params:
-            raise BadRequest(
-                "Tokens are not accepted in the query string; "
-                "send them in the Authorization header."
-            )
+    if request.scope["query_string"] and any(
+        name in request.query_params for name in _QUERY_TOKEN_PARAMS
+    ):
+        raise BadRequest(
+            "Tokens are not accepted in the query string; send them in the Authorization header."
+        )
     header = request.headers.get("authorization")
     if not header:
         return None
@@ -105,11 +107,17 @@ class Caller:
 
 def _route_key(request: Request) -> tuple[str, str]:
     route = request.scope.get("route")
-    return request.method, getattr(route, "path", request.url.path)
+    return request.method, route.path if route is not None else request.scope["path"]
+
+
+async def require_api_version(request: Request) -> None:
+    """The version check alone, for API routes that take no credentials."""
+    check_api_version(request)
 
 
 async def authenticate_caller(request: Request) -> Caller:
-    """Authenticate, rate-limit and scope-check the request."""
+    """Check the API version, then authenticate, rate-limit and scope-check the request."""
+    check_api_version(request)
     services: Services = services_of(request)
     context = request_context(request)
     token = bearer_token(request)

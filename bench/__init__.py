@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that start a real server and print figures."""

@@ -1,0 +1,242 @@
+"""Every route with every scope, against an expectation list written independently of the
+server's table (``ostiary.web.api.scopes``). Allowed requests must succeed; refused ones get 403
+``forbidden`` naming the scopes that would allow them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from ostiary.app import create_app
+from ostiary.config import load_settings
+from ostiary.web.api.scopes import ROUTE_SCOPES
+from tests.support.factories import Factory, UserAccount
+from tests.support.server import ServerProcess
+
+SCOPES = ["global", "identity", "read", "write", "read-protected", "write-protected", "create-apps"]
+
+# Written out by hand from Heroku's scope descriptions, not derived from the server's table.
+EVERYONE = "global identity read write read-protected write-protected create-apps"
+APPS_READ = "global read write read-protected write-protected create-apps"
+APPS_WRITE = "global write write-protected create-apps"
+EXPECTED: dict[tuple[str, str], str] = {
+    ("GET", "/account"): "global identity",
+    ("GET", "/users/{account_identity}"): "global identity",
+    ("PATCH", "/account"): "global",
+    ("PATCH", "/users/{account_identity}"): "global",
+    ("GET", "/account/rate-limits"): EVERYONE,
+    ("GET", "/oauth/authorizations/~"): "global",
+    ("POST", "/oauth/authorizations/~/actions/regenerate-tokens"): "global",
+    ("GET", "/apps"): APPS_READ,
+    ("GET", "/users/{account_identity}/apps"): APPS_READ,
+    ("POST", "/apps"): APPS_WRITE,
+    ("GET", "/apps/{app_identity}"): APPS_READ,
+    ("PATCH", "/apps/{app_identity}"): APPS_WRITE,
+    ("DELETE", "/apps/{app_identity}"): APPS_WRITE,
+    ("GET", "/apps/{app_identity}/collaborators"): APPS_READ,
+    ("POST", "/apps/{app_identity}/collaborators"): APPS_WRITE,
+    ("GET", "/apps/{app_identity}/collaborators/{collaborator_identity}"): APPS_READ,
+    ("DELETE", "/apps/{app_identity}/collaborators/{collaborator_identity}"): APPS_WRITE,
+    (
+        "GET",
+        "/apps/{app_identity}/config-vars",
+    ): "global read-protected write-protected create-apps",
+    ("PATCH", "/apps/{app_identity}/config-vars"): "global write-protected create-apps",
+    ("GET", "/apps/{app_identity}/releases"): APPS_READ,
+    ("GET", "/apps/{app_identity}/releases/{release_identity}"): APPS_READ,
+    ("GET", "/apps/{app_identity}/addons"): APPS_READ,
+    ("POST", "/apps/{app_identity}/addons"): APPS_WRITE,
+    ("GET", "/apps/{app_identity}/addons/{addon_identity}"): APPS_READ,
+    ("PATCH", "/apps/{app_identity}/addons/{addon_identity}"): APPS_WRITE,
+    ("DELETE", "/apps/{app_identity}/addons/{addon_identity}"): APPS_WRITE,
+}
+
+
+def test_every_served_route_is_in_the_scope_table_and_the_expectations(tmp_path: Any) -> None:
+    app = create_app(load_settings(data_dir=tmp_path))
+    served = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path != "/health"
+        for method in operations
+    }
+    assert served == set(ROUTE_SCOPES)
+    assert served == set(EXPECTED)
+
+
+@dataclass
+class Target:
+    """The resources one scoped token's requests point at."""
+
+    scope: str
+    app: str
+    scoped: httpx.Client
+    owner: httpx.Client
+    factory: Factory
+
+    def fresh_app(self) -> str:
+        """A new app this token may act on (created by it when it is create-apps only)."""
+        maker = self.scoped if self.scope == "create-apps" else self.owner
+        return str(maker.post("/apps").json()["name"])
+
+    def collaborator(self, app: str) -> str:
+        """A fresh collaborator on ``app``: its email."""
+        email = self.factory.account("collab").email
+        assert (
+            self.owner.post(f"/apps/{app}/collaborators", json={"user": email}).status_code == 201
+        )
+        return email
+
+    def addon(self, app: str) -> str:
+        """A fresh add-on on ``app``: its id."""
+        return str(
+            self.owner.post(f"/apps/{app}/addons", json={"plan": "heroku-redis"}).json()["id"]
+        )
+
+
+Request = tuple[str, str, dict[str, Any] | None]
+BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
+    ("GET", "/account"): lambda t: ("GET", "/account", None),
+    ("GET", "/users/{account_identity}"): lambda t: ("GET", "/users/~", None),
+    ("PATCH", "/account"): lambda t: ("PATCH", "/account", {"name": "Scoped"}),
+    ("PATCH", "/users/{account_identity}"): lambda t: ("PATCH", "/users/~", {"beta": True}),
+    ("GET", "/account/rate-limits"): lambda t: ("GET", "/account/rate-limits", None),
+    ("GET", "/oauth/authorizations/~"): lambda t: ("GET", "/oauth/authorizations/~", None),
+    ("POST", "/oauth/authorizations/~/actions/regenerate-tokens"): lambda t: (
+        "POST",
+        "/oauth/authorizations/~/actions/regenerate-tokens",
+        None,
+    ),
+    ("GET", "/apps"): lambda t: ("GET", "/apps", None),
+    ("GET", "/users/{account_identity}/apps"): lambda t: ("GET", "/users/~/apps", None),
+    ("POST", "/apps"): lambda t: ("POST", "/apps", {}),
+    ("GET", "/apps/{app_identity}"): lambda t: ("GET", f"/apps/{t.app}", None),
+    ("PATCH", "/apps/{app_identity}"): lambda t: (
+        "PATCH",
+        f"/apps/{t.app}",
+        {"maintenance": False},
+    ),
+    ("DELETE", "/apps/{app_identity}"): lambda t: ("DELETE", f"/apps/{t.fresh_app()}", None),
+    ("GET", "/apps/{app_identity}/collaborators"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/collaborators",
+        None,
+    ),
+    ("POST", "/apps/{app_identity}/collaborators"): lambda t: (
+        "POST",
+        f"/apps/{t.app}/collaborators",
+        {"user": t.factory.account("invitee").email},
+    ),
+    ("GET", "/apps/{app_identity}/collaborators/{collaborator_identity}"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/collaborators/{t.collaborator(t.app)}",
+        None,
+    ),
+    ("DELETE", "/apps/{app_identity}/collaborators/{collaborator_identity}"): lambda t: (
+        "DELETE",
+        f"/apps/{t.app}/collaborators/{t.collaborator(t.app)}",
+        None,
+    ),
+    ("GET", "/apps/{app_identity}/config-vars"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/config-vars",
+        None,
+    ),
+    ("PATCH", "/apps/{app_identity}/config-vars"): lambda t: (
+        "PATCH",
+        f"/apps/{t.app}/config-vars",
+        {"SCOPED": "yes"},
+    ),
+    ("GET", "/apps/{app_identity}/releases"): lambda t: ("GET", f"/apps/{t.app}/releases", None),
+    ("GET", "/apps/{app_identity}/releases/{release_identity}"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/releases/1",
+        None,
+    ),
+    ("GET", "/apps/{app_identity}/addons"): lambda t: ("GET", f"/apps/{t.app}/addons", None),
+    ("POST", "/apps/{app_identity}/addons"): lambda t: (
+        "POST",
+        f"/apps/{t.app}/addons",
+        {"plan": "papertrail"},
+    ),
+    ("GET", "/apps/{app_identity}/addons/{addon_identity}"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/addons/{t.addon(t.app)}",
+        None,
+    ),
+    ("PATCH", "/apps/{app_identity}/addons/{addon_identity}"): lambda t: (
+        "PATCH",
+        f"/apps/{t.app}/addons/{t.addon(t.app)}",
+        {"plan": "heroku-redis:mini"},
+    ),
+    ("DELETE", "/apps/{app_identity}/addons/{addon_identity}"): lambda t: (
+        "DELETE",
+        f"/apps/{t.app}/addons/{t.addon(t.app)}",
+        None,
+    ),
+}
+
+
+@pytest.fixture
+def owner_account(factory: Factory) -> UserAccount:
+    return factory.account("scopes")
+
+
+@pytest.fixture
+def owner(
+    server: ServerProcess, factory: Factory, owner_account: UserAccount
+) -> Iterator[httpx.Client]:
+    _, token = factory.token(owner_account, ["global"])
+    with server.client(token) as client:
+        yield client
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_scope_table(
+    scope: str,
+    server: ServerProcess,
+    factory: Factory,
+    owner_account: UserAccount,
+    owner: httpx.Client,
+) -> None:
+    assert set(BUILDERS) == set(EXPECTED)
+    _, token = factory.token(owner_account, [scope])
+    with server.client(token) as scoped:
+        # A create-apps token may act only on apps it created itself.
+        made = scoped.post("/apps") if scope == "create-apps" else None
+        app = made.json()["name"] if made is not None else owner.post("/apps").json()["name"]
+        target = Target(scope=scope, app=app, scoped=scoped, owner=owner, factory=factory)
+        for route, allowed in EXPECTED.items():
+            method, path, body = BUILDERS[route](target)
+            response = scoped.request(method, path, json=body)
+            if scope in allowed.split():
+                assert 200 <= response.status_code < 300, (scope, route, response.text)
+            else:
+                assert response.status_code == 403, (scope, route, response.text)
+                assert response.json()["id"] == "forbidden"
+                assert "global" in response.json()["message"]
+
+
+def test_create_apps_cannot_touch_other_apps(
+    server: ServerProcess, factory: Factory, owner_account: UserAccount, owner: httpx.Client
+) -> None:
+    existing = owner.post("/apps").json()["name"]
+    _, token = factory.token(owner_account, ["create-apps"])
+    with server.client(token) as scoped:
+        own = scoped.post("/apps").json()["name"]
+        assert [a["name"] for a in scoped.get("/apps").json()] == [own]
+        for method, path in [
+            ("GET", f"/apps/{existing}"),
+            ("PATCH", f"/apps/{existing}/config-vars"),
+            ("DELETE", f"/apps/{existing}"),
+        ]:
+            response = scoped.request(method, path, json={} if method == "PATCH" else None)
+            assert response.status_code == 404, (method, path)
+            assert response.json()["resource"] == "app"
+        assert scoped.patch(f"/apps/{own}/config-vars", json={"A": "b"}).status_code == 200
+    assert owner.get(f"/apps/{existing}").status_code == 200
