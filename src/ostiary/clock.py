@@ -14,6 +14,7 @@ def isoformat(moment: datetime | None) -> str | None:
     """Render a timestamp as Heroku does: ``2012-01-01T12:00:00Z``."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not None and moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    # isoformat is several times faster than strftime; its first 19 characters are the same.
+    return moment.isoformat(timespec="seconds")[:19] + "Z"

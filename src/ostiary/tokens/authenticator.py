@@ -100,8 +100,9 @@ def _naive_utc(value: Any) -> datetime | None:
 
 
 def _aware(value: Any) -> datetime | None:
-    moment = _naive_utc(value)
-    return moment.replace(tzinfo=UTC) if moment is not None else None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")
+    return value.replace(tzinfo=UTC) if value is not None else None
 
 
 def _as_list(value: Any) -> list[str]:
