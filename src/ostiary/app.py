@@ -30,15 +30,29 @@ from ostiary.web.api import (
     addons,
     apps,
     authorizations,
+    clients,
     collaborators,
     config_vars,
     releases,
+    sessions,
+    tokens,
 )
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.middleware import ConventionsMiddleware
 
-API_ROUTERS = (account, apps, collaborators, config_vars, releases, addons, authorizations)
+API_ROUTERS = (
+    account,
+    apps,
+    collaborators,
+    config_vars,
+    releases,
+    addons,
+    authorizations,
+    clients,
+    tokens,
+    sessions,
+)
 
 
 def build_services(settings: Settings, database: Database | None = None) -> Services:

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     git_host: str = Field(
         default="git.heroku.com", description="Apps' git_url is https://<git_host>/<app>.git."
     )
+    oauth_access_token_ttl: int = Field(
+        default=28800, ge=60, description="Seconds an OAuth access token lives (8 hours)."
+    )
+    grant_code_ttl: int = Field(
+        default=300, ge=30, le=600, description="Seconds an authorization code lives (5 minutes)."
+    )
     rate_limit_capacity: int = Field(default=4500, ge=1, description="Requests an account banks.")
     rate_limit_per_minute: float = Field(default=75.0, gt=0, description="Refill rate per minute.")
     hsts_max_age: int = Field(default=63072000, ge=0, description="Strict-Transport-Security age.")

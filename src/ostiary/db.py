@@ -2,7 +2,8 @@
 
 One transaction per request: services add and change objects in the session they are given and
 never commit; :meth:`Database.unit_of_work` commits once when the request's work succeeded and rolls
-back otherwise.
+back otherwise, except for an error marked ``keeps_changes`` (a revocation that answers an attack
+must stand although the request fails).
 
 SQLite is the embedded default. Its writers are serialized with ``BEGIN IMMEDIATE`` (the SQLite
 form of locking the rows a write touches), so a read-then-write transaction never fails half-way
@@ -113,8 +114,11 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as error:
+            if getattr(error, "keeps_changes", False):
+                session.commit()
+            else:
+                session.rollback()
             raise
         finally:
             session.close()

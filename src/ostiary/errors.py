@@ -4,7 +4,9 @@
 
     OstiaryError                    (code)
     ├── BadRequest                  bad_request
-    │   └── MissingVersion          missing_version
+    │   ├── MissingVersion          missing_version
+    │   └── InvalidGrant            invalid_grant    (a bad code or refresh token)
+    │       └── GrantReuse          invalid_grant    (keeps its revocation)
     ├── Unauthorized                unauthorized
     ├── Forbidden                   forbidden
     │   ├── ScopeRequired           forbidden        (names the scopes that would allow it)
@@ -28,6 +30,9 @@ class OstiaryError(Exception):
     """Base of every error a service raises on purpose."""
 
     code = "internal_server_error"
+    # True when the changes made before the error must be committed anyway (for example the
+    # revocation that answers a replayed code); the unit of work commits, then re-raises.
+    keeps_changes = False
 
     def __init__(self, message: str, *, audit: Audit | None = None) -> None:
         super().__init__(message)
@@ -45,6 +50,18 @@ class MissingVersion(BadRequest):
     """The Accept header names no API version."""
 
     code = "missing_version"
+
+
+class InvalidGrant(BadRequest):
+    """A code or refresh token that is unknown, expired, used, or not the client's."""
+
+    code = "invalid_grant"
+
+
+class GrantReuse(InvalidGrant):
+    """A used code or a rotated refresh token came back: its tokens were revoked."""
+
+    keeps_changes = True
 
 
 class Unauthorized(OstiaryError):

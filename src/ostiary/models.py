@@ -1,9 +1,10 @@
 """Every model, imported in one place so the metadata is complete (Alembic, tests)."""
 
-from ostiary.accounts.models import Account
+from ostiary.accounts.models import Account, LoginSession
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
+from ostiary.clients.models import OAuthClient
 from ostiary.events import Event
-from ostiary.tokens.models import AccessToken, Authorization
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationGrant, RefreshToken
 
 __all__ = [
     "AccessToken",
@@ -11,8 +12,12 @@ __all__ = [
     "AddOn",
     "App",
     "Authorization",
+    "AuthorizationGrant",
     "Collaborator",
     "ConfigVar",
     "Event",
+    "LoginSession",
+    "OAuthClient",
+    "RefreshToken",
     "Release",
 ]

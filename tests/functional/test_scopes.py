@@ -14,8 +14,8 @@ import pytest
 
 from ostiary.app import create_app
 from ostiary.config import load_settings
-from ostiary.web.api.scopes import ROUTE_SCOPES
-from tests.support.factories import Factory, UserAccount
+from ostiary.web.api.scopes import PUBLIC_ROUTES, ROUTE_SCOPES
+from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.server import ServerProcess
 
 SCOPES = ["global", "identity", "read", "write", "read-protected", "write-protected", "create-apps"]
@@ -30,8 +30,20 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PATCH", "/account"): "global",
     ("PATCH", "/users/{account_identity}"): "global",
     ("GET", "/account/rate-limits"): EVERYONE,
-    ("GET", "/oauth/authorizations/~"): "global",
-    ("POST", "/oauth/authorizations/~/actions/regenerate-tokens"): "global",
+    ("POST", "/oauth/authorizations"): EVERYONE,  # but never wider than the caller: see below
+    ("GET", "/oauth/authorizations"): "global",
+    ("GET", "/oauth/authorizations/{authorization_identity}"): "global",
+    ("PATCH", "/oauth/authorizations/{authorization_identity}"): "global",
+    ("DELETE", "/oauth/authorizations/{authorization_identity}"): "global",
+    ("POST", "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens"): "global",
+    ("POST", "/oauth/clients"): "global",
+    ("GET", "/oauth/clients"): "global",
+    ("PATCH", "/oauth/clients/{client_identity}"): "global",
+    ("DELETE", "/oauth/clients/{client_identity}"): "global",
+    ("POST", "/oauth/clients/{client_identity}/actions/rotate-credentials"): "global",
+    ("DELETE", "/oauth/tokens/{token_identity}"): "global",
+    ("GET", "/oauth/sessions"): "global",
+    ("DELETE", "/oauth/sessions/{session_identity}"): "global",
     ("GET", "/apps"): APPS_READ,
     ("GET", "/users/{account_identity}/apps"): APPS_READ,
     ("POST", "/apps"): APPS_WRITE,
@@ -65,8 +77,9 @@ def test_every_served_route_is_in_the_scope_table_and_the_expectations(tmp_path:
         if path != "/health"
         for method in operations
     }
-    assert served == set(ROUTE_SCOPES)
-    assert served == set(EXPECTED)
+    assert served == set(ROUTE_SCOPES) | PUBLIC_ROUTES
+    assert not set(ROUTE_SCOPES) & PUBLIC_ROUTES
+    assert served - PUBLIC_ROUTES == set(EXPECTED)
 
 
 @dataclass
@@ -75,6 +88,7 @@ class Target:
 
     scope: str
     app: str
+    email: str
     scoped: httpx.Client
     owner: httpx.Client
     factory: Factory
@@ -92,6 +106,31 @@ class Target:
         )
         return email
 
+    def authorization(self) -> str:
+        """A fresh personal authorization of the owner: its id."""
+        created = self.owner.post("/oauth/authorizations", json={"scope": ["read"]})
+        return str(created.json()["id"])
+
+    def access_token_id(self) -> str:
+        """The access token id of a fresh authorization."""
+        created = self.owner.post("/oauth/authorizations", json={"scope": ["read"]})
+        return str(created.json()["access_token"]["id"])
+
+    def client(self) -> str:
+        """A fresh client of the owner: its id."""
+        body = {"name": "Target", "redirect_uri": "https://example.com/cb"}
+        return str(self.owner.post("/oauth/clients", json=body).json()["id"])
+
+    def login_session(self) -> str:
+        """A fresh password-login session of the owner: its id."""
+        response = httpx.post(
+            str(self.owner.base_url.join("/oauth/authorizations")),
+            headers={"Accept": self.owner.headers["accept"]},
+            auth=(self.email, PASSWORD),
+            json={"description": "scope test login"},
+        )
+        return str(response.json()["session"]["id"])
+
     def addon(self, app: str) -> str:
         """A fresh add-on on ``app``: its id."""
         return str(
@@ -106,10 +145,65 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("PATCH", "/account"): lambda t: ("PATCH", "/account", {"name": "Scoped"}),
     ("PATCH", "/users/{account_identity}"): lambda t: ("PATCH", "/users/~", {"beta": True}),
     ("GET", "/account/rate-limits"): lambda t: ("GET", "/account/rate-limits", None),
-    ("GET", "/oauth/authorizations/~"): lambda t: ("GET", "/oauth/authorizations/~", None),
-    ("POST", "/oauth/authorizations/~/actions/regenerate-tokens"): lambda t: (
+    ("POST", "/oauth/authorizations"): lambda t: (
         "POST",
-        "/oauth/authorizations/~/actions/regenerate-tokens",
+        "/oauth/authorizations",
+        {"scope": [t.scope], "description": "sub-token"},
+    ),
+    ("GET", "/oauth/authorizations"): lambda t: ("GET", "/oauth/authorizations", None),
+    ("GET", "/oauth/authorizations/{authorization_identity}"): lambda t: (
+        "GET",
+        "/oauth/authorizations/~",
+        None,
+    ),
+    ("PATCH", "/oauth/authorizations/{authorization_identity}"): lambda t: (
+        "PATCH",
+        f"/oauth/authorizations/{t.authorization()}",
+        {"description": "renamed"},
+    ),
+    ("DELETE", "/oauth/authorizations/{authorization_identity}"): lambda t: (
+        "DELETE",
+        f"/oauth/authorizations/{t.authorization()}",
+        None,
+    ),
+    (
+        "POST",
+        "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens",
+    ): lambda t: (
+        "POST",
+        f"/oauth/authorizations/{t.authorization()}/actions/regenerate-tokens",
+        None,
+    ),
+    ("POST", "/oauth/clients"): lambda t: (
+        "POST",
+        "/oauth/clients",
+        {"name": "Scoped", "redirect_uri": "https://example.com/cb"},
+    ),
+    ("GET", "/oauth/clients"): lambda t: ("GET", "/oauth/clients", None),
+    ("PATCH", "/oauth/clients/{client_identity}"): lambda t: (
+        "PATCH",
+        f"/oauth/clients/{t.client()}",
+        {"name": "Renamed"},
+    ),
+    ("DELETE", "/oauth/clients/{client_identity}"): lambda t: (
+        "DELETE",
+        f"/oauth/clients/{t.client()}",
+        None,
+    ),
+    ("POST", "/oauth/clients/{client_identity}/actions/rotate-credentials"): lambda t: (
+        "POST",
+        f"/oauth/clients/{t.client()}/actions/rotate-credentials",
+        None,
+    ),
+    ("DELETE", "/oauth/tokens/{token_identity}"): lambda t: (
+        "DELETE",
+        f"/oauth/tokens/{t.access_token_id()}",
+        None,
+    ),
+    ("GET", "/oauth/sessions"): lambda t: ("GET", "/oauth/sessions", None),
+    ("DELETE", "/oauth/sessions/{session_identity}"): lambda t: (
+        "DELETE",
+        f"/oauth/sessions/{t.login_session()}",
         None,
     ),
     ("GET", "/apps"): lambda t: ("GET", "/apps", None),
@@ -210,7 +304,14 @@ def test_scope_table(
         # A create-apps token may act only on apps it created itself.
         made = scoped.post("/apps") if scope == "create-apps" else None
         app = made.json()["name"] if made is not None else owner.post("/apps").json()["name"]
-        target = Target(scope=scope, app=app, scoped=scoped, owner=owner, factory=factory)
+        target = Target(
+            scope=scope,
+            app=app,
+            email=owner_account.email,
+            scoped=scoped,
+            owner=owner,
+            factory=factory,
+        )
         for route, allowed in EXPECTED.items():
             method, path, body = BUILDERS[route](target)
             response = scoped.request(method, path, json=body)

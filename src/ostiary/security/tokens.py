@@ -27,6 +27,8 @@ class TokenKind(enum.StrEnum):
     AUTHORIZATION = "osta_"
     OAUTH_ACCESS = "osto_"
     OAUTH_REFRESH = "ostr_"
+    CLIENT_SECRET = "ostc_"  # noqa: S105 (a prefix, not a secret)
+    GRANT_CODE = "ostg_"
 
 
 _SHAPE = re.compile(

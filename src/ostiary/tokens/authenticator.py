@@ -53,6 +53,7 @@ class Principal:
     authorization_id: str
     authorization_kind: str
     scopes: frozenset[str]
+    session_id: str | None = None
 
     @property
     def account_id(self) -> str:
@@ -70,6 +71,7 @@ _LOOKUP = (
         Authorization.expires_at,
         Authorization.revoked_at,
         Authorization.last_used_at,
+        Authorization.session_id,
         Account.id,
         Account.email,
         Account.name,
@@ -180,6 +182,7 @@ class TokenAuthenticator:
             authorization_expires,
             authorization_revoked,
             last_used_at,
+            session_id,
             account_id,
             email,
             name,
@@ -211,6 +214,7 @@ class TokenAuthenticator:
             authorization_id=authorization_id,
             authorization_kind=kind,
             scopes=frozenset(_as_list(scopes)),
+            session_id=session_id,
         )
 
     def _touch(self, authorization_id: str, now: datetime, ip: str | None) -> None:

@@ -1,8 +1,11 @@
 """The token model every kind of token reuses.
 
 An :class:`Authorization` is a grant of scopes to act for an account: the account's API key, a
-named personal token, or (later) an OAuth grant to a client. It owns its bearer secrets, the
-:class:`AccessToken` rows, each stored only as an HMAC of its plaintext.
+named personal token, or an OAuth grant to a client. It owns its secrets, each stored only as an
+HMAC of its plaintext: :class:`AccessToken` rows, and for OAuth grants an
+:class:`AuthorizationGrant` (the one-time code) and :class:`RefreshToken` rows, one per generation
+of the rotating refresh token. The authorization is the refresh token family: revoking it kills
+every token at once.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ostiary.accounts.models import Account
+from ostiary.clients.models import OAuthClient
 from ostiary.clock import utcnow
 from ostiary.db import Base, new_id
 
@@ -38,7 +42,14 @@ class Authorization(Base):
     kind: Mapped[str] = mapped_column(String(16))
     scopes: Mapped[list[str]] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(String(500), default="")
-    client_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[str | None] = mapped_column(
+        ForeignKey("login_sessions.id", ondelete="CASCADE"), index=True
+    )
+    # The generation of the live refresh token (RFC 9700 section 4.14: rotation and reuse).
+    refresh_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime | None]
@@ -47,6 +58,7 @@ class Authorization(Base):
     last_used_ip: Mapped[str | None] = mapped_column(String(45))
 
     account: Mapped[Account] = relationship(lazy="joined")
+    client: Mapped[OAuthClient | None] = relationship(lazy="joined")
     access_tokens: Mapped[list[AccessToken]] = relationship(
         back_populates="authorization", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -73,3 +85,41 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None]
 
     authorization: Mapped[Authorization] = relationship(back_populates="access_tokens")
+
+
+class AuthorizationGrant(Base):
+    """A one-time authorization code (RFC 6749 section 4.1.2), bound to its authorization."""
+
+    __tablename__ = "authorization_grants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    authorization_id: Mapped[str] = mapped_column(
+        ForeignKey("authorizations.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    redirect_uri: Mapped[str | None] = mapped_column(String(2000))
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    authorization: Mapped[Authorization] = relationship(lazy="joined")
+
+
+class RefreshToken(Base):
+    """One generation of an authorization's rotating refresh token."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    authorization_id: Mapped[str] = mapped_column(
+        ForeignKey("authorizations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    display_head: Mapped[str] = mapped_column(String(16))
+    display_tail: Mapped[str] = mapped_column(String(8))
+    generation: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rotated_at: Mapped[datetime | None]
+
+    authorization: Mapped[Authorization] = relationship(lazy="joined")

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
-from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
@@ -110,32 +109,3 @@ def revoke_access_tokens(session: Session, authorization: Authorization, now: da
         )
         .values(revoked_at=now)
     )
-
-
-def regenerate_tokens(
-    session: Session,
-    hasher: SecretHasher,
-    authorization: Authorization,
-    context: RequestContext,
-    *,
-    actor_id: str,
-) -> IssuedToken:
-    """Replace an authorization's token: the old one is dead once this transaction commits."""
-    now = utcnow()
-    revoke_access_tokens(session, authorization, now)
-    issued = issue_access_token(session, hasher, authorization)
-    authorization.updated_at = now
-    action = (
-        "token:api-key:regenerate"
-        if authorization.kind == AuthorizationKind.API_KEY
-        else "token:authorization:regenerate"
-    )
-    record_event(
-        session,
-        context,
-        action,
-        actor_id=actor_id,
-        target_type="authorization",
-        target_id=authorization.id,
-    )
-    return issued

@@ -1,23 +1,50 @@
-"""The account's API key as Heroku addresses it: ``/oauth/authorizations/~``.
+"""The oauth-authorization resource: ``/oauth/authorizations`` (Heroku schema definition
+``oauth-authorization``), the account's API key as ``~``, and password login.
 
-(The rest of ``/oauth/authorizations`` builds on the same presenter.) Shape: schema definition
-``oauth-authorization``. Listings and info show the token redacted as ``head**********tail``; only
-the response that creates or regenerates a token carries its plaintext.
+Listings and info show tokens redacted as ``head**********tail`` (the heroku CLI's logout matches
+that form); only the response that creates or regenerates a token carries its plaintext.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from datetime import timedelta
 
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from ostiary.accounts.services import authenticate_password
+from ostiary.accounts.sessions import open_session
+from ostiary.clients.services import find_client
 from ostiary.clock import isoformat, utcnow
+from ostiary.errors import Forbidden
+from ostiary.events import RequestContext
 from ostiary.security.tokens import redact
-from ostiary.tokens.models import AccessToken, Authorization
-from ostiary.tokens.services import api_key_of, current_access_token, regenerate_tokens
-from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep
-from ostiary.web.api.shapes import IdOnly, Timestamp
+from ostiary.tokens.authorizations import (
+    authorizations_of,
+    create_authorization,
+    describe,
+    find_authorization,
+    is_expired,
+    live_refresh_token,
+    parse_expires_in,
+    regenerate,
+    revoke,
+)
+from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
+from ostiary.tokens.scopes import ALL_SCOPES, parse_scopes
+from ostiary.tokens.services import api_key_of, current_access_token
+from ostiary.web.api.deps import CallerDep, CallerOrLoginDep, PasswordLogin, ServicesDep, SessionDep
+from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
+from ostiary.web.api.shapes import Body, IdOnly, Timestamp
+from ostiary.web.context import Services
 
 router = APIRouter(tags=["oauth-authorization"])
+
+SORTABLE = ("id",)
+COLUMNS = {"id": Authorization.id}
+API_KEY = "~"
 
 
 class TokenOut(BaseModel):
@@ -45,7 +72,7 @@ class AuthorizationUser(BaseModel):
 
 
 class GrantOut(BaseModel):
-    """An authorization code grant (only while a code is outstanding)."""
+    """The authorization code a client can exchange at ``POST /oauth/tokens``."""
 
     code: str
     expires_in: int
@@ -53,7 +80,7 @@ class GrantOut(BaseModel):
 
 
 class AuthorizationOut(BaseModel):
-    """An authorization, in Heroku's shape."""
+    """An authorization, in Heroku's shape, plus ``expired`` (Ostiary's extension)."""
 
     access_token: TokenOut | None
     client: AuthorizationClient | None
@@ -66,57 +93,266 @@ class AuthorizationOut(BaseModel):
     session: IdOnly | None
     updated_at: Timestamp
     user: AuthorizationUser
+    expired: bool
+
+
+class AuthorizationCreate(Body):
+    """A new authorization: scope (``["global"]`` when absent), description, lifetime, client."""
+
+    scope: list[str] | str | None = Field(default=None, examples=[["read", "write"]])
+    description: str = ""
+    expires_in: int | str | None = Field(default=None, description="seconds; null = never")
+    client: str | dict[str, str] | None = Field(default=None, description="client id")
+
+
+class AuthorizationUpdate(Body):
+    """What may change on an authorization: its description."""
+
+    description: str
+
+
+def _seconds_left(expires_at: object) -> int | None:
+    if expires_at is None:
+        return None
+    remaining = expires_at - utcnow()  # type: ignore[operator]
+    return max(0, int(remaining.total_seconds()))
+
+
+def _token(
+    row: AccessToken | RefreshToken | None, plaintext: str | None, expiry: object
+) -> TokenOut | None:
+    if row is None:
+        return None
+    shown = plaintext or redact(row.display_head, row.display_tail)
+    return TokenOut(expires_in=_seconds_left(expiry), id=row.id, token=shown)
 
 
 def present_authorization(
-    authorization: Authorization, token: AccessToken | None, plaintext: str | None = None
+    authorization: Authorization,
+    token: AccessToken | None,
+    plaintext: str | None = None,
+    *,
+    refresh: RefreshToken | None = None,
+    refresh_plaintext: str | None = None,
+    grant: GrantOut | None = None,
 ) -> AuthorizationOut:
-    """An authorization in Heroku's shape; the token in plaintext only when given one."""
-    access: TokenOut | None = None
-    if token is not None:
-        expires_in = None
-        if token.expires_at is not None:
-            expires_in = max(0, int((token.expires_at - utcnow()).total_seconds()))
-        access = TokenOut(
-            expires_in=expires_in,
-            id=token.id,
-            token=plaintext or redact(token.display_head, token.display_tail),
-        )
+    """An authorization in Heroku's shape; tokens in plaintext only when given."""
     account = authorization.account
+    client = authorization.client
     return AuthorizationOut(
-        access_token=access,
-        client=None,
+        access_token=_token(token, plaintext, token.expires_at if token else None),
+        client=AuthorizationClient(
+            id=client.id, name=client.name, redirect_uri=client.redirect_uris[0]
+        )
+        if client
+        else None,
         created_at=isoformat(authorization.created_at) or "",
         description=authorization.description,
-        grant=None,
+        grant=grant,
         id=authorization.id,
-        refresh_token=None,
+        refresh_token=_token(refresh, refresh_plaintext, authorization.expires_at),
         scope=list(authorization.scopes),
-        session=None,
+        session=IdOnly(id=authorization.session_id) if authorization.session_id else None,
         updated_at=isoformat(authorization.updated_at) or "",
         user=AuthorizationUser(id=account.id, email=account.email, full_name=account.name),
+        expired=is_expired(authorization),
     )
 
 
-@router.get("/oauth/authorizations/~", response_model=AuthorizationOut, summary="API key info")
-async def get_api_key(caller: CallerDep, session: SessionDep) -> AuthorizationOut:
-    """The account's API key authorization, its token redacted."""
-    authorization = api_key_of(session, caller.account_id)
-    return present_authorization(authorization, current_access_token(session, authorization))
+def _present_stored(session: Session, authorization: Authorization) -> AuthorizationOut:
+    return present_authorization(
+        authorization,
+        current_access_token(session, authorization),
+        refresh=live_refresh_token(session, authorization),
+    )
+
+
+def _find(
+    session: Session, caller: CallerDep, identity: str, *, for_update: bool = False
+) -> Authorization:
+    if identity == API_KEY:
+        return api_key_of(session, caller.account_id, for_update=for_update)
+    return find_authorization(session, caller.account_id, identity, for_update=for_update)
+
+
+def _client_id(value: str | dict[str, str] | None) -> str | None:
+    if isinstance(value, dict):
+        return value.get("id")
+    return value
+
+
+def _create(
+    session: Session,
+    services: Services,
+    body: AuthorizationCreate,
+    *,
+    account_id: str,
+    creator_scopes: frozenset[str],
+    context: RequestContext,
+    login_session_id: str | None = None,
+) -> JSONResponse:
+    settings = services.settings
+    scopes = ["global"] if body.scope is None else parse_scopes(body.scope)
+    client_id = _client_id(body.client)
+    client = find_client(session, client_id) if client_id else None
+    issued = create_authorization(
+        session,
+        services.hasher,
+        context,
+        account_id=account_id,
+        scopes=scopes,
+        description=body.description,
+        expires_in=parse_expires_in(body.expires_in),
+        creator_scopes=creator_scopes,
+        client=client,
+        login_session_id=login_session_id,
+        oauth_ttl=settings.oauth_access_token_ttl,
+        grant_ttl=settings.grant_code_ttl,
+    )
+    grant = None
+    if issued.grant is not None:
+        grant = GrantOut(
+            code=issued.grant.code, expires_in=settings.grant_code_ttl, id=issued.grant.row.id
+        )
+    shown = present_authorization(
+        issued.authorization,
+        issued.access.row,
+        issued.access.plaintext,
+        refresh=issued.refresh.row if issued.refresh else None,
+        refresh_plaintext=issued.refresh.plaintext if issued.refresh else None,
+        grant=grant,
+    )
+    return JSONResponse(shown.model_dump(mode="json"), status_code=201)
 
 
 @router.post(
-    "/oauth/authorizations/~/actions/regenerate-tokens",
+    "/oauth/authorizations",
     response_model=AuthorizationOut,
-    summary="API key regenerate",
+    status_code=201,
+    summary="OAuth authorization create (or password login)",
 )
-async def regenerate_api_key(
-    caller: CallerDep, session: SessionDep, services: ServicesDep
-) -> AuthorizationOut:
-    """Replace the API key; the old key stops working once this answers."""
-    authorization = api_key_of(session, caller.account_id, for_update=True)
-    issued = regenerate_tokens(
-        session, services.hasher, authorization, caller.context, actor_id=caller.account_id
+async def post_authorization(
+    credentials: CallerOrLoginDep,
+    session: SessionDep,
+    services: ServicesDep,
+    body: AuthorizationCreate | None = None,
+) -> JSONResponse:
+    """Create an authorization, at most as wide as the credential creating it.
+
+    With Basic ``email:password`` (``heroku login -i``) this is a password login: it opens a
+    session, and the authorization dies with it.
+    """
+    body = body or AuthorizationCreate()
+    if isinstance(credentials, PasswordLogin):
+        account = authenticate_password(
+            session, credentials.context, credentials.email, credentials.password
+        )
+        expires_in = parse_expires_in(body.expires_in)
+        login = open_session(
+            session,
+            credentials.context,
+            account_id=account.id,
+            description=body.description or "Password login",
+            expires_at=utcnow() + timedelta(seconds=expires_in) if expires_in else None,
+        )
+        return _create(
+            session,
+            services,
+            body,
+            account_id=account.id,
+            creator_scopes=ALL_SCOPES,
+            context=credentials.context,
+            login_session_id=login.id,
+        )
+    return _create(
+        session,
+        services,
+        body,
+        account_id=credentials.account_id,
+        creator_scopes=credentials.principal.scopes,
+        context=credentials.context,
     )
+
+
+@router.get(
+    "/oauth/authorizations",
+    response_model=list[AuthorizationOut],
+    summary="OAuth authorization list",
+)
+async def list_authorizations(
+    caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+) -> JSONResponse:
+    """The account's authorizations (not its API key), tokens redacted, expired ones marked."""
+    requested = parse_range(range_header, SORTABLE, "id")
+    page = paginate(session, authorizations_of(caller.account_id), COLUMNS, requested)
+    return list_response(page, lambda item: _present_stored(session, item), SORTABLE)
+
+
+@router.get(
+    "/oauth/authorizations/{authorization_identity}",
+    response_model=AuthorizationOut,
+    summary="OAuth authorization info",
+)
+async def get_authorization(
+    authorization_identity: str, caller: CallerDep, session: SessionDep
+) -> AuthorizationOut:
+    """An authorization by id, or the API key as ``~``; tokens redacted."""
+    return _present_stored(session, _find(session, caller, authorization_identity))
+
+
+@router.patch(
+    "/oauth/authorizations/{authorization_identity}",
+    response_model=AuthorizationOut,
+    summary="OAuth authorization update",
+)
+async def patch_authorization(
+    authorization_identity: str, body: AuthorizationUpdate, caller: CallerDep, session: SessionDep
+) -> AuthorizationOut:
+    """Change an authorization's description."""
+    authorization = _find(session, caller, authorization_identity, for_update=True)
+    describe(session, caller.context, authorization, body.description)
     session.flush()
-    return present_authorization(authorization, issued.row, issued.plaintext)
+    return _present_stored(session, authorization)
+
+
+@router.delete(
+    "/oauth/authorizations/{authorization_identity}",
+    response_model=AuthorizationOut,
+    summary="OAuth authorization delete",
+)
+async def delete_authorization(
+    authorization_identity: str, caller: CallerDep, session: SessionDep
+) -> AuthorizationOut:
+    """Revoke an authorization; answers with it. Its tokens fail from the next request on."""
+    if authorization_identity == API_KEY:
+        raise Forbidden("The API key cannot be deleted; regenerate it instead.")
+    authorization = _find(session, caller, authorization_identity, for_update=True)
+    shown = _present_stored(session, authorization)
+    revoke(session, caller.context, authorization)
+    return shown
+
+
+@router.post(
+    "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens",
+    response_model=AuthorizationOut,
+    summary="OAuth authorization regenerate",
+)
+async def regenerate_authorization(
+    authorization_identity: str, caller: CallerDep, session: SessionDep, services: ServicesDep
+) -> AuthorizationOut:
+    """New tokens, same scopes, description and lifetime; the old ones die with this answer."""
+    authorization = _find(session, caller, authorization_identity, for_update=True)
+    issued = regenerate(
+        session,
+        services.hasher,
+        caller.context,
+        authorization,
+        oauth_ttl=services.settings.oauth_access_token_ttl,
+    )
+    return present_authorization(
+        authorization,
+        issued.access.row,
+        issued.access.plaintext,
+        refresh=issued.refresh.row if issued.refresh else None,
+        refresh_plaintext=issued.refresh.plaintext if issued.refresh else None,
+    )

@@ -34,6 +34,7 @@ from ostiary.errors import (
     Unauthorized,
 )
 from ostiary.events import RequestContext
+from ostiary.security.tokens import token_kind
 from ostiary.tokens.authenticator import Principal
 from ostiary.web.api.scopes import UNCOUNTED_ROUTES, allowed_scopes
 from ostiary.web.context import Services, request_context, services_of
@@ -81,14 +82,21 @@ def bearer_token(request: Request) -> str | None:
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials:
         return credentials
-    if scheme.lower() == "basic" and credentials:
-        try:
-            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        _, separator, password = decoded.partition(":")
-        return password if separator and password else None
-    return None
+    basic = basic_credentials(header)
+    return basic[1] if basic else None
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """The (user, password) of a Basic Authorization header, if it is one."""
+    scheme, _, credentials = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not credentials.strip():
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, separator, password = decoded.partition(":")
+    return (user, password) if separator and password else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +155,25 @@ async def authenticate_caller(request: Request) -> Caller:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PasswordLogin:
+    """Basic ``email:password``, accepted by ``POST /oauth/authorizations`` only (what the
+    heroku CLI's ``login -i`` sends)."""
+
+    email: str
+    password: str
+    context: RequestContext
+
+
+async def caller_or_password_login(request: Request) -> Caller | PasswordLogin:
+    """A token's caller; or a password login, for Basic credentials whose password is no token."""
+    check_api_version(request)
+    basic = basic_credentials(request.headers.get("authorization"))
+    if basic is not None and basic[0] and token_kind(basic[1]) is None:
+        return PasswordLogin(email=basic[0], password=basic[1], context=request_context(request))
+    return await authenticate_caller(request)
+
+
 async def unit_of_work(request: Request) -> AsyncIterator[Session]:
     """The request's transaction: writers for unsafe methods, readers for GET."""
     database = services_of(request).database
@@ -160,5 +187,6 @@ async def get_services(request: Request) -> Services:
 
 
 CallerDep = Annotated[Caller, Depends(authenticate_caller)]
+CallerOrLoginDep = Annotated[Caller | PasswordLogin, Depends(caller_or_password_login)]
 SessionDep = Annotated[Session, Depends(unit_of_work, scope="function")]
 ServicesDep = Annotated[Services, Depends(get_services)]

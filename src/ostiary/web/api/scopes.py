@@ -11,9 +11,7 @@ config vars; ``create-apps`` creates apps and then acts only on the apps its aut
 
 from __future__ import annotations
 
-ALL_SCOPES = frozenset(
-    {"global", "identity", "read", "write", "read-protected", "write-protected", "create-apps"}
-)
+from ostiary.tokens.scopes import ALL_SCOPES
 
 ANY_SCOPE = ALL_SCOPES
 IDENTITY = frozenset({"global", "identity"})
@@ -32,8 +30,22 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/account"): ACCOUNT_WRITE,
     ("PATCH", "/users/{account_identity}"): ACCOUNT_WRITE,
     ("GET", "/account/rate-limits"): ANY_SCOPE,
-    ("GET", "/oauth/authorizations/~"): ACCOUNT_WRITE,
-    ("POST", "/oauth/authorizations/~/actions/regenerate-tokens"): ACCOUNT_WRITE,
+    ("POST", "/oauth/authorizations"): ANY_SCOPE,  # the new scopes must be implied by the caller's
+    ("GET", "/oauth/authorizations"): ACCOUNT_WRITE,
+    ("GET", "/oauth/authorizations/{authorization_identity}"): ACCOUNT_WRITE,
+    ("PATCH", "/oauth/authorizations/{authorization_identity}"): ACCOUNT_WRITE,
+    ("DELETE", "/oauth/authorizations/{authorization_identity}"): ACCOUNT_WRITE,
+    ("POST", "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens"): (
+        ACCOUNT_WRITE
+    ),
+    ("POST", "/oauth/clients"): ACCOUNT_WRITE,
+    ("GET", "/oauth/clients"): ACCOUNT_WRITE,
+    ("PATCH", "/oauth/clients/{client_identity}"): ACCOUNT_WRITE,
+    ("DELETE", "/oauth/clients/{client_identity}"): ACCOUNT_WRITE,
+    ("POST", "/oauth/clients/{client_identity}/actions/rotate-credentials"): ACCOUNT_WRITE,
+    ("DELETE", "/oauth/tokens/{token_identity}"): ACCOUNT_WRITE,
+    ("GET", "/oauth/sessions"): ACCOUNT_WRITE,
+    ("DELETE", "/oauth/sessions/{session_identity}"): ACCOUNT_WRITE,
     ("GET", "/apps"): APP_READ,
     ("GET", "/users/{account_identity}/apps"): APP_READ,
     ("POST", "/apps"): CREATE_APP,
@@ -54,6 +66,10 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/apps/{app_identity}/addons/{addon_identity}"): APP_WRITE,
     ("DELETE", "/apps/{app_identity}/addons/{addon_identity}"): APP_WRITE,
 }
+
+# Routes that take no token: a client's public description, and Heroku's token exchange (the
+# client authenticates with its secret in the body).
+PUBLIC_ROUTES = frozenset({("GET", "/oauth/clients/{client_identity}"), ("POST", "/oauth/tokens")})
 
 # Requests that do not spend the account's rate-limit budget.
 UNCOUNTED_ROUTES = frozenset({("GET", "/account/rate-limits")})

@@ -1,0 +1,1 @@
+"""OAuth clients: registered applications with redirect URIs and, when confidential, a secret."""

@@ -1,0 +1,45 @@
+"""The OAuthClient model (RFC 6749 section 2)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ostiary.accounts.models import Account
+from ostiary.clock import utcnow
+from ostiary.db import Base, new_id
+
+
+class ClientType(enum.StrEnum):
+    """RFC 6749 section 2.1: whether a client can keep a secret."""
+
+    CONFIDENTIAL = "confidential"
+    PUBLIC = "public"
+
+
+class OAuthClient(Base):
+    """An application registered by an account to ask users for authorizations."""
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    client_type: Mapped[str] = mapped_column(String(16), default=ClientType.CONFIDENTIAL)
+    # HMAC-SHA256(server secret, client secret); None for public clients.
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # Scopes the client-credentials grant may give; None when the grant is not allowed.
+    client_credentials_scopes: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[Account] = relationship(lazy="joined")
+
+    @property
+    def is_public(self) -> bool:
+        """Whether the client has no secret (native apps, CLIs)."""
+        return self.client_type == ClientType.PUBLIC

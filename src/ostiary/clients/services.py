@@ -1,0 +1,187 @@
+"""Registering, changing, rotating and deleting OAuth clients. Services never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Session
+
+from ostiary.clients.models import ClientType, OAuthClient
+from ostiary.clients.redirect_uris import validate_redirect_uris
+from ostiary.clock import utcnow
+from ostiary.errors import Forbidden, InvalidParams, NotFound
+from ostiary.events import RequestContext, record_event
+from ostiary.security.hashing import SecretHasher
+from ostiary.security.tokens import TokenKind, mint_token
+from ostiary.tokens.models import Authorization
+from ostiary.tokens.scopes import covers, parse_scopes
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredClient:
+    """A client and, for a confidential one, its secret in plaintext: shown once."""
+
+    client: OAuthClient
+    secret: str | None
+
+
+def clients_of(owner_id: str) -> Select[OAuthClient]:
+    """The clients an account registered, as a query for pagination."""
+    return select(OAuthClient).where(OAuthClient.owner_id == owner_id)
+
+
+def find_client(session: Session, client_id: str, *, owner_id: str | None = None) -> OAuthClient:
+    """A client by id; with ``owner_id``, only among that account's clients."""
+    query = select(OAuthClient).where(OAuthClient.id == client_id)
+    if owner_id is not None:
+        query = query.where(OAuthClient.owner_id == owner_id)
+    client = session.scalar(query)
+    if client is None:
+        raise NotFound("client")
+    return client
+
+
+def _client_credentials_scopes(value: object, creator_scopes: frozenset[str]) -> list[str] | None:
+    if value is None:
+        return None
+    scopes = parse_scopes(value, "client_credentials_scopes")
+    if not covers(creator_scopes, scopes):
+        raise Forbidden("A client cannot be allowed scopes wider than the token registering it.")
+    return scopes
+
+
+def _name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidParams("name", "name must be 1 to 100 characters.")
+    return name
+
+
+def register_client(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    owner_id: str,
+    name: str,
+    redirect_uris: list[str],
+    client_type: ClientType,
+    client_credentials_scopes: object,
+    creator_scopes: frozenset[str],
+) -> RegisteredClient:
+    """Register a client; a confidential one gets a secret, shown in this answer only."""
+    secret = None if client_type == ClientType.PUBLIC else mint_token(TokenKind.CLIENT_SECRET)
+    if client_type == ClientType.PUBLIC and client_credentials_scopes is not None:
+        raise InvalidParams(
+            "client_credentials_scopes", "A public client cannot use the client-credentials grant."
+        )
+    client = OAuthClient(
+        owner_id=owner_id,
+        name=_name(name),
+        redirect_uris=validate_redirect_uris(redirect_uris),
+        client_type=client_type,
+        secret_hash=hasher.hash(secret) if secret else None,
+        client_credentials_scopes=_client_credentials_scopes(
+            client_credentials_scopes, creator_scopes
+        ),
+    )
+    session.add(client)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "oauth:client:create",
+        actor_id=owner_id,
+        target_type="client",
+        target_id=client.id,
+    )
+    return RegisteredClient(client=client, secret=secret)
+
+
+def update_client(
+    session: Session,
+    context: RequestContext,
+    client: OAuthClient,
+    *,
+    actor_id: str,
+    name: str | None = None,
+    redirect_uris: list[str] | None = None,
+    client_credentials_scopes: object = ...,
+    creator_scopes: frozenset[str] = frozenset(),
+) -> OAuthClient:
+    """Rename a client, replace its redirect URIs or its client-credentials scopes."""
+    if name is not None:
+        client.name = _name(name)
+    if redirect_uris is not None:
+        client.redirect_uris = validate_redirect_uris(redirect_uris)
+    if client_credentials_scopes is not ...:
+        if client.is_public and client_credentials_scopes is not None:
+            raise InvalidParams(
+                "client_credentials_scopes",
+                "A public client cannot use the client-credentials grant.",
+            )
+        client.client_credentials_scopes = _client_credentials_scopes(
+            client_credentials_scopes, creator_scopes
+        )
+    client.updated_at = utcnow()
+    record_event(
+        session,
+        context,
+        "oauth:client:update",
+        actor_id=actor_id,
+        target_type="client",
+        target_id=client.id,
+    )
+    return client
+
+
+def rotate_secret(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    client: OAuthClient,
+    *,
+    actor_id: str,
+) -> str:
+    """Give a confidential client a new secret; the old one stops working at commit."""
+    if client.is_public:
+        raise InvalidParams("client", "A public client has no secret to rotate.")
+    secret = mint_token(TokenKind.CLIENT_SECRET)
+    client.secret_hash = hasher.hash(secret)
+    client.updated_at = utcnow()
+    record_event(
+        session,
+        context,
+        "oauth:client:rotate",
+        actor_id=actor_id,
+        target_type="client",
+        target_id=client.id,
+    )
+    return secret
+
+
+def delete_client(
+    session: Session, context: RequestContext, client: OAuthClient, *, actor_id: str
+) -> None:
+    """Delete a client and revoke every authorization granted to it."""
+    revoked = session.execute(
+        delete(Authorization).where(Authorization.client_id == client.id)
+    ).rowcount  # type: ignore[attr-defined]
+    session.delete(client)
+    record_event(
+        session,
+        context,
+        "oauth:client:destroy",
+        actor_id=actor_id,
+        target_type="client",
+        target_id=client.id,
+        details={"authorizations_revoked": revoked},
+    )
+
+
+def verify_client_secret(hasher: SecretHasher, client: OAuthClient, secret: str | None) -> bool:
+    """Whether a secret is this confidential client's current one (constant time)."""
+    if client.secret_hash is None or not secret:
+        return False
+    return hasher.matches(secret, client.secret_hash)

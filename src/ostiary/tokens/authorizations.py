@@ -1,0 +1,268 @@
+"""The lifecycle of authorizations: create (with scope checks), list, describe, regenerate,
+revoke; and their secrets: access tokens, refresh tokens and grant codes. Services never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ostiary.clients.models import OAuthClient
+from ostiary.clock import utcnow
+from ostiary.errors import Forbidden, InvalidParams, NotFound
+from ostiary.events import RequestContext, record_event
+from ostiary.security.hashing import SecretHasher
+from ostiary.security.tokens import TokenKind, display_parts, mint_token
+from ostiary.tokens.models import (
+    Authorization,
+    AuthorizationGrant,
+    AuthorizationKind,
+    RefreshToken,
+)
+from ostiary.tokens.scopes import covers
+from ostiary.tokens.services import IssuedToken, issue_access_token, revoke_access_tokens
+
+MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRefresh:
+    """A new refresh token: its row and its plaintext, shown once."""
+
+    row: RefreshToken
+    plaintext: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedGrant:
+    """A new authorization code: its row and its plaintext, shown once."""
+
+    row: AuthorizationGrant
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAuthorization:
+    """An authorization with the secrets issued for it."""
+
+    authorization: Authorization
+    access: IssuedToken
+    refresh: IssuedRefresh | None = None
+    grant: IssuedGrant | None = None
+
+
+def parse_expires_in(value: object) -> int | None:
+    """Seconds to live: an integer, a numeric string (as the heroku CLI sends), or null (never)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParams("expires_in", "expires_in must be a number of seconds, or null.")
+    if not 1 <= value <= MAX_EXPIRES_IN:
+        raise InvalidParams("expires_in", f"expires_in must be 1 to {MAX_EXPIRES_IN} seconds.")
+    return value
+
+
+def issue_refresh_token(
+    session: Session, hasher: SecretHasher, authorization: Authorization
+) -> IssuedRefresh:
+    """A refresh token of the authorization's current generation."""
+    plaintext = mint_token(TokenKind.OAUTH_REFRESH)
+    head, tail = display_parts(plaintext)
+    row = RefreshToken(
+        authorization_id=authorization.id,
+        token_hash=hasher.hash(plaintext),
+        display_head=head,
+        display_tail=tail,
+        generation=authorization.refresh_generation,
+    )
+    session.add(row)
+    return IssuedRefresh(row=row, plaintext=plaintext)
+
+
+def issue_grant(
+    session: Session,
+    hasher: SecretHasher,
+    authorization: Authorization,
+    *,
+    ttl: int,
+    redirect_uri: str | None = None,
+    code_challenge: str | None = None,
+) -> IssuedGrant:
+    """A one-time authorization code for the authorization's client (RFC 6749 section 4.1.2)."""
+    code = mint_token(TokenKind.GRANT_CODE)
+    row = AuthorizationGrant(
+        authorization_id=authorization.id,
+        code_hash=hasher.hash(code),
+        redirect_uri=redirect_uri,
+        code_challenge=code_challenge,
+        expires_at=utcnow() + timedelta(seconds=ttl),
+    )
+    session.add(row)
+    return IssuedGrant(row=row, code=code)
+
+
+def access_expiry(authorization: Authorization, oauth_ttl: int) -> datetime | None:
+    """When a new access token of this authorization expires: OAuth tokens are short-lived."""
+    if authorization.kind != AuthorizationKind.OAUTH:
+        return authorization.expires_at
+    short = utcnow() + timedelta(seconds=oauth_ttl)
+    return min(short, authorization.expires_at) if authorization.expires_at else short
+
+
+def create_authorization(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    account_id: str,
+    scopes: list[str],
+    description: str,
+    expires_in: int | None,
+    creator_scopes: frozenset[str],
+    client: OAuthClient | None = None,
+    login_session_id: str | None = None,
+    oauth_ttl: int,
+    grant_ttl: int,
+) -> IssuedAuthorization:
+    """Create an authorization no wider than the credential creating it.
+
+    Without a client it is a personal token. With one it is an OAuth grant to that client: a
+    short-lived access token, a rotating refresh token, and a code the client can exchange.
+    """
+    if not covers(creator_scopes, scopes):
+        raise Forbidden(
+            f"Your credential cannot grant {', '.join(scopes)}: "
+            "an authorization can have at most the scopes of the token creating it."
+        )
+    now = utcnow()
+    authorization = Authorization(
+        account_id=account_id,
+        kind=AuthorizationKind.OAUTH if client else AuthorizationKind.PERSONAL,
+        scopes=scopes,
+        description=description,
+        client_id=client.id if client else None,
+        session_id=login_session_id,
+        expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
+    )
+    session.add(authorization)
+    session.flush()
+    access = issue_access_token(session, hasher, authorization)
+    access.row.expires_at = access_expiry(authorization, oauth_ttl)
+    refresh = grant = None
+    if client is not None:
+        refresh = issue_refresh_token(session, hasher, authorization)
+        grant = issue_grant(session, hasher, authorization, ttl=grant_ttl)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "token:authorization:create",
+        actor_id=account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details={"scope": scopes, "client_id": authorization.client_id},
+    )
+    return IssuedAuthorization(authorization, access, refresh, grant)
+
+
+def authorizations_of(account_id: str) -> Select[Authorization]:
+    """The account's authorizations except its API key, expired ones included, revoked not."""
+    return select(Authorization).where(
+        Authorization.account_id == account_id,
+        Authorization.kind != AuthorizationKind.API_KEY,
+        Authorization.revoked_at.is_(None),
+    )
+
+
+def find_authorization(
+    session: Session, account_id: str, authorization_id: str, *, for_update: bool = False
+) -> Authorization:
+    """One of the account's authorizations (not the API key: that is ``~``)."""
+    query = authorizations_of(account_id).where(Authorization.id == authorization_id)
+    if for_update:
+        query = query.with_for_update(of=Authorization)
+    authorization = session.scalar(query)
+    if authorization is None:
+        raise NotFound("authorization")
+    return authorization
+
+
+def describe(
+    session: Session, context: RequestContext, authorization: Authorization, description: str
+) -> Authorization:
+    """Change an authorization's description."""
+    authorization.description = description[:500]
+    authorization.updated_at = utcnow()
+    record_event(
+        session,
+        context,
+        "token:authorization:update",
+        actor_id=authorization.account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+    )
+    return authorization
+
+
+def revoke(session: Session, context: RequestContext, authorization: Authorization) -> None:
+    """Revoke an authorization: its row and every token of it are deleted."""
+    session.delete(authorization)
+    record_event(
+        session,
+        context,
+        "token:authorization:revoke",
+        actor_id=authorization.account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+    )
+
+
+def regenerate(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    authorization: Authorization,
+    *,
+    oauth_ttl: int,
+) -> IssuedAuthorization:
+    """New tokens with the same scopes, description and lifetime policy; old ones die at commit."""
+    now = utcnow()
+    revoke_access_tokens(session, authorization, now)
+    access = issue_access_token(session, hasher, authorization)
+    access.row.expires_at = access_expiry(authorization, oauth_ttl)
+    refresh = None
+    if authorization.kind == AuthorizationKind.OAUTH:
+        authorization.refresh_generation += 1
+        refresh = issue_refresh_token(session, hasher, authorization)
+    authorization.updated_at = now
+    session.flush()
+    kind = "api-key" if authorization.kind == AuthorizationKind.API_KEY else "authorization"
+    record_event(
+        session,
+        context,
+        f"token:{kind}:regenerate",
+        actor_id=authorization.account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+    )
+    return IssuedAuthorization(authorization, access, refresh)
+
+
+def live_refresh_token(session: Session, authorization: Authorization) -> RefreshToken | None:
+    """The authorization's current-generation refresh token, if any."""
+    return session.scalar(
+        select(RefreshToken).where(
+            RefreshToken.authorization_id == authorization.id,
+            RefreshToken.generation == authorization.refresh_generation,
+        )
+    )
+
+
+def is_expired(authorization: Authorization, now: datetime | None = None) -> bool:
+    """Whether the authorization's lifetime is over (it stays listed until deleted)."""
+    return authorization.expires_at is not None and authorization.expires_at <= (now or utcnow())

@@ -1,0 +1,200 @@
+"""The oauth-client resource: ``/oauth/clients`` (Heroku schema definition ``oauth-client``).
+
+Ostiary's extensions: ``redirect_uris`` (all registered URIs; ``redirect_uri`` is the first),
+``client_type`` (``confidential`` with a secret, or ``public`` without, for native apps and CLIs)
+and ``client_credentials_scopes`` (the scopes the client-credentials grant may give, or null).
+A secret appears only in the answers that create or rotate it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from ostiary.clients.models import ClientType, OAuthClient
+from ostiary.clients.services import (
+    clients_of,
+    delete_client,
+    find_client,
+    register_client,
+    rotate_secret,
+    update_client,
+)
+from ostiary.clock import isoformat
+from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
+from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
+from ostiary.web.api.shapes import Body, Timestamp
+
+router = APIRouter(tags=["oauth-client"])
+
+SORTABLE = ("id", "name")
+COLUMNS = {"id": OAuthClient.id, "name": OAuthClient.name}
+
+
+class ClientOut(BaseModel):
+    """A client in Heroku's shape (without its secret), with Ostiary's extensions."""
+
+    created_at: Timestamp
+    id: str
+    ignores_delinquent: bool | None
+    name: str
+    redirect_uri: str
+    updated_at: Timestamp
+    redirect_uris: list[str]
+    client_type: str
+    client_credentials_scopes: list[str] | None
+
+
+class ClientWithSecretOut(ClientOut):
+    """A client with its secret: only in the answer that creates or rotates it."""
+
+    secret: str | None
+
+
+class ClientCreate(Body):
+    """A new client: a name and at least one redirect URI."""
+
+    name: str
+    redirect_uri: str | None = None
+    redirect_uris: list[str] | None = None
+    client_type: ClientType = ClientType.CONFIDENTIAL
+    client_credentials_scopes: list[str] | str | None = Field(default=None, examples=[["read"]])
+
+
+class ClientUpdate(Body):
+    """What may change on a client."""
+
+    name: str | None = None
+    redirect_uri: str | None = None
+    redirect_uris: list[str] | None = None
+    client_credentials_scopes: list[str] | str | None = None
+
+
+def present_client(client: OAuthClient) -> ClientOut:
+    """A client in Heroku's shape, without its secret."""
+    return ClientOut(
+        created_at=isoformat(client.created_at) or "",
+        id=client.id,
+        ignores_delinquent=False,
+        name=client.name,
+        redirect_uri=client.redirect_uris[0],
+        updated_at=isoformat(client.updated_at) or "",
+        redirect_uris=list(client.redirect_uris),
+        client_type=client.client_type,
+        client_credentials_scopes=client.client_credentials_scopes,
+    )
+
+
+def _with_secret(client: OAuthClient, secret: str | None) -> ClientWithSecretOut:
+    return ClientWithSecretOut(**present_client(client).model_dump(), secret=secret)
+
+
+def _uris(redirect_uri: str | None, redirect_uris: list[str] | None) -> list[str] | None:
+    if redirect_uri is None and redirect_uris is None:
+        return None
+    uris = list(redirect_uris or [])
+    if redirect_uri is not None:
+        uris = [redirect_uri, *[uri for uri in uris if uri != redirect_uri]]
+    return uris
+
+
+@router.post(
+    "/oauth/clients",
+    response_model=ClientWithSecretOut,
+    status_code=201,
+    summary="OAuth client create",
+)
+async def post_client(
+    body: ClientCreate, caller: CallerDep, session: SessionDep, services: ServicesDep
+) -> JSONResponse:
+    """Register a client; a confidential client's secret is in this answer only."""
+    registered = register_client(
+        session,
+        services.hasher,
+        caller.context,
+        owner_id=caller.account_id,
+        name=body.name,
+        redirect_uris=_uris(body.redirect_uri, body.redirect_uris) or [],
+        client_type=body.client_type,
+        client_credentials_scopes=body.client_credentials_scopes,
+        creator_scopes=caller.principal.scopes,
+    )
+    shown = _with_secret(registered.client, registered.secret)
+    return JSONResponse(shown.model_dump(mode="json"), status_code=201)
+
+
+@router.get("/oauth/clients", response_model=list[ClientOut], summary="OAuth client list")
+async def list_clients(
+    caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+) -> JSONResponse:
+    """The clients this account registered, without secrets."""
+    requested = parse_range(range_header, SORTABLE, "id")
+    page = paginate(session, clients_of(caller.account_id), COLUMNS, requested)
+    return list_response(page, present_client, SORTABLE)
+
+
+@router.get(
+    "/oauth/clients/{client_identity}",
+    response_model=ClientOut,
+    summary="OAuth client info (no credentials needed)",
+    dependencies=[Depends(require_api_version)],
+)
+async def get_client(client_identity: str, session: SessionDep) -> ClientOut:
+    """A client's public description, for anyone who knows its id: never its secret."""
+    return present_client(find_client(session, client_identity))
+
+
+@router.patch(
+    "/oauth/clients/{client_identity}", response_model=ClientOut, summary="OAuth client update"
+)
+async def patch_client(
+    client_identity: str, body: ClientUpdate, caller: CallerDep, session: SessionDep
+) -> ClientOut:
+    """Rename a client, or replace its redirect URIs or client-credentials scopes."""
+    client = find_client(session, client_identity, owner_id=caller.account_id)
+    changes: dict[str, Any] = {}
+    if "client_credentials_scopes" in body.model_fields_set:
+        changes["client_credentials_scopes"] = body.client_credentials_scopes
+    update_client(
+        session,
+        caller.context,
+        client,
+        actor_id=caller.account_id,
+        name=body.name,
+        redirect_uris=_uris(body.redirect_uri, body.redirect_uris),
+        creator_scopes=caller.principal.scopes,
+        **changes,
+    )
+    session.flush()
+    return present_client(client)
+
+
+@router.delete(
+    "/oauth/clients/{client_identity}", response_model=ClientOut, summary="OAuth client delete"
+)
+async def remove_client(client_identity: str, caller: CallerDep, session: SessionDep) -> ClientOut:
+    """Delete a client and revoke every authorization granted to it; answers with the client."""
+    client = find_client(session, client_identity, owner_id=caller.account_id)
+    shown = present_client(client)
+    delete_client(session, caller.context, client, actor_id=caller.account_id)
+    return shown
+
+
+@router.post(
+    "/oauth/clients/{client_identity}/actions/rotate-credentials",
+    response_model=ClientWithSecretOut,
+    summary="OAuth client rotate credentials",
+)
+async def rotate_client(
+    client_identity: str, caller: CallerDep, session: SessionDep, services: ServicesDep
+) -> ClientWithSecretOut:
+    """A new secret, in this answer only; the old one stops working at once."""
+    client = find_client(session, client_identity, owner_id=caller.account_id)
+    secret = rotate_secret(
+        session, services.hasher, caller.context, client, actor_id=caller.account_id
+    )
+    session.flush()
+    return _with_secret(client, secret)

@@ -1,0 +1,183 @@
+"""The oauth-token resource: ``POST /oauth/tokens`` and ``DELETE /oauth/tokens/{id}`` (Heroku
+schema definition ``oauth-token``).
+
+A client exchanges a grant code, or rotates a refresh token, authenticating with its secret in the
+body as Heroku's API does (the form-encoded RFC 6749 endpoint is ``/oauth/token``). Ostiary answers
+``client`` as null: a secret is never echoed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from ostiary.clock import isoformat, utcnow
+from ostiary.errors import InvalidParams, NotFound
+from ostiary.events import record_event
+from ostiary.tokens.authorizations import IssuedAuthorization
+from ostiary.tokens.exchange import exchange_code, refresh
+from ostiary.tokens.models import AccessToken, Authorization
+from ostiary.web.api.authorizations import TokenOut
+from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
+from ostiary.web.api.shapes import Body, IdOnly, Timestamp
+from ostiary.web.context import request_context
+
+router = APIRouter(tags=["oauth-token"])
+
+
+class GrantIn(Body):
+    """The grant being exchanged."""
+
+    type: Literal["authorization_code", "refresh_token"]
+    code: str | None = None
+
+
+class SecretIn(Body):
+    """The client's credential."""
+
+    secret: str | None = None
+
+
+class RefreshIn(Body):
+    """The refresh token being rotated."""
+
+    token: str | None = None
+
+
+class TokenCreate(Body):
+    """Heroku's token request: ``{client: {secret}, grant, refresh_token: {token}}``."""
+
+    grant: GrantIn
+    client: SecretIn = SecretIn()
+    refresh_token: RefreshIn = RefreshIn()
+
+
+class GrantRef(BaseModel):
+    """The grant the tokens came from."""
+
+    code: str | None
+    type: str
+
+
+class OAuthTokenOut(BaseModel):
+    """Tokens issued to a client, in Heroku's shape (``client`` is always null)."""
+
+    access_token: TokenOut
+    authorization: IdOnly
+    client: None
+    created_at: Timestamp
+    grant: GrantRef
+    id: str
+    refresh_token: TokenOut | None
+    session: IdOnly | None
+    updated_at: Timestamp
+    user: IdOnly
+
+
+def _seconds(expires_at: object) -> int | None:
+    if expires_at is None:
+        return None
+    return max(0, int((expires_at - utcnow()).total_seconds()))  # type: ignore[operator]
+
+
+def _present(issued: IssuedAuthorization, grant: GrantRef) -> OAuthTokenOut:
+    authorization = issued.authorization
+    access = issued.access
+    refresh_token = issued.refresh
+    return OAuthTokenOut(
+        access_token=TokenOut(
+            expires_in=_seconds(access.row.expires_at), id=access.row.id, token=access.plaintext
+        ),
+        authorization=IdOnly(id=authorization.id),
+        client=None,
+        created_at=isoformat(access.row.created_at or utcnow()) or "",
+        grant=grant,
+        id=access.row.id,
+        refresh_token=TokenOut(
+            expires_in=_seconds(authorization.expires_at),
+            id=refresh_token.row.id,
+            token=refresh_token.plaintext,
+        )
+        if refresh_token
+        else None,
+        session=IdOnly(id=authorization.session_id) if authorization.session_id else None,
+        updated_at=isoformat(utcnow()) or "",
+        user=IdOnly(id=authorization.account_id),
+    )
+
+
+@router.post(
+    "/oauth/tokens",
+    response_model=OAuthTokenOut,
+    status_code=201,
+    summary="OAuth token create",
+    dependencies=[Depends(require_api_version)],
+)
+async def post_token(
+    body: TokenCreate, request: Request, session: SessionDep, services: ServicesDep
+) -> JSONResponse:
+    """Exchange a grant code, or rotate a refresh token, for new tokens."""
+    ttl = services.settings.oauth_access_token_ttl
+    context = request_context(request)
+    if body.grant.type == "authorization_code":
+        if not body.grant.code:
+            raise InvalidParams("grant.code", "grant.code is required for authorization_code.")
+        issued = exchange_code(
+            session,
+            services.hasher,
+            context,
+            code=body.grant.code,
+            client_secret=body.client.secret,
+            oauth_ttl=ttl,
+        )
+        grant = GrantRef(code=None, type="authorization_code")
+    else:
+        if not body.refresh_token.token:
+            raise InvalidParams("refresh_token.token", "refresh_token.token is required.")
+        issued = refresh(
+            session,
+            services.hasher,
+            context,
+            refresh_token=body.refresh_token.token,
+            client_secret=body.client.secret,
+            oauth_ttl=ttl,
+        )
+        grant = GrantRef(code=None, type="refresh_token")
+    shown = _present(issued, grant)
+    return JSONResponse(
+        shown.model_dump(mode="json"),
+        status_code=201,
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+@router.delete(
+    "/oauth/tokens/{token_identity}", response_model=IdOnly, summary="OAuth token delete"
+)
+async def delete_token(token_identity: str, caller: CallerDep, session: SessionDep) -> IdOnly:
+    """Revoke one access token of the account; it fails from the next request on."""
+    token = session.scalar(
+        select(AccessToken)
+        .join(Authorization, AccessToken.authorization_id == Authorization.id)
+        .where(
+            AccessToken.id == token_identity,
+            Authorization.account_id == caller.account_id,
+            AccessToken.revoked_at.is_(None),
+        )
+    )
+    if token is None:
+        raise NotFound("token")
+    token.revoked_at = utcnow()
+    record_event(
+        session,
+        caller.context,
+        "token:access:revoke",
+        actor_id=caller.account_id,
+        target_type="token",
+        target_id=token.id,
+    )
+    return IdOnly(id=token.id)
