@@ -57,9 +57,10 @@ class TokenCreate(Body):
 
 
 class GrantRef(BaseModel):
-    """The grant the tokens came from."""
+    """The grant the tokens came from: the (now spent) code the client sent, or "" for a
+    refresh."""
 
-    code: str | None
+    code: str
     type: str
 
 
@@ -134,7 +135,7 @@ async def post_token(
             client_secret=body.client.secret,
             oauth_ttl=ttl,
         )
-        grant = GrantRef(code=None, type="authorization_code")
+        grant = GrantRef(code=body.grant.code, type="authorization_code")
     else:
         if not body.refresh_token.token:
             raise InvalidParams("refresh_token.token", "refresh_token.token is required.")
@@ -146,7 +147,7 @@ async def post_token(
             client_secret=body.client.secret,
             oauth_ttl=ttl,
         )
-        grant = GrantRef(code=None, type="refresh_token")
+        grant = GrantRef(code="", type="refresh_token")
     shown = _present(issued, grant)
     return JSONResponse(
         shown.model_dump(mode="json"),
