@@ -143,3 +143,64 @@ def test_sqlite_serializes_concurrent_writers_too(server: ServerProcess, factory
     with server.client(account.api_key) as api:
         versions = sorted(r["version"] for r in api.get(f"/apps/{name}/releases").json())
     assert versions == list(range(1, 14))
+
+
+def test_oauth_flow_on_postgres(pg_server: ServerProcess, pg_factory: Factory) -> None:
+    from tests.support.factories import PASSWORD
+    from tests.support.server import API_HEADERS
+
+    account = pg_factory.account()
+    with pg_server.client(account.api_key) as api:
+        client = api.post(
+            "/oauth/clients", json={"name": "PG", "redirect_uri": "https://example.com/cb"}
+        ).json()
+        granted = api.post("/oauth/authorizations", json={"client": client["id"]}).json()
+
+    def exchange(body: dict[str, object]) -> httpx.Response:
+        return httpx.post(f"{pg_server.url}/oauth/tokens", headers=API_HEADERS, json=body)
+
+    code = {
+        "grant": {"type": "authorization_code", "code": granted["grant"]["code"]},
+        "client": {"secret": client["secret"]},
+    }
+    first = exchange(code)
+    assert first.status_code == 201
+    assert exchange(code).status_code == 400  # replay revokes
+    with pg_server.client(first.json()["access_token"]["token"]) as revoked:
+        assert revoked.get("/account").status_code == 401
+
+    login = httpx.post(
+        f"{pg_server.url}/oauth/authorizations",
+        headers=API_HEADERS,
+        auth=(account.email, PASSWORD),
+        json={"expires_in": "2592000"},
+    )
+    assert login.status_code == 201
+    token = login.json()["access_token"]["token"]
+    with pg_server.client(token) as api:
+        assert api.delete("/oauth/sessions/~").status_code == 200
+        assert api.get("/account").status_code == 401
+
+
+def test_refresh_rotation_on_postgres(pg_server: ServerProcess, pg_factory: Factory) -> None:
+    from tests.support.server import API_HEADERS
+
+    account = pg_factory.account()
+    with pg_server.client(account.api_key) as api:
+        client = api.post(
+            "/oauth/clients", json={"name": "PG", "redirect_uri": "https://example.com/cb"}
+        ).json()
+        granted = api.post("/oauth/authorizations", json={"client": client["id"]}).json()
+    refresh_token = granted["refresh_token"]["token"]
+    for _ in range(3):
+        response = httpx.post(
+            f"{pg_server.url}/oauth/tokens",
+            headers=API_HEADERS,
+            json={
+                "grant": {"type": "refresh_token"},
+                "refresh_token": {"token": refresh_token},
+                "client": {"secret": client["secret"]},
+            },
+        )
+        assert response.status_code == 201
+        refresh_token = response.json()["refresh_token"]["token"]
