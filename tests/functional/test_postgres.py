@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -145,18 +146,24 @@ def test_sqlite_serializes_concurrent_writers_too(server: ServerProcess, factory
     assert versions == list(range(1, 14))
 
 
+def _client_and_grant(server: ServerProcess, api_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A confidential client and an authorization granted to it (with a code)."""
+    with server.client(api_key) as api:
+        client = api.post(
+            "/oauth/clients", json={"name": "PG", "redirect_uri": "https://example.com/cb"}
+        ).json()
+        granted = api.post("/oauth/authorizations", json={"client": client["id"]}).json()
+    return client, granted
+
+
 def test_oauth_flow_on_postgres(pg_server: ServerProcess, pg_factory: Factory) -> None:
     from tests.support.factories import PASSWORD
     from tests.support.server import API_HEADERS
 
     account = pg_factory.account()
-    with pg_server.client(account.api_key) as api:
-        client = api.post(
-            "/oauth/clients", json={"name": "PG", "redirect_uri": "https://example.com/cb"}
-        ).json()
-        granted = api.post("/oauth/authorizations", json={"client": client["id"]}).json()
+    client, granted = _client_and_grant(pg_server, account.api_key)
 
-    def exchange(body: dict[str, object]) -> httpx.Response:
+    def exchange(body: dict[str, Any]) -> httpx.Response:
         return httpx.post(f"{pg_server.url}/oauth/tokens", headers=API_HEADERS, json=body)
 
     code = {
@@ -186,11 +193,7 @@ def test_refresh_rotation_on_postgres(pg_server: ServerProcess, pg_factory: Fact
     from tests.support.server import API_HEADERS
 
     account = pg_factory.account()
-    with pg_server.client(account.api_key) as api:
-        client = api.post(
-            "/oauth/clients", json={"name": "PG", "redirect_uri": "https://example.com/cb"}
-        ).json()
-        granted = api.post("/oauth/authorizations", json={"client": client["id"]}).json()
+    client, granted = _client_and_grant(pg_server, account.api_key)
     refresh_token = granted["refresh_token"]["token"]
     for _ in range(3):
         response = httpx.post(

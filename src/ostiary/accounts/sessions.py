@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, delete, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 from ostiary.events import RequestContext, record_event
+from ostiary.tokens.authorizations import revoke_where
 from ostiary.tokens.models import Authorization
 
 
@@ -67,9 +68,7 @@ def close_session(
     session: Session, context: RequestContext, login: LoginSession, *, actor_id: str
 ) -> None:
     """End a session and revoke every authorization created through it."""
-    revoked = session.execute(
-        delete(Authorization).where(Authorization.session_id == login.id)
-    ).rowcount  # type: ignore[attr-defined]
+    revoked = revoke_where(session, Authorization.session_id == login.id)
     session.delete(login)
     record_event(
         session,

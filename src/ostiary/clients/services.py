@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ostiary.clients.models import ClientType, OAuthClient
@@ -14,6 +14,7 @@ from ostiary.errors import Forbidden, InvalidParams, NotFound
 from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
+from ostiary.tokens.authorizations import revoke_where
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.scopes import covers, parse_scopes
 
@@ -165,9 +166,7 @@ def delete_client(
     session: Session, context: RequestContext, client: OAuthClient, *, actor_id: str
 ) -> None:
     """Delete a client and revoke every authorization granted to it."""
-    revoked = session.execute(
-        delete(Authorization).where(Authorization.client_id == client.id)
-    ).rowcount  # type: ignore[attr-defined]
+    revoked = revoke_where(session, Authorization.client_id == client.id)
     session.delete(client)
     record_event(
         session,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.orm import Session
 
 from ostiary.clients.models import OAuthClient
@@ -15,7 +15,7 @@ from ostiary.clock import utcnow
 from ostiary.errors import Forbidden, InvalidParams, NotFound
 from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
-from ostiary.security.tokens import TokenKind, display_parts, mint_token
+from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import (
     Authorization,
     AuthorizationGrant,
@@ -23,7 +23,12 @@ from ostiary.tokens.models import (
     RefreshToken,
 )
 from ostiary.tokens.scopes import covers
-from ostiary.tokens.services import IssuedToken, issue_access_token, revoke_access_tokens
+from ostiary.tokens.services import (
+    IssuedToken,
+    issue_access_token,
+    mint_stored,
+    revoke_access_tokens,
+)
 
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
 
@@ -71,14 +76,9 @@ def issue_refresh_token(
     session: Session, hasher: SecretHasher, authorization: Authorization
 ) -> IssuedRefresh:
     """A refresh token of the authorization's current generation."""
-    plaintext = mint_token(TokenKind.OAUTH_REFRESH)
-    head, tail = display_parts(plaintext)
+    plaintext, stored = mint_stored(hasher, TokenKind.OAUTH_REFRESH)
     row = RefreshToken(
-        authorization_id=authorization.id,
-        token_hash=hasher.hash(plaintext),
-        display_head=head,
-        display_tail=tail,
-        generation=authorization.refresh_generation,
+        **stored, authorization_id=authorization.id, generation=authorization.refresh_generation
     )
     session.add(row)
     return IssuedRefresh(row=row, plaintext=plaintext)
@@ -207,6 +207,12 @@ def describe(
         target_id=authorization.id,
     )
     return authorization
+
+
+def revoke_where(session: Session, *criteria: ColumnElement[bool]) -> int:
+    """Revoke (delete) every authorization matching the criteria; how many there were."""
+    result = session.execute(delete(Authorization).where(*criteria))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def revoke(session: Session, context: RequestContext, authorization: Authorization) -> None:

@@ -68,7 +68,15 @@ class Authorization(Base):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-class AccessToken(Base):
+class HashedToken:
+    """The stored form of a bearer secret: its keyed hash, and the ends shown when redacted."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    display_head: Mapped[str] = mapped_column(String(16))
+    display_tail: Mapped[str] = mapped_column(String(8))
+
+
+class AccessToken(HashedToken, Base):
     """A bearer secret of an authorization, stored as HMAC-SHA256(server secret, plaintext)."""
 
     __tablename__ = "access_tokens"
@@ -77,9 +85,6 @@ class AccessToken(Base):
     authorization_id: Mapped[str] = mapped_column(
         ForeignKey("authorizations.id", ondelete="CASCADE"), index=True
     )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    display_head: Mapped[str] = mapped_column(String(16))
-    display_tail: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -106,7 +111,7 @@ class AuthorizationGrant(Base):
     authorization: Mapped[Authorization] = relationship(lazy="joined")
 
 
-class RefreshToken(Base):
+class RefreshToken(HashedToken, Base):
     """One generation of an authorization's rotating refresh token."""
 
     __tablename__ = "refresh_tokens"
@@ -115,9 +120,6 @@ class RefreshToken(Base):
     authorization_id: Mapped[str] = mapped_column(
         ForeignKey("authorizations.id", ondelete="CASCADE"), index=True
     )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    display_head: Mapped[str] = mapped_column(String(16))
-    display_tail: Mapped[str] = mapped_column(String(8))
     generation: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     rotated_at: Mapped[datetime | None]

@@ -30,18 +30,24 @@ class IssuedToken:
     plaintext: str
 
 
+def mint_stored(hasher: SecretHasher, kind: TokenKind) -> tuple[str, dict[str, str]]:
+    """A new token's plaintext, and the columns that store it (``HashedToken``)."""
+    plaintext = mint_token(kind)
+    head, tail = display_parts(plaintext)
+    return plaintext, {
+        "token_hash": hasher.hash(plaintext),
+        "display_head": head,
+        "display_tail": tail,
+    }
+
+
 def issue_access_token(
     session: Session, hasher: SecretHasher, authorization: Authorization
 ) -> IssuedToken:
     """Mint a new access token for an authorization; only its keyed hash is stored."""
-    plaintext = mint_token(TOKEN_KIND_BY_AUTHORIZATION[AuthorizationKind(authorization.kind)])
-    head, tail = display_parts(plaintext)
-    row = AccessToken(
-        token_hash=hasher.hash(plaintext),
-        display_head=head,
-        display_tail=tail,
-        expires_at=authorization.expires_at,
-    )
+    kind = TOKEN_KIND_BY_AUTHORIZATION[AuthorizationKind(authorization.kind)]
+    plaintext, stored = mint_stored(hasher, kind)
+    row = AccessToken(**stored, expires_at=authorization.expires_at)
     authorization.access_tokens.append(row)
     session.add(row)
     return IssuedToken(row=row, plaintext=plaintext)

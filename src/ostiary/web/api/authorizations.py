@@ -22,6 +22,7 @@ from ostiary.errors import Forbidden
 from ostiary.events import RequestContext
 from ostiary.security.tokens import redact
 from ostiary.tokens.authorizations import (
+    IssuedAuthorization,
     authorizations_of,
     create_authorization,
     describe,
@@ -159,6 +160,18 @@ def present_authorization(
     )
 
 
+def present_issued(issued: IssuedAuthorization, grant: GrantOut | None = None) -> AuthorizationOut:
+    """A just-issued authorization, its new tokens in plaintext (this answer only)."""
+    return present_authorization(
+        issued.authorization,
+        issued.access.row,
+        issued.access.plaintext,
+        refresh=issued.refresh.row if issued.refresh else None,
+        refresh_plaintext=issued.refresh.plaintext if issued.refresh else None,
+        grant=grant,
+    )
+
+
 def _present_stored(session: Session, authorization: Authorization) -> AuthorizationOut:
     return present_authorization(
         authorization,
@@ -214,14 +227,7 @@ def _create(
         grant = GrantOut(
             code=issued.grant.code, expires_in=settings.grant_code_ttl, id=issued.grant.row.id
         )
-    shown = present_authorization(
-        issued.authorization,
-        issued.access.row,
-        issued.access.plaintext,
-        refresh=issued.refresh.row if issued.refresh else None,
-        refresh_plaintext=issued.refresh.plaintext if issued.refresh else None,
-        grant=grant,
-    )
+    shown = present_issued(issued, grant)
     return JSONResponse(shown.model_dump(mode="json"), status_code=201)
 
 
@@ -349,10 +355,4 @@ async def regenerate_authorization(
         authorization,
         oauth_ttl=services.settings.oauth_access_token_ttl,
     )
-    return present_authorization(
-        authorization,
-        issued.access.row,
-        issued.access.plaintext,
-        refresh=issued.refresh.row if issued.refresh else None,
-        refresh_plaintext=issued.refresh.plaintext if issued.refresh else None,
-    )
+    return present_issued(issued)
