@@ -23,8 +23,9 @@ from ostiary.db import Database
 from ostiary.ratelimit import MemoryRateLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
+from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
-from ostiary.web import health
+from ostiary.web import health, oauth
 from ostiary.web.api import (
     account,
     addons,
@@ -67,6 +68,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         rate_limiter=MemoryRateLimiter(
             settings.rate_limit_capacity, settings.rate_limit_per_minute
         ),
+        failure_throttle=FailureThrottle(settings.auth_failure_limit, settings.auth_failure_window),
     )
 
 
@@ -87,6 +89,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for module in API_ROUTERS:
         app.include_router(module.router)
 
+    oauth.install(app)
     install_error_handlers(app)
     app.add_middleware(ConventionsMiddleware, hsts_max_age=settings.hsts_max_age)
     app.add_middleware(

@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         default=None,
         description="Keys token hashes and cookies; default: generated into the data directory.",
     )
+    issuer: str | None = Field(
+        default=None,
+        description="Public URL and OAuth issuer (default: the URL the server is reached at).",
+    )
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
     port: int = Field(default=5000, ge=0, le=65535, description="Port to listen on.")
     workers: int = Field(default=1, ge=1, le=64, description="Server worker processes.")
@@ -49,6 +53,12 @@ class Settings(BaseSettings):
     )
     grant_code_ttl: int = Field(
         default=300, ge=30, le=600, description="Seconds an authorization code lives (5 minutes)."
+    )
+    auth_failure_limit: int = Field(
+        default=10, ge=1, description="Failed logins or client authentications allowed per window."
+    )
+    auth_failure_window: int = Field(
+        default=300, ge=10, description="Seconds over which auth_failure_limit refills."
     )
     rate_limit_capacity: int = Field(default=4500, ge=1, description="Requests an account banks.")
     rate_limit_per_minute: float = Field(default=75.0, gt=0, description="Refill rate per minute.")

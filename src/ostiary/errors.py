@@ -10,6 +10,7 @@
     ├── Unauthorized                unauthorized
     ├── Forbidden                   forbidden
     │   ├── ScopeRequired           forbidden        (names the scopes that would allow it)
+    │   ├── GrantNotAllowed         forbidden        (OAuth: unauthorized_client)
     │   └── HttpsRequired           https_required
     ├── NotFound                    not_found        (names the resource)
     ├── NotAcceptable               not_acceptable
@@ -83,6 +84,10 @@ class ScopeRequired(Forbidden):
         names = ", ".join(sorted(allowed))
         super().__init__(f"This action requires a token with one of these scopes: {names}.")
         self.allowed = allowed
+
+
+class GrantNotAllowed(Forbidden):
+    """The client may not use this grant type (OAuth's ``unauthorized_client``)."""
 
 
 class HttpsRequired(Forbidden):

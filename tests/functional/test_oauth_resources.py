@@ -432,38 +432,55 @@ class TestTokens:
         assert unknown.status_code == 400
         assert unknown.json()["id"] == "invalid_grant"
 
+    def _refresh(self, server: ServerProcess, client: dict[str, Any], token: str) -> httpx.Response:
+        return _exchange(
+            server,
+            grant={"type": "refresh_token"},
+            refresh_token={"token": token},
+            client={"secret": client["secret"]},
+        )
+
     def test_refresh_rotates_and_reuse_revokes_the_family(
         self, api: httpx.Client, server: ServerProcess
     ) -> None:
         client, granted = self._grant(api)
-        first_refresh = granted["refresh_token"]["token"]
-        rotated = _exchange(
-            server,
-            grant={"type": "refresh_token"},
-            refresh_token={"token": first_refresh},
-            client={"secret": client["secret"]},
-        )
-        assert rotated.status_code == 201
-        new_access = rotated.json()["access_token"]["token"]
-        new_refresh = rotated.json()["refresh_token"]["token"]
-        assert new_refresh != first_refresh
-        assert _status(server, new_access, "/apps") == 200
-        reused = _exchange(
-            server,
-            grant={"type": "refresh_token"},
-            refresh_token={"token": first_refresh},
-            client={"secret": client["secret"]},
-        )
+        first = granted["refresh_token"]["token"]
+        second_response = self._refresh(server, client, first)
+        assert second_response.status_code == 201
+        second = second_response.json()["refresh_token"]["token"]
+        assert second != first
+        third_response = self._refresh(server, client, second)
+        assert third_response.status_code == 201
+        live_access = third_response.json()["access_token"]["token"]
+        assert _status(server, live_access, "/apps") == 200
+        # The first token is two generations old: a stolen copy. The whole family dies.
+        reused = self._refresh(server, client, first)
         assert reused.status_code == 400
         assert reused.json()["id"] == "invalid_grant"
-        assert _status(server, new_access, "/apps") == 401
-        after = _exchange(
-            server,
-            grant={"type": "refresh_token"},
-            refresh_token={"token": new_refresh},
-            client={"secret": client["secret"]},
+        assert _status(server, live_access, "/apps") == 401
+        assert (
+            self._refresh(
+                server, client, third_response.json()["refresh_token"]["token"]
+            ).status_code
+            == 400
         )
-        assert after.status_code == 400
+
+    def test_concurrent_refresh_of_one_token_logs_nobody_out(
+        self, api: httpx.Client, server: ServerProcess
+    ) -> None:
+        client, granted = self._grant(api)
+        token = granted["refresh_token"]["token"]
+        # The same token twice, as two racing requests of one client would send it.
+        first = self._refresh(server, client, token)
+        second = self._refresh(server, client, token)
+        assert (first.status_code, second.status_code) == (201, 201)
+        for response in (first, second):
+            assert _status(server, response.json()["access_token"]["token"], "/apps") == 200
+        # Whichever refresh token the client kept still works.
+        assert (
+            self._refresh(server, client, second.json()["refresh_token"]["token"]).status_code
+            == 201
+        )
 
     def test_refresh_needs_the_clients_secret(
         self, api: httpx.Client, server: ServerProcess

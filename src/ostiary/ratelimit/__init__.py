@@ -39,6 +39,10 @@ class RateLimiter(Protocol):
         """How many requests ``key`` may still make now, without counting one."""
         ...
 
+    def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may make one more request (0 when it may now)."""
+        ...
+
 
 class MemoryRateLimiter:
     """A GCRA limiter in this process's memory.
@@ -82,6 +86,13 @@ class MemoryRateLimiter:
         with self._lock:
             now = self._clock()
             return self._remaining(max(self._tat.get(key, now), now), now)
+
+    def retry_after(self, key: str) -> int:
+        """Seconds until ``key`` may make one more request (0 when it may now)."""
+        with self._lock:
+            now = self._clock()
+            wait = max(self._tat.get(key, now), now) + self.interval - now - self._burst
+            return max(0, math.ceil(wait - _TOLERANCE))
 
     def _forget_idle(self, now: float) -> None:
         # A TAT in the past means a full pool: such keys need no memory. Sweep rarely.

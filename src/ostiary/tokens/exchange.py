@@ -5,11 +5,20 @@
 - Refresh tokens rotate on every use: the authorization's ``refresh_generation`` names the one
   live token. Presenting an older generation means a copy leaked, so the whole family (the
   authorization) is revoked (RFC 9700 section 4.14.2; rule R16).
+- A code is bound to its client, its redirect URI and its PKCE challenge (RFC 7636 section
+  4.6; rules R8, R10): a verifier is required exactly when a challenge was given.
+- A refresh never widens scope (RFC 6749 section 6; R17) and works only for its client (R19).
+- Two refreshes of one token at once must not log a legitimate client out (R16): the immediate
+  predecessor of the live generation is accepted for ``REFRESH_GRACE`` after its rotation, and
+  answered with a sibling of the live generation instead of a new one. Which token is the
+  predecessor is decided by the generation counter under the authorization's row lock.
 - The rows involved are locked (``FOR UPDATE``; ``BEGIN IMMEDIATE`` on SQLite), so two
   concurrent uses of one code or refresh token are decided one after the other.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,23 +26,36 @@ from sqlalchemy.orm import Session
 from ostiary.clients.models import OAuthClient
 from ostiary.clients.services import verify_client_secret
 from ostiary.clock import utcnow
-from ostiary.errors import GrantReuse, InvalidGrant, Unauthorized
+from ostiary.errors import Forbidden, GrantNotAllowed, GrantReuse, InvalidGrant, Unauthorized
 from ostiary.events import Audit, RequestContext, record_event
+from ostiary.oauth2 import rfc7636
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.authorizations import (
     IssuedAuthorization,
     access_expiry,
     issue_refresh_token,
 )
-from ostiary.tokens.models import Authorization, AuthorizationGrant, RefreshToken
+from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind, RefreshToken
+from ostiary.tokens.scopes import parse_scopes
 from ostiary.tokens.services import issue_access_token
+
+REFRESH_GRACE = timedelta(seconds=30)
 
 
 def _authenticate_client(
-    hasher: SecretHasher, client: OAuthClient | None, secret: str | None
+    hasher: SecretHasher,
+    client: OAuthClient | None,
+    secret: str | None,
+    authenticated: OAuthClient | None = None,
 ) -> OAuthClient:
+    """The grant's client: the already ``authenticated`` one (which must be it), or the one
+    whose secret was sent."""
     if client is None:
         raise InvalidGrant("This grant was not issued to an OAuth client.")
+    if authenticated is not None:
+        if authenticated.id != client.id:
+            raise InvalidGrant("This grant was issued to another client.")
+        return client
     if not client.is_public and not verify_client_secret(hasher, client, secret):
         raise Unauthorized(
             "Invalid client credentials.",
@@ -57,9 +79,15 @@ def _revoke_family(
 
 
 def _issue(
-    session: Session, hasher: SecretHasher, authorization: Authorization, oauth_ttl: int
+    session: Session,
+    hasher: SecretHasher,
+    authorization: Authorization,
+    oauth_ttl: int,
+    *,
+    rotate: bool = True,
 ) -> IssuedAuthorization:
-    authorization.refresh_generation += 1
+    if rotate:
+        authorization.refresh_generation += 1
     access = issue_access_token(session, hasher, authorization)
     access.row.expires_at = access_expiry(authorization, oauth_ttl)
     refresh = issue_refresh_token(session, hasher, authorization)
@@ -74,16 +102,35 @@ def _usable(authorization: Authorization) -> Authorization:
     return authorization
 
 
+def _check_binding(
+    grant: AuthorizationGrant, code_verifier: str | None, redirect_uri: str | None
+) -> None:
+    if grant.code_challenge is not None:
+        if code_verifier is None or not rfc7636.verify(code_verifier, grant.code_challenge):
+            raise InvalidGrant("The code_verifier does not match the code_challenge.")
+    elif code_verifier is not None:
+        raise InvalidGrant("This code was issued without a code_challenge; send no verifier.")
+    if grant.redirect_uri is not None and redirect_uri != grant.redirect_uri:
+        raise InvalidGrant("redirect_uri must be the one the code was issued for.")
+
+
 def exchange_code(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
     *,
     code: str,
-    client_secret: str | None,
+    client_secret: str | None = None,
+    client: OAuthClient | None = None,
+    code_verifier: str | None = None,
+    redirect_uri: str | None = None,
     oauth_ttl: int,
 ) -> IssuedAuthorization:
-    """New access and refresh tokens for a grant code, which is used up."""
+    """New access and refresh tokens for a grant code, which is used up.
+
+    The client is either already authenticated (``client``, the RFC 6749 token endpoint) or
+    authenticated here by ``client_secret`` (Heroku's ``POST /oauth/tokens``).
+    """
     grant = session.scalar(
         select(AuthorizationGrant)
         .where(AuthorizationGrant.code_hash == hasher.hash(code))
@@ -92,12 +139,13 @@ def exchange_code(
     if grant is None:
         raise InvalidGrant("The grant code is invalid.")
     authorization = grant.authorization
-    _authenticate_client(hasher, authorization.client, client_secret)
+    _authenticate_client(hasher, authorization.client, client_secret, client)
     if grant.used_at is not None:
         _revoke_family(session, context, authorization, "oauth:grant:replay")
         raise GrantReuse("The grant code was already used; its tokens have been revoked.")
     if grant.expires_at <= utcnow():
         raise InvalidGrant("The grant code has expired.")
+    _check_binding(grant, code_verifier, redirect_uri)
     _usable(authorization)
     grant.used_at = utcnow()
     issued = _issue(session, hasher, authorization, oauth_ttl)
@@ -119,7 +167,9 @@ def refresh(
     context: RequestContext,
     *,
     refresh_token: str,
-    client_secret: str | None,
+    client_secret: str | None = None,
+    client: OAuthClient | None = None,
+    scope: str | None = None,
     oauth_ttl: int,
 ) -> IssuedAuthorization:
     """Rotate a refresh token: new access and refresh tokens; the presented one is spent."""
@@ -136,15 +186,27 @@ def refresh(
         .with_for_update(of=Authorization)
     )
     assert authorization is not None
-    _authenticate_client(hasher, authorization.client, client_secret)
+    _authenticate_client(hasher, authorization.client, client_secret, client)
     _usable(authorization)
-    if row.generation != authorization.refresh_generation:
+    if scope is not None and not set(parse_scopes(scope)) <= set(authorization.scopes):
+        raise Forbidden("A refresh cannot widen the authorization's scope.")
+    now = utcnow()
+    current = row.generation == authorization.refresh_generation
+    predecessor = (
+        row.generation == authorization.refresh_generation - 1
+        and row.rotated_at is not None
+        and now - row.rotated_at <= REFRESH_GRACE
+    )
+    if not current and not predecessor:
         _revoke_family(session, context, authorization, "oauth:refresh:reuse-detected")
         raise GrantReuse(
             "The refresh token was already used; every token of this authorization was revoked."
         )
-    row.rotated_at = utcnow()
-    issued = _issue(session, hasher, authorization, oauth_ttl)
+    if current:
+        row.rotated_at = now
+    # A predecessor within the grace window gets a sibling of the live generation, so neither
+    # of two concurrent refreshes leaves the other holding a stale token.
+    issued = _issue(session, hasher, authorization, oauth_ttl, rotate=current)
     record_event(
         session,
         context,
@@ -154,3 +216,57 @@ def refresh(
         target_id=authorization.id,
     )
     return issued
+
+
+def client_credentials_token(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    client: OAuthClient,
+    scope: str | None,
+    oauth_ttl: int,
+) -> IssuedAuthorization:
+    """An access token acting for the client's owner, within the scopes the client was allowed
+    at registration (RFC 6749 section 4.4). No refresh token.
+
+    One authorization per client and scope set carries every such token.
+    """
+    allowed = client.client_credentials_scopes
+    if allowed is None:
+        raise GrantNotAllowed("This client is not allowed the client_credentials grant.")
+    scopes = parse_scopes(scope) if scope is not None else list(allowed)
+    if not set(scopes) <= set(allowed):
+        raise InvalidGrant("The requested scope exceeds what this client was allowed.")
+    candidates = session.scalars(
+        select(Authorization).where(
+            Authorization.client_id == client.id,
+            Authorization.kind == AuthorizationKind.CLIENT_CREDENTIALS,
+            Authorization.revoked_at.is_(None),
+        )
+    ).all()
+    # JSON columns do not compare portably in SQL (PostgreSQL's json has no "="): match here.
+    authorization = next((a for a in candidates if sorted(a.scopes) == sorted(scopes)), None)
+    if authorization is None:
+        authorization = Authorization(
+            account_id=client.owner_id,
+            kind=AuthorizationKind.CLIENT_CREDENTIALS,
+            scopes=sorted(scopes),
+            description=f"Client credentials of {client.name}",
+            client_id=client.id,
+        )
+        session.add(authorization)
+        session.flush()
+    access = issue_access_token(session, hasher, authorization)
+    access.row.expires_at = utcnow() + timedelta(seconds=oauth_ttl)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "oauth:token:issue",
+        actor_id=client.owner_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details={"grant": "client_credentials", "client_id": client.id},
+    )
+    return IssuedAuthorization(authorization, access)

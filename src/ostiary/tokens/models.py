@@ -28,6 +28,7 @@ class AuthorizationKind(enum.StrEnum):
     API_KEY = "api_key"
     PERSONAL = "personal"
     OAUTH = "oauth"
+    CLIENT_CREDENTIALS = "client_credentials"
 
 
 class Authorization(Base):

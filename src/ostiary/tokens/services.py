@@ -19,6 +19,7 @@ TOKEN_KIND_BY_AUTHORIZATION = {
     AuthorizationKind.API_KEY: TokenKind.API_KEY,
     AuthorizationKind.PERSONAL: TokenKind.AUTHORIZATION,
     AuthorizationKind.OAUTH: TokenKind.OAUTH_ACCESS,
+    AuthorizationKind.CLIENT_CREDENTIALS: TokenKind.OAUTH_ACCESS,
 }
 
 

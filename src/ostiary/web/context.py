@@ -11,6 +11,7 @@ from ostiary.db import Database
 from ostiary.events import RequestContext
 from ostiary.ratelimit import RateLimiter
 from ostiary.security.hashing import SecretHasher
+from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
 
 
@@ -23,6 +24,7 @@ class Services:
     hasher: SecretHasher
     authenticator: TokenAuthenticator
     rate_limiter: RateLimiter
+    failure_throttle: FailureThrottle
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -71,7 +71,8 @@ def _headers_for(error: errors.OstiaryError) -> dict[str, str]:
     return {}
 
 
-def _persist_audit(request: Request, error: errors.OstiaryError) -> None:
+def persist_audit(request: Request, error: errors.OstiaryError) -> None:
+    """Record the error's audit event, if any, in a transaction of its own."""
     if error.audit is None:
         return
     database = services_of(request).database
@@ -82,7 +83,7 @@ def _persist_audit(request: Request, error: errors.OstiaryError) -> None:
 async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     """Render a domain error, recording its audit event in a transaction of its own."""
     assert isinstance(exc, errors.OstiaryError)
-    _persist_audit(request, exc)
+    persist_audit(request, exc)
     extra: dict[str, Any] = {}
     if isinstance(exc, errors.NotFound):
         extra["resource"] = exc.resource

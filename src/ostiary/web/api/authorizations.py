@@ -250,9 +250,11 @@ async def post_authorization(
     """
     body = body or AuthorizationCreate()
     if isinstance(credentials, PasswordLogin):
-        account = authenticate_password(
-            session, credentials.context, credentials.email, credentials.password
-        )
+        keys = (f"login:{credentials.email.lower()}", f"login-ip:{credentials.context.ip}")
+        with services.failure_throttle.guard(*keys):
+            account = authenticate_password(
+                session, credentials.context, credentials.email, credentials.password
+            )
         expires_in = parse_expires_in(body.expires_in)
         login = open_session(
             session,

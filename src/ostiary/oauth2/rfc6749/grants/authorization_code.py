@@ -1,0 +1,41 @@
+"""The authorization code grant at the token endpoint (RFC 6749 section 4.1.3; RFC 7636)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ostiary.clients.models import OAuthClient
+from ostiary.events import RequestContext
+from ostiary.oauth2.errors import OAuthError, invalid_request
+from ostiary.security.hashing import SecretHasher
+from ostiary.tokens.authorizations import IssuedAuthorization
+from ostiary.tokens.exchange import exchange_code
+
+GRANT_TYPE = "authorization_code"
+
+
+def grant(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    client: OAuthClient,
+    form: dict[str, str],
+    access_ttl: int,
+) -> IssuedAuthorization:
+    """Exchange a code bound to this client, its redirect URI and its PKCE challenge."""
+    code = form.get("code")
+    if code is None:
+        raise invalid_request("code is required.")
+    verifier = form.get("code_verifier")
+    if client.is_public and verifier is None:
+        raise OAuthError("invalid_grant", "A public client must send its code_verifier (PKCE).")
+    return exchange_code(
+        session,
+        hasher,
+        context,
+        code=code,
+        client=client,
+        code_verifier=verifier,
+        redirect_uri=form.get("redirect_uri"),
+        oauth_ttl=access_ttl,
+    )

@@ -1,0 +1,151 @@
+"""The OAuth 2.0 authorization server's HTTP endpoints (the part Heroku runs as id.heroku.com).
+
+``POST /oauth/token``, ``/oauth/revoke``, ``/oauth/introspect`` and the RFC 8414 metadata. They
+speak RFC 6749's wire format, not the Platform API's: form-encoded requests, ``{"error",
+"error_description"}`` errors, no Accept version. Token responses carry ``Cache-Control:
+no-store`` and ``Pragma: no-cache`` (R35). CORS is allowed on token, revocation, introspection and
+metadata, never on the authorization endpoint (R31).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from ostiary.clients.models import OAuthClient
+from ostiary.errors import OstiaryError
+from ostiary.oauth2 import rfc7009, rfc7662, rfc8414
+from ostiary.oauth2.errors import OAuthError, from_domain, invalid_request
+from ostiary.oauth2.requests import client_credentials, parse_form
+from ostiary.oauth2.rfc6749.client_auth import authenticate_client
+from ostiary.oauth2.rfc6749.token_endpoint import TokenEndpoint
+from ostiary.web.context import Services, request_context, services_of
+from ostiary.web.errors import persist_audit
+
+router = APIRouter(tags=["oauth2"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+CORS = {"Access-Control-Allow-Origin": "*"}
+T = TypeVar("T")
+
+
+def issuer_of(request: Request, services: Services) -> str:
+    """This server's issuer identifier: configured, or the URL it is reached at."""
+    configured = services.settings.issuer
+    if configured:
+        return configured.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if request.headers.get("content-type", "").split(";")[0].strip() != (
+        "application/x-www-form-urlencoded"
+    ):
+        raise invalid_request("The body must be application/x-www-form-urlencoded.")
+    return parse_form(await request.body())
+
+
+def _in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """Run an OAuth operation in one write transaction; domain errors become OAuth errors."""
+    services = services_of(request)
+    try:
+        with services.database.unit_of_work(write=True) as session:
+            return work(session)
+    except OstiaryError as error:
+        persist_audit(request, error)
+        basic = request.headers.get("authorization", "").lower().startswith("basic ")
+        raise from_domain(error, basic=basic) from error
+
+
+def token_endpoint(services: Services) -> TokenEndpoint:
+    """The token endpoint with this server's settings."""
+    return TokenEndpoint(
+        hasher=services.hasher,
+        throttle=services.failure_throttle,
+        access_ttl=services.settings.oauth_access_token_ttl,
+    )
+
+
+@router.post("/oauth/token", summary="Token endpoint (RFC 6749 section 3.2)")
+async def token(request: Request) -> JSONResponse:
+    """Exchange a grant for tokens."""
+    form = await _form(request)
+    services = services_of(request)
+    endpoint = token_endpoint(services)
+    context = request_context(request)
+    body = _in_transaction(
+        request,
+        lambda session: endpoint.handle(
+            session, context, form, request.headers.get("authorization")
+        ),
+    )
+    return JSONResponse(body, headers={**NO_STORE, **CORS})
+
+
+def _client(
+    request: Request, session: Session, form: dict[str, str], *, allow_public: bool
+) -> OAuthClient:
+    services = services_of(request)
+    credentials = client_credentials(request.headers.get("authorization"), form)
+    return authenticate_client(
+        session,
+        services.hasher,
+        services.failure_throttle,
+        request_context(request),
+        credentials,
+        allow_public=allow_public,
+    )
+
+
+@router.post("/oauth/revoke", summary="Token revocation (RFC 7009)")
+async def revoke(request: Request) -> Response:
+    """Revoke a token; 200 even when the token is unknown."""
+    form = await _form(request)
+    services = services_of(request)
+
+    def work(session: Session) -> None:
+        client = _client(request, session, form, allow_public=True)
+        rfc7009.revoke(session, services.hasher, request_context(request), client, form)
+
+    _in_transaction(request, work)
+    return Response(status_code=200, headers={**NO_STORE, **CORS})
+
+
+@router.post("/oauth/introspect", summary="Token introspection (RFC 7662)")
+async def introspect(request: Request) -> JSONResponse:
+    """What an authenticated client may know about a token."""
+    form = await _form(request)
+    services = services_of(request)
+
+    def work(session: Session) -> dict[str, object]:
+        client = _client(request, session, form, allow_public=False)
+        return rfc7662.introspect(session, services.hasher, client, form)
+
+    return JSONResponse(_in_transaction(request, work), headers={**NO_STORE, **CORS})
+
+
+@router.get(
+    "/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)"
+)
+async def metadata(request: Request) -> JSONResponse:
+    """What this authorization server supports."""
+    services = services_of(request)
+    grant_types = list(token_endpoint(services).grants)
+    document = rfc8414.metadata(issuer_of(request, services), grant_types, device=False)
+    return JSONResponse(document, headers=CORS)
+
+
+async def handle_oauth_error(request: Request, exc: Exception) -> JSONResponse:
+    """Render an OAuthError (RFC 6749 section 5.2), never cached."""
+    assert isinstance(exc, OAuthError)
+    return JSONResponse(exc.body(), status_code=exc.status, headers={**NO_STORE, **exc.headers})
+
+
+def install(app: FastAPI) -> None:
+    """Add the OAuth endpoints and their error rendering to the application."""
+    app.include_router(router)
+    app.add_exception_handler(OAuthError, handle_oauth_error)
