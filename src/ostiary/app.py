@@ -14,7 +14,10 @@ in their caller dependency (``web.api.deps``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ostiary import __version__
@@ -25,7 +28,7 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
-from ostiary.web import health, oauth
+from ostiary.web import authorize, health, login, oauth
 from ostiary.web.api import (
     account,
     addons,
@@ -42,6 +45,7 @@ from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.middleware import ConventionsMiddleware
 
+STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_ROUTERS = (
     account,
     apps,
@@ -68,7 +72,11 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         rate_limiter=MemoryRateLimiter(
             settings.rate_limit_capacity, settings.rate_limit_per_minute
         ),
-        failure_throttle=FailureThrottle(settings.auth_failure_limit, settings.auth_failure_window),
+        failure_throttle=FailureThrottle(
+            settings.auth_failure_limit,
+            settings.auth_failure_window,
+            settings.auth_failure_ip_limit,
+        ),
     )
 
 
@@ -90,6 +98,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(module.router)
 
     oauth.install(app)
+    app.include_router(login.router)
+    app.include_router(authorize.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(ConventionsMiddleware, hsts_max_age=settings.hsts_max_age)
     app.add_middleware(

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     auth_failure_limit: int = Field(
         default=10, ge=1, description="Failed logins or client authentications allowed per window."
     )
+    auth_failure_ip_limit: int = Field(
+        default=100, ge=1, description="Failed authentications allowed per address per window."
+    )
     auth_failure_window: int = Field(
         default=300, ge=10, description="Seconds over which auth_failure_limit refills."
     )

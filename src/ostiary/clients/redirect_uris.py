@@ -51,3 +51,27 @@ def validate_redirect_uris(uris: list[str]) -> list[str]:
         raise InvalidParams("redirect_uris", f"At most {MAX_REDIRECT_URIS} redirect URIs.")
     checked = [validate_redirect_uri(uri, "redirect_uris") for uri in uris]
     return list(dict.fromkeys(checked))
+
+
+def _loopback_without_port(uri: str) -> tuple[str, str, str, str] | None:
+    parts = urlsplit(uri)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1"):
+        return None
+    return parts.scheme, parts.hostname, parts.path, parts.query
+
+
+def match_redirect_uri(registered: list[str], requested: str | None) -> str | None:
+    """The redirect URI to use for a request, or None when it matches none (rule R1).
+
+    Comparison is by exact string; the only exception is the port of a loopback http URI
+    (127.0.0.1 or [::1]), which a native app picks at run time (RFC 8252 section 7.3). Without a
+    ``redirect_uri`` a client with exactly one registered URI uses it.
+    """
+    if requested is None:
+        return registered[0] if len(registered) == 1 else None
+    if requested in registered:
+        return requested
+    loose = _loopback_without_port(requested)
+    if loose is not None and any(_loopback_without_port(uri) == loose for uri in registered):
+        return requested
+    return None

@@ -16,28 +16,37 @@ from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 
 
 class FailureThrottle:
-    """Counts failures per key and refuses attempts while a key's budget is spent."""
+    """Counts failures per subject (an account's email, a client id) and per address, and
+    refuses attempts while either budget is spent. Addresses get a larger budget: many people
+    can share one (a NAT, an office)."""
 
-    def __init__(self, limit: int, window_seconds: int, limiter: RateLimiter | None = None) -> None:
-        self._limiter = limiter or MemoryRateLimiter(limit, limit * 60 / window_seconds)
+    def __init__(self, limit: int, window_seconds: int, ip_limit: int) -> None:
+        self._subjects: RateLimiter = MemoryRateLimiter(limit, limit * 60 / window_seconds)
+        self._addresses: RateLimiter = MemoryRateLimiter(ip_limit, ip_limit * 60 / window_seconds)
 
-    def check(self, *keys: str) -> None:
-        """Refuse (429) when any key has no budget left."""
-        for key in keys:
-            if self._limiter.remaining(key) == 0:
-                raise RateLimited(max(1, self._limiter.retry_after(key)))
+    def _pairs(self, subject: str, ip: str | None) -> list[tuple[RateLimiter, str]]:
+        pairs = [(self._subjects, subject)]
+        if ip:
+            pairs.append((self._addresses, ip))
+        return pairs
 
-    def failed(self, *keys: str) -> None:
-        """Spend one unit of every key's budget."""
-        for key in keys:
-            self._limiter.hit(key)
+    def check(self, subject: str, ip: str | None) -> None:
+        """Refuse (429) when the subject or the address has no budget left."""
+        for limiter, key in self._pairs(subject, ip):
+            if limiter.remaining(key) == 0:
+                raise RateLimited(max(1, limiter.retry_after(key)))
+
+    def failed(self, subject: str, ip: str | None) -> None:
+        """Spend one unit of the subject's and the address's budgets."""
+        for limiter, key in self._pairs(subject, ip):
+            limiter.hit(key)
 
     @contextmanager
-    def guard(self, *keys: str) -> Iterator[None]:
-        """Check the keys first; count an Unauthorized raised inside as a failure of each."""
-        self.check(*keys)
+    def guard(self, subject: str, ip: str | None) -> Iterator[None]:
+        """Check first; count an Unauthorized raised inside as a failure."""
+        self.check(subject, ip)
         try:
             yield
         except Unauthorized:
-            self.failed(*keys)
+            self.failed(subject, ip)
             raise

@@ -170,6 +170,67 @@ def create_authorization(
     return IssuedAuthorization(authorization, access, refresh, grant)
 
 
+def consented(session: Session, account_id: str, client_id: str, scopes: list[str]) -> bool:
+    """Whether the account already granted this client these scopes, with a grant still live.
+
+    Revoking the client's authorizations (or the client) withdraws the consent with them.
+    """
+    live = session.scalars(
+        select(Authorization).where(
+            Authorization.account_id == account_id,
+            Authorization.client_id == client_id,
+            Authorization.kind == AuthorizationKind.OAUTH,
+            Authorization.revoked_at.is_(None),
+        )
+    ).all()
+    now = utcnow()
+    return any(a.is_active(now) and set(scopes) <= set(a.scopes) for a in live)
+
+
+def grant_code(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    account_id: str,
+    client: OAuthClient,
+    scopes: list[str],
+    redirect_uri: str | None,
+    code_challenge: str | None,
+    grant_ttl: int,
+) -> IssuedGrant:
+    """A user's consent at the authorization endpoint: a new authorization (its own refresh
+    family) holding only a code; tokens come from exchanging it (RFC 6749 section 4.1.2)."""
+    authorization = Authorization(
+        account_id=account_id,
+        kind=AuthorizationKind.OAUTH,
+        scopes=scopes,
+        description=f"Authorized {client.name}",
+        client_id=client.id,
+    )
+    session.add(authorization)
+    session.flush()
+    grant = issue_grant(
+        session,
+        hasher,
+        authorization,
+        ttl=grant_ttl,
+        redirect_uri=redirect_uri,
+        code_challenge=code_challenge,
+    )
+    session.flush()
+    record_event(
+        session,
+        context,
+        "oauth:consent:grant",
+        actor_id=account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details={"client_id": client.id, "scope": scopes},
+    )
+    return grant
+
+
 def authorizations_of(account_id: str) -> Select[Authorization]:
     """The account's authorizations except its API key, expired ones included, revoked not."""
     return select(Authorization).where(

@@ -55,3 +55,14 @@ def implied_by(held: frozenset[str] | set[str] | list[str]) -> frozenset[str]:
 def covers(held: frozenset[str] | set[str] | list[str], requested: list[str]) -> bool:
     """Whether a credential holding ``held`` may grant ``requested``."""
     return set(requested) <= implied_by(held)
+
+
+MEANINGS: dict[str, str] = {
+    "global": "do anything you can do: read and change your account, apps and tokens",
+    "identity": "read your account's email and name",
+    "read": "see your apps, add-ons, collaborators and releases (not config vars)",
+    "write": "see, create, change and delete your apps, add-ons and collaborators",
+    "read-protected": "see your apps and their resources, config vars included",
+    "write-protected": "see and change your apps and their resources, config vars included",
+    "create-apps": "create apps, and manage only the apps it creates",
+}

@@ -32,8 +32,7 @@ def authenticate_client(
     """The client the credentials prove, or Unauthorized (rendered as ``invalid_client``)."""
     if not credentials.client_id:
         raise invalid_client("client_id is required.", basic=credentials.method.endswith("basic"))
-    keys = (f"client:{credentials.client_id}", f"client-ip:{context.ip}")
-    with throttle.guard(*keys):
+    with throttle.guard(f"client:{credentials.client_id}", context.ip):
         client = session.scalar(select(OAuthClient).where(OAuthClient.id == credentials.client_id))
         if client is None:
             raise _failure("unknown client", None)

@@ -250,8 +250,8 @@ async def post_authorization(
     """
     body = body or AuthorizationCreate()
     if isinstance(credentials, PasswordLogin):
-        keys = (f"login:{credentials.email.lower()}", f"login-ip:{credentials.context.ip}")
-        with services.failure_throttle.guard(*keys):
+        subject = f"login:{credentials.email.lower()}"
+        with services.failure_throttle.guard(subject, credentials.context.ip):
             account = authenticate_password(
                 session, credentials.context, credentials.email, credentials.password
             )

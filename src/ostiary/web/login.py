@@ -1,0 +1,80 @@
+"""The login page: email and password, CSRF-protected, throttled (R23); on success a login
+session row and its signed cookie, then back to where the user was going (a local path only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ostiary.accounts.services import authenticate_password
+from ostiary.accounts.sessions import open_session
+from ostiary.clock import utcnow
+from ostiary.errors import RateLimited, Unauthorized
+from ostiary.web.browser import (
+    SESSION_LIFETIME,
+    csrf_token,
+    csrf_valid,
+    page,
+    safe_next,
+    see_other,
+    set_session_cookie,
+)
+from ostiary.web.context import request_context, services_of
+from ostiary.web.errors import persist_audit
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str = "/") -> Response:
+    """The login form."""
+    return page(request, "login.html", csrf=csrf_token(request, "login"), next=safe_next(next))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    """Check the credentials; sign the browser in; 303 to ``next``."""
+    form = await request.form()
+    email = str(form.get("email", "")).strip()
+    password = str(form.get("password", ""))
+    target = safe_next(str(form.get("next", "/")))
+
+    def again(message: str, status: int) -> Response:
+        return page(
+            request,
+            "login.html",
+            status=status,
+            error=message,
+            email=email,
+            csrf=csrf_token(request, "login"),
+            next=target,
+        )
+
+    if not csrf_valid(request, "login", str(form.get("csrf_token", ""))):
+        return again("Your form expired. Please try again.", 400)
+    services = services_of(request)
+    context = request_context(request)
+    try:
+        with (
+            services.failure_throttle.guard(f"login:{email.lower()}", context.ip),
+            services.database.unit_of_work(write=True) as session,
+        ):
+            account = authenticate_password(session, context, email, password)
+            login_session = open_session(
+                session,
+                context,
+                account_id=account.id,
+                description="Browser login",
+                expires_at=utcnow() + SESSION_LIFETIME,
+            )
+            session_id = login_session.id
+    except Unauthorized as error:
+        persist_audit(request, error)
+        return again("That email and password do not match an account.", 401)
+    except RateLimited as error:
+        response = again("Too many attempts. Please wait a few minutes and try again.", 429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    response = see_other(target)
+    set_session_cookie(request, response, session_id)
+    return response
