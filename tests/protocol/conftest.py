@@ -39,3 +39,8 @@ def browser(tls_server: ServerProcess, user: UserAccount) -> Iterator[OAuthBrows
     made = OAuthBrowser(tls_server, user.email)
     yield made
     made.close()
+
+
+@pytest.fixture
+def other_user(tls_factory: Factory) -> UserAccount:
+    return tls_factory.account("protocol-other")

@@ -18,7 +18,7 @@ from tests.support.oauth_flow import (
     register,
     token_request,
 )
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, trusting
 
 
 def _code(browser: OAuthBrowser, client: dict[str, Any], **extra: str) -> dict[str, str]:
@@ -76,7 +76,7 @@ def test_r1_redirect_uri_must_match_exactly(
 def test_r1_loopback_port_may_vary(
     tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
 ) -> None:
-    verifier, challenge = pkce_pair()
+    _, challenge = pkce_pair()
     client = register(
         tls_server, user.api_key, redirect_uri="http://127.0.0.1/cb", client_type="public"
     )
@@ -424,7 +424,7 @@ def test_r36_repeated_parameters_are_refused(
         f"https://localhost:{tls_server.port}/oauth/token",
         content=f"grant_type=client_credentials&grant_type=authorization_code&client_id={client['id']}",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
-        verify=browser.client._transport._pool._ssl_context,  # type: ignore[attr-defined]
+        verify=trusting(tls_server.cert_path),
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"

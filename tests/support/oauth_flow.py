@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from html import unescape
 import secrets
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
