@@ -270,3 +270,38 @@ def client_credentials_token(
         details={"grant": "client_credentials", "client_id": client.id},
     )
     return IssuedAuthorization(authorization, access)
+
+
+def issue_for_device(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    client: OAuthClient,
+    account_id: str,
+    scopes: list[str],
+    oauth_ttl: int,
+) -> IssuedAuthorization:
+    """A new OAuth authorization for a device its user approved, with an access token."""
+    authorization = Authorization(
+        account_id=account_id,
+        kind=AuthorizationKind.OAUTH,
+        scopes=scopes,
+        description=f"Authorized {client.name} (device)",
+        client_id=client.id,
+    )
+    session.add(authorization)
+    session.flush()
+    access = issue_access_token(session, hasher, authorization)
+    access.row.expires_at = utcnow() + timedelta(seconds=oauth_ttl)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "oauth:token:issue",
+        actor_id=account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details={"grant": "device_code", "client_id": client.id},
+    )
+    return IssuedAuthorization(authorization, access)

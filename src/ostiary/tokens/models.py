@@ -126,3 +126,34 @@ class RefreshToken(HashedToken, Base):
     rotated_at: Mapped[datetime | None]
 
     authorization: Mapped[Authorization] = relationship(lazy="joined")
+
+
+class DeviceAuthorization(Base):
+    """A device or CLI waiting for its user to approve it in a browser (RFC 8628).
+
+    ``kind`` is ``device`` (the RFC 8628 grant, for a registered client) or ``heroku_cli`` (the
+    heroku CLI's browser login). Both codes are stored as keyed hashes; tokens are minted only
+    when the device polls after approval, so no plaintext token is ever stored.
+    """
+
+    __tablename__ = "device_authorizations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))
+    device_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    interval: Mapped[int] = mapped_column(default=5)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    account_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    last_polled_at: Mapped[datetime | None]
+
+    client: Mapped[OAuthClient | None] = relationship(lazy="joined")

@@ -1,6 +1,7 @@
 """The OAuth 2.0 authorization server's HTTP endpoints (the part Heroku runs as id.heroku.com).
 
-``POST /oauth/token``, ``/oauth/revoke``, ``/oauth/introspect`` and the RFC 8414 metadata. They
+``POST /oauth/token``, ``/oauth/revoke``, ``/oauth/introspect``, ``/oauth/device/code`` and the
+RFC 8414 metadata. They
 speak RFC 6749's wire format, not the Platform API's: form-encoded requests, ``{"error",
 "error_description"}`` errors, no Accept version. Token responses carry ``Cache-Control:
 no-store`` and ``Pragma: no-cache`` (R35). CORS is allowed on token, revocation, introspection and
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.clients.models import OAuthClient
 from ostiary.errors import OstiaryError
-from ostiary.oauth2 import rfc7009, rfc7662, rfc8414
+from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_request
 from ostiary.oauth2.requests import client_credentials, parse_form
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
@@ -128,6 +129,22 @@ async def introspect(request: Request) -> JSONResponse:
     return JSONResponse(_in_transaction(request, work), headers={**NO_STORE, **CORS})
 
 
+@router.post("/oauth/device/code", summary="Device authorization (RFC 8628 section 3.1)")
+async def device_code(request: Request) -> JSONResponse:
+    """Codes for a device that will poll while its user approves it at /device."""
+    form = await _form(request)
+    services = services_of(request)
+    verification_uri = f"{issuer_of(request, services)}/device"
+
+    def work(session: Session) -> dict[str, object]:
+        client = _client(request, session, form, allow_public=True)
+        return rfc8628.device_authorization(
+            session, services.hasher, request_context(request), client, form, verification_uri
+        )
+
+    return JSONResponse(_in_transaction(request, work), headers={**NO_STORE, **CORS})
+
+
 @router.get(
     "/.well-known/oauth-authorization-server", summary="Authorization server metadata (RFC 8414)"
 )
@@ -135,7 +152,7 @@ async def metadata(request: Request) -> JSONResponse:
     """What this authorization server supports."""
     services = services_of(request)
     grant_types = list(token_endpoint(services).grants)
-    document = rfc8414.metadata(issuer_of(request, services), grant_types, device=False)
+    document = rfc8414.metadata(issuer_of(request, services), grant_types, device=True)
     return JSONResponse(document, headers=CORS)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ostiary.clients.models import OAuthClient
 from ostiary.clock import utcnow
 from ostiary.events import RequestContext
+from ostiary.oauth2 import rfc8628
 from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.oauth2.requests import client_credentials
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
@@ -58,6 +59,7 @@ class TokenEndpoint:
             authorization_code.GRANT_TYPE: authorization_code.grant,
             refresh_token.GRANT_TYPE: refresh_token.grant,
             cc.GRANT_TYPE: cc.grant,
+            rfc8628.GRANT_TYPE: rfc8628.grant,
         }
     )
 

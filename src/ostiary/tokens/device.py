@@ -1,0 +1,207 @@
+"""Device authorizations (RFC 8628) and the heroku CLI's browser login, which has the same
+shape: a polling secret kept by the device, a code the user approves in a browser, tokens
+minted at the poll that follows. Services never commit."""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ostiary.clients.models import OAuthClient
+from ostiary.clock import utcnow
+from ostiary.errors import NotFound
+from ostiary.events import RequestContext, record_event
+from ostiary.security.hashing import SecretHasher
+from ostiary.security.tokens import TokenKind, mint_token
+from ostiary.tokens.authorizations import IssuedAuthorization, create_authorization
+from ostiary.tokens.models import DeviceAuthorization
+
+# RFC 8628 section 6.1: no vowels (no words), no look-alikes; 20^8 is about 2^34.6 codes.
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+USER_CODE_LENGTH = 8
+LIFETIME = timedelta(minutes=10)
+DEFAULT_INTERVAL = 5
+SLOW_DOWN_STEP = 5
+
+
+class DeviceKind(enum.StrEnum):
+    """What started the device authorization."""
+
+    DEVICE = "device"
+    HEROKU_CLI = "heroku_cli"
+
+
+class PollState(enum.StrEnum):
+    """What a poll finds (RFC 8628 section 3.5)."""
+
+    PENDING = "authorization_pending"
+    SLOW_DOWN = "slow_down"
+    DENIED = "access_denied"
+    EXPIRED = "expired_token"
+    APPROVED = "approved"
+
+
+@dataclass(frozen=True, slots=True)
+class StartedDevice:
+    """A new device authorization and the codes to show, once."""
+
+    row: DeviceAuthorization
+    device_code: str
+    user_code: str
+
+
+def normalize_user_code(text: str) -> str:
+    """A user code as typed (any case, dashes, spaces) in its stored form."""
+    return re.sub(r"[^A-Z]", "", text.upper())
+
+
+def display_user_code(code: str) -> str:
+    """``XXXX-XXXX``."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def start(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    kind: DeviceKind,
+    scopes: list[str],
+    client: OAuthClient | None = None,
+    description: str = "",
+    high_entropy_user_code: bool = False,
+) -> StartedDevice:
+    """Begin a device authorization. The heroku CLI's variant puts its "user code" in a URL, so
+    it gets a high-entropy one instead of a typeable one."""
+    device_code = mint_token(TokenKind.GRANT_CODE)
+    if high_entropy_user_code:
+        user_code = secrets.token_urlsafe(24)
+    else:
+        user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+    row = DeviceAuthorization(
+        kind=kind,
+        device_code_hash=hasher.hash(device_code),
+        user_code_hash=hasher.hash(
+            user_code if high_entropy_user_code else normalize_user_code(user_code)
+        ),
+        client_id=client.id if client else None,
+        scopes=scopes,
+        description=description,
+        interval=DEFAULT_INTERVAL,
+        expires_at=utcnow() + LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        context,
+        f"oauth:{kind}:start",
+        actor_id=None,
+        target_type="device",
+        target_id=row.id,
+        details={"client_id": row.client_id},
+    )
+    return StartedDevice(row, device_code, user_code)
+
+
+def find_pending(
+    session: Session, hasher: SecretHasher, user_code: str, *, kind: DeviceKind, raw: bool = False
+) -> DeviceAuthorization:
+    """The pending, unexpired device authorization a user code names."""
+    code = user_code if raw else normalize_user_code(user_code)
+    row = session.scalar(
+        select(DeviceAuthorization).where(
+            DeviceAuthorization.user_code_hash == hasher.hash(code),
+            DeviceAuthorization.kind == kind,
+        )
+    )
+    if row is None or row.status != "pending" or row.expires_at <= utcnow():
+        raise NotFound("device", "That code is unknown or has expired.")
+    return row
+
+
+def decide(
+    session: Session,
+    context: RequestContext,
+    row: DeviceAuthorization,
+    *,
+    account_id: str,
+    allow: bool,
+) -> None:
+    """The signed-in user approves or denies the device."""
+    row.status = "approved" if allow else "denied"
+    row.account_id = account_id
+    record_event(
+        session,
+        context,
+        f"oauth:{row.kind}:{'approve' if allow else 'deny'}",
+        actor_id=account_id,
+        target_type="device",
+        target_id=row.id,
+        details={"client_id": row.client_id},
+    )
+
+
+def find_by_device_code(
+    session: Session, hasher: SecretHasher, device_code: str, *, kind: DeviceKind
+) -> DeviceAuthorization | None:
+    """The device authorization a device code names, locked for this transaction."""
+    return session.scalar(
+        select(DeviceAuthorization)
+        .where(
+            DeviceAuthorization.device_code_hash == hasher.hash(device_code),
+            DeviceAuthorization.kind == kind,
+        )
+        .with_for_update(of=DeviceAuthorization)
+    )
+
+
+def poll(row: DeviceAuthorization, *, enforce_interval: bool = True) -> PollState:
+    """What a poll finds; a poll sooner than the interval slows the device down for good."""
+    now = utcnow()
+    if row.expires_at <= now or row.status == "consumed":
+        return PollState.EXPIRED
+    if row.status == "denied":
+        return PollState.DENIED
+    if row.status == "approved":
+        row.status = "consumed"
+        return PollState.APPROVED
+    too_soon = (
+        enforce_interval
+        and row.last_polled_at is not None
+        and now - row.last_polled_at < timedelta(seconds=row.interval)
+    )
+    row.last_polled_at = now
+    if too_soon:
+        row.interval += SLOW_DOWN_STEP
+        return PollState.SLOW_DOWN
+    return PollState.PENDING
+
+
+HEROKU_CLI_TOKEN_LIFETIME = 365 * 24 * 3600
+
+
+def complete_heroku_cli_login(
+    session: Session, hasher: SecretHasher, context: RequestContext, row: DeviceAuthorization
+) -> IssuedAuthorization:
+    """The approved heroku CLI login's token: a new global authorization with the CLI's
+    description, valid one year."""
+    assert row.account_id is not None
+    return create_authorization(
+        session,
+        hasher,
+        context,
+        account_id=row.account_id,
+        scopes=["global"],
+        description=row.description,
+        expires_in=HEROKU_CLI_TOKEN_LIFETIME,
+        creator_scopes=frozenset({"global"}),
+        oauth_ttl=0,
+        grant_ttl=0,
+    )

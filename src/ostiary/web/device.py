@@ -1,0 +1,189 @@
+"""``/device``: where a user approves a device (RFC 8628 section 3.3) and, at
+``/auth/cli/browser/{code}``, the heroku CLI's browser login. Both need a signed-in browser,
+name what is asking, and take CSRF-protected decisions; wrong codes are throttled (R39)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ostiary.accounts.models import Account
+from ostiary.errors import NotFound, RateLimited, Unauthorized
+from ostiary.tokens.device import DeviceKind, decide, display_user_code, find_pending
+from ostiary.tokens.models import DeviceAuthorization
+from ostiary.tokens.scopes import MEANINGS
+from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
+from ostiary.web.context import request_context, services_of
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+HEROKU_CLI_NAME = "the Heroku CLI"
+
+
+def _login_first(path: str) -> Response:
+    return RedirectResponse("/login?" + urlencode({"next": path}), 302, headers=PAGE_HEADERS)
+
+
+def _approve_page(
+    request: Request,
+    row: DeviceAuthorization,
+    account: Account,
+    action: str,
+    params: list[tuple[str, str]],
+    user_code: str | None,
+) -> Response:
+    name = row.client.name if row.client else HEROKU_CLI_NAME
+    return page(
+        request,
+        "approve.html",
+        client_name=name,
+        email=account.email,
+        description=row.description,
+        user_code=user_code,
+        scopes=[(s, MEANINGS[s]) for s in row.scopes],
+        action=action,
+        params=params,
+        csrf=csrf_token(request, "device"),
+    )
+
+
+def _lookup(
+    request: Request,
+    session_db: Session,
+    account_id: str,
+    code: str,
+    kind: DeviceKind,
+    *,
+    raw: bool,
+) -> DeviceAuthorization:
+    """The pending device a code names; a wrong code spends this user's guessing budget."""
+    services = services_of(request)
+    context = request_context(request)
+    with services.failure_throttle.guard(f"device-code:{account_id}", context.ip):
+        try:
+            return find_pending(session_db, services.hasher, code, kind=kind, raw=raw)
+        except NotFound as error:
+            raise Unauthorized(error.message) from error
+
+
+@router.get("/device")
+async def device_page(request: Request, user_code: str = "") -> Response:
+    """The code entry form (signed-in users only)."""
+    services = services_of(request)
+    with services.database.unit_of_work(write=False) as session:
+        if current_login(request, session) is None:
+            target = "/device" + (f"?{urlencode({'user_code': user_code})}" if user_code else "")
+            return _login_first(target)
+    return page(request, "device.html", user_code=user_code, csrf=csrf_token(request, "device"))
+
+
+@router.post("/device")
+async def device_submit(request: Request) -> Response:
+    """A code entered (show what asks), or a decision on it (approve or deny)."""
+    form = await request.form()
+    code = str(form.get("user_code", ""))
+    if not csrf_valid(request, "device", str(form.get("csrf_token", ""))):
+        return page(
+            request,
+            "device.html",
+            status=400,
+            error="Your form expired. Try again.",
+            user_code=code,
+            csrf=csrf_token(request, "device"),
+        )
+    return _decide_or_show(
+        request, code, str(form.get("decision", "")), DeviceKind.DEVICE, "/device", raw=False
+    )
+
+
+def _decide_or_show(
+    request: Request, code: str, decision: str, kind: DeviceKind, action: str, *, raw: bool
+) -> Response:
+    services = services_of(request)
+    context = request_context(request)
+    try:
+        with services.database.unit_of_work(write=True) as session:
+            login = current_login(request, session)
+            if login is None:
+                return _login_first(action if raw else "/device")
+            row = _lookup(request, session, login.account_id, code, kind, raw=raw)
+            account = session.get(Account, login.account_id)
+            assert account is not None
+            if decision in ("allow", "deny"):
+                decide(session, context, row, account_id=account.id, allow=decision == "allow")
+                done = "approved" if decision == "allow" else "denied"
+                return see_other(f"/device/done?result={done}")
+            shown = (
+                None if raw else display_user_code(code.upper().replace("-", "").replace(" ", ""))
+            )
+            params = [] if raw else [("user_code", code)]
+            return _approve_page(request, row, account, action, params, shown)
+    except Unauthorized:
+        return page(
+            request,
+            "device.html",
+            status=400,
+            error="That code is unknown or has expired.",
+            user_code="" if raw else code,
+            csrf=csrf_token(request, "device"),
+        )
+    except RateLimited as error:
+        response = page(
+            request,
+            "device.html",
+            status=429,
+            error="Too many wrong codes. Wait a few minutes.",
+            csrf=csrf_token(request, "device"),
+        )
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+
+@router.get("/device/done")
+async def device_done(request: Request, result: str = "approved") -> Response:
+    """Where the browser lands after a decision."""
+    if result == "approved":
+        return page(
+            request,
+            "done.html",
+            heading="Approved",
+            message="You can close this window and return to your device.",
+        )
+    return page(
+        request,
+        "done.html",
+        heading="Denied",
+        message="Nothing was shared. You can close this window.",
+    )
+
+
+@router.get("/auth/cli/browser/{code}")
+async def heroku_cli_page(request: Request, code: str) -> Response:
+    """The heroku CLI's browser_url: after login, the approval page."""
+    return _decide_or_show(
+        request, code, "", DeviceKind.HEROKU_CLI, f"/auth/cli/browser/{code}", raw=True
+    )
+
+
+@router.post("/auth/cli/browser/{code}")
+async def heroku_cli_decide(request: Request, code: str) -> Response:
+    """Approve or deny the heroku CLI's login."""
+    form = await request.form()
+    if not csrf_valid(request, "device", str(form.get("csrf_token", ""))):
+        return page(
+            request,
+            "done.html",
+            status=400,
+            heading="Expired",
+            message="Your form expired. Run heroku login again.",
+        )
+    return _decide_or_show(
+        request,
+        code,
+        str(form.get("decision", "")),
+        DeviceKind.HEROKU_CLI,
+        f"/auth/cli/browser/{code}",
+        raw=True,
+    )

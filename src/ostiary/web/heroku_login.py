@@ -1,0 +1,106 @@
+"""The heroku CLI's browser login (``heroku login`` with HEROKU_LOGIN_HOST pointed here).
+
+1. ``POST /auth {description}`` gives ``{browser_url, cli_url, token}``.
+2. The CLI opens ``browser_url``; the user logs in and approves (``web.device``).
+3. The CLI long-polls ``GET cli_url`` with ``Authorization: Bearer <token>`` and gets
+   ``{access_token}`` (a new global authorization, valid one year) or ``{error}``.
+
+The long poll waits with ``asyncio.sleep`` between short checks, so a waiting CLI holds no
+worker thread and no database connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ostiary.tokens.device import (
+    DeviceKind,
+    PollState,
+    complete_heroku_cli_login,
+    find_by_device_code,
+    poll,
+    start,
+)
+from ostiary.web.context import request_context, services_of
+
+router = APIRouter(tags=["heroku-cli-login"], include_in_schema=False)
+
+POLL_SECONDS = 1.0
+LONG_POLL_LIMIT = 600.0
+
+
+@router.post("/auth")
+async def start_login(request: Request) -> JSONResponse:
+    """Begin a CLI login."""
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except json.JSONDecodeError:
+        body = {}
+    description = (
+        str(body.get("description") or "Heroku CLI login")[:500]
+        if isinstance(body, dict)
+        else "Heroku CLI login"
+    )
+    services = services_of(request)
+    with services.database.unit_of_work(write=True) as session:
+        started = start(
+            session,
+            services.hasher,
+            request_context(request),
+            kind=DeviceKind.HEROKU_CLI,
+            scopes=["global"],
+            description=description,
+            high_entropy_user_code=True,
+        )
+        login_id = started.row.id
+    return JSONResponse(
+        {
+            "browser_url": f"/auth/cli/browser/{started.user_code}",
+            "cli_url": f"/auth/cli/callback/{login_id}",
+            "token": started.device_code,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _check(request: Request, login_id: str, token: str) -> tuple[int, dict[str, str]] | None:
+    services = services_of(request)
+    context = request_context(request)
+    with services.database.unit_of_work(write=True) as session:
+        row = find_by_device_code(session, services.hasher, token, kind=DeviceKind.HEROKU_CLI)
+        if row is None or row.id != login_id:
+            return 401, {"error": "Unknown login; run heroku login again."}
+        state = poll(row, enforce_interval=False)
+        if state is PollState.APPROVED:
+            issued = complete_heroku_cli_login(session, services.hasher, context, row)
+            return 200, {"access_token": issued.access.plaintext}
+        if state is PollState.DENIED:
+            return 200, {"error": "The login was denied in the browser."}
+        if state is PollState.EXPIRED:
+            return 200, {"error": "The login expired; run heroku login again."}
+    return None
+
+
+@router.get("/auth/cli/callback/{login_id}")
+async def wait_for_login(request: Request, login_id: str) -> JSONResponse:
+    """Long-poll until the browser decides (or about ten minutes pass)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return JSONResponse({"error": "Send the login token as a Bearer token."}, status_code=401)
+    deadline = time.monotonic() + LONG_POLL_LIMIT
+    while True:
+        answer = _check(request, login_id, token.strip())
+        if answer is not None:
+            status, body = answer
+            return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+        if time.monotonic() >= deadline or await request.is_disconnected():
+            return JSONResponse(
+                {"error": "Timed out waiting for the browser."},
+                headers={"Cache-Control": "no-store"},
+            )
+        await asyncio.sleep(POLL_SECONDS)
