@@ -23,7 +23,9 @@ def test_r25_metadata_lists_exactly_what_is_supported(tls_server: ServerProcess)
         "authorization_code",
         "refresh_token",
         "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
     }
+    assert document["device_authorization_endpoint"] == f"{issuer}/oauth/device/code"
     assert "password" not in document["grant_types_supported"]
     assert "implicit" not in document["grant_types_supported"]
     assert set(document["token_endpoint_auth_methods_supported"]) == {
