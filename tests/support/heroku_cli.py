@@ -3,6 +3,7 @@ and run against an Ostiary server with every variable that keeps its traffic at 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -109,35 +110,67 @@ class HerokuCLI:
             stdin=subprocess.DEVNULL,
         )
 
+    def spawn(self, args: list[str]) -> Terminal:
+        """Start a command on a pseudo-terminal, for a test to converse with."""
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: become the CLI
+            os.execve(str(self.binary), [str(self.binary), *args], self.env())
+        return Terminal(pid, fd)
+
     def run_on_terminal(
         self, args: list[str], answers: list[tuple[str, str]], timeout: float = 120
     ) -> tuple[int, str]:
         """Run a command on a pseudo-terminal, answering each prompt (a regex) in turn."""
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: become the CLI
-            os.execve(str(self.binary), [str(self.binary), *args], self.env())
-        output = ""
-        pending = list(answers)
-        deadline = time.monotonic() + timeout
-        status = None
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(fd, 4096).decode(errors="replace")
-                except OSError:
-                    chunk = ""
-                output += chunk
-                if pending and re.search(pending[0][0], output):
-                    os.write(fd, (pending.pop(0)[1] + "\r").encode())
-                    output += "\n"
-            done, code = os.waitpid(pid, os.WNOHANG)
+        terminal = self.spawn(args)
+        for prompt, reply in answers:
+            terminal.read_until(prompt, timeout)
+            terminal.send(reply + "\r")
+        return terminal.wait(timeout), terminal.output
+
+
+class Terminal:
+    """A running command on a pseudo-terminal: what it printed, and what to type."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.output = ""
+        self.status: int | None = None
+
+    def _pump(self, wait: float) -> None:
+        ready, _, _ = select.select([self.fd], [], [], wait)
+        if ready:
+            with contextlib.suppress(OSError):  # the terminal closes when the command exits
+                self.output += os.read(self.fd, 4096).decode(errors="replace")
+        if self.status is None:
+            done, code = os.waitpid(self.pid, os.WNOHANG)
             if done:
-                status = code
+                self.status = os.waitstatus_to_exitcode(code)
+
+    def read_until(self, pattern: str, timeout: float = 60) -> re.Match[str]:
+        """Wait for output matching a regex."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.output)
+            if match:
+                return match
+            if self.status is not None:
                 break
-        if status is None:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            raise AssertionError(f"{args} did not finish; it printed:\n{output}")
-        os.close(fd)
-        return os.waitstatus_to_exitcode(status), output
+            self._pump(0.2)
+        raise AssertionError(f"never printed {pattern!r}; it printed:\n{self.output}")
+
+    def send(self, text: str) -> None:
+        """Type on the terminal."""
+        os.write(self.fd, text.encode())
+
+    def wait(self, timeout: float = 60) -> int:
+        """The exit code, after the command ends (killed after ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while self.status is None and time.monotonic() < deadline:
+            self._pump(0.2)
+        if self.status is None:
+            os.kill(self.pid, 9)
+            os.waitpid(self.pid, 0)
+            raise AssertionError(f"did not finish; it printed:\n{self.output}")
+        os.close(self.fd)
+        return self.status
