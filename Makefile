@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format typecheck bench clean
+.PHONY: run test check lint format typecheck bench bench-oauth clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.api_auth
+
+bench-oauth: $(STAMP)
+	$(BIN)/python -m bench.oauth
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -29,12 +29,19 @@ def _ms(text: str) -> float:
 
 
 def wrk(
-    url: str, seconds: int, connections: int, headers: dict[str, str], threads: int = 1
+    url: str,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str],
+    threads: int = 1,
+    script: Path | None = None,
 ) -> dict[str, float]:
     """Run wrk and parse requests/s and latency percentiles (ms)."""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
+    if script is not None:
+        args += ["-s", str(script)]
     out = run([*args, url], capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise SystemExit(f"non-2xx responses from {url}:\n{out}")

@@ -48,8 +48,13 @@ def issue_access_token(
     """Mint a new access token for an authorization; only its keyed hash is stored."""
     kind = TOKEN_KIND_BY_AUTHORIZATION[AuthorizationKind(authorization.kind)]
     plaintext, stored = mint_stored(hasher, kind)
-    row = AccessToken(**stored, expires_at=authorization.expires_at)
-    authorization.access_tokens.append(row)
+    if authorization.id is None:
+        session.flush()  # the id is assigned at insert
+    # Set the key, not the collection: appending would load every token the authorization ever
+    # had (a client-credentials authorization gathers thousands).
+    row = AccessToken(
+        **stored, authorization_id=authorization.id, expires_at=authorization.expires_at
+    )
     session.add(row)
     return IssuedToken(row=row, plaintext=plaintext)
 

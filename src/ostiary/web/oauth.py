@@ -50,11 +50,11 @@ async def _form(request: Request) -> dict[str, str]:
     return parse_form(await request.body())
 
 
-def _in_transaction(request: Request, work: Callable[[Session], T]) -> T:
-    """Run an OAuth operation in one write transaction; domain errors become OAuth errors."""
+def _in_transaction(request: Request, work: Callable[[Session], T], *, write: bool = True) -> T:
+    """Run an OAuth operation in one transaction; domain errors become OAuth errors."""
     services = services_of(request)
     try:
-        with services.database.unit_of_work(write=True) as session:
+        with services.database.unit_of_work(write=write) as session:
             return work(session)
     except OstiaryError as error:
         persist_audit(request, error)
@@ -126,7 +126,7 @@ async def introspect(request: Request) -> JSONResponse:
         client = _client(request, session, form, allow_public=False)
         return rfc7662.introspect(session, services.hasher, client, form)
 
-    return JSONResponse(_in_transaction(request, work), headers={**NO_STORE, **CORS})
+    return JSONResponse(_in_transaction(request, work, write=False), headers={**NO_STORE, **CORS})
 
 
 @router.post("/oauth/device/code", summary="Device authorization (RFC 8628 section 3.1)")
