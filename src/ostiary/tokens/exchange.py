@@ -257,19 +257,7 @@ def client_credentials_token(
         )
         session.add(authorization)
         session.flush()
-    access = issue_access_token(session, hasher, authorization)
-    access.row.expires_at = utcnow() + timedelta(seconds=oauth_ttl)
-    session.flush()
-    record_event(
-        session,
-        context,
-        "oauth:token:issue",
-        actor_id=client.owner_id,
-        target_type="authorization",
-        target_id=authorization.id,
-        details={"grant": "client_credentials", "client_id": client.id},
-    )
-    return IssuedAuthorization(authorization, access)
+    return _issue_access(session, hasher, context, authorization, "client_credentials", oauth_ttl)
 
 
 def issue_for_device(
@@ -292,6 +280,18 @@ def issue_for_device(
     )
     session.add(authorization)
     session.flush()
+    return _issue_access(session, hasher, context, authorization, "device_code", oauth_ttl)
+
+
+def _issue_access(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    authorization: Authorization,
+    grant: str,
+    oauth_ttl: int,
+) -> IssuedAuthorization:
+    """A short-lived access token for an OAuth authorization, recorded as issued."""
     access = issue_access_token(session, hasher, authorization)
     access.row.expires_at = utcnow() + timedelta(seconds=oauth_ttl)
     session.flush()
@@ -299,9 +299,9 @@ def issue_for_device(
         session,
         context,
         "oauth:token:issue",
-        actor_id=account_id,
+        actor_id=authorization.account_id,
         target_type="authorization",
         target_id=authorization.id,
-        details={"grant": "device_code", "client_id": client.id},
+        details={"grant": grant, "client_id": authorization.client_id},
     )
     return IssuedAuthorization(authorization, access)

@@ -77,8 +77,12 @@ def _consent_page(
 ) -> Response:
     return page(
         request,
-        "consent.html",
-        client=auth.client,
+        "approve.html",
+        verb="Authorize",
+        client_name=auth.client.name,
+        action="/oauth/authorize",
+        description="",
+        user_code=None,
         email=account.email,
         redirect_host=urlsplit(auth.redirect_uri).netloc,
         scopes=[(scope, MEANINGS[scope]) for scope in auth.scopes],

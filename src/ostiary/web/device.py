@@ -38,6 +38,8 @@ def _approve_page(
     return page(
         request,
         "approve.html",
+        verb="Approve",
+        redirect_host=None,
         client_name=name,
         email=account.email,
         description=row.description,
