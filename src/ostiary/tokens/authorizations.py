@@ -59,6 +59,25 @@ class IssuedAuthorization:
     grant: IssuedGrant | None = None
 
 
+def authorization_event(
+    session: Session,
+    context: RequestContext,
+    action: str,
+    authorization: Authorization,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Record an event about an authorization, by its account."""
+    record_event(
+        session,
+        context,
+        action,
+        actor_id=authorization.account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details=details,
+    )
+
+
 def parse_expires_in(value: object) -> int | None:
     """Seconds to live: an integer, a numeric string (as the heroku CLI sends), or null (never)."""
     if value is None:
@@ -259,14 +278,7 @@ def describe(
     """Change an authorization's description."""
     authorization.description = description[:500]
     authorization.updated_at = utcnow()
-    record_event(
-        session,
-        context,
-        "token:authorization:update",
-        actor_id=authorization.account_id,
-        target_type="authorization",
-        target_id=authorization.id,
-    )
+    authorization_event(session, context, "token:authorization:update", authorization)
     return authorization
 
 
@@ -279,14 +291,7 @@ def revoke_where(session: Session, *criteria: ColumnElement[bool]) -> int:
 def revoke(session: Session, context: RequestContext, authorization: Authorization) -> None:
     """Revoke an authorization: its row and every token of it are deleted."""
     session.delete(authorization)
-    record_event(
-        session,
-        context,
-        "token:authorization:revoke",
-        actor_id=authorization.account_id,
-        target_type="authorization",
-        target_id=authorization.id,
-    )
+    authorization_event(session, context, "token:authorization:revoke", authorization)
 
 
 def regenerate(
@@ -309,14 +314,7 @@ def regenerate(
     authorization.updated_at = now
     session.flush()
     kind = "api-key" if authorization.kind == AuthorizationKind.API_KEY else "authorization"
-    record_event(
-        session,
-        context,
-        f"token:{kind}:regenerate",
-        actor_id=authorization.account_id,
-        target_type="authorization",
-        target_id=authorization.id,
-    )
+    authorization_event(session, context, f"token:{kind}:regenerate", authorization)
     return IssuedAuthorization(authorization, access, refresh)
 
 

@@ -27,12 +27,13 @@ from ostiary.clients.models import OAuthClient
 from ostiary.clients.services import verify_client_secret
 from ostiary.clock import utcnow
 from ostiary.errors import Forbidden, GrantNotAllowed, GrantReuse, InvalidGrant, Unauthorized
-from ostiary.events import Audit, RequestContext, record_event
+from ostiary.events import Audit, RequestContext
 from ostiary.oauth2 import rfc7636
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.authorizations import (
     IssuedAuthorization,
     access_expiry,
+    authorization_event,
     issue_refresh_token,
 )
 from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind, RefreshToken
@@ -68,14 +69,7 @@ def _revoke_family(
     session: Session, context: RequestContext, authorization: Authorization, action: str
 ) -> None:
     authorization.revoked_at = utcnow()
-    record_event(
-        session,
-        context,
-        action,
-        actor_id=authorization.account_id,
-        target_type="authorization",
-        target_id=authorization.id,
-    )
+    authorization_event(session, context, action, authorization)
 
 
 def _issue(
@@ -149,15 +143,7 @@ def exchange_code(
     _usable(authorization)
     grant.used_at = utcnow()
     issued = _issue(session, hasher, authorization, oauth_ttl)
-    record_event(
-        session,
-        context,
-        "oauth:token:issue",
-        actor_id=authorization.account_id,
-        target_type="authorization",
-        target_id=authorization.id,
-        details={"grant": "code"},
-    )
+    authorization_event(session, context, "oauth:token:issue", authorization, {"grant": "code"})
     return issued
 
 
@@ -207,14 +193,7 @@ def refresh(
     # A predecessor within the grace window gets a sibling of the live generation, so neither
     # of two concurrent refreshes leaves the other holding a stale token.
     issued = _issue(session, hasher, authorization, oauth_ttl, rotate=current)
-    record_event(
-        session,
-        context,
-        "oauth:token:refresh",
-        actor_id=authorization.account_id,
-        target_type="authorization",
-        target_id=authorization.id,
-    )
+    authorization_event(session, context, "oauth:token:refresh", authorization)
     return issued
 
 
@@ -295,13 +274,11 @@ def _issue_access(
     access = issue_access_token(session, hasher, authorization)
     access.row.expires_at = utcnow() + timedelta(seconds=oauth_ttl)
     session.flush()
-    record_event(
+    authorization_event(
         session,
         context,
         "oauth:token:issue",
-        actor_id=authorization.account_id,
-        target_type="authorization",
-        target_id=authorization.id,
-        details={"grant": grant, "client_id": authorization.client_id},
+        authorization,
+        {"grant": grant, "client_id": authorization.client_id},
     )
     return IssuedAuthorization(authorization, access)
