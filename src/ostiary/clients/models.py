@@ -37,7 +37,9 @@ class OAuthClient(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    owner: Mapped[Account] = relationship(lazy="joined")
+    # Loaded only when read: no hot path needs the owner's row, and joining it into every
+    # client (and so every authorization) query cost more than the query itself.
+    owner: Mapped[Account] = relationship(lazy="select")
 
     @property
     def is_public(self) -> bool:
