@@ -14,11 +14,13 @@ import argparse
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from subprocess import run
 
 from tests.support.factories import Factory
-from tests.support.server import start_server
+from tests.support.server import API_HEADERS, ServerProcess, start_server
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -51,35 +53,45 @@ def wrk(
     return figures
 
 
-def main() -> None:
-    """Start the server, measure both routes, print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_options(description: str) -> argparse.Namespace:
+    """The options every benchmark takes; refuses to run without wrk."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
+    return options
+
+
+@contextmanager
+def bench_server(workers: int) -> Iterator[tuple[ServerProcess, str]]:
+    """A fresh server over plain HTTP on loopback, and the API key of a new account on it.
+
+    The rate limiter still counts every request; its pool is just too large to run dry.
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        # The limiter still counts every request; the pool is just too large to run dry.
         server = start_server(
-            Path(tmp),
-            workers=options.workers,
-            settings={"OSTIARY_RATE_LIMIT_CAPACITY": "1000000000"},
+            Path(tmp), workers=workers, settings={"OSTIARY_RATE_LIMIT_CAPACITY": "1000000000"}
         )
         try:
             factory = Factory(server.data_dir)
             key = factory.account("bench").api_key
             factory.close()
-            auth = {
-                "Accept": "application/vnd.heroku+json; version=3",
-                "Authorization": f"Bearer {key}",
-            }
-            wrk(f"{server.url}/account", 2, options.connections, auth)  # warm-up
-            health = wrk(f"{server.url}/health", options.seconds, options.connections, {})
-            account = wrk(f"{server.url}/account", options.seconds, options.connections, auth)
+            yield server, key
         finally:
             server.stop()
+
+
+def main() -> None:
+    """Start the server, measure both routes, print the figures."""
+    options = bench_options(__doc__.splitlines()[0])
+    with bench_server(options.workers) as (server, key):
+        auth = {**API_HEADERS, "Authorization": f"Bearer {key}"}
+        wrk(f"{server.url}/account", 2, options.connections, auth)  # warm-up
+        health = wrk(f"{server.url}/health", options.seconds, options.connections, {})
+        account = wrk(f"{server.url}/account", options.seconds, options.connections, auth)
     print(f"workers={options.workers} connections={options.connections} seconds={options.seconds}")
     for name, figures in (("GET /health", health), ("GET /account (Bearer)", account)):
         print(

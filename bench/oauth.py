@@ -14,17 +14,14 @@ GET >= 3500/s.
 
 from __future__ import annotations
 
-import argparse
 import base64
-import shutil
 import tempfile
 from pathlib import Path
 
 import httpx
-from tests.support.factories import Factory
-from tests.support.server import API_HEADERS, start_server
+from tests.support.server import API_HEADERS
 
-from bench.api_auth import wrk
+from bench.api_auth import bench_options, bench_server, wrk
 
 LUA_POST = """
 wrk.method = "POST"
@@ -36,78 +33,59 @@ wrk.headers["Authorization"] = "{authorization}"
 
 def main() -> None:
     """Start a server, register a client, measure the three endpoints, print figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    options = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(
-            Path(tmp),
-            workers=options.workers,
-            settings={"OSTIARY_RATE_LIMIT_CAPACITY": "1000000000"},
+    options = bench_options(__doc__.splitlines()[0])
+    with bench_server(options.workers) as (server, key), tempfile.TemporaryDirectory() as tmp:
+        with server.client(key) as api:
+            client = api.post(
+                "/oauth/clients",
+                json={
+                    "name": "bench",
+                    "redirect_uri": "https://example.com/cb",
+                    "client_credentials_scopes": ["read", "identity"],
+                },
+            ).json()
+        basic = "Basic " + base64.b64encode(f"{client['id']}:{client['secret']}".encode()).decode()
+        token = httpx.post(
+            f"{server.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": basic},
+        ).json()["access_token"]
+        scripts = Path(tmp) / "lua"
+        scripts.mkdir()
+        (scripts / "token.lua").write_text(
+            LUA_POST.format(body="grant_type=client_credentials", authorization=basic)
         )
-        try:
-            factory = Factory(server.data_dir)
-            key = factory.account("bench").api_key
-            factory.close()
-            with server.client(key) as api:
-                client = api.post(
-                    "/oauth/clients",
-                    json={
-                        "name": "bench",
-                        "redirect_uri": "https://example.com/cb",
-                        "client_credentials_scopes": ["read", "identity"],
-                    },
-                ).json()
-            basic = (
-                "Basic " + base64.b64encode(f"{client['id']}:{client['secret']}".encode()).decode()
-            )
-            token = httpx.post(
+        (scripts / "introspect.lua").write_text(
+            LUA_POST.format(body=f"token={token}", authorization=basic)
+        )
+        figures = {
+            "POST /oauth/token (client_credentials)": wrk(
                 f"{server.url}/oauth/token",
-                data={"grant_type": "client_credentials"},
-                headers={"Authorization": basic},
-            ).json()["access_token"]
-            scripts = Path(tmp) / "lua"
-            scripts.mkdir()
-            (scripts / "token.lua").write_text(
-                LUA_POST.format(body="grant_type=client_credentials", authorization=basic)
-            )
-            (scripts / "introspect.lua").write_text(
-                LUA_POST.format(body=f"token={token}", authorization=basic)
-            )
-            figures = {
-                "POST /oauth/token (client_credentials)": wrk(
-                    f"{server.url}/oauth/token",
-                    options.seconds,
-                    options.connections,
-                    {},
-                    script=scripts / "token.lua",
-                ),
-                "POST /oauth/introspect": wrk(
-                    f"{server.url}/oauth/introspect",
-                    options.seconds,
-                    options.connections,
-                    {},
-                    script=scripts / "introspect.lua",
-                ),
-                "GET /account (OAuth Bearer)": wrk(
-                    f"{server.url}/account",
-                    options.seconds,
-                    options.connections,
-                    {**API_HEADERS, "Authorization": f"Bearer {token}"},
-                ),
-                "GET /apps (OAuth Bearer, ORM listing)": wrk(
-                    f"{server.url}/apps",
-                    options.seconds,
-                    options.connections,
-                    {**API_HEADERS, "Authorization": f"Bearer {token}"},
-                ),
-            }
-        finally:
-            server.stop()
+                options.seconds,
+                options.connections,
+                {},
+                script=scripts / "token.lua",
+            ),
+            "POST /oauth/introspect": wrk(
+                f"{server.url}/oauth/introspect",
+                options.seconds,
+                options.connections,
+                {},
+                script=scripts / "introspect.lua",
+            ),
+            "GET /account (OAuth Bearer)": wrk(
+                f"{server.url}/account",
+                options.seconds,
+                options.connections,
+                {**API_HEADERS, "Authorization": f"Bearer {token}"},
+            ),
+            "GET /apps (OAuth Bearer, ORM listing)": wrk(
+                f"{server.url}/apps",
+                options.seconds,
+                options.connections,
+                {**API_HEADERS, "Authorization": f"Bearer {token}"},
+            ),
+        }
     print(f"workers={options.workers} connections={options.connections} seconds={options.seconds}")
     for name, result in figures.items():
         rps, p50, p99 = result["rps"], result["p50"], result["p99"]

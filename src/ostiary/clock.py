@@ -18,3 +18,10 @@ def isoformat(moment: datetime | None) -> str | None:
         moment = moment.astimezone(UTC)
     # isoformat is several times faster than strftime; its first 19 characters are the same.
     return moment.isoformat(timespec="seconds")[:19] + "Z"
+
+
+def seconds_until(moment: datetime | None) -> int | None:
+    """Whole seconds from now until ``moment`` (0 once past), or None for "never"."""
+    if moment is None:
+        return None
+    return max(0, int((moment - utcnow()).total_seconds()))

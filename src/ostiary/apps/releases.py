@@ -17,11 +17,11 @@ def create_release(session: Session, app: App, description: str, user_id: str) -
     The caller holds the app's row lock (``find_app(..., for_update=True)``), so two changes at
     once cannot take the same number.
     """
-    latest = session.scalar(select(func.max(Release.version)).where(Release.app_id == app.id))
+    latest = latest_version(session, app)
     plan_names = session.scalars(select(AddOn.plan_id).where(AddOn.app_id == app.id)).all()
     release = Release(
         app=app,
-        version=(latest or 0) + 1,
+        version=latest + 1,
         description=description,
         user_id=user_id,
         addon_plan_names=sorted(PLANS_BY_ID[plan_id].name for plan_id in plan_names),

@@ -4,11 +4,12 @@ revoke; and their secrets: access tokens, refresh tokens and grant codes. Servic
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy.orm import Session, aliased
 
 from ostiary.clients.models import OAuthClient
 from ostiary.clock import utcnow
@@ -17,6 +18,7 @@ from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import (
+    AccessToken,
     Authorization,
     AuthorizationGrant,
     AuthorizationKind,
@@ -318,14 +320,45 @@ def regenerate(
     return IssuedAuthorization(authorization, access, refresh)
 
 
-def live_refresh_token(session: Session, authorization: Authorization) -> RefreshToken | None:
-    """The authorization's current-generation refresh token, if any."""
-    return session.scalar(
-        select(RefreshToken).where(
-            RefreshToken.authorization_id == authorization.id,
-            RefreshToken.generation == authorization.refresh_generation,
+@dataclass(frozen=True, slots=True)
+class LiveTokens:
+    """An authorization's newest live access token and current refresh token, if any."""
+
+    access: AccessToken | None = None
+    refresh: RefreshToken | None = None
+
+
+def live_tokens(session: Session, authorizations: Sequence[Authorization]) -> dict[str, LiveTokens]:
+    """The live tokens of several authorizations, in two queries whatever their number."""
+    ids = [authorization.id for authorization in authorizations]
+    # The newest live access token of each (a client-credentials authorization holds thousands).
+    ranked = (
+        select(
+            AccessToken,
+            func.row_number()
+            .over(partition_by=AccessToken.authorization_id, order_by=AccessToken.created_at.desc())
+            .label("rank"),
         )
+        .where(AccessToken.authorization_id.in_(ids), AccessToken.revoked_at.is_(None))
+        .subquery()
     )
+    newest = aliased(AccessToken, ranked)
+    access = {
+        token.authorization_id: token
+        for token in session.scalars(select(newest).where(ranked.c.rank == 1))
+    }
+    refresh = {
+        token.authorization_id: token
+        for token in session.scalars(
+            select(RefreshToken)
+            .join(Authorization, RefreshToken.authorization_id == Authorization.id)
+            .where(
+                RefreshToken.authorization_id.in_(ids),
+                RefreshToken.generation == Authorization.refresh_generation,
+            )
+        )
+    }
+    return {i: LiveTokens(access.get(i), refresh.get(i)) for i in ids}
 
 
 def is_expired(authorization: Authorization, now: datetime | None = None) -> bool:

@@ -98,19 +98,6 @@ def api_key_of(session: Session, account_id: str, *, for_update: bool = False) -
     return authorization
 
 
-def current_access_token(session: Session, authorization: Authorization) -> AccessToken | None:
-    """The authorization's live access token, if any."""
-    return session.scalar(
-        select(AccessToken)
-        .where(
-            AccessToken.authorization_id == authorization.id,
-            AccessToken.revoked_at.is_(None),
-        )
-        .order_by(AccessToken.created_at.desc())
-        .limit(1)
-    )
-
-
 def revoke_access_tokens(session: Session, authorization: Authorization, now: datetime) -> None:
     """Revoke every live access token of an authorization, effective for the next request."""
     session.execute(

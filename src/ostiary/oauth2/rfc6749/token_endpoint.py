@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from ostiary.clients.models import OAuthClient
-from ostiary.clock import utcnow
+from ostiary.clock import seconds_until
 from ostiary.events import RequestContext
 from ostiary.oauth2 import rfc8628
 from ostiary.oauth2.errors import OAuthError, invalid_request
@@ -37,7 +37,7 @@ def token_response(issued: IssuedAuthorization) -> dict[str, object]:
     body: dict[str, object] = {
         "access_token": issued.access.plaintext,
         "token_type": "Bearer",
-        "expires_in": max(0, int((expires - utcnow()).total_seconds())) if expires else None,
+        "expires_in": seconds_until(expires),
         "scope": " ".join(authorization.scopes),
         "user_id": authorization.account_id,
         "session_nonce": authorization.session_id,

@@ -7,7 +7,7 @@ that form); only the response that creates or regenerates a token carries its pl
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -17,25 +17,26 @@ from sqlalchemy.orm import Session
 from ostiary.accounts.services import authenticate_password
 from ostiary.accounts.sessions import open_session
 from ostiary.clients.services import find_client
-from ostiary.clock import isoformat, utcnow
+from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import Forbidden
 from ostiary.events import RequestContext
 from ostiary.security.tokens import redact
 from ostiary.tokens.authorizations import (
     IssuedAuthorization,
+    LiveTokens,
     authorizations_of,
     create_authorization,
     describe,
     find_authorization,
     is_expired,
-    live_refresh_token,
+    live_tokens,
     parse_expires_in,
     regenerate,
     revoke,
 )
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
 from ostiary.tokens.scopes import ALL_SCOPES, parse_scopes
-from ostiary.tokens.services import api_key_of, current_access_token
+from ostiary.tokens.services import api_key_of
 from ostiary.web.api.deps import CallerDep, CallerOrLoginDep, PasswordLogin, ServicesDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
@@ -112,20 +113,13 @@ class AuthorizationUpdate(Body):
     description: str
 
 
-def _seconds_left(expires_at: object) -> int | None:
-    if expires_at is None:
-        return None
-    remaining = expires_at - utcnow()  # type: ignore[operator]
-    return max(0, int(remaining.total_seconds()))
-
-
 def _token(
-    row: AccessToken | RefreshToken | None, plaintext: str | None, expiry: object
+    row: AccessToken | RefreshToken | None, plaintext: str | None, expiry: datetime | None
 ) -> TokenOut | None:
     if row is None:
         return None
     shown = plaintext or redact(row.display_head, row.display_tail)
-    return TokenOut(expires_in=_seconds_left(expiry), id=row.id, token=shown)
+    return TokenOut(expires_in=seconds_until(expiry), id=row.id, token=shown)
 
 
 def present_authorization(
@@ -172,12 +166,12 @@ def present_issued(issued: IssuedAuthorization, grant: GrantOut | None = None) -
     )
 
 
+def _present(authorization: Authorization, tokens: LiveTokens) -> AuthorizationOut:
+    return present_authorization(authorization, tokens.access, refresh=tokens.refresh)
+
+
 def _present_stored(session: Session, authorization: Authorization) -> AuthorizationOut:
-    return present_authorization(
-        authorization,
-        current_access_token(session, authorization),
-        refresh=live_refresh_token(session, authorization),
-    )
+    return _present(authorization, live_tokens(session, [authorization])[authorization.id])
 
 
 def _find(
@@ -293,7 +287,8 @@ async def list_authorizations(
     """The account's authorizations (not its API key), tokens redacted, expired ones marked."""
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, authorizations_of(caller.account_id), COLUMNS, requested)
-    return list_response(page, lambda item: _present_stored(session, item), SORTABLE)
+    tokens = live_tokens(session, page.items)
+    return list_response(page, lambda item: _present(item, tokens[item.id]), SORTABLE)
 
 
 @router.get(

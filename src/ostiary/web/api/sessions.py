@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from ostiary.accounts.models import LoginSession
 from ostiary.accounts.sessions import close_session, find_session, live_sessions_of
-from ostiary.clock import isoformat, utcnow
+from ostiary.clock import isoformat, seconds_until
 from ostiary.web.api.deps import CallerDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Timestamp
@@ -36,13 +36,10 @@ class SessionOut(BaseModel):
 
 def present_session(login: LoginSession) -> SessionOut:
     """A session as the heroku CLI reads it."""
-    expires_in = None
-    if login.expires_at is not None:
-        expires_in = max(0, int((login.expires_at - utcnow()).total_seconds()))
     return SessionOut(
         id=login.id,
         description=login.description,
-        expires_in=expires_in,
+        expires_in=seconds_until(login.expires_at),
         created_at=isoformat(login.created_at) or "",
         updated_at=isoformat(login.updated_at) or "",
     )

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from ostiary.clock import isoformat, utcnow
+from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import InvalidParams, NotFound
 from ostiary.events import record_event
 from ostiary.tokens.authorizations import IssuedAuthorization
@@ -79,19 +79,15 @@ class OAuthTokenOut(BaseModel):
     user: IdOnly
 
 
-def _seconds(expires_at: object) -> int | None:
-    if expires_at is None:
-        return None
-    return max(0, int((expires_at - utcnow()).total_seconds()))  # type: ignore[operator]
-
-
 def _present(issued: IssuedAuthorization, grant: GrantRef) -> OAuthTokenOut:
     authorization = issued.authorization
     access = issued.access
     refresh_token = issued.refresh
     return OAuthTokenOut(
         access_token=TokenOut(
-            expires_in=_seconds(access.row.expires_at), id=access.row.id, token=access.plaintext
+            expires_in=seconds_until(access.row.expires_at),
+            id=access.row.id,
+            token=access.plaintext,
         ),
         authorization=IdOnly(id=authorization.id),
         client=None,
@@ -99,7 +95,7 @@ def _present(issued: IssuedAuthorization, grant: GrantRef) -> OAuthTokenOut:
         grant=grant,
         id=access.row.id,
         refresh_token=TokenOut(
-            expires_in=_seconds(authorization.expires_at),
+            expires_in=seconds_until(authorization.expires_at),
             id=refresh_token.row.id,
             token=refresh_token.plaintext,
         )
