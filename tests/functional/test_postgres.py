@@ -207,3 +207,47 @@ def test_refresh_rotation_on_postgres(pg_server: ServerProcess, pg_factory: Fact
         )
         assert response.status_code == 201
         refresh_token = response.json()["refresh_token"]["token"]
+
+
+def test_client_credentials_and_introspection_on_postgres(
+    pg_server: ServerProcess, pg_factory: Factory
+) -> None:
+    """The direct-transaction and prepared-lookup paths (ostiary.prepared) on psycopg."""
+    account = pg_factory.account()
+    with pg_server.client(account.api_key) as api:
+        client = api.post(
+            "/oauth/clients",
+            json={
+                "name": "Worker",
+                "redirect_uri": "https://example.com/cb",
+                "client_credentials_scopes": ["read", "identity"],
+            },
+        ).json()
+    auth = (client["id"], client["secret"])
+    tokens = [
+        httpx.post(
+            f"{pg_server.url}/oauth/token", data={"grant_type": "client_credentials"}, auth=auth
+        )
+        for _ in range(3)
+    ]
+    assert [t.status_code for t in tokens] == [200, 200, 200]
+    access_token = tokens[0].json()["access_token"]
+    assert tokens[0].json()["scope"] == "identity read"
+    with pg_server.client(access_token) as api:
+        assert api.get("/account").json()["email"] == account.email
+
+    def introspect(token: str) -> dict[str, Any]:
+        response = httpx.post(f"{pg_server.url}/oauth/introspect", data={"token": token}, auth=auth)
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+    described = introspect(access_token)
+    assert described["active"] is True
+    assert described["username"] == account.email
+    assert described["client_id"] == client["id"]
+    assert described["exp"] - described["iat"] == 8 * 3600
+    revoked = httpx.post(f"{pg_server.url}/oauth/revoke", data={"token": access_token}, auth=auth)
+    assert revoked.status_code == 200
+    assert introspect(access_token) == {"active": False}
+    assert introspect(tokens[1].json()["access_token"])["active"] is True

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ostiary.clients.models import ClientType, OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.clients.redirect_uris import validate_redirect_uris
 from ostiary.clock import utcnow
 from ostiary.errors import Forbidden, InvalidParams, NotFound
@@ -179,7 +180,9 @@ def delete_client(
     )
 
 
-def verify_client_secret(hasher: SecretHasher, client: OAuthClient, secret: str | None) -> bool:
+def verify_client_secret(
+    hasher: SecretHasher, client: OAuthClient | ClientRecord, secret: str | None
+) -> bool:
     """Whether a secret is this confidential client's current one (constant time)."""
     if client.secret_hash is None or not secret:
         return False

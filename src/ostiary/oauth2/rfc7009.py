@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.clock import utcnow
 from ostiary.events import RequestContext, record_event
 from ostiary.oauth2.errors import OAuthError, invalid_request
@@ -20,7 +20,7 @@ from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 
 
-def _own(client: OAuthClient, authorization: Authorization) -> None:
+def _own(client: ClientRecord, authorization: Authorization) -> None:
     if authorization.client_id != client.id:
         raise OAuthError("invalid_grant", "This token was not issued to this client.")
 
@@ -29,7 +29,7 @@ def revoke(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
-    client: OAuthClient,
+    client: ClientRecord,
     form: dict[str, str],
 ) -> None:
     """Revoke the token in ``form`` if it exists and belongs to the client."""

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.events import RequestContext
 from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import IssuedAuthorization, issue_refresh_token
+from ostiary.tokens.authorizations import IssuedAuthorization, TokenSet, issue_refresh_token
 from ostiary.tokens.device import (
     LIFETIME,
     DeviceKind,
@@ -42,7 +42,7 @@ def device_authorization(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
-    client: OAuthClient,
+    client: ClientRecord,
     form: dict[str, str],
     verification_uri: str,
 ) -> dict[str, object]:
@@ -67,10 +67,10 @@ def grant(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
-    client: OAuthClient,
+    client: ClientRecord,
     form: dict[str, str],
     access_ttl: int,
-) -> IssuedAuthorization:
+) -> TokenSet:
     """RFC 8628 section 3.4: a poll."""
     device_code = form.get("device_code")
     if device_code is None:
@@ -92,7 +92,7 @@ def grant(
         )
         refresh = issue_refresh_token(session, hasher, issued.authorization)
         session.flush()
-        return IssuedAuthorization(issued.authorization, issued.access, refresh)
+        return IssuedAuthorization(issued.authorization, issued.access, refresh).token_set()
     descriptions = {
         PollState.PENDING: "The user has not yet approved this device.",
         PollState.SLOW_DOWN: f"Polling too fast; poll every {row.interval} seconds.",

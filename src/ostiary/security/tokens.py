@@ -63,7 +63,9 @@ def _checksum(body: str) -> str:
 
 def mint_token(kind: TokenKind) -> str:
     """A new random token of the given kind."""
-    body = kind.value + "".join(secrets.choice(BASE62) for _ in range(RANDOM_LENGTH))
+    # One draw below 62**RANDOM_LENGTH, written in base 62, is as uniform as RANDOM_LENGTH
+    # separate draws, and a tenth of the cost.
+    body = kind.value + _base62(secrets.randbelow(62**RANDOM_LENGTH), RANDOM_LENGTH)
     return body + _checksum(body)
 
 

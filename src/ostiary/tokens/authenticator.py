@@ -1,29 +1,25 @@
 """Authenticating a request by its bearer token: the hot path of every API call.
 
-One indexed SELECT (token hash -> authorization -> account) per request. The statement is built
-with SQLAlchemy and compiled once per dialect, then run on a pooled DBAPI connection: measured on
-these machines, an ORM session per request halves throughput and SQLAlchemy's per-execution
-machinery (autobegin, execution context, result processing) costs another third of this path
-(docs/architecture.md). Nothing is cached, so a revoked or regenerated token fails on the very
-next request in every worker. ``last_used_at`` is written at most once a minute per authorization
-so that reads do not turn into writes.
+One indexed SELECT (token hash -> authorization -> account) per request, run as a
+:class:`~ostiary.prepared.PreparedQuery`. Nothing is cached, so a revoked or regenerated token
+fails on the very next request in every worker. ``last_used_at`` is written at most once a
+minute per authorization so that reads do not turn into writes.
 """
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 
 from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.db import Database
 from ostiary.errors import Unauthorized
 from ostiary.events import Audit, RequestContext
+from ostiary.prepared import as_list, as_utc
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import token_kind
 from ostiary.tokens.models import AccessToken, Authorization
@@ -101,76 +97,20 @@ def _naive_utc(value: Any) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
-def _aware(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
-    return value.replace(tzinfo=UTC) if value is not None else None
-
-
-def _as_list(value: Any) -> list[str]:
-    return json.loads(value) if isinstance(value, str) else list(value)
-
-
-class _LookupStatement:
-    """The lookup compiled for one engine's dialect, run on a connection kept for it.
-
-    Each thread keeps one DBAPI connection out of the pool for this statement alone, in
-    autocommit mode, so every lookup sees the latest committed revocation and no transaction
-    stays open. A connection that fails is invalidated and replaced once.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        compiled = _LOOKUP.compile(dialect=engine.dialect)
-        self._engine = engine
-        self._sql = str(compiled)
-        self._positional = compiled.positional
-        self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
-        self._local = threading.local()
-
-    def _connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._engine.raw_connection()
-            if self._engine.dialect.name == "postgresql":
-                connection.driver_connection.autocommit = True  # type: ignore[union-attr]
-            # SQLite connections are already in autocommit (db._configure_sqlite).
-            self._local.connection = connection
-        return connection
-
-    def fetch(self, token_hash: str) -> tuple[Any, ...] | None:
-        """The lookup's row for a token hash, or None."""
-        params: Any = (token_hash,) if self._positional else {"token_hash": token_hash}
-        for attempt in range(2):
-            connection = self._connection()
-            try:
-                cursor = connection.cursor()
-                cursor.execute(self._sql, params)
-                row = cursor.fetchone()
-                cursor.close()
-            except self._dbapi_error:
-                connection.invalidate()
-                self._local.connection = None
-                if attempt:
-                    raise
-                continue
-            return tuple(row) if row is not None else None
-        return None
-
-
 class TokenAuthenticator:
     """Turns a bearer token into a :class:`Principal`, or raises :class:`Unauthorized`."""
 
     def __init__(self, database: Database, hasher: SecretHasher) -> None:
         self._database = database
         self._hasher = hasher
-        self._lookup = _LookupStatement(database.engine)
+        self._lookup = database.prepared(_LOOKUP)
 
     def authenticate(self, token: str, context: RequestContext) -> Principal:
         """The principal for a live token; Unauthorized (and an event) for anything else."""
         now = datetime.now(UTC).replace(tzinfo=None)
         if token_kind(token) is None:
             self._refuse("malformed token")
-        row = self._lookup.fetch(self._hasher.hash(token))
+        row = self._lookup.first(token_hash=self._hasher.hash(token))
         if row is None:
             self._refuse("unknown token")
         (
@@ -207,13 +147,13 @@ class TokenAuthenticator:
                 name=name,
                 allow_tracking=bool(allow_tracking),
                 beta=bool(beta),
-                created_at=_aware(created_at) or utcnow(),
-                updated_at=_aware(updated_at) or utcnow(),
-                last_login=_aware(last_login),
+                created_at=as_utc(created_at) or utcnow(),
+                updated_at=as_utc(updated_at) or utcnow(),
+                last_login=as_utc(last_login),
             ),
             authorization_id=authorization_id,
             authorization_kind=kind,
-            scopes=frozenset(_as_list(scopes)),
+            scopes=frozenset(as_list(scopes) or ()),
             session_id=session_id,
         )
 

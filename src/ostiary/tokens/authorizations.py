@@ -52,6 +52,18 @@ class IssuedGrant:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenSet:
+    """What a token response (RFC 6749 section 5.1) tells a client: new secrets, shown once."""
+
+    access_token: str
+    expires_at: datetime | None
+    scopes: list[str]
+    account_id: str
+    session_id: str | None
+    refresh_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class IssuedAuthorization:
     """An authorization with the secrets issued for it."""
 
@@ -59,6 +71,17 @@ class IssuedAuthorization:
     access: IssuedToken
     refresh: IssuedRefresh | None = None
     grant: IssuedGrant | None = None
+
+    def token_set(self) -> TokenSet:
+        """The secrets as a token response shows them."""
+        return TokenSet(
+            access_token=self.access.plaintext,
+            expires_at=self.access.row.expires_at,
+            scopes=list(self.authorization.scopes),
+            account_id=self.authorization.account_id,
+            session_id=self.authorization.session_id,
+            refresh_token=self.refresh.plaintext if self.refresh else None,
+        )
 
 
 def authorization_event(

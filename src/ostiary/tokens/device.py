@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 from ostiary.events import RequestContext, record_event
@@ -73,7 +73,7 @@ def start(
     *,
     kind: DeviceKind,
     scopes: list[str],
-    client: OAuthClient | None = None,
+    client: ClientRecord | None = None,
     description: str = "",
     high_entropy_user_code: bool = False,
 ) -> StartedDevice:

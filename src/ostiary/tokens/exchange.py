@@ -24,9 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.clients.services import verify_client_secret
 from ostiary.clock import utcnow
-from ostiary.errors import Forbidden, GrantNotAllowed, GrantReuse, InvalidGrant, Unauthorized
+from ostiary.errors import Forbidden, GrantReuse, InvalidGrant, Unauthorized
 from ostiary.events import Audit, RequestContext
 from ostiary.oauth2 import rfc7636
 from ostiary.security.hashing import SecretHasher
@@ -47,7 +48,7 @@ def _authenticate_client(
     hasher: SecretHasher,
     client: OAuthClient | None,
     secret: str | None,
-    authenticated: OAuthClient | None = None,
+    authenticated: ClientRecord | None = None,
 ) -> OAuthClient:
     """The grant's client: the already ``authenticated`` one (which must be it), or the one
     whose secret was sent."""
@@ -115,7 +116,7 @@ def exchange_code(
     *,
     code: str,
     client_secret: str | None = None,
-    client: OAuthClient | None = None,
+    client: ClientRecord | None = None,
     code_verifier: str | None = None,
     redirect_uri: str | None = None,
     oauth_ttl: int,
@@ -154,7 +155,7 @@ def refresh(
     *,
     refresh_token: str,
     client_secret: str | None = None,
-    client: OAuthClient | None = None,
+    client: ClientRecord | None = None,
     scope: str | None = None,
     oauth_ttl: int,
 ) -> IssuedAuthorization:
@@ -197,54 +198,12 @@ def refresh(
     return issued
 
 
-def client_credentials_token(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
-    *,
-    client: OAuthClient,
-    scope: str | None,
-    oauth_ttl: int,
-) -> IssuedAuthorization:
-    """An access token acting for the client's owner, within the scopes the client was allowed
-    at registration (RFC 6749 section 4.4). No refresh token.
-
-    One authorization per client and scope set carries every such token.
-    """
-    allowed = client.client_credentials_scopes
-    if allowed is None:
-        raise GrantNotAllowed("This client is not allowed the client_credentials grant.")
-    scopes = parse_scopes(scope) if scope is not None else list(allowed)
-    if not set(scopes) <= set(allowed):
-        raise InvalidGrant("The requested scope exceeds what this client was allowed.")
-    candidates = session.scalars(
-        select(Authorization).where(
-            Authorization.client_id == client.id,
-            Authorization.kind == AuthorizationKind.CLIENT_CREDENTIALS,
-            Authorization.revoked_at.is_(None),
-        )
-    ).all()
-    # JSON columns do not compare portably in SQL (PostgreSQL's json has no "="): match here.
-    authorization = next((a for a in candidates if sorted(a.scopes) == sorted(scopes)), None)
-    if authorization is None:
-        authorization = Authorization(
-            account_id=client.owner_id,
-            kind=AuthorizationKind.CLIENT_CREDENTIALS,
-            scopes=sorted(scopes),
-            description=f"Client credentials of {client.name}",
-            client_id=client.id,
-        )
-        session.add(authorization)
-        session.flush()
-    return _issue_access(session, hasher, context, authorization, "client_credentials", oauth_ttl)
-
-
 def issue_for_device(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
     *,
-    client: OAuthClient,
+    client: ClientRecord,
     account_id: str,
     scopes: list[str],
     oauth_ttl: int,

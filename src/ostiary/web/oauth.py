@@ -10,14 +10,15 @@ metadata, never on the authorization endpoint (R31).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.errors import OstiaryError
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_request
@@ -50,21 +51,27 @@ async def _form(request: Request) -> dict[str, str]:
     return parse_form(await request.body())
 
 
-def _in_transaction(request: Request, work: Callable[[Session], T], *, write: bool = True) -> T:
-    """Run an OAuth operation in one transaction; domain errors become OAuth errors."""
-    services = services_of(request)
+@contextmanager
+def _oauth_errors(request: Request) -> Iterator[None]:
+    """Domain errors become OAuth errors (RFC 6749 section 5.2); their audit is kept."""
     try:
-        with services.database.unit_of_work(write=write) as session:
-            return work(session)
+        yield
     except OstiaryError as error:
         persist_audit(request, error)
         basic = request.headers.get("authorization", "").lower().startswith("basic ")
         raise from_domain(error, basic=basic) from error
 
 
+def _in_transaction(request: Request, work: Callable[[Session], T]) -> T:
+    """Run an OAuth operation in one write transaction."""
+    with _oauth_errors(request), services_of(request).database.unit_of_work(write=True) as session:
+        return work(session)
+
+
 def token_endpoint(services: Services) -> TokenEndpoint:
     """The token endpoint with this server's settings."""
     return TokenEndpoint(
+        database=services.database,
         hasher=services.hasher,
         throttle=services.failure_throttle,
         access_ttl=services.settings.oauth_access_token_ttl,
@@ -78,22 +85,16 @@ async def token(request: Request) -> JSONResponse:
     services = services_of(request)
     endpoint = token_endpoint(services)
     context = request_context(request)
-    body = _in_transaction(
-        request,
-        lambda session: endpoint.handle(
-            session, context, form, request.headers.get("authorization")
-        ),
-    )
+    with _oauth_errors(request):
+        body = endpoint.handle(context, form, request.headers.get("authorization"))
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
-def _client(
-    request: Request, session: Session, form: dict[str, str], *, allow_public: bool
-) -> OAuthClient:
+def _client(request: Request, form: dict[str, str], *, allow_public: bool) -> ClientRecord:
     services = services_of(request)
     credentials = client_credentials(request.headers.get("authorization"), form)
     return authenticate_client(
-        session,
+        services.database,
         services.hasher,
         services.failure_throttle,
         request_context(request),
@@ -109,7 +110,7 @@ async def revoke(request: Request) -> Response:
     services = services_of(request)
 
     def work(session: Session) -> None:
-        client = _client(request, session, form, allow_public=True)
+        client = _client(request, form, allow_public=True)
         rfc7009.revoke(session, services.hasher, request_context(request), client, form)
 
     _in_transaction(request, work)
@@ -122,11 +123,10 @@ async def introspect(request: Request) -> JSONResponse:
     form = await _form(request)
     services = services_of(request)
 
-    def work(session: Session) -> dict[str, object]:
-        client = _client(request, session, form, allow_public=False)
-        return rfc7662.introspect(session, services.hasher, client, form)
-
-    return JSONResponse(_in_transaction(request, work, write=False), headers={**NO_STORE, **CORS})
+    with _oauth_errors(request):
+        client = _client(request, form, allow_public=False)
+        body = rfc7662.introspect(services.database, services.hasher, client, form)
+    return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
 @router.post("/oauth/device/code", summary="Device authorization (RFC 8628 section 3.1)")
@@ -137,7 +137,7 @@ async def device_code(request: Request) -> JSONResponse:
     verification_uri = f"{issuer_of(request, services)}/device"
 
     def work(session: Session) -> dict[str, object]:
-        client = _client(request, session, form, allow_public=True)
+        client = _client(request, form, allow_public=True)
         return rfc8628.device_authorization(
             session, services.hasher, request_context(request), client, form, verification_uri
         )

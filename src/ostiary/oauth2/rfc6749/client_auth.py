@@ -5,11 +5,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord, load_client_record
 from ostiary.clients.services import verify_client_secret
+from ostiary.db import Database
 from ostiary.errors import Unauthorized
 from ostiary.events import Audit, RequestContext
 from ostiary.oauth2.errors import invalid_client
@@ -21,19 +19,19 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
 def authenticate_client(
-    session: Session,
+    database: Database,
     hasher: SecretHasher,
     throttle: FailureThrottle,
     context: RequestContext,
     credentials: ClientCredentials,
     *,
     allow_public: bool = True,
-) -> OAuthClient:
+) -> ClientRecord:
     """The client the credentials prove, or Unauthorized (rendered as ``invalid_client``)."""
     if not credentials.client_id:
         raise invalid_client("client_id is required.", basic=credentials.method.endswith("basic"))
     with throttle.guard(f"client:{credentials.client_id}", context.ip):
-        client = session.scalar(select(OAuthClient).where(OAuthClient.id == credentials.client_id))
+        client = load_client_record(database, credentials.client_id)
         if client is None:
             raise _failure("unknown client", None)
         if client.is_public:

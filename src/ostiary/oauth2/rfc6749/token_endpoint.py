@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.clock import seconds_until
+from ostiary.db import Database
 from ostiary.events import RequestContext
 from ostiary.oauth2 import rfc8628
 from ostiary.oauth2.errors import OAuthError, invalid_request
@@ -23,27 +24,47 @@ from ostiary.oauth2.rfc6749.grants import authorization_code, refresh_token
 from ostiary.oauth2.rfc6749.grants import client_credentials as cc
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
-from ostiary.tokens.authorizations import IssuedAuthorization
+from ostiary.tokens.authorizations import TokenSet
 
 Grant = Callable[
-    [Session, SecretHasher, RequestContext, OAuthClient, dict[str, str], int], IssuedAuthorization
+    [Database, SecretHasher, RequestContext, ClientRecord, dict[str, str], int], TokenSet
+]
+"""A grant type's handler; it runs its own transaction."""
+
+SessionGrant = Callable[
+    [Session, SecretHasher, RequestContext, ClientRecord, dict[str, str], int], TokenSet
 ]
 
 
-def token_response(issued: IssuedAuthorization) -> dict[str, object]:
+def in_transaction(grant: SessionGrant) -> Grant:
+    """A grant that does its work in one ORM write transaction."""
+
+    def run(
+        database: Database,
+        hasher: SecretHasher,
+        context: RequestContext,
+        client: ClientRecord,
+        form: dict[str, str],
+        access_ttl: int,
+    ) -> TokenSet:
+        with database.unit_of_work(write=True) as session:
+            return grant(session, hasher, context, client, form, access_ttl)
+
+    return run
+
+
+def token_response(tokens: TokenSet) -> dict[str, object]:
     """RFC 6749 section 5.1, plus Heroku's ``user_id`` and ``session_nonce``."""
-    authorization = issued.authorization
-    expires = issued.access.row.expires_at
     body: dict[str, object] = {
-        "access_token": issued.access.plaintext,
+        "access_token": tokens.access_token,
         "token_type": "Bearer",
-        "expires_in": seconds_until(expires),
-        "scope": " ".join(authorization.scopes),
-        "user_id": authorization.account_id,
-        "session_nonce": authorization.session_id,
+        "expires_in": seconds_until(tokens.expires_at),
+        "scope": " ".join(tokens.scopes),
+        "user_id": tokens.account_id,
+        "session_nonce": tokens.session_id,
     }
-    if issued.refresh is not None:
-        body["refresh_token"] = issued.refresh.plaintext
+    if tokens.refresh_token is not None:
+        body["refresh_token"] = tokens.refresh_token
     return body
 
 
@@ -51,21 +72,22 @@ def token_response(issued: IssuedAuthorization) -> dict[str, object]:
 class TokenEndpoint:
     """Issues tokens for the registered grants."""
 
+    database: Database
     hasher: SecretHasher
     throttle: FailureThrottle
     access_ttl: int
     grants: dict[str, Grant] = field(
         default_factory=lambda: {
-            authorization_code.GRANT_TYPE: authorization_code.grant,
-            refresh_token.GRANT_TYPE: refresh_token.grant,
+            authorization_code.GRANT_TYPE: in_transaction(authorization_code.grant),
+            refresh_token.GRANT_TYPE: in_transaction(refresh_token.grant),
+            rfc8628.GRANT_TYPE: in_transaction(rfc8628.grant),
+            # The hot machine-to-machine grant writes on a direct transaction (prepared.py).
             cc.GRANT_TYPE: cc.grant,
-            rfc8628.GRANT_TYPE: rfc8628.grant,
         }
     )
 
     def handle(
         self,
-        session: Session,
         context: RequestContext,
         form: dict[str, str],
         authorization_header: str | None,
@@ -80,5 +102,8 @@ class TokenEndpoint:
                 "unsupported_grant_type", f"grant_type {grant_type!r} is not supported."
             )
         credentials = client_credentials(authorization_header, form)
-        client = authenticate_client(session, self.hasher, self.throttle, context, credentials)
-        return token_response(grant(session, self.hasher, context, client, form, self.access_ttl))
+        client = authenticate_client(
+            self.database, self.hasher, self.throttle, context, credentials
+        )
+        issued = grant(self.database, self.hasher, context, client, form, self.access_ttl)
+        return token_response(issued)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.events import RequestContext
 from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import IssuedAuthorization
+from ostiary.tokens.authorizations import TokenSet
 from ostiary.tokens.exchange import exchange_code
 
 GRANT_TYPE = "authorization_code"
@@ -18,10 +18,10 @@ def grant(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
-    client: OAuthClient,
+    client: ClientRecord,
     form: dict[str, str],
     access_ttl: int,
-) -> IssuedAuthorization:
+) -> TokenSet:
     """Exchange a code bound to this client, its redirect URI and its PKCE challenge."""
     code = form.get("code")
     if code is None:
@@ -29,7 +29,7 @@ def grant(
     verifier = form.get("code_verifier")
     if client.is_public and verifier is None:
         raise OAuthError("invalid_grant", "A public client must send its code_verifier (PKCE).")
-    return exchange_code(
+    issued = exchange_code(
         session,
         hasher,
         context,
@@ -39,3 +39,4 @@ def grant(
         redirect_uri=form.get("redirect_uri"),
         oauth_ttl=access_ttl,
     )
+    return issued.token_set()

@@ -3,29 +3,34 @@ scopes the client was allowed at registration, and no refresh token."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
+from ostiary.db import Database
 from ostiary.events import RequestContext
 from ostiary.oauth2.errors import OAuthError
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import IssuedAuthorization
-from ostiary.tokens.exchange import client_credentials_token
+from ostiary.tokens.authorizations import TokenSet
+from ostiary.tokens.client_credentials import client_credentials_token
 
 GRANT_TYPE = "client_credentials"
 
 
 def grant(
-    session: Session,
+    database: Database,
     hasher: SecretHasher,
     context: RequestContext,
-    client: OAuthClient,
+    client: ClientRecord,
     form: dict[str, str],
     access_ttl: int,
-) -> IssuedAuthorization:
+) -> TokenSet:
     """An access token acting for the client's owner."""
     if client.is_public:
         raise OAuthError("unauthorized_client", "A public client cannot use client_credentials.")
-    return client_credentials_token(
-        session, hasher, context, client=client, scope=form.get("scope"), oauth_ttl=access_ttl
-    )
+    with database.direct_write() as transaction:
+        return client_credentials_token(
+            transaction,
+            hasher,
+            context,
+            client=client,
+            scope=form.get("scope"),
+            oauth_ttl=access_ttl,
+        )

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
+from ostiary.clients.records import ClientRecord
 from ostiary.events import RequestContext
 from ostiary.oauth2.errors import invalid_request
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import IssuedAuthorization
+from ostiary.tokens.authorizations import TokenSet
 from ostiary.tokens.exchange import refresh
 
 GRANT_TYPE = "refresh_token"
@@ -19,15 +19,15 @@ def grant(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
-    client: OAuthClient,
+    client: ClientRecord,
     form: dict[str, str],
     access_ttl: int,
-) -> IssuedAuthorization:
+) -> TokenSet:
     """Rotate the client's refresh token; an optional narrower ``scope`` is honoured."""
     token = form.get("refresh_token")
     if token is None:
         raise invalid_request("refresh_token is required.")
-    return refresh(
+    issued = refresh(
         session,
         hasher,
         context,
@@ -36,3 +36,4 @@ def grant(
         scope=form.get("scope"),
         oauth_ttl=access_ttl,
     )
+    return issued.token_set()
