@@ -455,6 +455,27 @@ def test_consent_is_remembered_until_revoked(
     assert "Authorize Example App" in asked.text
 
 
+def test_prompt_consent_survives_the_login_it_leads_through(
+    tls_server: ServerProcess, user: UserAccount
+) -> None:
+    """A signed-out user with remembered consent, sent with prompt=consent, is asked again after
+    logging in, rather than handed a code silently."""
+    client = register(tls_server, user.api_key)
+    first = OAuthBrowser(tls_server, user.email)
+    _code(first, client)
+    first.close()
+    fresh = OAuthBrowser(tls_server, user.email)
+    try:
+        response = fresh.authorize(
+            response_type="code", client_id=client["id"], scope="read", prompt="consent"
+        )
+        after_login = fresh.log_in(response)
+        assert after_login.status_code == 200
+        assert "Authorize Example App" in after_login.text
+    finally:
+        fresh.close()
+
+
 def test_consent_form_needs_its_csrf_token(
     tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
 ) -> None:

@@ -154,5 +154,8 @@ def run() -> None:
         f"  curl --cacert {tls[0]} {url}/account \\\n"
         '    -H "Accept: application/vnd.heroku+json; version=3" \\\n'
         f'    -H "Authorization: Bearer {key}"\n'
+        "Or with the command line:\n"
+        f"  export OSTIARY_API_URL={url} OSTIARY_CA_BUNDLE={tls[0].resolve()}\n"
+        "  ostiary login\n"
     )
     _serve(settings, settings.host, settings.port, settings.workers, tls)

@@ -26,7 +26,10 @@ class OAuthClient(Base):
     __tablename__ = "oauth_clients"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    owner_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # None for the first-party clients that ship with Ostiary (clients/first_party.py).
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     client_type: Mapped[str] = mapped_column(String(16), default=ClientType.CONFIDENTIAL)
@@ -39,7 +42,7 @@ class OAuthClient(Base):
 
     # Loaded only when read: no hot path needs the owner's row, and joining it into every
     # client (and so every authorization) query cost more than the query itself.
-    owner: Mapped[Account] = relationship(lazy="select")
+    owner: Mapped[Account | None] = relationship(lazy="select")
 
     @property
     def is_public(self) -> bool:

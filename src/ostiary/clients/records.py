@@ -32,7 +32,7 @@ class ClientRecord:
     """A registered client's identity, credentials and client-credentials scopes."""
 
     id: str
-    owner_id: str
+    owner_id: str | None  # None for a first-party client
     name: str
     client_type: str
     secret_hash: str | None

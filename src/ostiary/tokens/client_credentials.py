@@ -39,7 +39,7 @@ _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
 
 
 def _authorization_for(
-    transaction: DirectTransaction, client: ClientRecord, scopes: list[str]
+    transaction: DirectTransaction, client: ClientRecord, owner_id: str, scopes: list[str]
 ) -> str:
     """The id of the client's live authorization for exactly these scopes, created if needed."""
     kind = AuthorizationKind.CLIENT_CREDENTIALS.value
@@ -54,7 +54,7 @@ def _authorization_for(
     transaction.execute(
         _INSERT_AUTHORIZATION,
         id=authorization_id,
-        account_id=client.owner_id,
+        account_id=owner_id,
         kind=kind,
         scopes=scopes,
         description=f"Client credentials of {client.name}",
@@ -76,13 +76,13 @@ def client_credentials_token(
     oauth_ttl: int,
 ) -> TokenSet:
     """A new access token for the client's owner (RFC 6749 section 4.4.3)."""
-    allowed = client.client_credentials_scopes
-    if allowed is None:
+    allowed, owner_id = client.client_credentials_scopes, client.owner_id
+    if allowed is None or owner_id is None:  # a first-party client has no owner to act for
         raise GrantNotAllowed("This client is not allowed the client_credentials grant.")
     scopes = sorted(set(parse_scopes(scope) if scope is not None else allowed))
     if not set(scopes) <= set(allowed):
         raise InvalidGrant("The requested scope exceeds what this client was allowed.")
-    authorization_id = _authorization_for(transaction, client, scopes)
+    authorization_id = _authorization_for(transaction, client, owner_id, scopes)
     plaintext, stored = mint_stored(hasher, TokenKind.OAUTH_ACCESS)
     now = utcnow()
     expires_at = now + timedelta(seconds=oauth_ttl)
@@ -97,7 +97,7 @@ def client_credentials_token(
     event = event_row(
         context,
         "oauth:token:issue",
-        actor_id=client.owner_id,
+        actor_id=owner_id,
         target_type="authorization",
         target_id=authorization_id,
         details={"grant": "client_credentials", "client_id": client.id},
@@ -107,6 +107,6 @@ def client_credentials_token(
         access_token=plaintext,
         expires_at=expires_at,
         scopes=scopes,
-        account_id=client.owner_id,
+        account_id=owner_id,
         session_id=None,
     )

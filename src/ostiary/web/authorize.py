@@ -111,7 +111,8 @@ async def authorize(request: Request) -> Response:
                     raise RedirectedError(
                         auth.redirect_uri, "login_required", "Login required.", auth.state
                     )
-                again = {k: v for k, v in params.items() if k != "prompt"}
+                # The login about to happen satisfies prompt=login; prompt=consent still holds.
+                again = {k: v for k, v in params.items() if (k, v) != ("prompt", "login")}
                 target = "/oauth/authorize?" + urlencode(again)
                 return _redirect("/login?" + urlencode({"next": target}), post=False)
             account = session.get(Account, login.account_id)

@@ -1,0 +1,115 @@
+"""What the client-side commands share: the API URL and CA bundle options, the saved
+credential, ``--json`` or table output, and errors as one line with exit code 1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ostiary.cli.credentials import find_credential
+from ostiary.client import Client, ClientError
+from ostiary.client.models import Json
+
+DEFAULT_API_URL = "https://localhost:5000"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ApiTarget:
+    """The server a command talks to, from ``--api-url`` / ``OSTIARY_API_URL`` and
+    ``--ca-bundle`` / ``OSTIARY_CA_BUNDLE``."""
+
+    def __init__(self, api_url: str, ca_bundle: str | None) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.verify: bool | str = ca_bundle or True
+
+    def client(self, *, authenticated: bool = True) -> Client:
+        """A client with the saved credential (or none, for logging in)."""
+        token = None
+        if authenticated:
+            credential = find_credential(self.api_url)
+            if credential is None:
+                raise ClientError(
+                    f"Not logged in to {self.api_url}: run `ostiary login` or set OSTIARY_API_KEY."
+                )
+            token = credential.token
+        return Client(self.api_url, token=token, verify=self.verify)
+
+
+def api_command(function: Callable[P, R]) -> Callable[..., R]:
+    """Give a command ``--api-url`` and ``--ca-bundle`` (passed as ``target``) and turn client
+    errors into one line on stderr and exit code 1."""
+
+    @click.option(
+        "--api-url",
+        envvar="OSTIARY_API_URL",
+        default=DEFAULT_API_URL,
+        show_default=True,
+        help="The Ostiary API [env: OSTIARY_API_URL].",
+    )
+    @click.option(
+        "--ca-bundle",
+        envvar="OSTIARY_CA_BUNDLE",
+        type=click.Path(exists=True, dir_okay=False),
+        help="CA certificate(s) to trust, e.g. the one `ostiary run` generated "
+        "[env: OSTIARY_CA_BUNDLE].",
+    )
+    @functools.wraps(function)
+    def wrapper(*args: Any, api_url: str, ca_bundle: str | None, **kwargs: Any) -> R:
+        try:
+            return function(*args, target=ApiTarget(api_url, ca_bundle), **kwargs)  # type: ignore[arg-type]
+        except ClientError as error:
+            raise click.ClickException(str(error)) from error
+
+    return wrapper
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, for scripts."""
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+def print_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], empty: str) -> None:
+    """A table on stdout, or ``empty`` (what to do next) when there are no rows."""
+    table = Table(*columns, box=None, header_style="bold", pad_edge=False)
+    count = 0
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        count += 1
+    if count == 0:
+        click.echo(empty)
+        return
+    # Piped output is never cut to a terminal's width: scripts and tests read whole ids.
+    Console(width=None if sys.stdout.isatty() else 10_000).print(table)
+
+
+def print_record(fields: Sequence[tuple[str, Any]]) -> None:
+    """One resource as aligned ``name: value`` lines."""
+    width = max(len(name) for name, _ in fields)
+    for name, value in fields:
+        shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else value)
+        click.echo(f"{name + ':':<{width + 1}} {shown}")
+
+
+def output(as_json: bool, raw: Json | list[Json], human: Callable[[], None]) -> None:
+    """``--json``: the raw JSON; otherwise the human form."""
+    if as_json:
+        print_json(raw)
+    else:
+        human()
+
+
+app_option = click.option(
+    "-a", "--app", required=True, envvar="OSTIARY_APP", help="The app [env: OSTIARY_APP]."
+)

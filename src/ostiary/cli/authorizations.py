@@ -1,0 +1,155 @@
+"""``authorizations``: named tokens with scopes and an expiry (``/oauth/authorizations``)."""
+
+from __future__ import annotations
+
+import click
+
+from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_record, print_table
+from ostiary.client.models import Authorization
+
+
+def _scopes(values: tuple[str, ...]) -> list[str] | None:
+    scopes = [part for value in values for part in value.replace(",", " ").split()]
+    return scopes or None
+
+
+def _show(authorization: Authorization) -> None:
+    print_record(
+        [
+            ("ID", authorization.id),
+            ("Description", authorization.description),
+            ("Scope", authorization.scopes),
+            ("Token", authorization.token),
+            ("Expires in", _expiry(authorization)),
+            ("Client", authorization.client_name),
+        ]
+    )
+
+
+def _expiry(authorization: Authorization) -> str:
+    if authorization.expired:
+        return "expired"
+    if authorization.expires_in is None:
+        return "never"
+    return f"{authorization.expires_in // 86400} days"
+
+
+@click.command("authorizations")
+@json_option
+@api_command
+def list_(target: ApiTarget, as_json: bool) -> None:
+    """List the account's authorizations (tokens redacted).
+
+    \b
+    Example:
+      ostiary authorizations --json
+    """
+    with target.client() as api:
+        found = list(api.authorizations.list())
+    output(
+        as_json,
+        [a.raw for a in found],
+        lambda: print_table(
+            ["ID", "Description", "Scope", "Expires"],
+            [(a.id, a.description, ",".join(a.scopes), _expiry(a)) for a in found],
+            "No authorizations. Create one with `ostiary authorizations:create`.",
+        ),
+    )
+
+
+@click.command("authorizations:create")
+@click.option("-s", "--scope", "scopes", multiple=True, help="Scopes, e.g. read,write.")
+@click.option("-d", "--description", default="", help="What the token is for.")
+@click.option("-e", "--expires-in", type=click.IntRange(min=1), help="Seconds to live.")
+@json_option
+@api_command
+def create(
+    target: ApiTarget,
+    scopes: tuple[str, ...],
+    description: str,
+    expires_in: int | None,
+    as_json: bool,
+) -> None:
+    """Create a token; it is shown in this answer only.
+
+    \b
+    Example:
+      ostiary authorizations:create -s read -d "CI deploys" -e 2592000
+    """
+    with target.client() as api:
+        created = api.authorizations.create(
+            scopes=_scopes(scopes), description=description, expires_in=expires_in
+        )
+    output(as_json, created.raw, lambda: _show(created))
+
+
+@click.command("authorizations:info")
+@click.argument("authorization_id")
+@json_option
+@api_command
+def info(target: ApiTarget, authorization_id: str, as_json: bool) -> None:
+    """Show one authorization (``~`` is the API key).
+
+    \b
+    Example:
+      ostiary authorizations:info ~
+    """
+    with target.client() as api:
+        found = api.authorizations.info(authorization_id)
+    output(as_json, found.raw, lambda: _show(found))
+
+
+@click.command("authorizations:update")
+@click.argument("authorization_id")
+@click.option("-d", "--description", required=True, help="The new description.")
+@json_option
+@api_command
+def update(target: ApiTarget, authorization_id: str, description: str, as_json: bool) -> None:
+    """Change an authorization's description.
+
+    \b
+    Example:
+      ostiary authorizations:update 01234567-... -d "nightly backups"
+    """
+    with target.client() as api:
+        changed = api.authorizations.update(authorization_id, description=description)
+    output(as_json, changed.raw, lambda: _show(changed))
+
+
+@click.command("authorizations:rotate")
+@click.argument("authorization_id")
+@json_option
+@api_command
+def rotate(target: ApiTarget, authorization_id: str, as_json: bool) -> None:
+    """Issue a new token for an authorization; the old one stops working at once.
+
+    \b
+    Example:
+      ostiary authorizations:rotate 01234567-...
+    """
+    with target.client() as api:
+        rotated = api.authorizations.regenerate(authorization_id)
+    output(as_json, rotated.raw, lambda: _show(rotated))
+
+
+@click.command("authorizations:revoke")
+@click.argument("authorization_id")
+@json_option
+@api_command
+def revoke(target: ApiTarget, authorization_id: str, as_json: bool) -> None:
+    """Revoke an authorization; its tokens stop working at once.
+
+    \b
+    Example:
+      ostiary authorizations:revoke 01234567-...
+    """
+    with target.client() as api:
+        revoked = api.authorizations.revoke(authorization_id)
+    output(
+        as_json,
+        revoked.raw,
+        lambda: click.echo(f"Revoked {revoked.id} ({revoked.description or 'no description'})."),
+    )
+
+
+COMMANDS = [list_, create, info, update, rotate, revoke]

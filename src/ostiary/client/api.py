@@ -1,0 +1,151 @@
+"""The Platform API client: authentication, errors, retries after 429, and Range pagination."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, Self, TypeVar
+
+import httpx
+
+from ostiary import __version__
+from ostiary.client.errors import RateLimited, ServerUnreachable, api_error
+from ostiary.client.models import Account, Json
+from ostiary.client.oauth import OAuthApp, RefreshingAuth
+from ostiary.client.resources import (
+    AddOns,
+    Apps,
+    Authorizations,
+    Clients,
+    Collaborators,
+    ConfigVars,
+    Sessions,
+)
+from ostiary.client.stores import TokenStore
+from ostiary.client.urls import checked_base_url, tls_verification
+
+ACCEPT = "application/vnd.heroku+json; version=3"
+USER_AGENT = f"ostiary-client/{__version__} httpx/{httpx.__version__}"
+
+
+class _FromJson(Protocol):
+    @classmethod
+    def from_json(cls, data: Json) -> Self: ...
+
+
+M = TypeVar("M", bound=_FromJson)
+
+
+class Client:
+    """A connection to one Ostiary (or Heroku-compatible) API.
+
+    Give either ``token`` (an API key or authorization token) or ``token_store`` with ``oauth``
+    (OAuth tokens refreshed shortly before they expire). ``verify`` is passed to httpx: False, or
+    the path of a CA bundle for a server with a private certificate. A 429 answer is retried after
+    its ``Retry-After``, at most ``max_retries`` times.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        token_store: TokenStore | None = None,
+        oauth: OAuthApp | None = None,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        page_size: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = checked_base_url(base_url)
+        if token is not None and token_store is not None:
+            raise ValueError("Give a token or a token store, not both.")
+        auth: httpx.Auth | None = None
+        if token_store is not None:
+            if oauth is None:
+                raise ValueError("A token store needs the OAuthApp that refreshes its tokens.")
+            auth = RefreshingAuth(oauth, token_store)
+        headers = {"Accept": ACCEPT, "User-Agent": USER_AGENT}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            auth=auth,
+            verify=tls_verification(verify),
+            timeout=timeout,
+        )
+        self.max_retries = max_retries
+        self.page_size = page_size
+        self._sleep = sleep
+        self.apps = Apps(self)
+        self.config = ConfigVars(self)
+        self.collaborators = Collaborators(self)
+        self.addons = AddOns(self)
+        self.authorizations = Authorizations(self)
+        self.clients = Clients(self)
+        self.sessions = Sessions(self)
+
+    def request(
+        self,
+        method: str,
+        api_path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send a request; an error answer raises its :class:`ApiError`."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    method,
+                    api_path,
+                    json=json,
+                    headers=headers,
+                    auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+            except httpx.TransportError as error:
+                raise ServerUnreachable(f"Cannot reach {self.base_url}: {error}") from error
+            if not response.is_error:
+                return response
+            failure = api_error(response)
+            if isinstance(failure, RateLimited) and attempt < self.max_retries:
+                attempt += 1
+                self._sleep(failure.retry_after)
+                continue
+            raise failure
+
+    def json(self, method: str, api_path: str, **kwargs: Any) -> Any:
+        """The JSON answer of a request."""
+        return self.request(method, api_path, **kwargs).json()
+
+    def paginate(self, api_path: str, model: type[M]) -> Iterator[M]:
+        """Every item of a list, fetched page by page as the iteration reaches it."""
+        range_header = f"id ..; max={self.page_size}" if self.page_size else None
+        while True:
+            response = self.request(
+                "GET", api_path, headers={"Range": range_header} if range_header else None
+            )
+            for item in response.json():
+                yield model.from_json(item)
+            next_range = response.headers.get("next-range")
+            if response.status_code != 206 or not next_range:
+                return
+            range_header = next_range
+
+    def account(self) -> Account:
+        """The account the token acts for."""
+        return Account.from_json(self.json("GET", "/account"))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -1,0 +1,208 @@
+"""Typed results. Each keeps the API's JSON as ``raw``, so nothing the server sends is lost and
+``--json`` output is exactly the wire format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Self
+
+Json = dict[str, Any]
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _name(value: Any, key: str = "name") -> str | None:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """The account a token acts for (``GET /account``)."""
+
+    id: str
+    email: str
+    name: str | None
+    created_at: datetime | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        return cls(data["id"], data["email"], data.get("name"), _time(data.get("created_at")), data)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """An app (``/apps``)."""
+
+    id: str
+    name: str
+    region: str | None
+    stack: str | None
+    owner_email: str | None
+    web_url: str | None
+    git_url: str | None
+    created_at: datetime | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        return cls(
+            data["id"],
+            data["name"],
+            _name(data.get("region")),
+            _name(data.get("stack")),
+            _name(data.get("owner"), "email"),
+            data.get("web_url"),
+            data.get("git_url"),
+            _time(data.get("created_at")),
+            data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """A named token, the API key, or an OAuth grant (``/oauth/authorizations``).
+
+    ``token`` is the plaintext only in the answer that created or regenerated it; listings show
+    it redacted.
+    """
+
+    id: str
+    description: str
+    scopes: list[str]
+    token: str | None
+    expires_in: int | None
+    expired: bool
+    client_name: str | None
+    created_at: datetime | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        access = data.get("access_token") or {}
+        return cls(
+            data["id"],
+            data.get("description") or "",
+            list(data.get("scope") or []),
+            access.get("token"),
+            access.get("expires_in"),
+            bool(data.get("expired")),
+            _name(data.get("client")),
+            _time(data.get("created_at")),
+            data,
+        )
+
+    def holds(self, token: str) -> bool:
+        """Whether this authorization's (redacted) token is ``token``: the check the heroku
+        CLI makes at logout, prefix and suffix around exactly ten stars."""
+        shown = self.token or ""
+        if shown == token:
+            return True
+        stars = shown.find("*" * 10)
+        if stars < 0:
+            return False
+        return token.startswith(shown[:stars]) and token.endswith(shown[stars + 10 :])
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthClient:
+    """A registered OAuth client (``/oauth/clients``); ``secret`` only when just created or
+    rotated."""
+
+    id: str
+    name: str
+    redirect_uris: list[str]
+    client_type: str
+    client_credentials_scopes: list[str] | None
+    secret: str | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        uris = data.get("redirect_uris") or (
+            [data["redirect_uri"]] if data.get("redirect_uri") else []
+        )
+        return cls(
+            data["id"],
+            data["name"],
+            list(uris),
+            data.get("client_type") or "confidential",
+            data.get("client_credentials_scopes"),
+            data.get("secret"),
+            data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A login session (``/oauth/sessions``)."""
+
+    id: str
+    description: str
+    expires_in: int | None
+    created_at: datetime | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        return cls(
+            data["id"],
+            data.get("description") or "",
+            data.get("expires_in"),
+            _time(data.get("created_at")),
+            data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Collaborator:
+    """Someone who may work on an app (``/apps/{app}/collaborators``)."""
+
+    id: str
+    email: str
+    role: str | None
+    app_name: str | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        return cls(
+            data["id"],
+            _name(data.get("user"), "email") or "",
+            data.get("role"),
+            _name(data.get("app")),
+            data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AddOn:
+    """An add-on attached to an app (``/apps/{app}/addons``)."""
+
+    id: str
+    name: str
+    plan: str | None
+    state: str | None
+    app_name: str | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        return cls(
+            data["id"],
+            data["name"],
+            _name(data.get("plan")),
+            data.get("state"),
+            _name(data.get("app")),
+            data,
+        )

@@ -1,0 +1,230 @@
+"""A self-audit of a configuration (``ostiary check``): each finding says what is wrong or
+worth knowing, and how to fix it. Reads settings and files only; starts nothing."""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+
+from ostiary.config import Settings
+
+
+class Level(enum.StrEnum):
+    """How much a finding matters; ``error`` makes ``ostiary check`` exit 1."""
+
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One checked aspect of the configuration."""
+
+    topic: str
+    level: Level
+    message: str
+    fix: str | None = None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _private_file(path: Path) -> bool:
+    return not path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+
+
+def check_secret(settings: Settings) -> Finding:
+    """The key behind every token hash and cookie."""
+    if settings.secret_key is not None:
+        if len(settings.secret_key.get_secret_value()) < 32:
+            return Finding(
+                "secret key",
+                Level.ERROR,
+                "OSTIARY_SECRET_KEY is shorter than 32 characters.",
+                "Set it to `python -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+            )
+        return Finding("secret key", Level.OK, "Configured by OSTIARY_SECRET_KEY.")
+    path = settings.secret_key_path
+    if not path.exists():
+        return Finding(
+            "secret key",
+            Level.OK,
+            f"Generated into {path} (mode 0600) at first start.",
+        )
+    if not _private_file(path):
+        return Finding(
+            "secret key",
+            Level.ERROR,
+            f"{path} can be read by other users: they could forge session cookies.",
+            f"chmod 600 {path}",
+        )
+    return Finding("secret key", Level.OK, f"Generated, in {path} (owner-only).")
+
+
+def check_tls(settings: Settings, now: datetime | None = None) -> Finding:
+    """The certificate the server presents."""
+    now = now or datetime.now(UTC)
+    if settings.tls_cert is None:
+        message = "A self-signed certificate is generated for localhost."
+        if not _is_loopback(settings.host):
+            return Finding(
+                "TLS",
+                Level.WARNING,
+                f"{message} Clients elsewhere will not trust it.",
+                "Set OSTIARY_TLS_CERT and OSTIARY_TLS_KEY, or terminate TLS at a proxy.",
+            )
+        return Finding("TLS", Level.OK, message)
+    try:
+        certificate = x509.load_pem_x509_certificate(settings.tls_cert.read_bytes())
+    except (OSError, ValueError) as error:
+        return Finding(
+            "TLS",
+            Level.ERROR,
+            f"OSTIARY_TLS_CERT cannot be read: {error}",
+            "Point it at a PEM certificate.",
+        )
+    expires = certificate.not_valid_after_utc
+    if expires <= now:
+        return Finding(
+            "TLS", Level.ERROR, f"The certificate expired on {expires:%Y-%m-%d}.", "Renew it."
+        )
+    if (
+        settings.tls_key is not None
+        and settings.tls_key.exists()
+        and not _private_file(settings.tls_key)
+    ):
+        return Finding(
+            "TLS",
+            Level.ERROR,
+            f"{settings.tls_key} can be read by other users.",
+            f"chmod 600 {settings.tls_key}",
+        )
+    if expires - now < timedelta(days=30):
+        return Finding(
+            "TLS",
+            Level.WARNING,
+            f"The certificate expires on {expires:%Y-%m-%d}.",
+            "Renew it soon.",
+        )
+    return Finding("TLS", Level.OK, f"Certificate valid until {expires:%Y-%m-%d}.")
+
+
+def check_proxies(settings: Settings) -> Finding:
+    """Who may set X-Forwarded-For and X-Forwarded-Proto."""
+    wide = [
+        net for net in settings.trusted_proxies if net.prefixlen < (8 if net.version == 4 else 32)
+    ]
+    if wide:
+        names = ", ".join(str(net) for net in wide)
+        return Finding(
+            "proxy trust",
+            Level.ERROR,
+            f"OSTIARY_TRUSTED_PROXIES trusts {names}: almost anyone can claim HTTPS and any "
+            "client address, defeating https_required and the per-address throttle.",
+            "List only the addresses of your own proxies.",
+        )
+    if not settings.trusted_proxies:
+        return Finding("proxy trust", Level.OK, "No proxy is trusted; clients are seen directly.")
+    names = ", ".join(str(net) for net in settings.trusted_proxies)
+    return Finding("proxy trust", Level.OK, f"X-Forwarded-* is trusted from {names} only.")
+
+
+def check_issuer(settings: Settings) -> Finding:
+    """The public URL in ``iss`` and the RFC 8414 metadata."""
+    issuer = settings.issuer
+    if issuer is None:
+        if _is_loopback(settings.host):
+            return Finding("issuer", Level.OK, "Taken from the URL each request reached.")
+        return Finding(
+            "issuer",
+            Level.WARNING,
+            "OSTIARY_ISSUER is not set: the issuer follows the Host header clients send.",
+            "Set OSTIARY_ISSUER to the public https:// URL.",
+        )
+    if issuer.startswith("http://") and not _is_loopback(issuer.split("/")[2].split(":")[0]):
+        return Finding(
+            "issuer", Level.ERROR, f"OSTIARY_ISSUER {issuer} is plain HTTP.", "Use https://."
+        )
+    return Finding("issuer", Level.OK, f"{issuer}")
+
+
+def check_sign_up() -> Finding:
+    """How accounts come to exist."""
+    return Finding(
+        "sign-up",
+        Level.OK,
+        "Invite-only: accounts are created by an administrator (`ostiary accounts create`).",
+    )
+
+
+def check_lifetimes(settings: Settings) -> Finding:
+    """How long stolen tokens stay useful."""
+    hours = settings.oauth_access_token_ttl / 3600
+    if settings.oauth_access_token_ttl > 24 * 3600:
+        return Finding(
+            "token lifetimes",
+            Level.WARNING,
+            f"OAuth access tokens live {hours:g} hours; a leaked one stays useful that long.",
+            "Keep OSTIARY_OAUTH_ACCESS_TOKEN_TTL at 8 hours or less; clients refresh.",
+        )
+    return Finding(
+        "token lifetimes",
+        Level.OK,
+        f"OAuth access tokens live {hours:g} hours, codes {settings.grant_code_ttl} seconds; "
+        "refresh tokens rotate on every use.",
+    )
+
+
+def check_rate_limits(settings: Settings) -> Finding:
+    """The API's request budget per account."""
+    if settings.workers > 1:
+        return Finding(
+            "rate limits",
+            Level.WARNING,
+            f"{settings.workers} workers each keep their own budget, so an account may make up "
+            f"to {settings.workers} x {settings.rate_limit_capacity} requests.",
+            "Run one worker per machine, or lower OSTIARY_RATE_LIMIT_CAPACITY to match.",
+        )
+    return Finding(
+        "rate limits",
+        Level.OK,
+        f"{settings.rate_limit_capacity} requests banked, {settings.rate_limit_per_minute:g} "
+        "more per minute, per account.",
+    )
+
+
+def check_hsts(settings: Settings) -> Finding:
+    """Whether browsers are told to stay on HTTPS."""
+    if settings.hsts_max_age < 86400:
+        return Finding(
+            "HSTS",
+            Level.WARNING,
+            f"Strict-Transport-Security max-age is {settings.hsts_max_age} s.",
+            "Leave OSTIARY_HSTS_MAX_AGE at its default (two years).",
+        )
+    return Finding("HSTS", Level.OK, f"max-age {settings.hsts_max_age} s.")
+
+
+def audit(settings: Settings) -> list[Finding]:
+    """Every finding about ``settings``."""
+    return [
+        check_secret(settings),
+        check_tls(settings),
+        check_proxies(settings),
+        check_issuer(settings),
+        check_sign_up(),
+        check_lifetimes(settings),
+        check_rate_limits(settings),
+        check_hsts(settings),
+    ]
