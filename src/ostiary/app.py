@@ -28,7 +28,7 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
-from ostiary.web import authorize, device, health, heroku_login, login, oauth
+from ostiary.web import authorize, dashboard, device, health, heroku_login, login, oauth
 from ostiary.web.api import (
     account,
     addons,
@@ -104,6 +104,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(authorize.router)
     app.include_router(device.router)
     app.include_router(heroku_login.router)
+    for router in dashboard.ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(ConventionsMiddleware, hsts_max_age=settings.hsts_max_age)

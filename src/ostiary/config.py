@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     rate_limit_per_minute: float = Field(default=75.0, gt=0, description="Refill rate per minute.")
     hsts_max_age: int = Field(default=63072000, ge=0, description="Strict-Transport-Security age.")
     log_level: str = Field(default="info", description="Log level for the server.")
+    signup: Literal["invite", "open"] = Field(
+        default="invite",
+        description="invite: accounts are created by an administrator; open: anyone may sign up.",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

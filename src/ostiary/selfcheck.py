@@ -159,8 +159,15 @@ def check_issuer(settings: Settings) -> Finding:
     return Finding("issuer", Level.OK, f"{issuer}")
 
 
-def check_sign_up() -> Finding:
+def check_sign_up(settings: Settings) -> Finding:
     """How accounts come to exist."""
+    if settings.signup == "open":
+        return Finding(
+            "sign-up",
+            Level.WARNING,
+            "Open: anyone who reaches /signup can create an account.",
+            "Set OSTIARY_SIGNUP=invite unless this server is meant to be public.",
+        )
     return Finding(
         "sign-up",
         Level.OK,
@@ -223,7 +230,7 @@ def audit(settings: Settings) -> list[Finding]:
         check_tls(settings),
         check_proxies(settings),
         check_issuer(settings),
-        check_sign_up(),
+        check_sign_up(settings),
         check_lifetimes(settings),
         check_rate_limits(settings),
         check_hsts(settings),

@@ -326,6 +326,7 @@ def test_check_reports_findings_with_fixes(cli: OstiaryCLI, tmp_path: Path) -> N
     assert "ERROR" not in good.stdout
     cli.extra_env["OSTIARY_TRUSTED_PROXIES"] = "0.0.0.0/0"
     cli.extra_env["OSTIARY_OAUTH_ACCESS_TOKEN_TTL"] = str(7 * 86400)
+    cli.extra_env["OSTIARY_SIGNUP"] = "open"
     bad = cli.run("check")
     assert bad.returncode == 1
     assert "ERROR  proxy trust" in bad.stdout
@@ -334,6 +335,7 @@ def test_check_reports_findings_with_fixes(cli: OstiaryCLI, tmp_path: Path) -> N
     levels = {f["topic"]: f["level"] for f in findings}
     assert levels["proxy trust"] == "error"
     assert levels["token lifetimes"] == "warning"
+    assert levels["sign-up"] == "warning"
 
 
 def test_shell_completion_script(cli: OstiaryCLI) -> None:

@@ -300,3 +300,23 @@ def test_every_api_route_requires_the_version(server: ServerProcess, account: Us
         )
         assert response.status_code == 400, (method, path)
         assert response.json()["id"] == "missing_version"
+
+
+def test_sign_up_is_by_invitation_unless_opened(server: ServerProcess) -> None:
+    """The default server does not let strangers create accounts."""
+    page = httpx.get(f"{server.url}/signup")
+    assert page.status_code == 403
+    assert "created by invitation" in page.text
+    attempt = httpx.post(
+        f"{server.url}/signup",
+        data={"email": "x@example.com", "password": "long enough pw", "csrf_token": "x"},
+    )
+    assert attempt.status_code == 403
+    with server.client() as api:
+        assert api.get("/account").status_code == 401
+
+
+def test_dashboard_pages_need_a_session(server: ServerProcess) -> None:
+    response = httpx.get(f"{server.url}/dashboard/tokens", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Fdashboard%2Ftokens"

@@ -48,3 +48,6 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime | None]
+    # When the user last proved their password in this session (login or re-authentication);
+    # revealing and rotating secrets need it to be recent.
+    authenticated_at: Mapped[datetime | None]

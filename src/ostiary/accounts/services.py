@@ -120,3 +120,36 @@ def authenticate_password(
     account.last_login = utcnow()
     record_event(session, context, "auth:password:success", actor_id=account.id)
     return account
+
+
+def change_password(
+    session: Session, context: RequestContext, account: Account, *, current: str, new: str
+) -> None:
+    """Replace the password after checking the current one."""
+    if not verify_password(account.password_hash, current):
+        raise Unauthorized(
+            "The current password is not right.",
+            audit=Audit("account:password:failure", actor_id=account.id),
+        )
+    validate_password(new)
+    account.password_hash = hash_password(new)
+    account.updated_at = utcnow()
+    record_event(
+        session, context, "account:password:change", actor_id=account.id, target_id=account.id
+    )
+
+
+def change_email(session: Session, context: RequestContext, account: Account, email: str) -> None:
+    """Move the account to another email address, if no other account has it."""
+    normalized = normalize_email(email)
+    if normalized == account.email:
+        return
+    if not EMAIL_PATTERN.match(normalized) or len(normalized) > 254:
+        raise InvalidParams("email", f"{email!r} is not a valid email address.")
+    if find_by_email(session, normalized) is not None:
+        raise Conflict(f"An account with the email {normalized} already exists.")
+    account.email = normalized
+    account.updated_at = utcnow()
+    record_event(
+        session, context, "account:email:change", actor_id=account.id, target_id=account.id
+    )

@@ -31,6 +31,7 @@ def open_session(
         ip=context.ip,
         user_agent=(context.user_agent or "")[:400] or None,
         expires_at=expires_at,
+        authenticated_at=utcnow(),
     )
     session.add(login)
     session.flush()

@@ -150,7 +150,7 @@ def run() -> None:
             "\nExisting accounts kept; use your API key (`ostiary accounts create` adds one)."
         )
     click.echo(
-        f"Open {url} (certificate: {tls[0].resolve()}). Try:\n"
+        f"Open {url}/dashboard and log in (certificate: {tls[0].resolve()}). Or try:\n"
         f"  curl --cacert {tls[0]} {url}/account \\\n"
         '    -H "Accept: application/vnd.heroku+json; version=3" \\\n'
         f'    -H "Authorization: Bearer {key}"\n'

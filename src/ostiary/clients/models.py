@@ -31,6 +31,8 @@ class OAuthClient(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
+    # Shown to the owner in the dashboard; the API's client resource has no such field.
+    description: Mapped[str] = mapped_column(String(500), default="", server_default="")
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     client_type: Mapped[str] = mapped_column(String(16), default=ClientType.CONFIDENTIAL)
     # HMAC-SHA256(server secret, client secret); None for public clients.

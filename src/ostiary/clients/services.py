@@ -60,6 +60,13 @@ def _name(name: str) -> str:
     return name
 
 
+def _description(description: str) -> str:
+    description = description.strip()
+    if len(description) > 500:
+        raise InvalidParams("description", "description must be at most 500 characters.")
+    return description
+
+
 def register_client(
     session: Session,
     hasher: SecretHasher,
@@ -71,6 +78,7 @@ def register_client(
     client_type: ClientType,
     client_credentials_scopes: object,
     creator_scopes: frozenset[str],
+    description: str = "",
 ) -> RegisteredClient:
     """Register a client; a confidential one gets a secret, shown in this answer only."""
     secret = None if client_type == ClientType.PUBLIC else mint_token(TokenKind.CLIENT_SECRET)
@@ -81,6 +89,7 @@ def register_client(
     client = OAuthClient(
         owner_id=owner_id,
         name=_name(name),
+        description=_description(description),
         redirect_uris=validate_redirect_uris(redirect_uris),
         client_type=client_type,
         secret_hash=hasher.hash(secret) if secret else None,
@@ -108,13 +117,16 @@ def update_client(
     *,
     actor_id: str,
     name: str | None = None,
+    description: str | None = None,
     redirect_uris: list[str] | None = None,
     client_credentials_scopes: object = ...,
     creator_scopes: frozenset[str] = frozenset(),
 ) -> OAuthClient:
-    """Rename a client, replace its redirect URIs or its client-credentials scopes."""
+    """Rename a client, describe it, replace its redirect URIs or client-credentials scopes."""
     if name is not None:
         client.name = _name(name)
+    if description is not None:
+        client.description = _description(description)
     if redirect_uris is not None:
         client.redirect_uris = validate_redirect_uris(redirect_uris)
     if client_credentials_scopes is not ...:

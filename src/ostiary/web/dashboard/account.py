@@ -1,0 +1,171 @@
+"""Signing up, signing out, and the account page: name, email and password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ostiary.accounts.services import (
+    change_email,
+    change_password,
+    create_account,
+    update_account,
+)
+from ostiary.accounts.sessions import close_session, open_session
+from ostiary.clock import utcnow
+from ostiary.errors import InvalidParams, OstiaryError
+from ostiary.web.browser import (
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    csrf_token,
+    csrf_valid,
+    current_login,
+    page,
+    see_other,
+    set_session_cookie,
+)
+from ostiary.web.context import request_context, services_of
+from ostiary.web.dashboard.common import (
+    PREFIX,
+    Visitor,
+    act,
+    confirm_identity,
+    done,
+    field,
+    render,
+    show,
+)
+from ostiary.web.errors import persist_audit
+
+router = APIRouter(include_in_schema=False)
+ACCOUNT = f"{PREFIX}/account"
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    """The dashboard for a signed-in browser; the login page otherwise."""
+    return see_other(ACCOUNT)
+
+
+@router.get(PREFIX)
+async def dashboard(request: Request) -> Response:
+    """The dashboard starts at the account page."""
+    return see_other(ACCOUNT)
+
+
+def _signup_page(request: Request, status: int = 200, **context: object) -> Response:
+    open_signup = services_of(request).settings.signup == "open"
+    return page(
+        request,
+        "dashboard/signup.html",
+        status=status if open_signup else 403,
+        open_signup=open_signup,
+        csrf=csrf_token(request, "signup"),
+        **context,
+    )
+
+
+@router.get("/signup")
+async def signup_page(request: Request) -> Response:
+    """The sign-up form, or a note that accounts are by invitation."""
+    return _signup_page(request)
+
+
+@router.post("/signup")
+async def signup(request: Request) -> Response:
+    """Create an account, sign it in, and show its API key once."""
+    services = services_of(request)
+    if services.settings.signup != "open":
+        return _signup_page(request)
+    form = await request.form()
+    email, name = field(form, "email"), field(form, "name")
+    password = str(form.get("password", ""))
+    if not csrf_valid(request, "signup", str(form.get("csrf_token", ""))):
+        return _signup_page(request, 400, error="Your form expired. Please try again.", email=email)
+    context = request_context(request)
+    try:
+        if password != str(form.get("password_confirmation", "")):
+            raise InvalidParams("password", "The two passwords differ.")
+        with services.database.unit_of_work(write=True) as session:
+            created = create_account(
+                session, services.hasher, context, email=email, password=password, name=name or None
+            )
+            login = open_session(
+                session,
+                context,
+                account_id=created.account.id,
+                description="Browser login",
+                expires_at=utcnow() + SESSION_LIFETIME,
+            )
+            visitor_email, key = created.account.email, created.api_key.plaintext
+            login_id = login.id
+    except OstiaryError as error:
+        persist_audit(request, error)
+        return _signup_page(request, 422, error=error.message, email=email, name=name)
+    response = page(
+        request, "dashboard/welcome.html", email=visitor_email, api_key=key, next=ACCOUNT
+    )
+    set_session_cookie(request, response, login_id)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    """End this browser's session."""
+    form = await request.form()
+    if csrf_valid(request, "dashboard", str(form.get("csrf_token", ""))):
+        services = services_of(request)
+        with services.database.unit_of_work(write=True) as session:
+            login = current_login(request, session)
+            if login is not None:
+                close_session(session, request_context(request), login, actor_id=login.account_id)
+    response = see_other("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get(ACCOUNT)
+async def account_page(request: Request) -> Response:
+    """Name, email and password."""
+    return show(request, lambda session, visitor: render(request, visitor, "account.html"))
+
+
+@router.post(f"{ACCOUNT}/profile")
+async def update_profile(request: Request) -> Response:
+    """Change the name and the email address."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        name = field(form, "name")
+        if len(name) > 200:
+            raise InvalidParams("name", "The name is too long.")
+        update_account(session, visitor.context, visitor.account, changes={"name": name or None})
+        email = field(form, "email")
+        if email.lower() != visitor.account.email:
+            confirm_identity(visitor, str(form.get("password", "")))
+            change_email(session, visitor.context, visitor.account, email)
+        return done(ACCOUNT, "Your profile was saved.")
+
+    return await act(request, ACCOUNT, work)
+
+
+@router.post(f"{ACCOUNT}/password")
+async def update_password(request: Request) -> Response:
+    """Change the password (the current one is required)."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        new = str(form.get("new_password", ""))
+        if new != str(form.get("new_password_confirmation", "")):
+            raise InvalidParams("new_password", "The two new passwords differ.")
+        change_password(
+            session,
+            visitor.context,
+            visitor.account,
+            current=str(form.get("current_password", "")),
+            new=new,
+        )
+        visitor.login.authenticated_at = utcnow()
+        return done(ACCOUNT, "Your password was changed.")
+
+    return await act(request, ACCOUNT, work)

@@ -1,0 +1,72 @@
+"""The API key page: hidden by default; revealing its identifying parts and regenerating it ask
+for the password unless it was proved in the last five minutes.
+
+Ostiary stores only a keyed hash of every token, so the full key exists only in the answer that
+created it: "reveal" shows its redacted form and when it was made and last used, and a lost key
+is replaced by regenerating it (the new one is shown once).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ostiary.errors import InvalidParams
+from ostiary.security.tokens import redact
+from ostiary.tokens.authorizations import live_tokens
+from ostiary.tokens.services import api_key_of
+from ostiary.web.dashboard.common import (
+    PREFIX,
+    Visitor,
+    act,
+    confirm_identity,
+    new_token,
+    render,
+    show,
+)
+
+router = APIRouter(include_in_schema=False)
+API_KEY = f"{PREFIX}/api-key"
+
+
+def _page(request: Request, session: Session, visitor: Visitor, **context: Any) -> Response:
+    key = api_key_of(session, visitor.account.id)
+    return render(request, visitor, "api_key.html", key=key, **context)
+
+
+@router.get(API_KEY)
+async def api_key_page(request: Request) -> Response:
+    """The API key, hidden."""
+    return show(request, lambda session, visitor: _page(request, session, visitor))
+
+
+@router.post(f"{API_KEY}/reveal")
+async def reveal(request: Request) -> Response:
+    """Show the key's redacted form, after a recent password."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        confirm_identity(visitor, str(form.get("password", "")))
+        key = api_key_of(session, visitor.account.id)
+        access = live_tokens(session, [key])[key.id].access
+        shown = redact(access.display_head, access.display_tail) if access else None
+        return _page(request, session, visitor, revealed=shown)
+
+    return await act(request, API_KEY, work)
+
+
+@router.post(f"{API_KEY}/regenerate")
+async def regenerate_key(request: Request) -> Response:
+    """Replace the key (after a confirmation and a recent password); show the new one once."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        if form.get("confirm") != "yes":
+            raise InvalidParams("confirm", "Tick the box to confirm: the old key stops working.")
+        confirm_identity(visitor, str(form.get("password", "")))
+        key = api_key_of(session, visitor.account.id, for_update=True)
+        return _page(request, session, visitor, new_key=new_token(session, visitor, key))
+
+    return await act(request, API_KEY, work)

@@ -1,0 +1,187 @@
+"""Applications: the OAuth clients the account registered. The secret is shown once, after
+registration or rotation; rotating and deleting ask for confirmation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ostiary.clients.models import ClientType, OAuthClient
+from ostiary.clients.services import (
+    clients_of,
+    delete_client,
+    find_client,
+    register_client,
+    rotate_secret,
+    update_client,
+)
+from ostiary.errors import InvalidParams
+from ostiary.web.dashboard.common import (
+    OWNER_SCOPES,
+    PREFIX,
+    SCOPE_CHOICES,
+    Visitor,
+    act,
+    confirm_identity,
+    done,
+    field,
+    render,
+    show,
+)
+
+router = APIRouter(include_in_schema=False)
+APPLICATIONS = f"{PREFIX}/applications"
+
+
+def _uris(form: FormData) -> list[str]:
+    text = form.get("redirect_uris", "")
+    return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
+def _find(session: Session, visitor: Visitor, client_id: str) -> OAuthClient:
+    return find_client(session, client_id, owner_id=visitor.account.id)
+
+
+@router.get(APPLICATIONS)
+async def applications_page(request: Request) -> Response:
+    """The account's registered applications."""
+
+    def build(session: Session, visitor: Visitor) -> Response:
+        clients = session.scalars(
+            clients_of(visitor.account.id).order_by(OAuthClient.created_at)
+        ).all()
+        return render(request, visitor, "applications.html", clients=clients)
+
+    return show(request, build)
+
+
+@router.get(f"{APPLICATIONS}/new")
+async def new_application(request: Request) -> Response:
+    """The registration form."""
+    return show(
+        request,
+        lambda session, visitor: render(
+            request, visitor, "application_form.html", client=None, scope_choices=SCOPE_CHOICES
+        ),
+    )
+
+
+@router.post(APPLICATIONS)
+async def register(request: Request) -> Response:
+    """Register an application; show its secret once."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        client_type = ClientType(field(form, "client_type") or ClientType.CONFIDENTIAL)
+        scopes = [str(s) for s in form.getlist("client_credentials_scopes")]
+        registered = register_client(
+            session,
+            visitor.services.hasher,
+            visitor.context,
+            owner_id=visitor.account.id,
+            name=field(form, "name"),
+            description=field(form, "description"),
+            redirect_uris=_uris(form),
+            client_type=client_type,
+            client_credentials_scopes=scopes or None,
+            creator_scopes=OWNER_SCOPES,
+        )
+        return render(
+            request,
+            visitor,
+            "application.html",
+            client=registered.client,
+            secret=registered.secret,
+            flash="Application registered.",
+        )
+
+    return await act(request, f"{APPLICATIONS}/new", work)
+
+
+@router.get(f"{APPLICATIONS}/{{client_id}}")
+async def application_page(request: Request, client_id: str) -> Response:
+    """One application, with its edit form."""
+    return show(
+        request,
+        lambda session, visitor: render(
+            request, visitor, "application.html", client=_find(session, visitor, client_id)
+        ),
+    )
+
+
+@router.post(f"{APPLICATIONS}/{{client_id}}")
+async def edit(request: Request, client_id: str) -> Response:
+    """Rename an application or replace its redirect URIs."""
+    here = f"{APPLICATIONS}/{client_id}"
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        update_client(
+            session,
+            visitor.context,
+            _find(session, visitor, client_id),
+            actor_id=visitor.account.id,
+            name=field(form, "name"),
+            description=field(form, "description"),
+            redirect_uris=_uris(form),
+        )
+        return done(here, "Application saved.")
+
+    return await act(request, here, work)
+
+
+@router.post(f"{APPLICATIONS}/{{client_id}}/rotate")
+async def rotate(request: Request, client_id: str) -> Response:
+    """A new secret, shown once; the old one stops working."""
+    here = f"{APPLICATIONS}/{client_id}"
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        if form.get("confirm") != "yes":
+            raise InvalidParams("confirm", "Tick the box to confirm: the old secret stops working.")
+        confirm_identity(visitor, str(form.get("password", "")))
+        client = _find(session, visitor, client_id)
+        secret = rotate_secret(
+            session, visitor.services.hasher, visitor.context, client, actor_id=visitor.account.id
+        )
+        return render(
+            request,
+            visitor,
+            "application.html",
+            client=client,
+            secret=secret,
+            flash="A new secret was issued; the old one no longer works.",
+        )
+
+    return await act(request, here, work)
+
+
+@router.get(f"{APPLICATIONS}/{{client_id}}/delete")
+async def confirm_delete(request: Request, client_id: str) -> Response:
+    """Ask before deleting."""
+    return show(
+        request,
+        lambda session, visitor: render(
+            request,
+            visitor,
+            "confirm.html",
+            title=f"Delete {_find(session, visitor, client_id).name}?",
+            explanation="Every token granted to this application stops working, and its users "
+            "will have to authorize it again if you register it anew.",
+            action=f"{APPLICATIONS}/{client_id}/delete",
+            button="Delete application",
+            cancel=f"{APPLICATIONS}/{client_id}",
+        ),
+    )
+
+
+@router.post(f"{APPLICATIONS}/{{client_id}}/delete")
+async def delete(request: Request, client_id: str) -> Response:
+    """Delete the application and revoke everything granted to it."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        client = _find(session, visitor, client_id)
+        name = client.name
+        delete_client(session, visitor.context, client, actor_id=visitor.account.id)
+        return done(APPLICATIONS, f"{name} was deleted.")
+
+    return await act(request, f"{APPLICATIONS}/{client_id}", work)

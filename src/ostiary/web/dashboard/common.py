@@ -1,0 +1,188 @@
+"""What every dashboard page shares: the signed-in visitor, one transaction per request, CSRF on
+every form, recent re-authentication before secrets are shown or replaced, flash messages, and
+rendering inside the dashboard's navigation.
+
+Handlers are small functions of ``(session, visitor)`` (pages) or ``(session, visitor, form)``
+(actions) run by :func:`show` and :func:`act`; a domain error in an action comes back to the
+page it was sent from as a flash message, its audit event kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ostiary.accounts.models import Account, LoginSession
+from ostiary.clock import utcnow
+from ostiary.errors import NotFound, OstiaryError, Unauthorized
+from ostiary.events import Audit, RequestContext
+from ostiary.security.passwords import verify_password
+from ostiary.tokens.authorizations import regenerate
+from ostiary.tokens.models import Authorization
+from ostiary.tokens.scopes import ALL_SCOPES, MEANINGS
+from ostiary.web.browser import csrf_token, csrf_valid, current_login, page, see_other
+from ostiary.web.context import Services, request_context, services_of
+from ostiary.web.errors import persist_audit
+
+PREFIX = "/dashboard"
+RECENT_AUTHENTICATION = timedelta(minutes=5)
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+FLASH_COOKIE = "ostiary_flash"
+CSRF_PURPOSE = "dashboard"
+
+# A signed-in owner acts with every scope: what the dashboard creates is bounded only by the
+# scopes chosen on the form.
+OWNER_SCOPES = frozenset({"global"})
+SCOPE_CHOICES = [(scope, MEANINGS[scope]) for scope in sorted(ALL_SCOPES)]
+
+NAVIGATION = [
+    ("Account", f"{PREFIX}/account"),
+    ("API key", f"{PREFIX}/api-key"),
+    ("Tokens", f"{PREFIX}/tokens"),
+    ("Applications", f"{PREFIX}/applications"),
+    ("Authorized applications", f"{PREFIX}/authorized-applications"),
+    ("Sessions", f"{PREFIX}/sessions"),
+    ("Apps", f"{PREFIX}/apps"),
+]
+
+
+@dataclass
+class Visitor:
+    """The signed-in account and the browser session it came in with."""
+
+    account: Account
+    login: LoginSession
+    context: RequestContext
+    services: Services
+
+    @property
+    def recently_authenticated(self) -> bool:
+        """Whether the password was proved in this session within the last five minutes."""
+        proved = self.login.authenticated_at
+        return proved is not None and utcnow() - proved < RECENT_AUTHENTICATION
+
+
+class SignInRequired(Exception):
+    """No live session: the visitor goes to the login page and comes back."""
+
+
+def _visitor(request: Request, session: Session) -> Visitor:
+    login = current_login(request, session)
+    account = session.get(Account, login.account_id) if login is not None else None
+    if login is None or account is None:
+        raise SignInRequired
+    if utcnow() - login.updated_at >= LAST_SEEN_RESOLUTION:
+        login.updated_at = utcnow()  # "last seen" on the sessions page
+        login.ip = request_context(request).ip
+    return Visitor(account, login, request_context(request), services_of(request))
+
+
+def confirm_identity(visitor: Visitor, password: str | None) -> None:
+    """Let a sensitive action through when the password was proved recently, or is given now
+    (which counts as proving it again)."""
+    if visitor.recently_authenticated:
+        return
+    if not password or not verify_password(visitor.account.password_hash, password):
+        raise Unauthorized(
+            "Enter your current password to confirm it is you.",
+            audit=Audit("auth:reauthentication:failure", actor_id=visitor.account.id),
+        )
+    visitor.login.authenticated_at = utcnow()
+
+
+def new_token(session: Session, visitor: Visitor, authorization: Authorization) -> str:
+    """Replace an authorization's token (the old one stops at once); the new plaintext, to show
+    once. Asks for nothing: callers confirm the visitor's identity first."""
+    issued = regenerate(
+        session,
+        visitor.services.hasher,
+        visitor.context,
+        authorization,
+        oauth_ttl=visitor.services.settings.oauth_access_token_ttl,
+    )
+    return issued.access.plaintext
+
+
+def render(
+    request: Request, visitor: Visitor, template: str, *, status: int = 200, **context: Any
+) -> Response:
+    """A dashboard page: navigation, the flash message, and a CSRF token for its forms."""
+    flash = request.cookies.get(FLASH_COOKIE)
+    context.setdefault("flash", unquote(flash) if flash else None)
+    response = page(
+        request,
+        f"dashboard/{template}",
+        status=status,
+        visitor=visitor,
+        navigation=NAVIGATION,
+        current=request.url.path,
+        csrf=csrf_token(request, CSRF_PURPOSE),
+        needs_password=not visitor.recently_authenticated,
+        **context,
+    )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def done(location: str, message: str) -> Response:
+    """303 to ``location`` with a message to show there once."""
+    response = see_other(location)
+    response.set_cookie(
+        FLASH_COOKIE, quote(message), max_age=60, httponly=True, samesite="lax", path="/"
+    )
+    return response
+
+
+def _sign_in(request: Request) -> Response:
+    target = request.url.path if request.method == "GET" else PREFIX
+    return see_other("/login?" + urlencode({"next": target}))
+
+
+def show(
+    request: Request, build: Callable[[Session, Visitor], Response], *, write: bool = True
+) -> Response:
+    """Run a page in one transaction (a write one: it records when the visitor was last seen)."""
+    try:
+        with services_of(request).database.unit_of_work(write=write) as session:
+            visitor = _visitor(request, session)
+            try:
+                return build(session, visitor)
+            except NotFound as error:
+                return render(request, visitor, "problem.html", status=404, message=error.message)
+    except SignInRequired:
+        return _sign_in(request)
+
+
+async def act(
+    request: Request,
+    back: str,
+    work: Callable[[Session, Visitor, FormData], Response],
+) -> Response:
+    """Run a form's action in one transaction, after checking its CSRF token. A domain error
+    returns to ``back`` with its message."""
+    form = await request.form()
+    if not csrf_valid(request, CSRF_PURPOSE, str(form.get("csrf_token", ""))):
+        return done(back, "Your form expired. Please try again.")
+    try:
+        with services_of(request).database.unit_of_work(write=True) as session:
+            return work(session, _visitor(request, session), form)
+    except SignInRequired:
+        return _sign_in(request)
+    except OstiaryError as error:
+        persist_audit(request, error)
+        return done(back, error.message)
+
+
+def field(form: FormData, name: str) -> str:
+    """A text field of a submitted form, stripped ('' when absent)."""
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""

@@ -1,0 +1,56 @@
+"""Sessions: where the account is signed in (browsers and command lines), from which address,
+last seen when; sign out one, or every other."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ostiary.accounts.models import LoginSession
+from ostiary.accounts.sessions import close_session, find_session, live_sessions_of
+from ostiary.web.dashboard.common import PREFIX, Visitor, act, done, render, show
+
+router = APIRouter(include_in_schema=False)
+SESSIONS = f"{PREFIX}/sessions"
+
+
+@router.get(SESSIONS)
+async def sessions_page(request: Request) -> Response:
+    """The account's live sessions, this one marked."""
+
+    def build(session: Session, visitor: Visitor) -> Response:
+        logins = session.scalars(
+            live_sessions_of(visitor.account.id).order_by(LoginSession.updated_at.desc())
+        ).all()
+        return render(request, visitor, "sessions.html", logins=logins)
+
+    return show(request, build)
+
+
+@router.post(f"{SESSIONS}/others/delete")
+async def sign_out_others(request: Request) -> Response:
+    """End every session but this one."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        others = session.scalars(
+            live_sessions_of(visitor.account.id).where(LoginSession.id != visitor.login.id)
+        ).all()
+        for login in others:
+            close_session(session, visitor.context, login, actor_id=visitor.account.id)
+        return done(SESSIONS, f"Signed out {len(others)} other session(s).")
+
+    return await act(request, SESSIONS, work)
+
+
+@router.post(f"{SESSIONS}/{{session_id}}/delete")
+async def sign_out(request: Request, session_id: str) -> Response:
+    """End one session (and the tokens made through it)."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        login = find_session(session, visitor.account.id, session_id)
+        close_session(session, visitor.context, login, actor_id=visitor.account.id)
+        return done(SESSIONS, "Session signed out.")
+
+    return await act(request, SESSIONS, work)

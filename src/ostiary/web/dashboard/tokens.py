@@ -1,0 +1,124 @@
+"""Tokens: the account's personal authorizations. Create (scopes with their meaning, an expiry
+of 7, 30, 90 or 365 days or never), shown once; last use and where from; rotate; revoke. Expired
+ones stay listed as expired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from ostiary.errors import InvalidParams
+from ostiary.tokens.authorizations import (
+    authorizations_of,
+    create_authorization,
+    find_authorization,
+    is_expired,
+    revoke,
+)
+from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.scopes import parse_scopes
+from ostiary.web.dashboard.common import (
+    OWNER_SCOPES,
+    PREFIX,
+    SCOPE_CHOICES,
+    Visitor,
+    act,
+    confirm_identity,
+    done,
+    field,
+    new_token,
+    render,
+    show,
+)
+
+router = APIRouter(include_in_schema=False)
+TOKENS = f"{PREFIX}/tokens"
+EXPIRY_CHOICES = [
+    ("7", "7 days"),
+    ("30", "30 days"),
+    ("90", "90 days"),
+    ("365", "1 year"),
+    ("", "Never"),
+]
+
+
+def _page(request: Request, session: Session, visitor: Visitor, **context: Any) -> Response:
+    tokens = session.scalars(
+        authorizations_of(visitor.account.id)
+        .where(Authorization.kind == AuthorizationKind.PERSONAL)
+        .order_by(Authorization.created_at.desc())
+    ).all()
+    return render(
+        request,
+        visitor,
+        "tokens.html",
+        tokens=[(token, is_expired(token)) for token in tokens],
+        expiry_choices=EXPIRY_CHOICES,
+        scope_choices=SCOPE_CHOICES,
+        **context,
+    )
+
+
+@router.get(TOKENS)
+async def tokens_page(request: Request) -> Response:
+    """The account's tokens and the form to create one."""
+    return show(request, lambda session, visitor: _page(request, session, visitor))
+
+
+@router.post(TOKENS)
+async def create(request: Request) -> Response:
+    """Create a token; its plaintext is in this answer only."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        scopes = parse_scopes([str(s) for s in form.getlist("scope")])
+        days = field(form, "expires_in_days")
+        if days and days not in {value for value, _ in EXPIRY_CHOICES}:
+            raise InvalidParams("expires_in_days", "Choose one of the offered expiries.")
+        issued = create_authorization(
+            session,
+            visitor.services.hasher,
+            visitor.context,
+            account_id=visitor.account.id,
+            scopes=scopes,
+            description=field(form, "description")[:500],
+            expires_in=int(days) * 86400 if days else None,
+            creator_scopes=OWNER_SCOPES,
+            oauth_ttl=visitor.services.settings.oauth_access_token_ttl,
+            grant_ttl=visitor.services.settings.grant_code_ttl,
+        )
+        return _page(request, session, visitor, new_token=issued.access.plaintext)
+
+    return await act(request, TOKENS, work)
+
+
+@router.post(f"{TOKENS}/{{authorization_id}}/rotate")
+async def rotate(request: Request, authorization_id: str) -> Response:
+    """A new token for the same authorization (shown once); the old one stops working."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        confirm_identity(visitor, str(form.get("password", "")))
+        authorization = find_authorization(
+            session, visitor.account.id, authorization_id, for_update=True
+        )
+        return _page(
+            request, session, visitor, new_token=new_token(session, visitor, authorization)
+        )
+
+    return await act(request, TOKENS, work)
+
+
+@router.post(f"{TOKENS}/{{authorization_id}}/revoke")
+async def revoke_token(request: Request, authorization_id: str) -> Response:
+    """Revoke a token; it stops working at once."""
+
+    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+        authorization = find_authorization(session, visitor.account.id, authorization_id)
+        description = authorization.description or "The token"
+        revoke(session, visitor.context, authorization)
+        return done(TOKENS, f"{description} was revoked.")
+
+    return await act(request, TOKENS, work)
