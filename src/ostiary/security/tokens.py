@@ -61,11 +61,21 @@ def _checksum(body: str) -> str:
     return _base62(zlib.crc32(body.encode("ascii")), CHECKSUM_LENGTH)
 
 
+_UNBIASED_BELOW = 256 - 256 % 62  # 248: bytes below it map onto the 62 digits evenly
+
+
+def _random_base62(length: int) -> str:
+    """``length`` uniformly random base62 digits: random bytes, each kept only when below 248
+    (a multiple of 62) so that ``byte % 62`` favours no digit."""
+    digits: list[str] = []
+    while len(digits) < length:
+        digits += [BASE62[b % 62] for b in secrets.token_bytes(length + 4) if b < _UNBIASED_BELOW]
+    return "".join(digits[:length])
+
+
 def mint_token(kind: TokenKind) -> str:
     """A new random token of the given kind."""
-    # One draw below 62**RANDOM_LENGTH, written in base 62, is as uniform as RANDOM_LENGTH
-    # separate draws, and a tenth of the cost.
-    body = kind.value + _base62(secrets.randbelow(62**RANDOM_LENGTH), RANDOM_LENGTH)
+    body = kind.value + _random_base62(RANDOM_LENGTH)
     return body + _checksum(body)
 
 
