@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, app_option, json_option, output, print_table
+from ostiary.cli.api import ApiTarget, api_command, app_option, json_option, output, print_listing
 
 
 @click.command("addons")
@@ -20,14 +20,12 @@ def list_(target: ApiTarget, app: str, as_json: bool) -> None:
     """
     with target.client() as api:
         found = list(api.addons.list(app))
-    output(
+    print_listing(
         as_json,
-        [a.raw for a in found],
-        lambda: print_table(
-            ["Name", "Plan", "State"],
-            [(a.name, a.plan, a.state) for a in found],
-            "No add-ons. Attach one with `ostiary addons:create PLAN -a APP`.",
-        ),
+        found,
+        ["Name", "Plan", "State"],
+        lambda a: (a.name, a.plan, a.state),
+        "No add-ons. Attach one with `ostiary addons:create PLAN -a APP`.",
     )
 
 

@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import click
 from rich.console import Console
@@ -100,6 +100,29 @@ def print_record(fields: Sequence[tuple[str, Any]]) -> None:
     for name, value in fields:
         shown = ", ".join(value) if isinstance(value, list) else ("" if value is None else value)
         click.echo(f"{name + ':':<{width + 1}} {shown}")
+
+
+class _Listed(Protocol):
+    @property
+    def raw(self) -> Json: ...
+
+
+L = TypeVar("L", bound=_Listed)
+
+
+def print_listing(
+    as_json: bool,
+    items: Sequence[L],
+    columns: Sequence[str],
+    row: Callable[[L], Sequence[Any]],
+    empty: str,
+) -> None:
+    """A list command's output: the items' JSON, or a table with a row per item."""
+    output(
+        as_json,
+        [item.raw for item in items],
+        lambda: print_table(columns, [row(item) for item in items], empty),
+    )
 
 
 def output(as_json: bool, raw: Json | list[Json], human: Callable[[], None]) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_record, print_table
+from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_listing, print_record
 from ostiary.client import ClientError
 from ostiary.client.models import App
 
@@ -37,14 +37,12 @@ def list_(target: ApiTarget, as_json: bool) -> None:
     """
     with target.client() as api:
         found = list(api.apps.list())
-    output(
+    print_listing(
         as_json,
-        [a.raw for a in found],
-        lambda: print_table(
-            ["Name", "Owner", "Region"],
-            [(a.name, a.owner_email, a.region) for a in found],
-            "No apps. Create one with `ostiary apps:create`.",
-        ),
+        found,
+        ["Name", "Owner", "Region"],
+        lambda a: (a.name, a.owner_email, a.region),
+        "No apps. Create one with `ostiary apps:create`.",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_record, print_table
+from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_listing, print_record
 from ostiary.client.models import Authorization
 
 
@@ -46,14 +46,12 @@ def list_(target: ApiTarget, as_json: bool) -> None:
     """
     with target.client() as api:
         found = list(api.authorizations.list())
-    output(
+    print_listing(
         as_json,
-        [a.raw for a in found],
-        lambda: print_table(
-            ["ID", "Description", "Scope", "Expires"],
-            [(a.id, a.description, ",".join(a.scopes), _expiry(a)) for a in found],
-            "No authorizations. Create one with `ostiary authorizations:create`.",
-        ),
+        found,
+        ["ID", "Description", "Scope", "Expires"],
+        lambda a: (a.id, a.description, ",".join(a.scopes), _expiry(a)),
+        "No authorizations. Create one with `ostiary authorizations:create`.",
     )
 
 

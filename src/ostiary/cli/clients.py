@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_record, print_table
+from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_listing, print_record
 from ostiary.client.models import OAuthClient
 
 
@@ -36,14 +36,12 @@ def list_(target: ApiTarget, as_json: bool) -> None:
     """
     with target.client() as api:
         found = list(api.clients.list())
-    output(
+    print_listing(
         as_json,
-        [c.raw for c in found],
-        lambda: print_table(
-            ["ID", "Name", "Type", "Redirect URIs"],
-            [(c.id, c.name, c.client_type, " ".join(c.redirect_uris)) for c in found],
-            "No clients. Register one with `ostiary clients:create`.",
-        ),
+        found,
+        ["ID", "Name", "Type", "Redirect URIs"],
+        lambda c: (c.id, c.name, c.client_type, " ".join(c.redirect_uris)),
+        "No clients. Register one with `ostiary clients:create`.",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, app_option, json_option, output, print_table
+from ostiary.cli.api import ApiTarget, api_command, app_option, json_option, output, print_listing
 
 
 @click.command("collaborators")
@@ -20,14 +20,12 @@ def list_(target: ApiTarget, app: str, as_json: bool) -> None:
     """
     with target.client() as api:
         found = list(api.collaborators.list(app))
-    output(
+    print_listing(
         as_json,
-        [c.raw for c in found],
-        lambda: print_table(
-            ["Email", "Role"],
-            [(c.email, c.role) for c in found],
-            "No collaborators. Add one with `ostiary collaborators:add EMAIL -a APP`.",
-        ),
+        found,
+        ["Email", "Role"],
+        lambda c: (c.email, c.role),
+        "No collaborators. Add one with `ostiary collaborators:add EMAIL -a APP`.",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_table
+from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_listing
 
 
 @click.command("sessions")
@@ -19,14 +19,12 @@ def list_(target: ApiTarget, as_json: bool) -> None:
     """
     with target.client() as api:
         found = list(api.sessions.list())
-    output(
+    print_listing(
         as_json,
-        [s.raw for s in found],
-        lambda: print_table(
-            ["ID", "Description", "Created"],
-            [(s.id, s.description, s.created_at) for s in found],
-            "No sessions: nobody is logged in with a password or a browser.",
-        ),
+        found,
+        ["ID", "Description", "Created"],
+        lambda s: (s.id, s.description, s.created_at),
+        "No sessions: nobody is logged in with a password or a browser.",
     )
 
 
