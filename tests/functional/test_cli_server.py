@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -102,6 +103,8 @@ def test_accounts_create_print_api_key_prints_only_the_key(tmp_path: Path) -> No
     assert re.fullmatch(r"ostk_\w{36}\n", result.stdout)
     listed = run_cli("accounts", "list", env=env)
     assert "grace@example.com" in listed.stdout
+    as_json = json.loads(run_cli("accounts", "list", "--json", env=env).stdout)
+    assert [account["email"] for account in as_json] == ["grace@example.com"]
 
 
 def test_accounts_create_refuses_bad_input(tmp_path: Path) -> None:

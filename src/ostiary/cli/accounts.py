@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.services import NewAccount, create_account, generate_password
+from ostiary.cli.api import print_json
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
 from ostiary.errors import OstiaryError
@@ -77,23 +78,33 @@ def create(email: str, name: str | None, password_stdin: bool, print_api_key: bo
 
 
 @accounts.command("list")
-def list_accounts() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+def list_accounts(as_json: bool) -> None:
     """List the accounts on this server.
 
     \b
     Example:
-      ostiary accounts list
+      ostiary accounts list --json
     """
     settings = load_settings()
     database = Database(settings.effective_database_url)
     try:
         with database.unit_of_work(write=False) as session:
-            rows = session.scalars(select(Account).order_by(Account.created_at)).all()
-            table = Table("email", "name", "id", "created")
-            for account in rows:
-                table.add_row(
-                    account.email, account.name or "", account.id, account.created_at.isoformat()
-                )
+            rows = [
+                {
+                    "email": account.email,
+                    "name": account.name,
+                    "id": account.id,
+                    "created_at": account.created_at.isoformat(),
+                }
+                for account in session.scalars(select(Account).order_by(Account.created_at))
+            ]
     finally:
         database.dispose()
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("email", "name", "id", "created")
+    for row in rows:
+        table.add_row(row["email"], row["name"] or "", row["id"], row["created_at"])
     Console().print(table)

@@ -28,7 +28,13 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 @router.get("/login")
 async def login_page(request: Request, next: str = "/") -> Response:
     """The login form."""
-    return page(request, "login.html", csrf=csrf_token(request, "login"), next=safe_next(next))
+    return page(
+        request,
+        "login.html",
+        csrf=csrf_token(request, "login"),
+        next=safe_next(next),
+        open_signup=services_of(request).settings.signup == "open",
+    )
 
 
 @router.post("/login")
@@ -48,6 +54,7 @@ async def login(request: Request) -> Response:
             email=email,
             csrf=csrf_token(request, "login"),
             next=target,
+            open_signup=services_of(request).settings.signup == "open",
         )
 
     if not csrf_valid(request, "login", str(form.get("csrf_token", ""))):
