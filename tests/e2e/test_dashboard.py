@@ -388,3 +388,17 @@ def test_change_name_email_and_password(
         "account:password:failure",
         "account:password:change",
     } <= actions
+
+
+def test_expired_tokens_stay_listed_as_expired(
+    dashboard_server: ServerProcess, page: Any, user: UserAccount, factory: Factory
+) -> None:
+    _, token = factory.token(user, ["read"], expires_at=utcnow() - timedelta(days=1))
+    assert _status(dashboard_server, token) == 401
+    _log_in(page, dashboard_server, user.email, "/dashboard/tokens")
+    row = page.locator("tr", has_text="test token")
+    assert "expired" in row.text_content()
+    assert row.locator("button:has-text('Rotate')").count() == 0  # nothing to rotate
+    row.locator("button:has-text('Revoke')").click()
+    page.wait_for_url("**/dashboard/tokens")
+    assert page.locator("tr", has_text="test token").count() == 0

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
@@ -272,8 +273,19 @@ class TestResourceCommands:
         assert "public" in human.stdout
         _ok(cli.run("clients:destroy", created["id"], api_key=key))
         assert created["id"] not in json.dumps(_json(cli.run("clients", "--json", api_key=key)))
+        login = httpx.post(  # a password login opens a session, as `login -i` does
+            f"{cli.server.url}/oauth/authorizations",
+            headers={"Accept": "application/vnd.heroku+json; version=3"},
+            auth=(account.email, PASSWORD),
+            json={"description": "laptop"},
+        )
+        assert login.status_code == 201
         sessions = _json(cli.run("sessions", "--json", api_key=key))
-        assert isinstance(sessions, list)
+        assert len(sessions) == 1
+        ended = _json(cli.run("sessions:destroy", sessions[0]["id"], "--json", api_key=key))
+        assert ended["id"] == sessions[0]["id"]
+        assert _json(cli.run("sessions", "--json", api_key=key)) == []
+        assert _status(cli.server, login.json()["access_token"]["token"]) == 401
 
 
 class TestBadInput:
