@@ -4,7 +4,6 @@ worth knowing, and how to fix it. Reads settings and files only; starts nothing.
 from __future__ import annotations
 
 import enum
-import ipaddress
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ from pathlib import Path
 from cryptography import x509
 
 from ostiary.config import Settings
+from ostiary.net import is_loopback
 
 
 class Level(enum.StrEnum):
@@ -31,13 +31,6 @@ class Finding:
     level: Level
     message: str
     fix: str | None = None
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _private_file(path: Path) -> bool:
@@ -77,7 +70,7 @@ def check_tls(settings: Settings, now: datetime | None = None) -> Finding:
     now = now or datetime.now(UTC)
     if settings.tls_cert is None:
         message = "A self-signed certificate is generated for localhost."
-        if not _is_loopback(settings.host):
+        if not is_loopback(settings.host):
             return Finding(
                 "TLS",
                 Level.WARNING,
@@ -144,7 +137,7 @@ def check_issuer(settings: Settings) -> Finding:
     """The public URL in ``iss`` and the RFC 8414 metadata."""
     issuer = settings.issuer
     if issuer is None:
-        if _is_loopback(settings.host):
+        if is_loopback(settings.host):
             return Finding("issuer", Level.OK, "Taken from the URL each request reached.")
         return Finding(
             "issuer",
@@ -152,7 +145,7 @@ def check_issuer(settings: Settings) -> Finding:
             "OSTIARY_ISSUER is not set: the issuer follows the Host header clients send.",
             "Set OSTIARY_ISSUER to the public https:// URL.",
         )
-    if issuer.startswith("http://") and not _is_loopback(issuer.split("/")[2].split(":")[0]):
+    if issuer.startswith("http://") and not is_loopback(issuer.split("/")[2].split(":")[0]):
         return Finding(
             "issuer", Level.ERROR, f"OSTIARY_ISSUER {issuer} is plain HTTP.", "Use https://."
         )

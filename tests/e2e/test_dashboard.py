@@ -402,3 +402,54 @@ def test_expired_tokens_stay_listed_as_expired(
     row.locator("button:has-text('Revoke')").click()
     page.wait_for_url("**/dashboard/tokens")
     assert page.locator("tr", has_text="test token").count() == 0
+
+
+def test_another_accounts_things_cannot_be_seen_or_changed(
+    dashboard_server: ServerProcess, page: Any, user: UserAccount, factory: Factory
+) -> None:
+    """A signed-in user who sends another account's ids, with a valid form token of their own,
+    changes nothing and learns nothing."""
+    victim = factory.account("victim")
+    with _api(dashboard_server, victim.api_key) as api:
+        client = api.post(
+            "/oauth/clients",
+            json={
+                "name": "Victim app",
+                "redirect_uri": "https://v.example/cb",
+                "client_credentials_scopes": ["read"],
+            },
+        ).json()
+        token = api.post("/oauth/authorizations", json={"description": "victim"}).json()
+    victim_login = httpx.post(
+        f"{dashboard_server.url}/oauth/authorizations",
+        headers=API_HEADERS,
+        auth=(victim.email, PASSWORD),
+        json={},
+        verify=trusting(dashboard_server.cert_path),
+    ).json()
+    _log_in(page, dashboard_server, user.email, "/dashboard/applications")
+    response = page.goto(f"{dashboard_server.url}/dashboard/applications/{client['id']}")
+    assert response.status == 404
+    assert "Victim app" not in page.content()
+    csrf = page.input_value("input[name=csrf_token]")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    base = f"{dashboard_server.url}/dashboard"
+    with httpx.Client(cookies=cookies, verify=trusting(dashboard_server.cert_path)) as browser:
+        for path in (
+            f"/applications/{client['id']}/rotate",
+            f"/applications/{client['id']}/delete",
+            f"/tokens/{token['id']}/revoke",
+            f"/sessions/{victim_login['session']['id']}/delete",
+            f"/authorized-applications/{client['id']}/revoke",
+        ):
+            answer = browser.post(base + path, data={"csrf_token": csrf, "confirm": "yes"})
+            assert answer.status_code == 303, path
+    issued = httpx.post(
+        f"{dashboard_server.url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client["id"], client["secret"]),
+        verify=trusting(dashboard_server.cert_path),
+    )
+    assert issued.status_code == 200  # the client and its secret are untouched
+    assert _status(dashboard_server, token["access_token"]["token"]) == 200
+    assert _status(dashboard_server, victim_login["access_token"]["token"]) == 200

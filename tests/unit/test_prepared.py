@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import bindparam, insert, select
 
-from ostiary.db import Database, table_of
+from ostiary.db import Database, WriterLock, table_of
 from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
 from ostiary.migrate import upgrade
 from ostiary.prepared import as_list, as_utc
@@ -110,3 +110,49 @@ def test_driver_values_are_evened_out() -> None:
     assert as_list('["read", "identity"]') == ["read", "identity"]
     assert as_list(["read"]) == ["read"]
     assert as_list(None) is None
+
+
+HOLDER = """
+import sys
+from ostiary.db import WriterLock
+lock = WriterLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+sys.stdin.readline()
+lock.release()
+"""
+
+
+def test_the_writer_lock_holds_writers_of_another_process(tmp_path: Path) -> None:
+    """The lock is a POSIX record lock, so a worker process waits for another's transaction;
+    the in-process mutex alone would not stop it."""
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "ostiary.db")
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdout is not None
+        assert holder.stdin is not None
+        assert holder.stdout.readline().strip() == "held"
+        lock = WriterLock(path)
+        acquired = threading.Event()
+
+        def wait_for_lock() -> None:
+            lock.acquire()
+            acquired.set()
+            lock.release()
+
+        waiter = threading.Thread(target=wait_for_lock)
+        waiter.start()
+        assert not acquired.wait(0.5)  # still held by the other process
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        assert acquired.wait(10)  # handed over once released
+        waiter.join(10)
+        holder.stdin.close()
+        holder.wait(10)

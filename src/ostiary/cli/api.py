@@ -136,3 +136,8 @@ def output(as_json: bool, raw: Json | list[Json], human: Callable[[], None]) -> 
 app_option = click.option(
     "-a", "--app", required=True, envvar="OSTIARY_APP", help="The app [env: OSTIARY_APP]."
 )
+
+
+def split_scopes(values: Sequence[str]) -> list[str]:
+    """Scopes from repeated options, each comma- or space-separated (``-s read,write -s x``)."""
+    return [part for value in values for part in value.replace(",", " ").split()]

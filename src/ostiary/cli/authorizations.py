@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_listing, print_record
+from ostiary.cli.api import (
+    ApiTarget,
+    api_command,
+    json_option,
+    output,
+    print_listing,
+    print_record,
+    split_scopes,
+)
 from ostiary.client.models import Authorization
-
-
-def _scopes(values: tuple[str, ...]) -> list[str] | None:
-    scopes = [part for value in values for part in value.replace(",", " ").split()]
-    return scopes or None
 
 
 def _show(authorization: Authorization) -> None:
@@ -76,7 +79,7 @@ def create(
     """
     with target.client() as api:
         created = api.authorizations.create(
-            scopes=_scopes(scopes), description=description, expires_in=expires_in
+            scopes=split_scopes(scopes) or None, description=description, expires_in=expires_in
         )
     output(as_json, created.raw, lambda: _show(created))
 

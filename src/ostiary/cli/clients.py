@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_listing, print_record
+from ostiary.cli.api import (
+    ApiTarget,
+    api_command,
+    json_option,
+    output,
+    print_listing,
+    print_record,
+    split_scopes,
+)
 from ostiary.client.models import OAuthClient
 
 
@@ -71,7 +79,7 @@ def create(
     Example:
       ostiary clients:create "Deploy bot" https://bot.example.com/callback
     """
-    scopes = [part for value in cc_scopes for part in value.replace(",", " ").split()]
+    scopes = split_scopes(cc_scopes)
     with target.client() as api:
         created = api.clients.create(
             name, list(redirect_uris), public=public, client_credentials_scopes=scopes or None

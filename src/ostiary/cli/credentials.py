@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from ostiary.client.errors import ClientError
+from ostiary.files import write_private
 
 ENV_VARIABLES = ("OSTIARY_API_KEY", "HEROKU_API_KEY")
 KEYRING_SERVICE = "ostiary"
@@ -75,11 +76,7 @@ def _write_netrc(machines: dict[str, tuple[str, str | None, str]]) -> Path:
         if account:
             lines.append(f"  account {account}")
         lines.append(f"  password {password}")
-    temporary = path.with_name(".netrc.ostiary-tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write("\n".join(lines) + "\n")
-    os.replace(temporary, path)
+    write_private(path, ("\n".join(lines) + "\n").encode())
     return path
 
 

@@ -12,9 +12,9 @@ from ostiary.cli.accounts import create_account_now
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
 from ostiary.migrate import upgrade
+from ostiary.net import is_loopback
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.tls import ensure_self_signed
-from ostiary.web.middleware import is_loopback
 
 FIRST_ACCOUNT_EMAIL = "admin@ostiary.test"
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from cryptography.fernet import Fernet, InvalidToken
 
 from ostiary.client.errors import ClientError
+from ostiary.files import write_private
 
 if TYPE_CHECKING:
     from ostiary.client.oauth import OAuthTokens
@@ -105,13 +106,7 @@ class FileTokenStore:
 
     def save(self, tokens: OAuthTokens) -> None:
         """Write the tokens, encrypted, replacing the file in one step."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        sealed = self._fernet.encrypt(json.dumps(tokens.to_json()).encode())
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(sealed)
-        os.replace(temporary, self.path)
+        write_private(self.path, self._fernet.encrypt(json.dumps(tokens.to_json()).encode()))
 
     def clear(self) -> None:
         """Delete the file."""

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 from urllib.parse import quote
 
 import httpx
 
 from ostiary.client.errors import InsecureURL
+from ostiary.net import is_loopback
 
 
 def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names this machine."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Whether ``host`` names this machine; ``*.localhost`` too (RFC 6761 section 6.3 keeps
+    those names on the loopback interface)."""
+    return is_loopback(host) or host.endswith(".localhost")
 
 
 def checked_base_url(url: str) -> str:

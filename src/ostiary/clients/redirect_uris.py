@@ -7,22 +7,12 @@ one exception, a loopback URI's port (RFC 8252 section 7.3).
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from ostiary.errors import InvalidParams
+from ostiary.net import is_loopback
 
 MAX_REDIRECT_URIS = 10
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
-
-
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def validate_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
@@ -36,7 +26,7 @@ def validate_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
         raise InvalidParams(field, f"{field} {uri!r} must be an absolute URL with a host.")
     if parts.scheme == "https":
         return uri
-    if parts.scheme == "http" and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and is_loopback(parts.hostname):
         return uri
     raise InvalidParams(
         field, f"{field} {uri!r} must use https (http is allowed only for loopback addresses)."

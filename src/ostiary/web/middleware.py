@@ -15,9 +15,7 @@ In order, for each HTTP request:
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import ipaddress
 import json
 import logging
 import re
@@ -26,6 +24,7 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ostiary.net import is_loopback
 from ostiary.web.errors import error_body, internal_error_body
 
 logger = logging.getLogger("ostiary.server")
@@ -41,17 +40,6 @@ def request_id_for(client_value: str | None) -> str:
         sent = [part.strip() for part in client_value.split(",")]
         ids.extend(part for part in sent[:_MAX_CLIENT_IDS] if _UUID.match(part))
     return ",".join(ids)
-
-
-@functools.lru_cache(maxsize=4096)
-def is_loopback(host: str | None) -> bool:
-    """Whether a peer address is on this machine."""
-    if not host:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _etag(body: bytes) -> str:

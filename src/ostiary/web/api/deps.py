@@ -42,6 +42,10 @@ from ostiary.web.context import Services, request_context, services_of
 API_MEDIA_TYPE = "application/vnd.heroku+json"
 _VERSION = re.compile(r"version=([^;,\s]+)")
 _QUERY_TOKEN_PARAMS = ("access_token", "token", "api_key")
+_MISSING_VERSION = (
+    "Please specify a version along with Heroku's API MIME type. For example, "
+    "`Accept: application/vnd.heroku+json; version=3`."
+)
 
 
 def check_api_version(request: Request) -> None:
@@ -52,16 +56,10 @@ def check_api_version(request: Request) -> None:
     """
     accept = request.headers.get("accept", "")
     if API_MEDIA_TYPE not in accept:
-        raise MissingVersion(
-            "Please specify a version along with Heroku's API MIME type. For example, "
-            "`Accept: application/vnd.heroku+json; version=3`."
-        )
+        raise MissingVersion(_MISSING_VERSION)
     match = _VERSION.search(accept)
     if match is None:
-        raise MissingVersion(
-            "Please specify a version along with Heroku's API MIME type. For example, "
-            "`Accept: application/vnd.heroku+json; version=3`."
-        )
+        raise MissingVersion(_MISSING_VERSION)
     version = match.group(1)
     if version != "3" and not version.startswith("3."):
         raise NotAcceptable(f"API version {version} is not supported; use version=3.")

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from ostiary.errors import InvalidParams
 from ostiary.security.tokens import redact
 from ostiary.tokens.authorizations import live_tokens
+from ostiary.tokens.models import Authorization
 from ostiary.tokens.services import api_key_of
 from ostiary.web.dashboard.common import (
     PREFIX,
@@ -33,15 +34,17 @@ router = APIRouter(include_in_schema=False)
 API_KEY = f"{PREFIX}/api-key"
 
 
-def _page(request: Request, session: Session, visitor: Visitor, **context: Any) -> Response:
-    key = api_key_of(session, visitor.account.id)
+def _page(request: Request, visitor: Visitor, key: Authorization, **context: Any) -> Response:
     return render(request, visitor, "api_key.html", key=key, **context)
 
 
 @router.get(API_KEY)
 async def api_key_page(request: Request) -> Response:
     """The API key, hidden."""
-    return show(request, lambda session, visitor: _page(request, session, visitor))
+    return show(
+        request,
+        lambda session, visitor: _page(request, visitor, api_key_of(session, visitor.account.id)),
+    )
 
 
 @router.post(f"{API_KEY}/reveal")
@@ -53,7 +56,7 @@ async def reveal(request: Request) -> Response:
         key = api_key_of(session, visitor.account.id)
         access = live_tokens(session, [key])[key.id].access
         shown = redact(access.display_head, access.display_tail) if access else None
-        return _page(request, session, visitor, revealed=shown)
+        return _page(request, visitor, key, revealed=shown)
 
     return await act(request, API_KEY, work)
 
@@ -67,6 +70,6 @@ async def regenerate_key(request: Request) -> Response:
             raise InvalidParams("confirm", "Tick the box to confirm: the old key stops working.")
         confirm_identity(visitor, str(form.get("password", "")))
         key = api_key_of(session, visitor.account.id, for_update=True)
-        return _page(request, session, visitor, new_key=new_token(session, visitor, key))
+        return _page(request, visitor, key, new_key=new_token(session, visitor, key))
 
     return await act(request, API_KEY, work)
