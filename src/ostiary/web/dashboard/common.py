@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -79,10 +80,21 @@ def _visitor(request: Request, session: Session) -> Visitor:
     account = session.get(Account, login.account_id) if login is not None else None
     if login is None or account is None:
         raise SignInRequired
-    if utcnow() - login.updated_at >= LAST_SEEN_RESOLUTION:
-        login.updated_at = utcnow()  # "last seen" on the sessions page
-        login.ip = request_context(request).ip
     return Visitor(account, login, request_context(request), services_of(request))
+
+
+def _seen_long_ago(visitor: Visitor) -> bool:
+    return utcnow() - visitor.login.updated_at >= LAST_SEEN_RESOLUTION
+
+
+def _mark_seen(session: Session, visitor: Visitor) -> None:
+    """Record "last seen" for the sessions page (at most once a minute, so that reading pages
+    rarely writes)."""
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == visitor.login.id)
+        .values(updated_at=utcnow(), ip=visitor.context.ip)
+    )
 
 
 def confirm_identity(visitor: Visitor, password: str | None) -> None:
@@ -147,19 +159,24 @@ def _sign_in(request: Request) -> Response:
     return see_other("/login?" + urlencode({"next": target}))
 
 
-def show(
-    request: Request, build: Callable[[Session, Visitor], Response], *, write: bool = True
-) -> Response:
-    """Run a page in one transaction (a write one: it records when the visitor was last seen)."""
+def show(request: Request, build: Callable[[Session, Visitor], Response]) -> Response:
+    """Run a page in one read transaction; "last seen" is written afterwards, when due."""
+    database = services_of(request).database
     try:
-        with services_of(request).database.unit_of_work(write=write) as session:
+        with database.unit_of_work(write=False) as session:
             visitor = _visitor(request, session)
             try:
-                return build(session, visitor)
+                response = build(session, visitor)
             except NotFound as error:
-                return render(request, visitor, "problem.html", status=404, message=error.message)
+                response = render(
+                    request, visitor, "problem.html", status=404, message=error.message
+                )
     except SignInRequired:
         return _sign_in(request)
+    if _seen_long_ago(visitor):
+        with database.unit_of_work(write=True) as session:
+            _mark_seen(session, visitor)
+    return response
 
 
 async def act(
@@ -174,7 +191,10 @@ async def act(
         return done(back, "Your form expired. Please try again.")
     try:
         with services_of(request).database.unit_of_work(write=True) as session:
-            return work(session, _visitor(request, session), form)
+            visitor = _visitor(request, session)
+            if _seen_long_ago(visitor):
+                _mark_seen(session, visitor)
+            return work(session, visitor, form)
     except SignInRequired:
         return _sign_in(request)
     except OstiaryError as error:
