@@ -21,10 +21,12 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ostiary import __version__
+from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.ratelimit import MemoryRateLimiter
 from ostiary.security.hashing import SecretHasher
+from ostiary.security.passwords import PasswordPool
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
@@ -63,6 +65,11 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     """The long-lived collaborators the routes use."""
     database = database or Database(settings.effective_database_url)
     hasher = SecretHasher(load_or_create_secret(settings))
+    failure_throttle = FailureThrottle(
+        settings.auth_failure_limit,
+        settings.auth_failure_window,
+        settings.auth_failure_ip_limit,
+    )
     return Services(
         settings=settings,
         database=database,
@@ -71,10 +78,11 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         rate_limiter=MemoryRateLimiter(
             settings.rate_limit_capacity, settings.rate_limit_per_minute
         ),
-        failure_throttle=FailureThrottle(
-            settings.auth_failure_limit,
-            settings.auth_failure_window,
-            settings.auth_failure_ip_limit,
+        failure_throttle=failure_throttle,
+        passwords=PasswordChecker(
+            database,
+            PasswordPool(threads=settings.password_threads, queue=settings.password_queue),
+            failure_throttle,
         ),
     )
 

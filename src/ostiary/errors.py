@@ -17,6 +17,7 @@
     ├── Conflict                    conflict
     ├── InvalidParams               invalid_params   (names the field)
     └── RateLimited                 rate_limit       (carries Retry-After)
+        └── PasswordChecksBusy      rate_limit       (the password pool's queue is full)
 
 ``code`` is the machine id Heroku's clients branch on; ``message`` is for people; ``audit``, when
 set, is a security event recorded although the failed request's transaction rolls back.
@@ -136,3 +137,12 @@ class RateLimited(OstiaryError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Your account reached the API rate limit. Please wait a few minutes.")
         self.retry_after = retry_after
+
+
+class PasswordChecksBusy(RateLimited):
+    """Too many password checks are running or waiting in this server process."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.message = "Too many sign-in attempts are being checked right now. Try again shortly."
+        self.args = (self.message,)

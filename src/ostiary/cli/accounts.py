@@ -10,7 +10,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from ostiary.accounts.models import Account
-from ostiary.accounts.services import NewAccount, create_account, generate_password
+from ostiary.accounts.services import (
+    NewAccount,
+    create_account,
+    generate_password,
+    new_password_hash,
+)
 from ostiary.cli.api import print_json
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
@@ -27,9 +32,10 @@ def create_account_now(
     database = Database(settings.effective_database_url)
     hasher = SecretHasher(load_or_create_secret(settings))
     try:
+        password_hash = new_password_hash(password)
         with database.unit_of_work(write=True) as session:
             return create_account(
-                session, hasher, SYSTEM, email=email, password=password, name=name
+                session, hasher, SYSTEM, email=email, password_hash=password_hash, name=name
             )
     except OstiaryError as error:
         raise click.ClickException(error.message) from error

@@ -39,11 +39,9 @@ def _device_login(target: ApiTarget, open_browser: bool) -> str:
             webbrowser.open(link)
         click.echo("Waiting for approval...", err=True)
         tokens = app.poll_device(device)
-        token = _long_lived_token(target, tokens.access_token)
-        if tokens.refresh_token is not None:
-            # The long-lived authorization replaces this grant: end it now.
-            app.revoke(tokens.refresh_token, "refresh_token")
-        return token
+        # The long-lived token is the child of this grant (it dies with it), so the grant stays:
+        # it is what the dashboard lists as the authorized "Ostiary CLI", and `logout` ends it.
+        return _long_lived_token(target, tokens.access_token)
     finally:
         app.close()
 
@@ -115,6 +113,17 @@ def _holding(api: Client, token: str) -> Authorization | None:
     return next((a for a in api.authorizations.list() if a.holds(token)), None)
 
 
+def _login_grant(api: Client, current: Authorization) -> str | None:
+    """The first-party CLI grant a device login's token was made with, if it was."""
+    if current.parent_id is None:
+        return None
+    with contextlib.suppress(NotFound):
+        parent = api.authorizations.info(current.parent_id)
+        if parent.client_id == CLI_CLIENT_ID:
+            return parent.id
+    return None
+
+
 @click.command()
 @api_command
 def logout(target: ApiTarget) -> None:
@@ -137,9 +146,10 @@ def logout(target: ApiTarget) -> None:
             if current is not None and current.id != api_key.id:
                 with contextlib.suppress(NotFound):
                     api.sessions.destroy("~")  # a password login's session, with its tokens
-                # Ending the session may already have revoked it.
+                # Ending the session may already have revoked it; revoking a device login's
+                # grant revokes the token it made.
                 with contextlib.suppress(NotFound, Unauthorized):
-                    api.authorizations.revoke(current.id)
+                    api.authorizations.revoke(_login_grant(api, current) or current.id)
         except Unauthorized:
             pass  # already revoked or expired on the server
     forget_credential(target.api_url)

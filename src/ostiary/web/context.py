@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.events import RequestContext
@@ -25,6 +26,7 @@ class Services:
     authenticator: TokenAuthenticator
     rate_limiter: RateLimiter
     failure_throttle: FailureThrottle
+    passwords: PasswordChecker
 
 
 def services_of(connection: HTTPConnection) -> Services:
