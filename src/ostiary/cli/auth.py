@@ -103,9 +103,9 @@ def login(target: ApiTarget, interactive: bool, browser: bool | None) -> None:
         token = _device_login(target, open_browser)
     with Client(target.api_url, token=token, verify=target.verify) as api:
         email = api.account().email
-    where = save_credential(target.api_url, email, token)
-    if "keyring" not in where:
-        click.echo(f"No OS keyring found; the token is saved in {where}.", err=True)
+    saved = save_credential(target.api_url, email, token)
+    if saved.source != "keyring":
+        click.echo(f"No OS keyring found; the token is saved in {saved.where}.", err=True)
     click.echo(f"Logged in as {email}", err=True)
 
 
@@ -188,12 +188,16 @@ def auth_token(target: ApiTarget) -> None:
 @json_option
 @api_command
 def auth_whoami(target: ApiTarget, as_json: bool) -> None:
-    """Print the email of the account the token acts for.
+    """Print the email of the account the token acts for (and, on stderr, where the token was
+    found: the environment, the OS keyring or the netrc).
 
     \b
     Example:
       ostiary auth:whoami
     """
+    credential = find_credential(target.api_url)
     with target.client() as api:
         account = api.account()
     output(as_json, account.raw, lambda: click.echo(account.email))
+    if credential is not None:
+        click.echo(f"(credential from {credential.where})", err=True)
