@@ -141,7 +141,7 @@ class TestLogin:
         cli.netrc.chmod(0o600)
         result = _ok(cli.run("auth:token"))
         assert result.stdout == token + "\n"
-        assert "expires in 2 day(s)" in result.stderr
+        assert "expires in 3 days;" in result.stderr  # rounded up, as made
 
 
 class TestResourceCommands:

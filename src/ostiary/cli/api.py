@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -167,6 +168,13 @@ def app_argument_or_option(function: Callable[P, R]) -> Callable[..., R]:
         return function(*args, app=resolve_app(app_argument, app_name), **kwargs)  # type: ignore[arg-type]
 
     return wrapper
+
+
+def days_left(seconds: int) -> str:
+    """A lifetime in whole days, rounded up: a 30-day token is "30 days" for its whole first
+    day, not "29 days" a minute after it was made."""
+    days = max(1, math.ceil(seconds / 86400))
+    return f"{days} day" if days == 1 else f"{days} days"
 
 
 def split_scopes(values: Sequence[str]) -> list[str]:

@@ -9,7 +9,7 @@ import webbrowser
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output
+from ostiary.cli.api import ApiTarget, api_command, days_left, json_option, output
 from ostiary.cli.credentials import find_credential, forget_credential, save_credential
 from ostiary.client import Client, ClientError, NotFound, OAuthApp, TwoFactorRequired, Unauthorized
 from ostiary.client.models import Authorization
@@ -180,8 +180,8 @@ def auth_token(target: ApiTarget) -> None:
         and current.expires_in is not None
         and current.expires_in < EXPIRY_WARNING
     ):
-        days = current.expires_in // 86400
-        click.echo(f"Warning: this token expires in {days} day(s); run `ostiary login`.", err=True)
+        left = days_left(current.expires_in)
+        click.echo(f"Warning: this token expires in {left}; run `ostiary login`.", err=True)
 
 
 @click.command("auth:whoami")
