@@ -16,6 +16,7 @@ versions never change. (Heroku's own values, ids and ASCII names, are the same e
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -108,10 +109,8 @@ def encode_value(value: str) -> str:
 def _decoded(value: str | None) -> str | None:
     if value is None:
         return None
-    try:  # a header arrives as latin-1 text; raw UTF-8 in it is read as UTF-8
+    with contextlib.suppress(UnicodeError):  # a header arrives as latin-1; raw UTF-8 stays UTF-8
         value = value.encode("latin-1").decode("utf-8")
-    except UnicodeError:
-        pass
     text = unquote(value)
     if "\x00" in text:
         raise BadRequest("Invalid Range header: values cannot contain NUL.")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from ostiary.web.json_body import first_unstorable
+from ostiary.text import first_unstorable
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
