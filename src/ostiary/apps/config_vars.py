@@ -32,7 +32,9 @@ def config_of(session: Session, app: App) -> dict[str, str]:
 def _validate(changes: dict[str, object]) -> dict[str, str | None]:
     checked: dict[str, str | None] = {}
     for key, value in changes.items():
-        if not KEY_PATTERN.match(key):
+        if unstorable_text(key):  # not even the error may name it: no response can carry it
+            raise InvalidParams("body", "Config var names cannot hold NUL or unpaired surrogates.")
+        if not KEY_PATTERN.fullmatch(key):  # match() would let "KEY\n" through
             raise InvalidParams(
                 key, f"Config var name {key!r} is invalid: use letters, digits and underscores."
             )
