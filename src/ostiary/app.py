@@ -4,8 +4,8 @@ Middleware, outermost first:
 
 1. ``ProxyHeadersMiddleware`` (uvicorn): takes scheme and client address from ``X-Forwarded-*``
    only when the peer is a configured trusted proxy.
-2. ``ConventionsMiddleware``: Request-Id, HTTPS-only, security headers, RateLimit-Remaining,
-   ETag/304, and the 500 fallback.
+2. ``ConventionsMiddleware``: Request-Id, believed Host names, HTTPS-only, the body size cap,
+   security headers, RateLimit-Remaining, ETag/304, and the 500/503 fallback.
 3. FastAPI's routing, with the error handlers of ``web.errors``.
 
 Routers: ``/health`` and ``/openapi.json`` take no Accept header; the Platform API routes check it
@@ -45,6 +45,7 @@ from ostiary.web.api import (
 )
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
+from ostiary.web.hosts import HostPolicy
 from ostiary.web.middleware import ConventionsMiddleware
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -116,7 +117,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
-    app.add_middleware(ConventionsMiddleware, hsts_max_age=settings.hsts_max_age)
+    app.add_middleware(
+        ConventionsMiddleware,
+        hsts_max_age=settings.hsts_max_age,
+        max_body_size=settings.max_body_size,
+        hosts=HostPolicy(settings.allowed_hosts, settings.issuer),
+    )
     app.add_middleware(
         ProxyHeadersMiddleware,
         trusted_hosts=[str(network) for network in settings.trusted_proxies],

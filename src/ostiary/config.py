@@ -107,6 +107,23 @@ class Settings(BaseSettings):
         """Where the generated certificate's private key lives."""
         return self.data_dir / "tls" / "key.pem"
 
+    # Hardening of inputs (issue 10): request size, trusted host names.
+    max_body_size: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted, in bytes (1 MiB)."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names (comma-separated) believed in the Host header, besides loopback "
+        "names and the issuer's host; `.example.com` matches subdomains, `*` any host.",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

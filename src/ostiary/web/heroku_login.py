@@ -12,12 +12,12 @@ worker thread and no database connection.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from ostiary.errors import InvalidParams
 from ostiary.tokens.device import (
     DeviceKind,
     PollState,
@@ -27,6 +27,7 @@ from ostiary.tokens.device import (
     start,
 )
 from ostiary.web.context import request_context, services_of
+from ostiary.web.json_body import parse_json_body
 
 router = APIRouter(tags=["heroku-cli-login"], include_in_schema=False)
 
@@ -38,8 +39,8 @@ LONG_POLL_LIMIT = 600.0
 async def start_login(request: Request) -> JSONResponse:
     """Begin a CLI login."""
     try:
-        body = json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError:
+        body = parse_json_body(await request.body() or b"{}")
+    except InvalidParams:  # as before: an unusable body is an empty one
         body = {}
     description = (
         str(body.get("description") or "Heroku CLI login")[:500]
