@@ -269,3 +269,40 @@ def test_hundreds_of_half_open_connections_do_not_block_a_real_request(
             sock.close()
     assert hostile_server.process is not None
     assert hostile_server.process.poll() is None
+
+
+def _rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (the server's workers), in KiB."""
+    total = 0
+    for candidate in [pid, *_children(pid)]:
+        for line in Path(f"/proc/{candidate}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def test_a_request_head_that_never_ends_is_refused_without_growing_the_server(
+    hostile_server: ServerProcess,
+) -> None:
+    assert hostile_server.process is not None
+    before = _rss_kib(hostile_server.process.pid)
+    with socket.create_connection(("127.0.0.1", hostile_server.port), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Endless: ")
+        sent = 0
+        try:
+            while sent < 50_000_000:
+                sock.sendall(b"a" * 65536)
+                sent += 65536
+        except OSError:
+            pass  # the server closed the connection: what it should do
+        answer = sock.recv(200)
+    assert answer.startswith(b"HTTP/1.1 431"), answer
+    assert sent < 50_000_000  # refused long before the 50 MB were sent
+    grown = _rss_kib(hostile_server.process.pid) - before
+    assert grown < 20_000, f"the server grew by {grown} KiB"
+    assert httpx.get(f"{hostile_server.url}/health", timeout=10).status_code == 200

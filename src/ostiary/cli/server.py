@@ -16,6 +16,7 @@ from ostiary.migrate import upgrade
 from ostiary.net import is_loopback
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.tls import ensure_self_signed
+from ostiary.web.transport import BoundedHttpToolsProtocol
 
 FIRST_ACCOUNT_EMAIL = "admin@ostiary.test"
 
@@ -53,7 +54,7 @@ def _serve(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=BoundedHttpToolsProtocol,
         ssl_certfile=str(tls[0]) if tls else None,
         ssl_keyfile=str(tls[1]) if tls else None,
         # create_app has its own ProxyHeadersMiddleware, trusting OSTIARY_TRUSTED_PROXIES only.
