@@ -62,6 +62,16 @@ def _api_login(client: httpx.Client, email: str, password: str) -> httpx.Respons
     )
 
 
+def _signed_in_long_ago(factory: Factory, user: UserAccount) -> None:
+    """Make the user's sessions older than the dashboard's recent-authentication window."""
+    with factory.database.unit_of_work(write=True) as session:
+        session.execute(
+            update(LoginSession)
+            .where(LoginSession.account_id == user.id)
+            .values(authenticated_at=utcnow() - timedelta(minutes=6))
+        )
+
+
 def _page_login(client: httpx.Client, email: str, password: str) -> httpx.Response:
     fields = hidden_fields(client.get("/login").text)
     return client.post("/login", data={**fields, "email": email, "password": password})
@@ -94,12 +104,7 @@ def test_the_dashboards_password_confirmations_spend_it_too(
     user, factory = person
     with _from(guarded, ATTACKER) as browser:
         assert _page_login(browser, user.email, PASSWORD).status_code == 303
-        with factory.database.unit_of_work(write=True) as session:
-            session.execute(
-                update(LoginSession)
-                .where(LoginSession.account_id == user.id)
-                .values(authenticated_at=utcnow() - timedelta(minutes=6))
-            )
+        _signed_in_long_ago(factory, user)
         for guess in ("guess one", "guess two", "guess three"):
             form = hidden_fields(browser.get("/dashboard/api-key").text)
             answer = browser.post("/dashboard/api-key/reveal", data={**form, "password": guess})
@@ -160,12 +165,7 @@ def test_global_or_never_expiring_dashboard_tokens_need_a_recent_password(
     user, factory = person
     with _from(guarded, OWNER) as browser:
         assert _page_login(browser, user.email, PASSWORD).status_code == 303
-        with factory.database.unit_of_work(write=True) as session:
-            session.execute(
-                update(LoginSession)
-                .where(LoginSession.account_id == user.id)
-                .values(authenticated_at=utcnow() - timedelta(minutes=6))
-            )
+        _signed_in_long_ago(factory, user)
 
         def create(scope: str, days: str, **extra: str) -> str:
             form = hidden_fields(browser.get("/dashboard/tokens").text)
