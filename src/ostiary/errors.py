@@ -17,6 +17,7 @@
     ├── Conflict                    conflict
     ├── InvalidParams               invalid_params   (names the field)
     └── RateLimited                 rate_limit       (carries Retry-After)
+        └── TooManyRequests         rate_limit       (an address's login requests)
 
 ``code`` is the machine id Heroku's clients branch on; ``message`` is for people; ``audit``, when
 set, is a security event recorded although the failed request's transaction rolls back.
@@ -136,3 +137,14 @@ class RateLimited(OstiaryError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Your account reached the API rate limit. Please wait a few minutes.")
         self.retry_after = retry_after
+
+
+class TooManyRequests(RateLimited):
+    """An address's budget for unauthenticated requests that create rows is spent."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.message = (
+            f"Too many login requests from this address. Try again in {retry_after} seconds."
+        )
+        self.args = (self.message,)

@@ -10,6 +10,7 @@ from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.events import RequestContext
 from ostiary.ratelimit import RateLimiter
+from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
@@ -25,6 +26,7 @@ class Services:
     authenticator: TokenAuthenticator
     rate_limiter: RateLimiter
     failure_throttle: FailureThrottle
+    login_requests: AddressLimiter
 
 
 def services_of(connection: HTTPConnection) -> Services:

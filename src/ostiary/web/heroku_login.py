@@ -36,7 +36,10 @@ LONG_POLL_LIMIT = 600.0
 
 @router.post("/auth")
 async def start_login(request: Request) -> JSONResponse:
-    """Begin a CLI login."""
+    """Begin a CLI login; each address has a small budget of these (429 ``rate_limit``)."""
+    services = services_of(request)
+    context = request_context(request)
+    services.login_requests.spend(context.ip)
     try:
         body = json.loads(await request.body() or b"{}")
     except json.JSONDecodeError:
@@ -46,12 +49,11 @@ async def start_login(request: Request) -> JSONResponse:
         if isinstance(body, dict)
         else "Heroku CLI login"
     )
-    services = services_of(request)
     with services.database.unit_of_work(write=True) as session:
         started = start(
             session,
             services.hasher,
-            request_context(request),
+            context,
             kind=DeviceKind.HEROKU_CLI,
             scopes=["global"],
             description=description,
