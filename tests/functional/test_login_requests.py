@@ -195,9 +195,7 @@ def test_a_device_code_lives_ten_minutes(
 def _rows_from(factory: Factory, address: str) -> int:
     with factory.database.unit_of_work(write=False) as session:
         return int(
-            session.scalar(
-                select(func.count()).where(DeviceAuthorization.requester_ip == address)
-            )
+            session.scalar(select(func.count()).where(DeviceAuthorization.requester_ip == address))
             or 0
         )
 

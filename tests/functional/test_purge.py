@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from ostiary.db import Base
+from ostiary.tokens.models import DeviceAuthorization
 from tests.support.expiring import present, seed
 from tests.support.factories import Factory
+from tests.support.private_postgres import private_postgres
 from tests.support.server import ServerProcess, start_server
 
 
@@ -50,18 +53,46 @@ def test_a_flood_of_cli_logins_is_purged_once_expired(purging_server: ServerProc
     here instead of waiting an hour)."""
     factory = Factory(Path(purging_server.data_dir))
     try:
-        from datetime import timedelta
-
-        from ostiary.tokens.models import DeviceAuthorization
-
         made = [
             httpx.post(f"{purging_server.url}/auth", json={"description": f"flood {n}"}).json()
             for n in range(5)
         ]
         ids = [str(login["cli_url"]).rsplit("/", 1)[1] for login in made]
         with factory.database.unit_of_work(write=True) as session:
-            for row in session.query(DeviceAuthorization).filter(DeviceAuthorization.id.in_(ids)):
+            for login_id in ids:
+                row = session.get(DeviceAuthorization, login_id)
+                assert row is not None
                 row.expires_at -= timedelta(hours=2)
         _wait_until_gone(factory, {DeviceAuthorization: ids})
     finally:
         factory.close()
+
+
+def test_the_purge_survives_the_database_going_away(tmp_path: Path) -> None:
+    """PostgreSQL stopped under a running server: the job fails, is logged, and the server stays
+    up; when the database returns, the next ticks purge again without a restart."""
+    with private_postgres() as cluster:
+        server = start_server(
+            tmp_path / "data",
+            settings={"OSTIARY_DATABASE_URL": cluster.url, "OSTIARY_PERIODIC_INTERVAL": "1"},
+        )
+        factory = Factory(server.data_dir, database_url=cluster.url)
+        try:
+            account = factory.account("outage")
+            cluster.stop()
+            deadline = time.monotonic() + 60
+            while "periodic job 'purge expired' failed" not in server.log():
+                assert time.monotonic() < deadline, server.log()
+                time.sleep(0.2)
+            assert server.process is not None
+            assert server.process.poll() is None  # still serving
+            httpx.get(f"{server.url}/health", timeout=10)  # answers (whatever it says)
+            cluster.start()
+            factory.database.dispose()  # the test's own pooled connections died with it
+            seeded = seed(factory.database, account.id)
+            _wait_until_gone(factory, seeded.doomed)
+            for model, ids in seeded.kept.items():
+                assert present(factory.database, model, ids) == set(ids), model
+        finally:
+            factory.close()
+            server.stop()

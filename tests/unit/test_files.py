@@ -38,7 +38,7 @@ def test_a_new_data_directory_is_0700(tmp_path: Path) -> None:
 def test_an_existing_directory_keeps_its_mode(tmp_path: Path) -> None:
     existing = tmp_path / "shared"
     existing.mkdir(mode=0o750)
-    os.chmod(existing, 0o750)
+    os.chmod(existing, 0o750)  # noqa: S103 - the operator's mode under test
     private_directory(existing)
     assert mode(existing) == 0o750  # the operator's choice; `ostiary check` warns about it
 

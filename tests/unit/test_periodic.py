@@ -66,4 +66,3 @@ def test_the_loop_keeps_going_after_failures(context: JobContext) -> None:
 
     asyncio.run(run_until_recovered())
     assert flaky.runs > flaky.failures
-

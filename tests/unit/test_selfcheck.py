@@ -25,7 +25,7 @@ def test_a_missing_directory_is_ok(tmp_path: Path) -> None:
 
 def test_a_readable_directory_is_a_warning_with_its_fix(tmp_path: Path) -> None:
     settings = load_settings(data_dir=private_directory(tmp_path / "data"))
-    os.chmod(settings.data_dir, 0o755)
+    os.chmod(settings.data_dir, 0o755)  # noqa: S103 - the loosened mode under test
     finding = check_data_dir(settings)
     assert finding.level is Level.WARNING
     assert str(settings.data_dir) in finding.message
