@@ -6,7 +6,9 @@
    ``{access_token}`` (a new global authorization, valid one year) or ``{error}``.
 
 The long poll waits with ``asyncio.sleep`` between short checks, so a waiting CLI holds no
-worker thread and no database connection.
+worker thread and no database connection. Anyone may start a login, so each address has a small
+budget of them (``OSTIARY_LOGIN_REQUEST_LIMIT``), an unapproved login expires after five minutes,
+and the approval page says where and when it was requested (``web.device``).
 """
 
 from __future__ import annotations
