@@ -195,7 +195,7 @@ class Database:
             self.engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8)
             _configure_sqlite(self.engine, "BEGIN")
             self.write_engine = create_engine(url, echo=echo, pool_size=4, max_overflow=4)
-            create_private_sqlite_file(url)
+            create_private_sqlite_file(url)  # engines connect lazily: this comes first
             path = _sqlite_path(url)
             if path is not None:
                 self._writer_lock = WriterLock(path)
