@@ -4,8 +4,8 @@ Middleware, outermost first:
 
 1. ``ProxyHeadersMiddleware`` (uvicorn): takes scheme and client address from ``X-Forwarded-*``
    only when the peer is a configured trusted proxy.
-2. ``ConventionsMiddleware``: Request-Id, HTTPS-only, security headers, RateLimit-Remaining,
-   ETag/304, and the 500 fallback.
+2. ``ConventionsMiddleware``: Request-Id, believed Host names, HTTPS-only, the body size cap,
+   security headers, RateLimit-Remaining, ETag/304, and the 500/503 fallback.
 3. FastAPI's routing, with the error handlers of ``web.errors``.
 
 Routers: ``/health`` and ``/openapi.json`` take no Accept header; the Platform API routes check it
@@ -24,12 +24,14 @@ from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ostiary import __version__
+from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.periodic import JobContext, PeriodicRunner, default_jobs
 from ostiary.ratelimit import MemoryRateLimiter
 from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
+from ostiary.security.passwords import PasswordPool
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
@@ -48,6 +50,7 @@ from ostiary.web.api import (
 )
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
+from ostiary.web.hosts import HostPolicy
 from ostiary.web.middleware import ConventionsMiddleware
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -68,6 +71,11 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     """The long-lived collaborators the routes use."""
     database = database or Database(settings.effective_database_url)
     hasher = SecretHasher(load_or_create_secret(settings))
+    failure_throttle = FailureThrottle(
+        settings.auth_failure_limit,
+        settings.auth_failure_window,
+        settings.auth_failure_ip_limit,
+    )
     return Services(
         settings=settings,
         database=database,
@@ -76,10 +84,11 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         rate_limiter=MemoryRateLimiter(
             settings.rate_limit_capacity, settings.rate_limit_per_minute
         ),
-        failure_throttle=FailureThrottle(
-            settings.auth_failure_limit,
-            settings.auth_failure_window,
-            settings.auth_failure_ip_limit,
+        failure_throttle=failure_throttle,
+        passwords=PasswordChecker(
+            database,
+            PasswordPool(threads=settings.password_threads, queue=settings.password_queue),
+            failure_throttle,
         ),
         login_requests=AddressLimiter(settings.login_request_limit),
     )
@@ -133,7 +142,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
-    app.add_middleware(ConventionsMiddleware, hsts_max_age=settings.hsts_max_age)
+    app.add_middleware(
+        ConventionsMiddleware,
+        hsts_max_age=settings.hsts_max_age,
+        max_body_size=settings.max_body_size,
+        hosts=HostPolicy(settings.allowed_hosts, settings.issuer),
+    )
     app.add_middleware(
         ProxyHeadersMiddleware,
         trusted_hosts=[str(network) for network in settings.trusted_proxies],

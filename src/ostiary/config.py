@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     auth_failure_window: int = Field(
         default=300, ge=10, description="Seconds over which auth_failure_limit refills."
     )
+    password_threads: int = Field(
+        default=2, ge=1, le=16, description="argon2 threads per worker (lowest CPU priority)."
+    )
+    password_queue: int = Field(
+        default=16, ge=0, description="Password checks that may wait per worker; more get 429."
+    )
     rate_limit_capacity: int = Field(default=4500, ge=1, description="Requests an account banks.")
     rate_limit_per_minute: float = Field(default=75.0, gt=0, description="Refill rate per minute.")
     hsts_max_age: int = Field(default=63072000, ge=0, description="Strict-Transport-Security age.")
@@ -111,6 +117,23 @@ class Settings(BaseSettings):
     def generated_key_path(self) -> Path:
         """Where the generated certificate's private key lives."""
         return self.data_dir / "tls" / "key.pem"
+
+    # Hardening of inputs (issue 10): request size, trusted host names.
+    max_body_size: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted, in bytes (1 MiB)."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names (comma-separated) believed in the Host header, besides loopback "
+        "names and the issuer's host; `.example.com` matches subdomains, `*` any host.",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -36,6 +36,8 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    literal_column,
+    select,
 )
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -50,6 +52,8 @@ from ostiary.prepared import (
     PreparedSQL,
     ThreadConnections,
 )
+
+_PING: AnySelect = select(literal_column("1"))
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -203,7 +207,18 @@ class Database:
                 _serialize_writers(self.write_engine, self._writer_lock)
             _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE")
         else:
-            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=10)
+            # A server that went away: pre_ping replaces a pooled connection that died while
+            # idle (a restart costs no request), and connect_timeout bounds how long a request
+            # waits for an unreachable host (libpq would wait forever).
+            self.engine = create_engine(
+                url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=5,
+                connect_args={"connect_timeout": 5},
+            )
             self.write_engine = self.engine
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(self.write_engine, expire_on_commit=False)
@@ -246,7 +261,10 @@ class Database:
                 self._write_connections.discard(connection)
                 raise
             except BaseException:
-                connection.rollback()
+                try:
+                    connection.rollback()
+                except self._dbapi_error:  # the connection died too: never hand it out again
+                    self._write_connections.discard(connection)
                 raise
         finally:
             if lock is not None:
@@ -274,6 +292,11 @@ class Database:
             raise
         finally:
             session.close()
+
+    def ping(self) -> None:
+        """One trivial query on this thread's lookup connection; raises when the database
+        cannot be reached (a dead connection is replaced once, as for any lookup)."""
+        self.prepared(_PING).first()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -5,6 +5,7 @@
     OstiaryError                    (code)
     ├── BadRequest                  bad_request
     │   ├── MissingVersion          missing_version
+    │   ├── UntrustedHost           bad_request      (a Host header not configured or loopback)
     │   └── InvalidGrant            invalid_grant    (a bad code or refresh token)
     │       └── GrantReuse          invalid_grant    (keeps its revocation)
     ├── Unauthorized                unauthorized
@@ -15,9 +16,12 @@
     ├── NotFound                    not_found        (names the resource)
     ├── NotAcceptable               not_acceptable
     ├── Conflict                    conflict
+    ├── PayloadTooLarge             request_entity_too_large
     ├── InvalidParams               invalid_params   (names the field)
-    └── RateLimited                 rate_limit       (carries Retry-After)
-        └── TooManyRequests         rate_limit       (an address's login requests)
+    ├── RateLimited                 rate_limit       (carries Retry-After)
+    │   ├── PasswordChecksBusy      rate_limit       (the password pool's queue is full)
+    │   └── TooManyRequests         rate_limit       (an address's login requests)
+    └── ServiceUnavailable          service_unavailable  (the database is unreachable; Retry-After)
 
 ``code`` is the machine id Heroku's clients branch on; ``message`` is for people; ``audit``, when
 set, is a security event recorded although the failed request's transaction rolls back.
@@ -52,6 +56,21 @@ class MissingVersion(BadRequest):
     """The Accept header names no API version."""
 
     code = "missing_version"
+
+
+class UntrustedHost(BadRequest):
+    """The Host header names neither a configured host nor this machine (``OSTIARY_ALLOWED_HOSTS``).
+
+    Refused before routing, so no URL (the issuer, a device flow's ``verification_uri``) is ever
+    built from a host name a client made up.
+    """
+
+    def __init__(self, host: str) -> None:
+        shown = host if len(host) <= 100 else host[:100] + "..."
+        super().__init__(
+            f"The Host header {shown!r} is not one of this server's names "
+            "(OSTIARY_ALLOWED_HOSTS, OSTIARY_ISSUER or a loopback name)."
+        )
 
 
 class InvalidGrant(BadRequest):
@@ -119,6 +138,16 @@ class Conflict(OstiaryError):
     code = "conflict"
 
 
+class PayloadTooLarge(OstiaryError):
+    """The request body is larger than ``OSTIARY_MAX_BODY_SIZE`` (RFC 9110 section 15.5.14)."""
+
+    code = "request_entity_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than this server accepts ({limit} bytes).")
+        self.limit = limit
+
+
 class InvalidParams(OstiaryError):
     """A field of the request body is missing or invalid."""
 
@@ -136,6 +165,28 @@ class RateLimited(OstiaryError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__("Your account reached the API rate limit. Please wait a few minutes.")
+        self.retry_after = retry_after
+
+
+class PasswordChecksBusy(RateLimited):
+    """Too many password checks are running or waiting in this server process."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.message = "Too many sign-in attempts are being checked right now. Try again shortly."
+        self.args = (self.message,)
+
+
+class ServiceUnavailable(OstiaryError):
+    """A backing service (the database) cannot be reached; the client should retry later."""
+
+    code = "service_unavailable"
+
+    def __init__(self, retry_after: int = 5) -> None:
+        super().__init__(
+            "The service is temporarily unavailable (its database cannot be reached). "
+            "Please retry shortly."
+        )
         self.retry_after = retry_after
 
 

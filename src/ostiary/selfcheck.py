@@ -8,12 +8,14 @@ import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from sqlalchemy.engine import make_url
 
 from ostiary.config import Settings
 from ostiary.net import is_loopback
+from ostiary.web.hosts import HostPolicy
 
 
 class Level(enum.StrEnum):
@@ -177,7 +179,8 @@ def check_issuer(settings: Settings) -> Finding:
         return Finding(
             "issuer",
             Level.WARNING,
-            "OSTIARY_ISSUER is not set: the issuer follows the Host header clients send.",
+            "OSTIARY_ISSUER is not set: the issuer follows the Host header of each request "
+            "(among the believed host names).",
             "Set OSTIARY_ISSUER to the public https:// URL.",
         )
     if issuer.startswith("http://") and not is_loopback(issuer.split("/")[2].split(":")[0]):
@@ -185,6 +188,36 @@ def check_issuer(settings: Settings) -> Finding:
             "issuer", Level.ERROR, f"OSTIARY_ISSUER {issuer} is plain HTTP.", "Use https://."
         )
     return Finding("issuer", Level.OK, f"{issuer}")
+
+
+def check_allowed_hosts(settings: Settings) -> Finding:
+    """Which Host headers are believed (anything else gets 400 before routing)."""
+    policy = HostPolicy(settings.allowed_hosts, settings.issuer)
+    if policy.any_host:
+        return Finding(
+            "allowed hosts",
+            Level.WARNING,
+            "OSTIARY_ALLOWED_HOSTS contains `*`: any Host header is believed.",
+            "List the names clients use instead, e.g. OSTIARY_ALLOWED_HOSTS=id.example.com.",
+        )
+    names = [*settings.allowed_hosts]
+    issuer_host = urlsplit(settings.issuer).hostname if settings.issuer else None
+    if issuer_host:
+        names.append(issuer_host)
+    if not names:
+        if is_loopback(settings.host):
+            return Finding("allowed hosts", Level.OK, "Loopback names only (localhost, 127.0.0.1).")
+        return Finding(
+            "allowed hosts",
+            Level.WARNING,
+            f"Serving on {settings.host}, but only loopback Host headers are believed: requests "
+            "that name this server any other way get 400.",
+            "Set OSTIARY_ALLOWED_HOSTS to the names clients use (comma-separated; `.example.com` "
+            "covers its subdomains), or OSTIARY_ISSUER to the public URL.",
+        )
+    return Finding(
+        "allowed hosts", Level.OK, f"{', '.join(dict.fromkeys(names))} and loopback names."
+    )
 
 
 def check_sign_up(settings: Settings) -> Finding:
@@ -259,6 +292,7 @@ def audit(settings: Settings) -> list[Finding]:
         check_tls(settings),
         check_proxies(settings),
         check_issuer(settings),
+        check_allowed_hosts(settings),
         check_sign_up(settings),
         check_lifetimes(settings),
         check_rate_limits(settings),

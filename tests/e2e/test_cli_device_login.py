@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.factories import PASSWORD, Factory
+from tests.support.oauth_flow import api_status
 from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.server import ServerProcess, start_server
 
@@ -59,8 +60,9 @@ def test_device_login_approved_in_the_browser(
     assert whoami.returncode == 0, whoami.stderr
     assert whoami.stdout.strip() == user.email
 
-    # The saved token is a one-year authorization named after this machine; the short-lived
-    # OAuth grant that bought it was revoked.
+    # The saved token is a one-year authorization named after this machine, the child of the
+    # "Ostiary CLI" grant the browser approved: revoking that grant (as the dashboard's
+    # authorized applications page does) would revoke it too.
     token = cli.run("auth:token").stdout.strip()
     with tls_server.client(token) as api:
         listed = api.get("/oauth/authorizations").json()
@@ -68,7 +70,15 @@ def test_device_login_approved_in_the_browser(
     assert len(login) == 1
     assert login[0]["access_token"]["expires_in"] > 364 * 86400
     cli_grants = [a for a in listed if (a.get("client") or {}).get("name") == "Ostiary CLI"]
-    assert cli_grants == []
+    assert len(cli_grants) == 1
+    assert login[0]["parent"] == {"id": cli_grants[0]["id"]}
+
+    # Logging out ends the grant and the token it made.
+    assert cli.run("logout").returncode == 0
+    with tls_server.client(user.api_key) as api:
+        remaining = api.get("/oauth/authorizations").json()
+    assert {a["id"] for a in remaining} & {login[0]["id"], cli_grants[0]["id"]} == set()
+    assert api_status(tls_server, token) == 401
 
 
 def test_denied_device_login_fails_cleanly(

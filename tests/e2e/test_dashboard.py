@@ -20,6 +20,7 @@ from ostiary.clock import utcnow
 from ostiary.events import Event
 from tests.e2e.conftest import SCREENSHOTS
 from tests.support.factories import PASSWORD, Factory, UserAccount
+from tests.support.oauth_flow import OAuthBrowser, register, token_request
 from tests.support.server import API_HEADERS, ServerProcess, start_server, trusting
 
 PAGES = [
@@ -217,15 +218,19 @@ def test_revoke_an_authorized_application(
     dashboard_server: ServerProcess, page: Any, user: UserAccount, factory: Factory
 ) -> None:
     developer = factory.account("developer")
-    with _api(dashboard_server, developer.api_key) as api:
-        client = api.post(
-            "/oauth/clients", json={"name": "Photo sync", "redirect_uri": "https://p.example/cb"}
-        ).json()
-    with _api(dashboard_server, user.api_key) as api:
-        granted = api.post(
-            "/oauth/authorizations", json={"client": client["id"], "scope": ["identity"]}
-        ).json()
-    access_token = granted["access_token"]["token"]
+    client = register(dashboard_server, developer.api_key, name="Photo sync")
+    # The user grants it through the consent page, as a person would.
+    browser = OAuthBrowser(dashboard_server, user.email)
+    try:
+        code = browser.code_for(response_type="code", client_id=client["id"], scope="identity")
+    finally:
+        browser.close()
+    granted = token_request(
+        dashboard_server,
+        {"grant_type": "authorization_code", "code": code["code"]},
+        auth=(client["id"], client["secret"]),
+    ).json()
+    access_token = granted["access_token"]
     assert _status(dashboard_server, access_token) == 200
     _log_in(page, dashboard_server, user.email, "/dashboard/authorized-applications")
     row = page.locator("tr", has_text="Photo sync")
@@ -367,11 +372,36 @@ def test_change_name_email_and_password(
     page.fill("#new_password_confirmation", "a brand new passphrase")
     page.click("button:has-text('Change password')")
     assert "The current password is not right." in page.text_content(".flash")
+    # Another session (a CLI's password login) and a token made with the API key, both from
+    # before the change: the change ends the one and revokes the other.
+    cli_login = httpx.post(
+        f"{dashboard_server.url}/oauth/authorizations",
+        headers=API_HEADERS,
+        auth=(new_email, PASSWORD),
+        json={},
+        verify=trusting(dashboard_server.cert_path),
+    ).json()["access_token"]["token"]
+    with _api(dashboard_server, user.api_key) as api:
+        child = api.post("/oauth/authorizations", json={"description": "made with the key"})
+    child_token = child.json()["access_token"]["token"]
+    assert _status(dashboard_server, cli_login) == 200
+    assert _status(dashboard_server, child_token) == 200
+
     page.fill("#current_password", PASSWORD)
     page.fill("#new_password", "a brand new passphrase")
     page.fill("#new_password_confirmation", "a brand new passphrase")
     page.click("button:has-text('Change password')")
-    assert "Your password was changed." in page.text_content(".flash")
+    notice = page.text_content("#password-changed-notice") or ""
+    assert "every other session was signed out" in notice
+    assert "API key was" in notice
+    new_key = page.text_content("#new-key") or ""
+    assert new_key.startswith("ostk_")
+    assert _status(dashboard_server, user.api_key) == 401
+    assert _status(dashboard_server, child_token) == 401
+    assert _status(dashboard_server, cli_login) == 401
+    assert _status(dashboard_server, new_key) == 200
+    page.goto(f"{dashboard_server.url}/dashboard/account")  # this browser stays signed in
+    assert page.url.endswith("/dashboard/account")
     logged_in = httpx.post(
         f"{dashboard_server.url}/oauth/authorizations",
         headers=API_HEADERS,

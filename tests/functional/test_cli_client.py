@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.ostiary_cli import FILE_KEYRING, OstiaryCLI
-from tests.support.server import ServerProcess, free_port
+from tests.support.server import ServerProcess, free_port, start_server
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ class TestLogin:
         cli.netrc.chmod(0o600)
         result = _ok(cli.run("auth:token"))
         assert result.stdout == token + "\n"
-        assert "expires in 2 day(s)" in result.stderr
+        assert "expires in 3 days;" in result.stderr  # rounded up, as made
 
 
 class TestResourceCommands:
@@ -366,3 +366,71 @@ def test_shell_completion_script(cli: OstiaryCLI) -> None:
         check=False,
     )
     assert "apps:create" in completed.stdout
+
+
+class TestFirstHour:
+    def test_app_commands_take_dash_a_as_heroku_does(
+        self, cli: OstiaryCLI, account: UserAccount
+    ) -> None:
+        key = account.api_key
+        name = f"dash-a-{account.email.split('@')[0][-10:]}".lower()
+        _ok(cli.run("apps:create", name, api_key=key))
+        assert _json(cli.run("apps:info", "-a", name, "--json", api_key=key))["name"] == name
+        assert _json(cli.run("apps:info", name, "--json", api_key=key))["name"] == name
+        assert "Two different apps" in _fails(
+            cli.run("apps:info", name, "-a", "another", api_key=key), code=2
+        )
+        assert "-a APP" in _fails(cli.run("apps:info", api_key=key), code=2)
+        renamed = _json(cli.run("apps:rename", f"{name}-b", "-a", name, "--json", api_key=key))
+        assert renamed["name"] == f"{name}-b"
+        _ok(cli.run("apps:destroy", "-a", f"{name}-b", "--confirm", f"{name}-b", api_key=key))
+        assert _json(cli.run("apps", "--json", api_key=key)) == []
+
+    def test_an_untrusted_certificate_says_what_to_do(
+        self, tmp_path: Path, account: UserAccount
+    ) -> None:
+        tls = start_server(tmp_path / "tls", tls=True)
+        try:
+            home = tmp_path / "home-tls"
+            home.mkdir()
+            cli = OstiaryCLI(tls, home)
+            env_without_bundle = cli.env(api_key=account.api_key)
+            env_without_bundle.pop("OSTIARY_CA_BUNDLE")
+            result = subprocess.run(
+                [sys.executable, "-m", "ostiary", "auth:whoami"],
+                env=env_without_bundle,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        finally:
+            tls.stop()
+        message = _fails(result)
+        assert "not trusted" in message
+        assert "--ca-bundle var/tls/cert.pem" in message
+        assert "OSTIARY_CA_BUNDLE" in message
+
+    def test_whoami_says_where_the_credential_came_from(
+        self, cli: OstiaryCLI, account: UserAccount
+    ) -> None:
+        from_env = _ok(cli.run("auth:whoami", api_key=account.api_key))
+        assert from_env.stdout == f"{account.email}\n"
+        assert "the environment (OSTIARY_API_KEY)" in from_env.stderr
+        code, printed = _log_in(cli, account.email)
+        assert code == 0, printed
+        from_netrc = _ok(cli.run("auth:whoami"))
+        assert from_netrc.stdout == f"{account.email}\n"
+        assert f"the netrc ({cli.netrc})" in from_netrc.stderr
+
+    def test_a_plain_file_keyring_is_used_only_when_chosen(
+        self, server: ServerProcess, tmp_path: Path, account: UserAccount
+    ) -> None:
+        home = tmp_path / "auto-keyring"
+        home.mkdir()
+        cli = OstiaryCLI(server, home, keyring_backend=None)  # keyring picks, as at home
+        code, printed = _log_in(cli, account.email)
+        assert code == 0, printed
+        assert "No OS keyring found; the token is saved in the netrc" in printed
+        assert cli.netrc.exists()
+        assert list(home.rglob("keyring_pass.cfg")) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -144,5 +145,71 @@ def test_empty_pool_gets_429_with_retry_after(tmp_path: Path) -> None:
             budget = client.get("/account/rate-limits")
             assert budget.status_code == 200
             assert budget.json() == {"remaining": 0}
+    finally:
+        server.stop()
+
+
+def test_serve_on_a_port_in_use_says_which_setting_changes_it(tmp_path: Path) -> None:
+    env = ostiary_env(tmp_path / "var")
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), "--insecure-http", env=env)
+    assert result.returncode == 1
+    assert "Ostiary is serving" not in result.stderr
+    assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "OSTIARY_PORT" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_lost_password_is_replaced_and_the_old_key_dies(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "var")
+    try:
+        created = run_cli(
+            "accounts",
+            "create",
+            "lost@example.com",
+            "--password-stdin",
+            "--print-api-key",
+            env=server.env,
+            stdin="the first passphrase\n",
+        )
+        old_key = created.stdout.strip()
+        reset = run_cli(
+            "accounts",
+            "set-password",
+            "LOST@example.com",
+            "--password-stdin",
+            env=server.env,
+            stdin="a second passphrase\n",
+        )
+        assert reset.returncode == 0, reset.stderr
+        new_key = re.search(r"API key \(shown once\):\s+(\S+)", reset.stdout)
+        assert new_key is not None
+        with server.client(old_key) as api:
+            assert api.get("/account").status_code == 401
+        with server.client(new_key.group(1)) as api:
+            assert api.get("/account").json()["email"] == "lost@example.com"
+        with server.client() as api:
+            login = api.post(
+                "/oauth/authorizations", auth=("lost@example.com", "a second passphrase"), json={}
+            )
+            assert login.status_code == 201
+            old = api.post(
+                "/oauth/authorizations", auth=("lost@example.com", "the first passphrase"), json={}
+            )
+            assert old.status_code == 401
+        unknown = run_cli(
+            "accounts",
+            "set-password",
+            "nobody@example.com",
+            "--password-stdin",
+            env=server.env,
+            stdin="a third passphrase\n",
+        )
+        assert unknown.returncode == 1
+        assert "No account has the email nobody@example.com" in unknown.stderr
     finally:
         server.stop()

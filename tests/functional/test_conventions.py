@@ -265,7 +265,7 @@ class TestPublicEndpoints:
     def test_health_needs_no_credentials_or_accept(self, server: ServerProcess) -> None:
         response = httpx.get(server.url + "/health")
         assert response.status_code == 200
-        assert response.json() == {"status": "ok"}
+        assert response.json() == {"status": "ok", "database": "up"}
 
     def test_openapi_describes_every_route_with_schemas(self, server: ServerProcess) -> None:
         from ostiary.web.api.scopes import PUBLIC_ROUTES, ROUTE_SCOPES

@@ -16,7 +16,7 @@ from ostiary.db import Base
 from ostiary.tokens.models import DeviceAuthorization
 from tests.support.expiring import present, seed
 from tests.support.factories import Factory
-from tests.support.private_postgres import private_postgres
+from tests.support.pg_cluster import PrivateCluster
 from tests.support.server import ServerProcess, start_server
 
 
@@ -71,12 +71,15 @@ def test_a_flood_of_cli_logins_is_purged_once_expired(purging_server: ServerProc
 def test_the_purge_survives_the_database_going_away(tmp_path: Path) -> None:
     """PostgreSQL stopped under a running server: the job fails, is logged, and the server stays
     up; when the database returns, the next ticks purge again without a restart."""
-    with private_postgres() as cluster:
+    cluster = PrivateCluster()
+    try:
+        cluster.start()
+        url = cluster.url("postgres")
         server = start_server(
             tmp_path / "data",
-            settings={"OSTIARY_DATABASE_URL": cluster.url, "OSTIARY_PERIODIC_INTERVAL": "1"},
+            settings={"OSTIARY_DATABASE_URL": url, "OSTIARY_PERIODIC_INTERVAL": "1"},
         )
-        factory = Factory(server.data_dir, database_url=cluster.url)
+        factory = Factory(server.data_dir, database_url=url)
         try:
             account = factory.account("outage")
             cluster.stop()
@@ -96,3 +99,5 @@ def test_the_purge_survives_the_database_going_away(tmp_path: Path) -> None:
         finally:
             factory.close()
             server.stop()
+    finally:
+        cluster.destroy()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ostiary.accounts.services import create_account
+from ostiary.accounts.services import create_account, new_password_hash
 from ostiary.config import load_settings
 from ostiary.db import Database
 from ostiary.events import SYSTEM
@@ -30,6 +31,12 @@ class UserAccount:
     api_key: str
 
 
+@functools.cache
+def _password_hash() -> str:
+    # Every account made here has the same password: hash it once, not once per account.
+    return new_password_hash(PASSWORD)
+
+
 class Factory:
     """Makes accounts and scoped tokens directly in a server's database."""
 
@@ -42,7 +49,9 @@ class Factory:
         """A new account with a unique email."""
         email = f"{name}-{next(_counter)}-{secrets.token_hex(3)}@example.com"
         with self.database.unit_of_work(write=True) as session:
-            created = create_account(session, self.hasher, SYSTEM, email=email, password=PASSWORD)
+            created = create_account(
+                session, self.hasher, SYSTEM, email=email, password_hash=_password_hash()
+            )
             return UserAccount(created.account.id, created.account.email, created.api_key.plaintext)
 
     def token(

@@ -23,7 +23,8 @@ class OstiaryCLI:
 
     server: ServerProcess
     home: Path
-    keyring_backend: str = NO_KEYRING
+    # None leaves the choice to keyring itself, as on a user's machine.
+    keyring_backend: str | None = NO_KEYRING
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def env(self, api_key: str | None = None) -> dict[str, str]:
@@ -31,15 +32,18 @@ class OstiaryCLI:
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith("OSTIARY_") and k not in ("HEROKU_API_KEY", "NETRC")
+            if not k.startswith("OSTIARY_")
+            and k not in ("HEROKU_API_KEY", "NETRC", "PYTHON_KEYRING_BACKEND")
         }
         env.update(
             HOME=str(self.home),
             XDG_DATA_HOME=str(self.home / ".local" / "share"),
-            PYTHON_KEYRING_BACKEND=self.keyring_backend,
+            XDG_CONFIG_HOME=str(self.home / ".config"),
             OSTIARY_API_URL=self.server.url,
             COLUMNS="200",
         )
+        if self.keyring_backend is not None:
+            env["PYTHON_KEYRING_BACKEND"] = self.keyring_backend
         if self.server.tls:
             env["OSTIARY_CA_BUNDLE"] = str(self.server.cert_path)
         if api_key is not None:

@@ -1,4 +1,6 @@
-"""Creating, updating and authenticating accounts. Services never commit."""
+"""Creating and updating accounts; changing their passwords. Services never commit.
+
+Passwords are proved in ``accounts/passwords.py``."""
 
 from __future__ import annotations
 
@@ -6,16 +8,19 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostiary.accounts.models import Account
+from ostiary.accounts.models import Account, LoginSession
+from ostiary.accounts.sessions import close_session
 from ostiary.accounts.stores import find_by_email, normalize_email
 from ostiary.clock import utcnow
-from ostiary.errors import Conflict, InvalidParams, Unauthorized
-from ostiary.events import Audit, RequestContext, record_event
+from ostiary.errors import Conflict, InvalidParams
+from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
-from ostiary.security.passwords import hash_password, needs_rehash, verify_password
-from ostiary.tokens.services import IssuedToken, create_api_key
+from ostiary.security.passwords import hash_password
+from ostiary.tokens.authorizations import IssuedAuthorization, regenerate
+from ostiary.tokens.services import IssuedToken, api_key_of, create_api_key
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 10
@@ -42,23 +47,29 @@ def validate_password(password: str) -> None:
         )
 
 
+def new_password_hash(password: str) -> str:
+    """A valid new password's argon2id hash, computed here (for the command line; servers hash
+    in their pool: ``accounts/passwords.py``)."""
+    validate_password(password)
+    return hash_password(password)
+
+
 def create_account(
     session: Session,
     hasher: SecretHasher,
     context: RequestContext,
     *,
     email: str,
-    password: str,
+    password_hash: str,
     name: str | None = None,
 ) -> NewAccount:
-    """Create an account with an argon2id password hash and its API key."""
+    """Create an account with its password's argon2id hash, and its API key."""
     normalized = normalize_email(email)
     if not EMAIL_PATTERN.match(normalized) or len(normalized) > 254:
         raise InvalidParams("email", f"{email!r} is not a valid email address.")
-    validate_password(password)
     if find_by_email(session, normalized) is not None:
         raise Conflict(f"An account with the email {normalized} already exists.")
-    account = Account(email=normalized, name=name, password_hash=hash_password(password))
+    account = Account(email=normalized, name=name, password_hash=password_hash)
     session.add(account)
     session.flush()
     record_event(
@@ -96,47 +107,42 @@ def update_account(
     return account
 
 
-def authenticate_password(
-    session: Session, context: RequestContext, email: str, password: str
-) -> Account:
-    """The account for an email and password, or Unauthorized.
-
-    An unknown email costs the same argon2 verification as a known one.
-    """
-    account = find_by_email(session, email)
-    if not verify_password(account.password_hash if account else None, password):
-        raise Unauthorized(
-            "Invalid credentials provided.",
-            audit=Audit(
-                "auth:password:failure",
-                actor_id=account.id if account else None,
-                details={"reason": "unknown email" if account is None else "wrong password"},
-            ),
-        )
-    assert account is not None
-    assert account.password_hash is not None
-    if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-    account.last_login = utcnow()
-    record_event(session, context, "auth:password:success", actor_id=account.id)
-    return account
-
-
 def change_password(
-    session: Session, context: RequestContext, account: Account, *, current: str, new: str
-) -> None:
-    """Replace the password after checking the current one."""
-    if not verify_password(account.password_hash, current):
-        raise Unauthorized(
-            "The current password is not right.",
-            audit=Audit("account:password:failure", actor_id=account.id),
-        )
-    validate_password(new)
-    account.password_hash = hash_password(new)
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    account: Account,
+    *,
+    new_hash: str,
+    keep_session_id: str | None,
+    oauth_ttl: int,
+) -> IssuedAuthorization:
+    """Replace the password (the caller proved the current one and hashed the new one).
+
+    As on Heroku, the API key expires with the old password: it is regenerated, and so are the
+    tokens made with it. Every session but ``keep_session_id`` ends, with the tokens made
+    through it. Answers the new API key, to be shown once.
+    """
+    account.password_hash = new_hash
     account.updated_at = utcnow()
+    others = session.scalars(
+        select(LoginSession).where(
+            LoginSession.account_id == account.id, LoginSession.id != keep_session_id
+        )
+    ).all()
+    for login in others:
+        close_session(session, context, login, actor_id=account.id)
+    key = api_key_of(session, account.id, for_update=True)
+    issued = regenerate(session, hasher, context, key, oauth_ttl=oauth_ttl)
     record_event(
-        session, context, "account:password:change", actor_id=account.id, target_id=account.id
+        session,
+        context,
+        "account:password:change",
+        actor_id=account.id,
+        target_id=account.id,
+        details={"sessions_ended": len(others), "api_key_regenerated": True},
     )
+    return issued
 
 
 def change_email(session: Session, context: RequestContext, account: Account, email: str) -> None:

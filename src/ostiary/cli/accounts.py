@@ -5,13 +5,18 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import select
 
 from ostiary.accounts.models import Account
-from ostiary.accounts.services import NewAccount, create_account, generate_password
-from ostiary.cli.api import print_json
+from ostiary.accounts.services import (
+    NewAccount,
+    change_password,
+    create_account,
+    generate_password,
+    new_password_hash,
+)
+from ostiary.accounts.stores import find_by_email
+from ostiary.cli.api import print_json, print_table
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
 from ostiary.errors import OstiaryError
@@ -27,9 +32,10 @@ def create_account_now(
     database = Database(settings.effective_database_url)
     hasher = SecretHasher(load_or_create_secret(settings))
     try:
+        password_hash = new_password_hash(password)
         with database.unit_of_work(write=True) as session:
             return create_account(
-                session, hasher, SYSTEM, email=email, password=password, name=name
+                session, hasher, SYSTEM, email=email, password_hash=password_hash, name=name
             )
     except OstiaryError as error:
         raise click.ClickException(error.message) from error
@@ -58,13 +64,7 @@ def create(email: str, name: str | None, password_stdin: bool, print_api_key: bo
       echo 'correct horse battery' | ostiary accounts create ada@example.com \\
           --password-stdin --print-api-key
     """
-    generated = False
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password, generated = generate_password(), True
+    password, generated = _new_password(password_stdin)
     created = create_account_now(load_settings(), email, password, name)
     if print_api_key:
         if generated:
@@ -104,7 +104,61 @@ def list_accounts(as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("email", "name", "id", "created")
-    for row in rows:
-        table.add_row(row["email"], row["name"] or "", row["id"], row["created_at"])
-    Console().print(table)
+    print_table(
+        ("email", "name", "id", "created"),
+        [(row["email"], row["name"], row["id"], row["created_at"]) for row in rows],
+        "No accounts. Create one with `ostiary accounts create EMAIL`.",
+    )
+
+
+@accounts.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def set_password(email: str, password_stdin: bool) -> None:
+    """Give an account a new password (when it is lost), as its owner changing it would: every
+    session ends and the API key is regenerated (the new key is shown once).
+
+    Without --password-stdin the password is asked for on a terminal, or generated and shown
+    once when there is none.
+
+    \b
+    Example:
+      ostiary accounts set-password admin@ostiary.test
+    """
+    password, generated = _new_password(password_stdin)
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    hasher = SecretHasher(load_or_create_secret(settings))
+    try:
+        password_hash = new_password_hash(password)
+        with database.unit_of_work(write=True) as session:
+            account = find_by_email(session, email)
+            if account is None:
+                raise click.ClickException(f"No account has the email {email}.")
+            new_key = change_password(
+                session,
+                hasher,
+                SYSTEM,
+                account,
+                new_hash=password_hash,
+                keep_session_id=None,
+                oauth_ttl=settings.oauth_access_token_ttl,
+            )
+            shown_email = account.email
+    except OstiaryError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        database.dispose()
+    click.echo(f"New password set for {shown_email}; every session was ended.")
+    if generated:
+        click.echo(f"Password (shown once): {password}")
+    click.echo(f"API key (shown once):  {new_key.access.plaintext}")
+
+
+def _new_password(from_stdin: bool) -> tuple[str, bool]:
+    """A password from stdin, a terminal prompt, or generated (then True: show it once)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), False
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
+    return generate_password(), True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ostiary.cli.credentials import find_credential
-from ostiary.client import Client, ClientError
+from ostiary.client import Client, ClientError, UntrustedCertificate
 from ostiary.client.models import Json
 
 DEFAULT_API_URL = "https://localhost:5000"
@@ -66,6 +67,12 @@ def api_command(function: Callable[P, R]) -> Callable[..., R]:
     def wrapper(*args: Any, api_url: str, ca_bundle: str | None, **kwargs: Any) -> R:
         try:
             return function(*args, target=ApiTarget(api_url, ca_bundle), **kwargs)  # type: ignore[arg-type]
+        except UntrustedCertificate as error:
+            raise click.ClickException(
+                f"{error} The server's certificate is not trusted: pass --ca-bundle "
+                "var/tls/cert.pem (the certificate `ostiary run` generated) or set "
+                "OSTIARY_CA_BUNDLE."
+            ) from error
         except ClientError as error:
             raise click.ClickException(str(error)) from error
 
@@ -133,9 +140,41 @@ def output(as_json: bool, raw: Json | list[Json], human: Callable[[], None]) -> 
         human()
 
 
-app_option = click.option(
-    "-a", "--app", required=True, envvar="OSTIARY_APP", help="The app [env: OSTIARY_APP]."
-)
+APP_HELP = "The app [env: OSTIARY_APP]."
+app_option = click.option("-a", "--app", required=True, envvar="OSTIARY_APP", help=APP_HELP)
+
+
+def resolve_app(positional: str | None, option: str | None) -> str:
+    """The app a command acts on: ``-a/--app`` (the ``app_name`` parameter) as heroku's
+    commands take it, or the app as the first argument where the command took it so before.
+    Two different explicit apps are a usage error; OSTIARY_APP gives way to the argument."""
+    source = click.get_current_context().get_parameter_source("app_name")
+    from_environment = source is click.core.ParameterSource.ENVIRONMENT
+    if positional and option and positional != option and not from_environment:
+        raise click.UsageError(f"Two different apps named: {positional} and -a {option}.")
+    app = positional or option
+    if not app:
+        raise click.UsageError("Name the app with -a APP (or set OSTIARY_APP).")
+    return app
+
+
+def app_argument_or_option(function: Callable[P, R]) -> Callable[..., R]:
+    """Give a command an optional ``[APP]`` argument and ``-a/--app`` (passed as ``app``)."""
+
+    @click.argument("app_argument", metavar="[APP]", required=False)
+    @click.option("-a", "--app", "app_name", envvar="OSTIARY_APP", help=APP_HELP)
+    @functools.wraps(function)
+    def wrapper(*args: Any, app_argument: str | None, app_name: str | None, **kwargs: Any) -> R:
+        return function(*args, app=resolve_app(app_argument, app_name), **kwargs)  # type: ignore[arg-type]
+
+    return wrapper
+
+
+def days_left(seconds: int) -> str:
+    """A lifetime in whole days, rounded up: a 30-day token is "30 days" for its whole first
+    day, not "29 days" a minute after it was made."""
+    days = max(1, math.ceil(seconds / 86400))
+    return f"{days} day" if days == 1 else f"{days} days"
 
 
 def split_scopes(values: Sequence[str]) -> list[str]:

@@ -6,7 +6,17 @@ import sys
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output, print_listing, print_record
+from ostiary.cli.api import (
+    APP_HELP,
+    ApiTarget,
+    api_command,
+    app_argument_or_option,
+    json_option,
+    output,
+    print_listing,
+    print_record,
+    resolve_app,
+)
 from ostiary.client import ClientError
 from ostiary.client.models import App
 
@@ -67,15 +77,15 @@ def create(
 
 
 @click.command("apps:info")
-@click.argument("app")
+@app_argument_or_option
 @json_option
 @api_command
 def info(target: ApiTarget, app: str, as_json: bool) -> None:
-    """Show an app.
+    """Show an app (named by -a or as the argument).
 
     \b
     Example:
-      ostiary apps:info my-api
+      ostiary apps:info -a my-api
     """
     with target.client() as api:
         found = api.apps.info(app)
@@ -83,24 +93,28 @@ def info(target: ApiTarget, app: str, as_json: bool) -> None:
 
 
 @click.command("apps:rename")
-@click.argument("app")
-@click.argument("new_name")
+@click.argument("names", nargs=-1, required=True, metavar="[APP] NEW_NAME")
+@click.option("-a", "--app", "app_name", envvar="OSTIARY_APP", help=APP_HELP)
 @json_option
 @api_command
-def rename(target: ApiTarget, app: str, new_name: str, as_json: bool) -> None:
-    """Rename an app.
+def rename(target: ApiTarget, names: tuple[str, ...], app_name: str | None, as_json: bool) -> None:
+    """Rename an app: NEW_NAME with -a APP (as heroku's), or APP NEW_NAME.
 
     \b
     Example:
-      ostiary apps:rename my-api my-new-api
+      ostiary apps:rename my-new-api -a my-api
     """
+    if len(names) > 2:
+        raise click.UsageError("Give the new name, and the app with -a APP.")
+    *positional, new_name = names
+    app = resolve_app(positional[0] if positional else None, app_name)
     with target.client() as api:
         renamed = api.apps.rename(app, new_name)
     output(as_json, renamed.raw, lambda: _show(renamed))
 
 
 @click.command("apps:destroy")
-@click.argument("app")
+@app_argument_or_option
 @click.option("--confirm", metavar="APP", help="The app's name again, to confirm.")
 @json_option
 @api_command
@@ -109,7 +123,7 @@ def destroy(target: ApiTarget, app: str, confirm: str | None, as_json: bool) -> 
 
     \b
     Example:
-      ostiary apps:destroy my-api --confirm my-api
+      ostiary apps:destroy -a my-api --confirm my-api
     """
     if confirm is None and sys.stdin.isatty():
         confirm = click.prompt(f"Type {app} to delete it for good", err=True)

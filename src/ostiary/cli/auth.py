@@ -9,7 +9,7 @@ import webbrowser
 
 import click
 
-from ostiary.cli.api import ApiTarget, api_command, json_option, output
+from ostiary.cli.api import ApiTarget, api_command, days_left, json_option, output
 from ostiary.cli.credentials import find_credential, forget_credential, save_credential
 from ostiary.client import Client, ClientError, NotFound, OAuthApp, TwoFactorRequired, Unauthorized
 from ostiary.client.models import Authorization
@@ -39,11 +39,9 @@ def _device_login(target: ApiTarget, open_browser: bool) -> str:
             webbrowser.open(link)
         click.echo("Waiting for approval...", err=True)
         tokens = app.poll_device(device)
-        token = _long_lived_token(target, tokens.access_token)
-        if tokens.refresh_token is not None:
-            # The long-lived authorization replaces this grant: end it now.
-            app.revoke(tokens.refresh_token, "refresh_token")
-        return token
+        # The long-lived token is the child of this grant (it dies with it), so the grant stays:
+        # it is what the dashboard lists as the authorized "Ostiary CLI", and `logout` ends it.
+        return _long_lived_token(target, tokens.access_token)
     finally:
         app.close()
 
@@ -105,14 +103,25 @@ def login(target: ApiTarget, interactive: bool, browser: bool | None) -> None:
         token = _device_login(target, open_browser)
     with Client(target.api_url, token=token, verify=target.verify) as api:
         email = api.account().email
-    where = save_credential(target.api_url, email, token)
-    if "keyring" not in where:
-        click.echo(f"No OS keyring found; the token is saved in {where}.", err=True)
+    saved = save_credential(target.api_url, email, token)
+    if saved.source != "keyring":
+        click.echo(f"No OS keyring found; the token is saved in {saved.where}.", err=True)
     click.echo(f"Logged in as {email}", err=True)
 
 
 def _holding(api: Client, token: str) -> Authorization | None:
     return next((a for a in api.authorizations.list() if a.holds(token)), None)
+
+
+def _login_grant(api: Client, current: Authorization) -> str | None:
+    """The first-party CLI grant a device login's token was made with, if it was."""
+    if current.parent_id is None:
+        return None
+    with contextlib.suppress(NotFound):
+        parent = api.authorizations.info(current.parent_id)
+        if parent.client_id == CLI_CLIENT_ID:
+            return parent.id
+    return None
 
 
 @click.command()
@@ -137,9 +146,10 @@ def logout(target: ApiTarget) -> None:
             if current is not None and current.id != api_key.id:
                 with contextlib.suppress(NotFound):
                     api.sessions.destroy("~")  # a password login's session, with its tokens
-                # Ending the session may already have revoked it.
+                # Ending the session may already have revoked it; revoking a device login's
+                # grant revokes the token it made.
                 with contextlib.suppress(NotFound, Unauthorized):
-                    api.authorizations.revoke(current.id)
+                    api.authorizations.revoke(_login_grant(api, current) or current.id)
         except Unauthorized:
             pass  # already revoked or expired on the server
     forget_credential(target.api_url)
@@ -170,20 +180,24 @@ def auth_token(target: ApiTarget) -> None:
         and current.expires_in is not None
         and current.expires_in < EXPIRY_WARNING
     ):
-        days = current.expires_in // 86400
-        click.echo(f"Warning: this token expires in {days} day(s); run `ostiary login`.", err=True)
+        left = days_left(current.expires_in)
+        click.echo(f"Warning: this token expires in {left}; run `ostiary login`.", err=True)
 
 
 @click.command("auth:whoami")
 @json_option
 @api_command
 def auth_whoami(target: ApiTarget, as_json: bool) -> None:
-    """Print the email of the account the token acts for.
+    """Print the email of the account the token acts for (and, on stderr, where the token was
+    found: the environment, the OS keyring or the netrc).
 
     \b
     Example:
       ostiary auth:whoami
     """
+    credential = find_credential(target.api_url)
     with target.client() as api:
         account = api.account()
     output(as_json, account.raw, lambda: click.echo(account.email))
+    if credential is not None:
+        click.echo(f"(credential from {credential.where})", err=True)

@@ -7,6 +7,7 @@ import click
 from ostiary.cli.api import (
     ApiTarget,
     api_command,
+    days_left,
     json_option,
     output,
     print_listing,
@@ -34,7 +35,7 @@ def _expiry(authorization: Authorization) -> str:
         return "expired"
     if authorization.expires_in is None:
         return "never"
-    return f"{authorization.expires_in // 86400} days"
+    return days_left(authorization.expires_in)
 
 
 @click.command("authorizations")

@@ -1,7 +1,8 @@
 """Where the command line keeps its token, per API host, in the order it looks:
 
 1. ``OSTIARY_API_KEY`` (or ``HEROKU_API_KEY``) in the environment;
-2. the OS keyring, when ``keyring`` finds a backend;
+2. the OS keyring, when ``keyring`` finds a real one (a plain-file keyrings.alt backend only when
+   chosen on purpose);
 3. ``~/.netrc``, ``machine <api host>``, in the heroku CLI's format, created 0600. A netrc that
    its group or others can read is refused, with the command that fixes it.
 
@@ -10,11 +11,13 @@ Login saves to the keyring when there is one, else to the netrc (saying so in on
 
 from __future__ import annotations
 
+import contextlib
 import netrc
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -32,6 +35,16 @@ class Credential:
     token: str
     source: str  # "environment", "keyring" or "netrc"
     login: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The source, as a person reads it."""
+        if self.source == "environment":
+            variable = next((v for v in ENV_VARIABLES if os.environ.get(v)), ENV_VARIABLES[0])
+            return f"the environment ({variable})"
+        if self.source == "keyring":
+            return "the OS keyring"
+        return f"the netrc ({netrc_path()})"
 
 
 def netrc_path() -> Path:
@@ -80,14 +93,30 @@ def _write_netrc(machines: dict[str, tuple[str, str | None, str]]) -> Path:
     return path
 
 
-def _keyring_get(api_url: str) -> str | None:
+def _keyring() -> Any | None:
+    """The OS keyring, or None. keyrings.alt's backends keep secrets in plain files in the home
+    directory; they count only when chosen on purpose (PYTHON_KEYRING_BACKEND or keyring's own
+    configuration file), never because a test tool pulled the package in."""
     try:
         import keyring
-        from keyring.errors import KeyringError
+        import keyring.core
     except ImportError:
         return None
+    backend = keyring.get_keyring()
+    chosen = os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core.load_config()
+    if type(backend).__module__.startswith("keyrings.alt") and not chosen:
+        return None
+    return keyring
+
+
+def _keyring_get(api_url: str) -> str | None:
+    store = _keyring()
+    if store is None:
+        return None
+    from keyring.errors import KeyringError
+
     try:
-        value = keyring.get_password(KEYRING_SERVICE, api_url)
+        value = store.get_password(KEYRING_SERVICE, api_url)
     except KeyringError:
         return None
     return str(value) if value is not None else None
@@ -107,32 +136,33 @@ def find_credential(api_url: str) -> Credential | None:
     return None
 
 
-def save_credential(api_url: str, login: str, token: str) -> str:
+def save_credential(api_url: str, login: str, token: str) -> Credential:
     """Keep the token for ``api_url``: in the keyring when there is one, else in the netrc.
-    Answers where it went."""
-    try:
-        import keyring
+    Answers the credential as saved (its ``source`` says where it went)."""
+    store = _keyring()
+    if store is not None:
         from keyring.errors import KeyringError
 
-        keyring.set_password(KEYRING_SERVICE, api_url, token)
-    except (ImportError, KeyringError):
-        pass
-    else:
-        return "the OS keyring"
+        try:
+            store.set_password(KEYRING_SERVICE, api_url, token)
+        except KeyringError:
+            pass
+        else:
+            return Credential(token, "keyring", login)
     machines = _read_netrc()
     machines[api_host(api_url)] = (login, None, token)
-    return str(_write_netrc(machines))
+    _write_netrc(machines)
+    return Credential(token, "netrc", login)
 
 
 def forget_credential(api_url: str) -> None:
     """Remove the saved token for ``api_url`` from the keyring and the netrc."""
-    try:
-        import keyring
+    store = _keyring()
+    if store is not None:
         from keyring.errors import KeyringError, PasswordDeleteError
 
-        keyring.delete_password(KEYRING_SERVICE, api_url)
-    except (ImportError, KeyringError, PasswordDeleteError):
-        pass
+        with contextlib.suppress(KeyringError, PasswordDeleteError):
+            store.delete_password(KEYRING_SERVICE, api_url)
     machines = _read_netrc()
     if machines.pop(api_host(api_url), None) is not None:
         _write_netrc(machines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import click
@@ -42,6 +43,7 @@ def _serve(
 ) -> None:
     private_directory(settings.data_dir)
     load_or_create_secret(settings)  # before the workers start, so they share one secret
+    _check_port_free(host, port)
     scheme = "https" if tls else "http"
     shown_host = "localhost" if is_loopback(host) else host
     click.echo(f"Ostiary is serving on {scheme}://{shown_host}:{port}", err=True)
@@ -61,6 +63,24 @@ def _serve(
         access_log=False,  # uvicorn's access log would print query strings; ours does not
         log_level=settings.log_level,
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail before saying "serving" when another program holds the port (uvicorn would print
+    its own error only after our banner)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(
+                f"Cannot listen on {host}:{port}: {error.strerror}. Another program may be "
+                "using the port: choose another with --port or OSTIARY_PORT "
+                "(for `make run`: OSTIARY_PORT=5001 make run)."
+            ) from error
 
 
 def _check_insecure(host: str) -> None:
@@ -156,8 +176,9 @@ def run() -> None:
         f"  curl --cacert {tls[0]} {url}/account \\\n"
         '    -H "Accept: application/vnd.heroku+json; version=3" \\\n'
         f'    -H "Authorization: Bearer {key}"\n'
-        "Or with the command line:\n"
+        "Or with the command line (in .venv/bin; `source .venv/bin/activate` puts it on PATH):\n"
         f"  export OSTIARY_API_URL={url} OSTIARY_CA_BUNDLE={tls[0].resolve()}\n"
-        "  ostiary login\n"
+        "  .venv/bin/ostiary login\n"
+        "Lost the password? `.venv/bin/ostiary accounts set-password EMAIL` sets a new one.\n"
     )
     _serve(settings, settings.host, settings.port, settings.workers, tls)

@@ -29,6 +29,7 @@ from ostiary.client.errors import (
     ServerUnreachable,
     TwoFactorRequired,
     Unauthorized,
+    UntrustedCertificate,
 )
 from ostiary.client.models import (
     Account,
@@ -72,4 +73,5 @@ __all__ = [
     "TokenStore",
     "TwoFactorRequired",
     "Unauthorized",
+    "UntrustedCertificate",
 ]

@@ -9,7 +9,7 @@ from typing import Any, Protocol, Self, TypeVar
 import httpx
 
 from ostiary import __version__
-from ostiary.client.errors import RateLimited, ServerUnreachable, api_error
+from ostiary.client.errors import RateLimited, api_error, unreachable
 from ostiary.client.models import Account, Json
 from ostiary.client.oauth import OAuthApp, RefreshingAuth
 from ostiary.client.resources import (
@@ -108,7 +108,7 @@ class Client:
                     auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError as error:
-                raise ServerUnreachable(f"Cannot reach {self.base_url}: {error}") from error
+                raise unreachable(self.base_url, error) from error
             if not response.is_error:
                 return response
             failure = api_error(response)

@@ -6,6 +6,8 @@ first id of the ``Request-Id`` header, which the server's log also shows).
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 
 
@@ -20,6 +22,23 @@ class InsecureURL(ClientError, ValueError):
 
 class ServerUnreachable(ClientError):
     """No answer: the server is down, the URL is wrong, or TLS verification failed."""
+
+
+class UntrustedCertificate(ServerUnreachable):
+    """The server's TLS certificate is not signed by a CA this client trusts (a self-signed
+    certificate: pass its file as ``verify``)."""
+
+
+def unreachable(base_url: str, error: httpx.TransportError) -> ServerUnreachable:
+    """The error for a request that got no answer, telling an untrusted certificate apart."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return UntrustedCertificate(
+                f"The certificate of {base_url} is not trusted ({cause.verify_message})."
+            )
+        cause = cause.__cause__ or cause.__context__
+    return ServerUnreachable(f"Cannot reach {base_url}: {error}")
 
 
 class ApiError(ClientError):

@@ -81,11 +81,15 @@ class Authorization:
     client_name: str | None
     created_at: datetime | None
     raw: Json = field(repr=False, compare=False)
+    client_id: str | None = None
+    parent_id: str | None = None
 
     @classmethod
     def from_json(cls, data: Json) -> Self:
         """From the API's JSON."""
         access = data.get("access_token") or {}
+        client = data.get("client") or {}
+        parent = data.get("parent") or {}
         return cls(
             data["id"],
             data.get("description") or "",
@@ -96,6 +100,8 @@ class Authorization:
             _name(data.get("client")),
             _time(data.get("created_at")),
             data,
+            client.get("id"),
+            parent.get("id"),
         )
 
     def holds(self, token: str) -> bool:

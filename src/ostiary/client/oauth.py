@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from ostiary.client.errors import ClientError, OAuthError, ServerUnreachable
+from ostiary.client.errors import ClientError, OAuthError, unreachable
 from ostiary.client.stores import TokenStore
 from ostiary.client.urls import checked_base_url, tls_verification
 
@@ -221,7 +221,7 @@ class OAuthApp:
             else:  # a public client identifies itself in the form
                 response = self._http.post(path, data={**form, "client_id": self.client_id})
         except httpx.TransportError as error:
-            raise ServerUnreachable(f"Cannot reach {self.base_url}: {error}") from error
+            raise unreachable(self.base_url, error) from error
         if response.is_error:
             try:
                 body = response.json()

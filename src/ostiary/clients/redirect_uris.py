@@ -1,18 +1,43 @@
 """Redirect URI rules for registration (RFC 9700 section 2.1; OAuth 2.1 section 2.3.1).
 
-A redirect URI is absolute, has no fragment, and uses https, or http only on a loopback host
-(a native app's local listener). Matching at the authorization endpoint is by exact string, with
-one exception, a loopback URI's port (RFC 8252 section 7.3).
+A redirect URI is absolute, has no fragment, no userinfo (``https://good.example@evil.example/``
+reads as the first host to a person and goes to the second), no whitespace, control character
+or backslash (which browsers and parsers split differently), a port, when it has one, of 1 to
+65535, and uses https, or http only on a loopback host (a native app's local listener).
+Matching at the authorization endpoint is by exact string, with one exception, a loopback URI's
+port (RFC 8252 section 7.3): only the port may vary, and only to a number from 1 to 65535; the
+requested URI is parsed as strictly as a registered one.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import SplitResult, urlsplit
 
 from ostiary.errors import InvalidParams
 from ostiary.net import is_loopback
 
 MAX_REDIRECT_URIS = 10
+_UNSAFE = re.compile(r"[\s\\\x00-\x1f\x7f]")
+# host[:port] with nothing else: no userinfo, a port of digits only (range checked below).
+_NETLOC = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[^\[\]@:/?#]+)(?::(?P<port>[0-9]{1,5}))?$")
+# The loopback IP literals whose port may vary (RFC 8252 sections 7.3 and 8.3: not localhost).
+_PORT_FREE_HOSTS = ("127.0.0.1", "[::1]")
+
+
+def _strict_parts(uri: str) -> tuple[SplitResult, str, int | None] | None:
+    """``uri`` split, with its host and port, or None when it has userinfo, unsafe characters,
+    or a port that is not a number from 1 to 65535."""
+    if _UNSAFE.search(uri):
+        return None
+    parts = urlsplit(uri)
+    netloc = _NETLOC.match(parts.netloc)
+    if netloc is None:
+        return None
+    port = netloc.group("port")
+    if port is not None and not 1 <= int(port) <= 65535:
+        return None
+    return parts, netloc.group("host").lower(), int(port) if port is not None else None
 
 
 def validate_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
@@ -24,6 +49,12 @@ def validate_redirect_uri(uri: str, field: str = "redirect_uri") -> str:
         raise InvalidParams(field, f"{field} {uri!r} must not contain a fragment.")
     if not parts.netloc or not parts.hostname:
         raise InvalidParams(field, f"{field} {uri!r} must be an absolute URL with a host.")
+    if _strict_parts(uri) is None:
+        raise InvalidParams(
+            field,
+            f"{field} {uri!r} must have no user name or password, no spaces, control characters "
+            "or backslashes, and a port (if any) from 1 to 65535.",
+        )
     if parts.scheme == "https":
         return uri
     if parts.scheme == "http" and is_loopback(parts.hostname):
@@ -44,10 +75,13 @@ def validate_redirect_uris(uris: list[str]) -> list[str]:
 
 
 def _loopback_without_port(uri: str) -> tuple[str, str, str, str] | None:
-    parts = urlsplit(uri)
-    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "::1"):
+    strict = _strict_parts(uri)
+    if strict is None:
         return None
-    return parts.scheme, parts.hostname, parts.path, parts.query
+    parts, host, _ = strict
+    if parts.scheme != "http" or host not in _PORT_FREE_HOSTS or parts.fragment:
+        return None
+    return parts.scheme, host, parts.path, parts.query
 
 
 def match_redirect_uri(registered: list[str], requested: str | None) -> str | None:

@@ -1,9 +1,18 @@
 """Throttling repeated failed authentication (rule R23; RFC 9700 section 4.11).
 
-Each failure spends one unit of a per-key budget (an account's email, a client id, an address);
-while a key's budget is spent, further attempts are refused with 429 and ``Retry-After`` before
-any password or secret is checked. Budgets refill continuously over the configured window, so the
-real owner is never locked out for longer than that window.
+Each failure spends one unit of two budgets: its subject's (an account, named by its normalized
+email, or a client id) and its address's. While a budget is spent, attempts are refused with 429
+and ``Retry-After`` before any password or secret is checked. Budgets refill continuously over
+the configured window, so nobody is locked out for longer than that window.
+
+The lockout policy (docs/architecture.md, "Throttling"):
+
+- an address that spent its budget (many failures, against any subjects) is refused everywhere;
+- a subject whose budget is spent refuses the addresses that failed against it within the
+  window, but still lets an address with a clean record try: a user whose account someone else
+  is guessing at can still sign in from their own address. An attacker spreading guesses over
+  many addresses then gets one guess per address per window, each of which also spends that
+  address's own budget.
 """
 
 from __future__ import annotations
@@ -16,30 +25,38 @@ from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 
 
 class FailureThrottle:
-    """Counts failures per subject (an account's email, a client id) and per address, and
-    refuses attempts while either budget is spent. Addresses get a larger budget: many people
-    can share one (a NAT, an office)."""
+    """Counts failures per subject and per address, and refuses attempts as the module's policy
+    says. Addresses get a larger budget: many people can share one (a NAT, an office)."""
 
     def __init__(self, limit: int, window_seconds: int, ip_limit: int) -> None:
-        self._subjects: RateLimiter = MemoryRateLimiter(limit, limit * 60 / window_seconds)
-        self._addresses: RateLimiter = MemoryRateLimiter(ip_limit, ip_limit * 60 / window_seconds)
-
-    def _pairs(self, subject: str, ip: str | None) -> list[tuple[RateLimiter, str]]:
-        pairs = [(self._subjects, subject)]
-        if ip:
-            pairs.append((self._addresses, ip))
-        return pairs
+        per_window = 60 / window_seconds
+        self._subjects: RateLimiter = MemoryRateLimiter(limit, limit * per_window)
+        self._addresses: RateLimiter = MemoryRateLimiter(ip_limit, ip_limit * per_window)
+        # One unit per (subject, address), returned a window after the pair's last failure: an
+        # empty pool means "this address failed against this subject within the window".
+        self._records: RateLimiter = MemoryRateLimiter(1, per_window)
 
     def check(self, subject: str, ip: str | None) -> None:
-        """Refuse (429) when the subject or the address has no budget left."""
-        for limiter, key in self._pairs(subject, ip):
-            if limiter.remaining(key) == 0:
-                raise RateLimited(max(1, limiter.retry_after(key)))
+        """Refuse (429) when the address has no budget left, or the subject has none and the
+        address failed against it recently."""
+        if ip and self._addresses.remaining(ip) == 0:
+            raise RateLimited(max(1, self._addresses.retry_after(ip)))
+        if self._subjects.remaining(subject) > 0:
+            return
+        record = f"{subject}\n{ip}"
+        if ip and self._records.remaining(record) > 0:
+            return  # a clean record: this address may still try
+        wait = self._subjects.retry_after(subject)
+        if ip:
+            wait = min(wait, self._records.retry_after(record))
+        raise RateLimited(max(1, wait))
 
     def failed(self, subject: str, ip: str | None) -> None:
         """Spend one unit of the subject's and the address's budgets."""
-        for limiter, key in self._pairs(subject, ip):
-            limiter.hit(key)
+        self._subjects.hit(subject)
+        if ip:
+            self._addresses.hit(ip)
+            self._records.hit(f"{subject}\n{ip}")
 
     @contextmanager
     def guard(self, subject: str, ip: str | None) -> Iterator[None]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ostiary.clients.models import OAuthClient
 from ostiary.clock import utcnow
-from ostiary.errors import Forbidden, InvalidParams, NotFound
+from ostiary.errors import Forbidden, InvalidParams, NotFound, Unauthorized
 from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
@@ -170,6 +170,7 @@ def create_authorization(
     creator_scopes: frozenset[str],
     client: OAuthClient | None = None,
     login_session_id: str | None = None,
+    parent: Authorization | None = None,
     oauth_ttl: int,
     grant_ttl: int,
 ) -> IssuedAuthorization:
@@ -177,6 +178,8 @@ def create_authorization(
 
     Without a client it is a personal token. With one it is an OAuth grant to that client: a
     short-lived access token, a rotating refresh token, and a code the client can exchange.
+    Made with a token, it is the child of that token's authorization (``parent``): it expires
+    no later than the parent and is deleted with it.
     """
     if not covers(creator_scopes, scopes):
         raise Forbidden(
@@ -184,6 +187,9 @@ def create_authorization(
             "an authorization can have at most the scopes of the token creating it."
         )
     now = utcnow()
+    expires_at = now + timedelta(seconds=expires_in) if expires_in else None
+    if parent is not None and parent.expires_at is not None:
+        expires_at = min(expires_at or parent.expires_at, parent.expires_at)
     authorization = Authorization(
         account_id=account_id,
         kind=AuthorizationKind.OAUTH if client else AuthorizationKind.PERSONAL,
@@ -191,7 +197,8 @@ def create_authorization(
         description=description,
         client_id=client.id if client else None,
         session_id=login_session_id,
-        expires_at=now + timedelta(seconds=expires_in) if expires_in else None,
+        parent_id=parent.id if parent else None,
+        expires_at=expires_at,
     )
     session.add(authorization)
     session.flush()
@@ -209,9 +216,34 @@ def create_authorization(
         actor_id=account_id,
         target_type="authorization",
         target_id=authorization.id,
-        details={"scope": scopes, "client_id": authorization.client_id},
+        details={
+            "scope": scopes,
+            "client_id": authorization.client_id,
+            "parent_id": authorization.parent_id,
+        },
     )
     return IssuedAuthorization(authorization, access, refresh, grant)
+
+
+def check_may_create_authorizations(parent: Authorization) -> None:
+    """Who may create authorizations with a token (docs/architecture.md, "Tokens").
+
+    A person's own credentials may: the API key, personal tokens, a login session's token, and
+    the grant of a first-party client (the ``ostiary`` CLI, which ships with the server). A
+    third-party application's OAuth token may not, nor may a client-credentials token: either
+    would let an application mint a credential its user never saw being made.
+    """
+    if parent.kind == AuthorizationKind.CLIENT_CREDENTIALS:
+        raise Forbidden(
+            "A client-credentials token acts for an application: it cannot create authorizations."
+        )
+    if parent.kind == AuthorizationKind.OAUTH and (
+        parent.client is None or parent.client.owner_id is not None
+    ):
+        raise Forbidden(
+            "An OAuth token of a third-party application cannot create authorizations; "
+            "use your API key or a token of your own."
+        )
 
 
 def consented(session: Session, account_id: str, client_id: str, scopes: list[str]) -> bool:
@@ -225,6 +257,10 @@ def consented(session: Session, account_id: str, client_id: str, scopes: list[st
             Authorization.client_id == client_id,
             Authorization.kind == AuthorizationKind.OAUTH,
             Authorization.revoked_at.is_(None),
+            # Only what the user approved in a browser counts: an authorization made through
+            # the API (with a token or a password login) for a client implies no consent.
+            Authorization.parent_id.is_(None),
+            Authorization.session_id.is_(None),
         )
     ).all()
     now = utcnow()
@@ -297,6 +333,19 @@ def find_authorization(
     return authorization
 
 
+def find_parent(session: Session, authorization_id: str) -> Authorization:
+    """The authorization of the token making a request, locked so that it cannot be revoked
+    while a child is being created for it."""
+    parent = session.scalar(
+        select(Authorization)
+        .where(Authorization.id == authorization_id)
+        .with_for_update(of=Authorization)
+    )
+    if parent is None:  # revoked since the request was authenticated
+        raise Unauthorized("Invalid credentials provided.")
+    return parent
+
+
 def describe(
     session: Session, context: RequestContext, authorization: Authorization, description: str
 ) -> Authorization:
@@ -327,9 +376,11 @@ def regenerate(
     *,
     oauth_ttl: int,
 ) -> IssuedAuthorization:
-    """New tokens with the same scopes, description and lifetime policy; old ones die at commit."""
+    """New tokens with the same scopes, description and lifetime policy; old ones die at commit,
+    and so does every authorization the old tokens created (its children, and theirs)."""
     now = utcnow()
     revoke_access_tokens(session, authorization, now)
+    children = revoke_where(session, Authorization.parent_id == authorization.id)
     access = issue_access_token(session, hasher, authorization)
     access.row.expires_at = access_expiry(authorization, oauth_ttl)
     refresh = None
@@ -339,7 +390,13 @@ def regenerate(
     authorization.updated_at = now
     session.flush()
     kind = "api-key" if authorization.kind == AuthorizationKind.API_KEY else "authorization"
-    authorization_event(session, context, f"token:{kind}:regenerate", authorization)
+    authorization_event(
+        session,
+        context,
+        f"token:{kind}:regenerate",
+        authorization,
+        {"children_revoked": children},
+    )
     return IssuedAuthorization(authorization, access, refresh)
 
 

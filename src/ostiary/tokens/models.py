@@ -49,6 +49,11 @@ class Authorization(Base):
     session_id: Mapped[str | None] = mapped_column(
         ForeignKey("login_sessions.id", ondelete="CASCADE"), index=True
     )
+    # The authorization whose token created this one: the child never outlives it, and the
+    # database deletes it with its parent (revocation, session end, client deletion).
+    parent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("authorizations.id", ondelete="CASCADE"), index=True
+    )
     # The generation of the live refresh token (RFC 9700 section 4.14: rotation and reuse).
     refresh_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

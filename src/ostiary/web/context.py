@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.events import RequestContext
@@ -27,6 +28,7 @@ class Services:
     rate_limiter: RateLimiter
     failure_throttle: FailureThrottle
     login_requests: AddressLimiter
+    passwords: PasswordChecker
 
 
 def services_of(connection: HTTPConnection) -> Services:

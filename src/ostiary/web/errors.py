@@ -4,17 +4,28 @@ Domain errors (``ostiary.errors``) map by class to a status; framework errors (u
 wrong method, invalid body) are rewritten into the same shape, so no client ever sees an HTML or
 framework-default body. Unexpected exceptions are caught by the conventions middleware, which
 answers 500 ``internal_server_error`` without internals.
+
+Two kinds of failure that are not the client's fault or a bug are mapped here too:
+
+- the database cannot be reached (a stopped server, a dropped connection, an exhausted pool):
+  503 ``service_unavailable`` with ``Retry-After``, from the exception handlers and from the
+  middleware's fallback alike (:func:`outage_of`);
+- a value the database refuses to store (PostgreSQL: too long for its column, a NUL character):
+  422 ``invalid_params``, as any invalid field.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ostiary import errors
@@ -30,9 +41,28 @@ STATUS_BY_ERROR: dict[type[errors.OstiaryError], int] = {
     errors.NotFound: 404,
     errors.NotAcceptable: 406,
     errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
     errors.InvalidParams: 422,
     errors.RateLimited: 429,
+    errors.ServiceUnavailable: 503,
 }
+
+# What a lost database raises: through SQLAlchemy (sessions, pool checkouts) and straight from
+# the driver (the prepared statements of ``ostiary.prepared`` run on DBAPI connections).
+# ``TimeoutError`` is the pool's (no connection free in time) and the SQLite writer lock's.
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+    TimeoutError,
+)
+# What the database refuses to store: a client's value, not a bug or an outage.
+UNSTORABLE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DataError, psycopg.DataError)
+RETRY_AFTER_SECONDS = 5
 
 _FRAMEWORK_ERRORS = {
     404: (
@@ -66,9 +96,36 @@ def error_response(
 def _headers_for(error: errors.OstiaryError) -> dict[str, str]:
     if isinstance(error, errors.Unauthorized):
         return {"WWW-Authenticate": 'Bearer realm="ostiary"'}
-    if isinstance(error, errors.RateLimited):
+    if isinstance(error, errors.RateLimited | errors.ServiceUnavailable):
         return {"Retry-After": str(error.retry_after)}
     return {}
+
+
+def _extra_of(error: errors.OstiaryError) -> dict[str, Any]:
+    if isinstance(error, errors.NotFound):
+        return {"resource": error.resource}
+    if isinstance(error, errors.InvalidParams):
+        return {"field": error.field}
+    return {}
+
+
+def rendered(error: errors.OstiaryError) -> tuple[int, bytes, dict[str, str]]:
+    """A domain error as (status, JSON body, headers), for the middleware, which answers some
+    requests (a bad Host, an oversize body, a lost database) without a route."""
+    body = json.dumps(error_body(error.code, error.message, **_extra_of(error))).encode()
+    return status_of(error), body, _headers_for(error)
+
+
+def outage_of(exc: BaseException) -> errors.ServiceUnavailable | None:
+    """A 503 when ``exc`` (or what caused it) says the database cannot be reached, else None."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # the cause chain of a wrapped driver error is short
+        if seen is None:
+            return None
+        if isinstance(seen, OUTAGE_ERRORS):
+            return errors.ServiceUnavailable(RETRY_AFTER_SECONDS)
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def persist_audit(request: Request, error: errors.OstiaryError) -> None:
@@ -83,18 +140,47 @@ def persist_audit(request: Request, error: errors.OstiaryError) -> None:
 async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     """Render a domain error, recording its audit event in a transaction of its own."""
     assert isinstance(exc, errors.OstiaryError)
-    persist_audit(request, exc)
-    extra: dict[str, Any] = {}
-    if isinstance(exc, errors.NotFound):
-        extra["resource"] = exc.resource
-    if isinstance(exc, errors.InvalidParams):
-        extra["field"] = exc.field
-    return error_response(status_of(exc), exc.code, exc.message, _headers_for(exc), **extra)
+    try:
+        persist_audit(request, exc)
+    except OUTAGE_ERRORS as outage:
+        # The audit cannot be written while the database is away; the client learns that.
+        logger.warning("audit event not recorded: %s", type(outage).__name__)
+        return await handle_outage(request, outage)
+    return error_response(
+        status_of(exc), exc.code, exc.message, _headers_for(exc), **_extra_of(exc)
+    )
+
+
+async def handle_outage(request: Request, exc: Exception) -> JSONResponse:
+    """The database cannot be reached: 503 ``service_unavailable`` with ``Retry-After``."""
+    unavailable = outage_of(exc) or errors.ServiceUnavailable(RETRY_AFTER_SECONDS)
+    logger.warning(
+        "database unavailable in %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return error_response(503, unavailable.code, unavailable.message, _headers_for(unavailable))
+
+
+async def handle_unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses (too long for its column, a NUL character): 422."""
+    return error_response(
+        422,
+        "invalid_params",
+        "A value in the request cannot be stored: it is too long or contains a NUL character.",
+        field="body",
+    )
 
 
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     """Rewrite the framework's 404 and 405 (and any other HTTPException) into the API's shape."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
+        # FastAPI's body parser: not UTF-8, or nested deeper than the JSON decoder goes.
+        return error_response(
+            422,
+            "invalid_params",
+            "The request body is not valid JSON (it must be UTF-8 and not nested this deeply).",
+            field="body",
+        )
     code, message = _FRAMEWORK_ERRORS.get(exc.status_code, ("bad_request", str(exc.detail)))
     return error_response(exc.status_code, code, message, dict(exc.headers or {}))
 
@@ -134,3 +220,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.OstiaryError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    for outage in OUTAGE_ERRORS:
+        app.add_exception_handler(outage, handle_outage)
+    for unstorable in UNSTORABLE_ERRORS:
+        app.add_exception_handler(unstorable, handle_unstorable)

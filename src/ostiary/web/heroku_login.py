@@ -14,12 +14,12 @@ and the approval page says where and when it was requested (``web.device``).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from ostiary.errors import InvalidParams
 from ostiary.tokens.device import (
     DeviceKind,
     PollState,
@@ -29,6 +29,7 @@ from ostiary.tokens.device import (
     start,
 )
 from ostiary.web.context import request_context, services_of
+from ostiary.web.json_body import parse_json_body
 
 router = APIRouter(tags=["heroku-cli-login"], include_in_schema=False)
 
@@ -43,8 +44,8 @@ async def start_login(request: Request) -> JSONResponse:
     context = request_context(request)
     services.login_requests.spend(context.ip)
     try:
-        body = json.loads(await request.body() or b"{}")
-    except json.JSONDecodeError:
+        body = parse_json_body(await request.body() or b"{}")
+    except InvalidParams:  # as before: an unusable body is an empty one
         body = {}
     description = (
         str(body.get("description") or "Heroku CLI login")[:500]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ostiary.accounts.services import authenticate_password
+from ostiary.accounts.passwords import record_login
 from ostiary.accounts.sessions import open_session
 from ostiary.clock import utcnow
 from ostiary.errors import RateLimited, Unauthorized
@@ -62,11 +62,9 @@ async def login(request: Request) -> Response:
     services = services_of(request)
     context = request_context(request)
     try:
-        with (
-            services.failure_throttle.guard(f"login:{email.lower()}", context.ip),
-            services.database.unit_of_work(write=True) as session,
-        ):
-            account = authenticate_password(session, context, email, password)
+        proof = await services.passwords.login(context, email, password)
+        with services.database.unit_of_work(write=True) as session:
+            account = record_login(session, context, proof)
             login_session = open_session(
                 session,
                 context,

@@ -3,14 +3,23 @@
 In order, for each HTTP request:
 
 1. ``Request-Id``: a new UUID first, then the UUID-shaped ids the client sent.
-2. HTTPS only: plain HTTP from a peer that is not loopback gets 403 ``https_required``. (The
+2. Host: a Host header that names neither a configured host nor this machine gets 400
+   (``web.hosts``), before routing; ``/health`` is exempt (load balancers probe by address).
+3. HTTPS only: plain HTTP from a peer that is not loopback gets 403 ``https_required``. (The
    proxy-headers middleware outside this one has already replaced scheme and peer with the
    ``X-Forwarded-*`` values, but only for configured proxies.)
-3. Security headers; ``Strict-Transport-Security`` on HTTPS.
-4. ``RateLimit-Remaining`` when the request was counted against an account.
-5. ``ETag`` on successful JSON GET responses, and 304 when ``If-None-Match`` matches.
-6. An exception that escapes everything else becomes 500 ``internal_server_error``, logged here
-   with its traceback and shown to the client without internals.
+4. Body size: a ``Content-Length`` above ``OSTIARY_MAX_BODY_SIZE`` gets 413 before a byte of the
+   body is read; a body without one (chunked) is counted as the route reads it, and answered 413
+   the moment it passes the cap. A 413 closes the connection, so the rest is never read.
+5. Security headers; ``Strict-Transport-Security`` on HTTPS.
+6. ``RateLimit-Remaining`` when the request was counted against an account.
+7. ``ETag`` on successful JSON GET responses, and 304 when ``If-None-Match`` matches.
+8. An exception that escapes everything else becomes 500 ``internal_server_error``, logged here
+   with its traceback and shown to the client without internals; or 503 ``service_unavailable``
+   when it says the database cannot be reached.
+
+A request that carries no body (no ``Content-Length``, no ``Transfer-Encoding``), which is every
+GET, pays for two header look-ups and nothing else.
 """
 
 from __future__ import annotations
@@ -24,8 +33,10 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ostiary.errors import OstiaryError, PayloadTooLarge, UntrustedHost
 from ostiary.net import is_loopback
-from ostiary.web.errors import error_body, internal_error_body
+from ostiary.web.errors import error_body, internal_error_body, outage_of, rendered
+from ostiary.web.hosts import HostPolicy
 
 logger = logging.getLogger("ostiary.server")
 
@@ -54,9 +65,18 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 class ConventionsMiddleware:
     """Pure ASGI middleware (no per-request task or body copy beyond ETag's buffering)."""
 
-    def __init__(self, app: ASGIApp, *, hsts_max_age: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        hsts_max_age: int,
+        max_body_size: int = 1024 * 1024,
+        hosts: HostPolicy | None = None,
+    ) -> None:
         self.app = app
         self.hsts = f"max-age={hsts_max_age}; includeSubDomains"
+        self.max_body_size = max_body_size
+        self.hosts = hosts or HostPolicy(())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
@@ -71,6 +91,13 @@ class ConventionsMiddleware:
         client = scope.get("client")
         response = _Response(self, scope, send, request_id, https, headers)
 
+        host = headers.get("host")
+        if host is None:
+            server = scope.get("server")
+            host = server[0] if server else ""
+        if not self.hosts.believes(host) and scope["path"] != "/health":
+            await response.refuse(UntrustedHost(host))
+            return
         if not https and not is_loopback(client[0] if client else None):
             await response.send_json(
                 403,
@@ -79,13 +106,61 @@ class ConventionsMiddleware:
                 ).encode(),
             )
             return
+        limited = self._limited(headers, receive, response)
+        if limited is None:
+            await response.refuse(PayloadTooLarge(self.max_body_size), close=True)
+            return
         try:
-            await self.app(scope, receive, response.send)
-        except Exception:
+            await self.app(scope, limited, response.send)
+        except Exception as error:
+            if response.refused:
+                return  # the route stopped reading an oversize body; its 413 is sent
+            outage = outage_of(error)
+            if outage is not None and not response.started:
+                logger.warning(
+                    "database unavailable in %s %s: %s",
+                    scope["method"],
+                    scope["path"],
+                    type(error).__name__,
+                )
+                await response.refuse(outage)
+                return
             logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
             if response.started:
                 raise
             await response.send_json(500, internal_error_body())
+
+    def _limited(self, headers: Headers, receive: Receive, response: _Response) -> Receive | None:
+        """``receive`` as the route may use it, or None when the declared length is too big."""
+        length = headers.get("content-length")
+        if headers.get("transfer-encoding") is None:
+            if length is None:
+                return receive  # no body at all
+            if length.isascii() and length.isdigit():
+                # The HTTP parser never passes on more than the declared length.
+                return receive if int(length) <= self.max_body_size else None
+        return _CountedBody(receive, self.max_body_size, response).receive
+
+
+class _CountedBody:
+    """Counts a streamed body's bytes; past the cap it answers 413 and stops the route."""
+
+    def __init__(self, receive: Receive, limit: int, response: _Response) -> None:
+        self._receive = receive
+        self._limit = limit
+        self._response = response
+        self._seen = 0
+
+    async def receive(self) -> Message:
+        """The next ASGI message, or PayloadTooLarge once the body passed the cap."""
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._seen += len(message.get("body", b""))
+            if self._seen > self._limit:
+                error = PayloadTooLarge(self._limit)
+                await self._response.refuse(error, close=True)
+                raise error
+        return message
 
 
 class _Response:
@@ -110,20 +185,34 @@ class _Response:
         self._held: Message | None = None
         self._body: list[bytes] = []
         self.started = False
+        self.refused = False
 
-    async def send_json(self, status: int, body: bytes) -> None:
+    async def send_json(
+        self, status: int, body: bytes, extra_headers: dict[str, str] | None = None
+    ) -> None:
         """Send a complete JSON response through the same header logic."""
-        await self.send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        headers.extend(
+            (name.lower().encode(), value.encode()) for name, value in (extra_headers or {}).items()
         )
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
         await self.send({"type": "http.response.body", "body": body})
+
+    async def refuse(self, error: OstiaryError, *, close: bool = False) -> None:
+        """Answer with a domain error in the API's shape, unless a response already began; then
+        ignore whatever the route still sends. ``close`` ends the connection after it (uvicorn
+        then never reads the rest of an oversize body)."""
+        if self.refused or self.started:
+            self.refused = True
+            return
+        status, body, headers = rendered(error)
+        if close:
+            headers["Connection"] = "close"
+        await self.send_json(status, body, headers)
+        self.refused = True
 
     def _decorate(self, message: Message) -> None:
         headers = MutableHeaders(scope=message)
@@ -137,6 +226,8 @@ class _Response:
 
     async def send(self, message: Message) -> None:
         """Pass a message on, holding back successful JSON GET bodies to tag them."""
+        if self.refused:
+            return  # a 413 went out while the route was reading; drop the route's answer
         if message["type"] == "http.response.start":
             self.started = True
             self._decorate(message)

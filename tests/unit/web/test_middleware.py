@@ -51,3 +51,106 @@ def test_unexpected_exception_is_a_json_500_without_internals(
 def test_request_ids_keep_at_most_ten_client_ids() -> None:
     sent = ",".join(str(uuid.uuid4()) for _ in range(20))
     assert len(request_id_for(sent).split(",")) == 11
+
+
+def _request(
+    app: ASGIApp, method: str, path: str, *, content: object = None, headers: dict[str, str]
+) -> httpx.Response:
+    """Like ``_get``, with a body (bytes, or an async iterator for a chunked body)."""
+    result: list[httpx.Response] = []
+
+    async def call() -> None:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            result.append(
+                await client.request(method, path, content=content, headers=headers)  # type: ignore[arg-type]
+            )
+
+    worker = threading.Thread(target=lambda: asyncio.run(call()))
+    worker.start()
+    worker.join(timeout=30)
+    return result[0]
+
+
+class _BodyReader:
+    """An app that reads the whole body and echoes its size; counts what it was handed."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.called = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.called = True
+        more = True
+        while more:
+            message = await receive()
+            self.received += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = str(self.received).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+
+def test_a_declared_length_over_the_cap_is_413_before_the_app_runs() -> None:
+    reader = _BodyReader()
+    app = ConventionsMiddleware(reader, hsts_max_age=60, max_body_size=1024)
+    response = _request(app, "POST", "/auth", content=b"x" * 4096, headers={})
+    assert response.status_code == 413
+    assert response.json()["id"] == "request_entity_too_large"
+    assert "1024 bytes" in response.json()["message"]
+    assert response.headers["connection"] == "close"
+    assert not reader.called
+
+
+def test_a_chunked_body_is_cut_off_at_the_cap() -> None:
+    reader = _BodyReader()
+    app = ConventionsMiddleware(reader, hsts_max_age=60, max_body_size=1024)
+    sent: list[int] = []
+
+    async def chunks() -> object:
+        for _ in range(1000):  # 1000 x 512 bytes, far past the cap
+            sent.append(512)
+            yield b"x" * 512
+
+    response = _request(app, "POST", "/auth", content=chunks(), headers={})
+    assert response.status_code == 413
+    assert response.json()["id"] == "request_entity_too_large"
+    assert reader.received <= 1024 + 512  # it stopped at the first chunk past the cap
+
+
+def test_bodies_within_the_cap_pass() -> None:
+    reader = _BodyReader()
+    app = ConventionsMiddleware(reader, hsts_max_age=60, max_body_size=1024)
+    response = _request(app, "POST", "/auth", content=b"x" * 1024, headers={})
+    assert (response.status_code, response.text) == (200, "1024")
+
+
+def test_an_unknown_host_is_400_before_the_app_runs() -> None:
+    reader = _BodyReader()
+    app = ConventionsMiddleware(reader, hsts_max_age=60)
+    response = _request(app, "GET", "/oauth/authorize", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert response.json()["id"] == "bad_request"
+    assert "evil.example" in response.json()["message"]
+    assert not reader.called
+
+
+def test_health_answers_any_host() -> None:
+    reader = _BodyReader()
+    app = ConventionsMiddleware(reader, hsts_max_age=60)
+    response = _request(app, "GET", "/health", headers={"Host": "10.0.0.5"})
+    assert response.status_code == 200
+
+
+async def _database_gone(scope: Scope, receive: Receive, send: Send) -> None:
+    import psycopg
+
+    raise psycopg.OperationalError("connection to server at 127.0.0.1 failed")
+
+
+def test_a_lost_database_escaping_everything_is_503_with_retry_after() -> None:
+    app = ConventionsMiddleware(_database_gone, hsts_max_age=60)
+    response = _get(app, "/account")
+    assert response.status_code == 503
+    assert response.json()["id"] == "service_unavailable"
+    assert int(response.headers["retry-after"]) > 0

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from ostiary.accounts.services import authenticate_password
+from ostiary.accounts.passwords import record_login
 from ostiary.accounts.sessions import open_session
 from ostiary.clients.services import find_client
 from ostiary.clock import isoformat, seconds_until, utcnow
@@ -25,9 +25,11 @@ from ostiary.tokens.authorizations import (
     IssuedAuthorization,
     LiveTokens,
     authorizations_of,
+    check_may_create_authorizations,
     create_authorization,
     describe,
     find_authorization,
+    find_parent,
     is_expired,
     live_tokens,
     parse_expires_in,
@@ -82,7 +84,8 @@ class GrantOut(BaseModel):
 
 
 class AuthorizationOut(BaseModel):
-    """An authorization, in Heroku's shape, plus ``expired`` (Ostiary's extension)."""
+    """An authorization, in Heroku's shape, plus Ostiary's extensions: ``expired``, and
+    ``parent``, the authorization whose token created this one (it dies with it)."""
 
     access_token: TokenOut | None
     client: AuthorizationClient | None
@@ -96,6 +99,7 @@ class AuthorizationOut(BaseModel):
     updated_at: Timestamp
     user: AuthorizationUser
     expired: bool
+    parent: IdOnly | None
 
 
 class AuthorizationCreate(Body):
@@ -137,7 +141,10 @@ def present_authorization(
     return AuthorizationOut(
         access_token=_token(token, plaintext, token.expires_at if token else None),
         client=AuthorizationClient(
-            id=client.id, name=client.name, redirect_uri=client.redirect_uris[0]
+            # A first-party device client (the ostiary CLI) has no redirect URI at all.
+            id=client.id,
+            name=client.name,
+            redirect_uri=client.redirect_uris[0] if client.redirect_uris else "",
         )
         if client
         else None,
@@ -151,6 +158,7 @@ def present_authorization(
         updated_at=isoformat(authorization.updated_at) or "",
         user=AuthorizationUser(id=account.id, email=account.email, full_name=account.name),
         expired=is_expired(authorization),
+        parent=IdOnly(id=authorization.parent_id) if authorization.parent_id else None,
     )
 
 
@@ -197,11 +205,13 @@ def _create(
     creator_scopes: frozenset[str],
     context: RequestContext,
     login_session_id: str | None = None,
+    parent: Authorization | None = None,
 ) -> JSONResponse:
     settings = services.settings
     scopes = ["global"] if body.scope is None else parse_scopes(body.scope)
     client_id = _client_id(body.client)
-    client = find_client(session, client_id) if client_id else None
+    # Only the caller's own clients: naming another's would hand that client a grant code.
+    client = find_client(session, client_id, owner_id=account_id) if client_id else None
     issued = create_authorization(
         session,
         services.hasher,
@@ -213,6 +223,7 @@ def _create(
         creator_scopes=creator_scopes,
         client=client,
         login_session_id=login_session_id,
+        parent=parent,
         oauth_ttl=settings.oauth_access_token_ttl,
         grant_ttl=settings.grant_code_ttl,
     )
@@ -240,15 +251,16 @@ async def post_authorization(
     """Create an authorization, at most as wide as the credential creating it.
 
     With Basic ``email:password`` (``heroku login -i``) this is a password login: it opens a
-    session, and the authorization dies with it.
+    session, and the authorization dies with it. With a token it is that token's child: it
+    expires no later than the token's authorization and is revoked with it.
     """
     body = body or AuthorizationCreate()
     if isinstance(credentials, PasswordLogin):
-        subject = f"login:{credentials.email.lower()}"
-        with services.failure_throttle.guard(subject, credentials.context.ip):
-            account = authenticate_password(
-                session, credentials.context, credentials.email, credentials.password
-            )
+        # Checked before the transaction begins: argon2 runs in the pool, holding no lock.
+        proof = await services.passwords.login(
+            credentials.context, credentials.email, credentials.password
+        )
+        account = record_login(session, credentials.context, proof)
         expires_in = parse_expires_in(body.expires_in)
         login = open_session(
             session,
@@ -266,6 +278,8 @@ async def post_authorization(
             context=credentials.context,
             login_session_id=login.id,
         )
+    parent = find_parent(session, credentials.principal.authorization_id)
+    check_may_create_authorizations(parent)
     return _create(
         session,
         services,
@@ -273,6 +287,7 @@ async def post_authorization(
         account_id=credentials.account_id,
         creator_scopes=credentials.principal.scopes,
         context=credentials.context,
+        parent=parent,
     )
 
 

@@ -5,14 +5,23 @@ with ``]`` is exclusive (that is how ``Next-Range`` continues after the last ite
 answer 200 when complete and 206 with ``Next-Range`` when more items remain, never on the last
 page (the heroku CLI follows ``Next-Range`` on every list and would loop). ``Content-Range`` names
 the first and last items sent; ``Accept-Ranges`` the sortable attributes.
+
+Values in ``Content-Range`` and ``Next-Range`` are percent-encoded (RFC 3986 section 2.1) beyond
+letters, digits and ``-_~:@+``, and start and end values are percent-decoded when parsed. A
+header is latin-1 at best and HTTP forbids control characters in it, while a client's name may be
+``日本 app``, hold a space, a dot (``..`` is the separator) or a newline; encoded, every name
+fits in a header and comes back unchanged when a client follows ``Next-Range``. ids and release
+versions never change. (Heroku's own values, ids and ASCII names, are the same either way.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import quote, unquote
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
@@ -29,6 +38,9 @@ _RANGE = re.compile(
     r"^\s*(?P<attribute>[a-z_]+)\s+(?P<start>[^.\s;]*)\s*\.\.\s*(?P<end>[^;\s]*)\s*(?:;(?P<params>.*))?$"
 )
 _PARAM = re.compile(r"^(?P<name>max|order)\s*=\s*(?P<value>\S+)$")
+_MAX = re.compile(r"^[0-9]{1,4}$")
+_INTEGER = re.compile(r"^-?[0-9]{1,18}$")  # fits the 64-bit columns of SQLite and PostgreSQL
+_SAFE = "-_~:@+"  # besides ASCII letters and digits; never "." (the separator), space or ";"
 
 T = TypeVar("T")
 
@@ -72,7 +84,7 @@ def parse_range(header: str | None, sortable: Sequence[str], default: str) -> Ra
             raise BadRequest(f"Invalid Range header parameter {raw.strip()!r}.")
         if param.group("name") == "max":
             if (
-                not param.group("value").isdigit()
+                not _MAX.match(param.group("value"))
                 or not 1 <= int(param.group("value")) <= LIMIT_MAX
             ):
                 raise BadRequest(f"Invalid Range header: max must be 1 to {LIMIT_MAX}.")
@@ -85,7 +97,24 @@ def parse_range(header: str | None, sortable: Sequence[str], default: str) -> Ra
     exclusive = bool(start and start.startswith("]"))
     if exclusive:
         start = start[1:] or None  # type: ignore[index]
-    return Range(attribute, start, exclusive, match.group("end") or None, limit, descending)
+    end = match.group("end") or None
+    return Range(attribute, _decoded(start), exclusive, _decoded(end), limit, descending)
+
+
+def encode_value(value: str) -> str:
+    """A Range value as it appears in a header: ASCII, without separators or controls."""
+    return quote(value, safe=_SAFE).replace(".", "%2E")
+
+
+def _decoded(value: str | None) -> str | None:
+    if value is None:
+        return None
+    with contextlib.suppress(UnicodeError):  # a header arrives as latin-1; raw UTF-8 stays UTF-8
+        value = value.encode("latin-1").decode("utf-8")
+    text = unquote(value)
+    if "\x00" in text:
+        raise BadRequest("Invalid Range header: values cannot contain NUL.")
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +130,7 @@ class Page(Generic[T]):
 
 def _coerce(column: InstrumentedAttribute[Any], value: str) -> Any:
     if isinstance(column.type, Integer):
-        if not value.lstrip("-").isdigit():
+        if not _INTEGER.match(value):
             raise BadRequest(f"Invalid Range header: {value!r} is not a number.")
         return int(value)
     return value
@@ -146,14 +175,14 @@ def list_response(
 ) -> JSONResponse:
     """A 200 (complete) or 206 (more to come) list response with the Range headers."""
     requested = page.range
+    first = encode_value(page.first_value or "")
+    last = encode_value(page.last_value or "")
     headers = {
         "Accept-Ranges": ", ".join(sortable),
-        "Content-Range": f"{requested.attribute} {page.first_value or ''}..{page.last_value or ''}",
+        "Content-Range": f"{requested.attribute} {first}..{last}",
     }
     if page.has_more:
         order = ", order=desc" if requested.descending else ""
-        headers["Next-Range"] = (
-            f"{requested.attribute} ]{page.last_value}..; max={requested.max}{order}"
-        )
+        headers["Next-Range"] = f"{requested.attribute} ]{last}..; max={requested.max}{order}"
     body = [present(item).model_dump(mode="json") for item in page.items]
     return JSONResponse(body, status_code=206 if page.has_more else 200, headers=headers)

@@ -12,10 +12,11 @@ from ostiary.accounts.services import (
     change_password,
     create_account,
     update_account,
+    validate_password,
 )
 from ostiary.accounts.sessions import close_session, open_session
 from ostiary.clock import utcnow
-from ostiary.errors import InvalidParams, OstiaryError
+from ostiary.errors import InvalidParams, OstiaryError, Unauthorized
 from ostiary.web.browser import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
@@ -89,9 +90,16 @@ async def signup(request: Request) -> Response:
     try:
         if password != str(form.get("password_confirmation", "")):
             raise InvalidParams("password", "The two passwords differ.")
+        validate_password(password)
+        password_hash = await services.passwords.new_hash(password)
         with services.database.unit_of_work(write=True) as session:
             created = create_account(
-                session, services.hasher, context, email=email, password=password, name=name or None
+                session,
+                services.hasher,
+                context,
+                email=email,
+                password_hash=password_hash,
+                name=name or None,
             )
             login = open_session(
                 session,
@@ -155,29 +163,37 @@ async def update_profile(request: Request) -> Response:
         update_account(session, visitor.context, visitor.account, changes={"name": name or None})
         email = field(form, "email")
         if email.lower() != visitor.account.email:
-            confirm_identity(visitor, str(form.get("password", "")))
+            confirm_identity(visitor)
             change_email(session, visitor.context, visitor.account, email)
         return done(ACCOUNT, "Your profile was saved.")
 
-    return await act(request, ACCOUNT, work)
+    return await act(request, ACCOUNT, work, proof_field="password")
 
 
 @router.post(f"{ACCOUNT}/password")
 async def update_password(request: Request) -> Response:
-    """Change the password (the current one is required)."""
+    """Change the password (the current one is required). Every other session ends and the API
+    key is regenerated, as Heroku does; the page says so and shows the new key once."""
 
     def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        new = str(form.get("new_password", ""))
-        if new != str(form.get("new_password_confirmation", "")):
-            raise InvalidParams("new_password", "The two new passwords differ.")
-        change_password(
+        if not visitor.password_proved or visitor.new_password_hash is None:
+            raise Unauthorized("Enter your current password to change it.")
+        new_key = change_password(
             session,
+            visitor.services.hasher,
             visitor.context,
             visitor.account,
-            current=str(form.get("current_password", "")),
-            new=new,
+            new_hash=visitor.new_password_hash,
+            keep_session_id=visitor.login.id,
+            oauth_ttl=visitor.services.settings.oauth_access_token_ttl,
         )
         visitor.login.authenticated_at = utcnow()
-        return done(ACCOUNT, "Your password was changed.")
+        return render(request, visitor, "password_changed.html", new_key=new_key.access.plaintext)
 
-    return await act(request, ACCOUNT, work)
+    return await act(
+        request,
+        ACCOUNT,
+        work,
+        proof_field="current_password",
+        replacement_field="new_password",
+    )

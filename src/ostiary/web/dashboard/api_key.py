@@ -52,13 +52,13 @@ async def reveal(request: Request) -> Response:
     """Show the key's redacted form, after a recent password."""
 
     def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        confirm_identity(visitor, str(form.get("password", "")))
+        confirm_identity(visitor)
         key = api_key_of(session, visitor.account.id)
         access = live_tokens(session, [key])[key.id].access
         shown = redact(access.display_head, access.display_tail) if access else None
         return _page(request, visitor, key, revealed=shown)
 
-    return await act(request, API_KEY, work)
+    return await act(request, API_KEY, work, proof_field="password")
 
 
 @router.post(f"{API_KEY}/regenerate")
@@ -68,8 +68,8 @@ async def regenerate_key(request: Request) -> Response:
     def work(session: Session, visitor: Visitor, form: FormData) -> Response:
         if form.get("confirm") != "yes":
             raise InvalidParams("confirm", "Tick the box to confirm: the old key stops working.")
-        confirm_identity(visitor, str(form.get("password", "")))
+        confirm_identity(visitor)
         key = api_key_of(session, visitor.account.id, for_update=True)
         return _page(request, visitor, key, new_key=new_token(session, visitor, key))
 
-    return await act(request, API_KEY, work)
+    return await act(request, API_KEY, work, proof_field="password")

@@ -138,7 +138,7 @@ async def rotate(request: Request, client_id: str) -> Response:
     def work(session: Session, visitor: Visitor, form: FormData) -> Response:
         if form.get("confirm") != "yes":
             raise InvalidParams("confirm", "Tick the box to confirm: the old secret stops working.")
-        confirm_identity(visitor, str(form.get("password", "")))
+        confirm_identity(visitor)
         client = _find(session, visitor, client_id)
         secret = rotate_secret(
             session, visitor.services.hasher, visitor.context, client, actor_id=visitor.account.id
@@ -152,7 +152,7 @@ async def rotate(request: Request, client_id: str) -> Response:
             flash="A new secret was issued; the old one no longer works.",
         )
 
-    return await act(request, here, work)
+    return await act(request, here, work, proof_field="password")
 
 
 @router.get(f"{APPLICATIONS}/{{client_id}}/delete")

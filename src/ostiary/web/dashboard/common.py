@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.accounts.models import Account, LoginSession
+from ostiary.accounts.services import validate_password
 from ostiary.clock import utcnow
-from ostiary.errors import NotFound, OstiaryError, Unauthorized
-from ostiary.events import Audit, RequestContext
-from ostiary.security.passwords import verify_password
+from ostiary.errors import InvalidParams, NotFound, OstiaryError, RateLimited, Unauthorized
+from ostiary.events import RequestContext
 from ostiary.tokens.authorizations import regenerate
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.scopes import ALL_SCOPES, MEANINGS
@@ -57,12 +57,19 @@ NAVIGATION = [
 
 @dataclass
 class Visitor:
-    """The signed-in account and the browser session it came in with."""
+    """The signed-in account and the browser session it came in with.
+
+    ``password_proved`` is true when the submitted form carried the account's password and
+    :func:`act` verified it (before the transaction); ``new_password_hash`` is the hash of the
+    form's new password, when :func:`act` was asked to make one.
+    """
 
     account: Account
     login: LoginSession
     context: RequestContext
     services: Services
+    password_proved: bool = False
+    new_password_hash: str | None = None
 
     @property
     def recently_authenticated(self) -> bool:
@@ -97,17 +104,14 @@ def _mark_seen(session: Session, visitor: Visitor) -> None:
     )
 
 
-def confirm_identity(visitor: Visitor, password: str | None) -> None:
-    """Let a sensitive action through when the password was proved recently, or is given now
+def confirm_identity(visitor: Visitor) -> None:
+    """Let a sensitive action through when the password was proved recently, or with this form
     (which counts as proving it again)."""
-    if visitor.recently_authenticated:
+    if visitor.password_proved:
+        visitor.login.authenticated_at = utcnow()
         return
-    if not password or not verify_password(visitor.account.password_hash, password):
-        raise Unauthorized(
-            "Enter your current password to confirm it is you.",
-            audit=Audit("auth:reauthentication:failure", actor_id=visitor.account.id),
-        )
-    visitor.login.authenticated_at = utcnow()
+    if not visitor.recently_authenticated:
+        raise Unauthorized("Enter your current password to confirm it is you.")
 
 
 def new_token(session: Session, visitor: Visitor, authorization: Authorization) -> str:
@@ -179,24 +183,67 @@ def show(request: Request, build: Callable[[Session, Visitor], Response]) -> Res
     return response
 
 
+async def _prove_password(request: Request, password: str, *, changing: bool) -> None:
+    """Check the signed-in visitor's password outside any transaction (throttled, hashed in the
+    pool); raises Unauthorized when it is wrong, SignInRequired when nobody is signed in."""
+    services = services_of(request)
+    with services.database.unit_of_work(write=False) as session:
+        account = _visitor(request, session).account
+    if changing:
+        failure, action = "The current password is not right.", "account:password:failure"
+    else:
+        failure = "Enter your current password to confirm it is you."
+        action = "auth:reauthentication:failure"
+    await services.passwords.confirm(
+        request_context(request), account, password, failure=failure, action=action
+    )
+
+
+async def _hash_new_password(request: Request, form: FormData, name: str) -> str:
+    new = str(form.get(name, ""))
+    if new != str(form.get(f"{name}_confirmation", "")):
+        raise InvalidParams(name, "The two new passwords differ.")
+    validate_password(new)
+    return await services_of(request).passwords.new_hash(new)
+
+
 async def act(
     request: Request,
     back: str,
     work: Callable[[Session, Visitor, FormData], Response],
+    *,
+    proof_field: str | None = None,
+    replacement_field: str | None = None,
 ) -> Response:
     """Run a form's action in one transaction, after checking its CSRF token. A domain error
-    returns to ``back`` with its message."""
+    returns to ``back`` with its message.
+
+    With ``proof_field``, a password typed there is verified first, outside the transaction
+    (``visitor.password_proved``); with ``replacement_field`` too, the new password (and its
+    ``_confirmation``) is validated and hashed once the current one is proved.
+    """
     form = await request.form()
     if not csrf_valid(request, CSRF_PURPOSE, str(form.get("csrf_token", ""))):
         return done(back, "Your form expired. Please try again.")
     try:
+        typed = str(form.get(proof_field, "")) if proof_field else ""
+        if typed:
+            await _prove_password(request, typed, changing=replacement_field is not None)
+        new_hash = None
+        if replacement_field and typed:
+            new_hash = await _hash_new_password(request, form, replacement_field)
         with services_of(request).database.unit_of_work(write=True) as session:
             visitor = _visitor(request, session)
+            visitor.password_proved = bool(typed)
+            visitor.new_password_hash = new_hash
             if _seen_long_ago(visitor):
                 _mark_seen(session, visitor)
             return work(session, visitor, form)
     except SignInRequired:
         return _sign_in(request)
+    except RateLimited as error:
+        persist_audit(request, error)
+        return done(back, "Too many attempts. Please wait a few minutes and try again.")
     except OstiaryError as error:
         persist_audit(request, error)
         return done(back, error.message)

@@ -78,6 +78,9 @@ async def create(request: Request) -> Response:
         days = field(form, "expires_in_days")
         if days and days not in {value for value, _ in EXPIRY_CHOICES}:
             raise InvalidParams("expires_in_days", "Choose one of the offered expiries.")
+        if "global" in scopes or not days:
+            # As powerful as the API key, or alive until revoked: as sensitive as revealing it.
+            confirm_identity(visitor)
         issued = create_authorization(
             session,
             visitor.services.hasher,
@@ -92,7 +95,7 @@ async def create(request: Request) -> Response:
         )
         return _page(request, session, visitor, new_token=issued.access.plaintext)
 
-    return await act(request, TOKENS, work)
+    return await act(request, TOKENS, work, proof_field="password")
 
 
 @router.post(f"{TOKENS}/{{authorization_id}}/rotate")
@@ -100,7 +103,7 @@ async def rotate(request: Request, authorization_id: str) -> Response:
     """A new token for the same authorization (shown once); the old one stops working."""
 
     def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        confirm_identity(visitor, str(form.get("password", "")))
+        confirm_identity(visitor)
         authorization = find_authorization(
             session, visitor.account.id, authorization_id, for_update=True
         )
@@ -108,7 +111,7 @@ async def rotate(request: Request, authorization_id: str) -> Response:
             request, session, visitor, new_token=new_token(session, visitor, authorization)
         )
 
-    return await act(request, TOKENS, work)
+    return await act(request, TOKENS, work, proof_field="password")
 
 
 @router.post(f"{TOKENS}/{{authorization_id}}/revoke")

@@ -1,7 +1,7 @@
 """device_authorizations.requester_ip: the address that asked for a device or CLI login
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02 10:00:00
 
 The approval page shows it (with the request's age), so a user sent a link by someone else can
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
