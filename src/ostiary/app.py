@@ -14,6 +14,9 @@ in their caller dependency (``web.api.deps``).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -24,7 +27,9 @@ from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
+from ostiary.periodic import JobContext, PeriodicRunner, default_jobs
 from ostiary.ratelimit import MemoryRateLimiter
+from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.passwords import PasswordPool
 from ostiary.security.server_secret import load_or_create_secret
@@ -85,7 +90,26 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
             PasswordPool(threads=settings.password_threads, queue=settings.password_queue),
             failure_throttle,
         ),
+        login_requests=AddressLimiter(settings.login_request_limit),
     )
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While a worker serves: its periodic jobs (``ostiary.periodic``) run in the background."""
+    services: Services = app.state.services
+    runner = PeriodicRunner(
+        default_jobs(),
+        JobContext(services.database, services.settings),
+        services.settings.periodic_interval,
+    )
+    task = asyncio.create_task(runner.run_forever(), name="ostiary-periodic")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
@@ -98,6 +122,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         redoc_url=None,
         # No OpenTelemetry here: it would also record exception messages we keep to our own log.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        lifespan=lifespan,
     )
     app.state.services = services or build_services(settings)
 

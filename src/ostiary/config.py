@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         default="invite",
         description="invite: accounts are created by an administrator; open: anyone may sign up.",
     )
+    login_request_limit: int = Field(
+        default=10,
+        ge=1,
+        description="POST /auth and /oauth/device/code requests per client address per minute.",
+    )
+    periodic_interval: float = Field(
+        default=60.0,
+        gt=0,
+        le=86400,
+        description="Seconds between runs of the server's periodic jobs (purging expired rows).",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

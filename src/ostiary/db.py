@@ -15,6 +15,7 @@ uses plain transactions and ``SELECT ... FOR UPDATE`` where services ask for a l
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -22,6 +23,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
@@ -42,6 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from ostiary.files import private_file
 from ostiary.prepared import (
     AnySelect,
     DirectTransaction,
@@ -157,6 +160,15 @@ def _sqlite_path(url: str) -> str | None:
     return None if database in (None, "", ":memory:") else database
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create an SQLite database's file with mode 0600 before SQLite does (with 0644), so the
+    database, and the -wal and -shm files SQLite gives the same mode, are the owner's only."""
+    path = _sqlite_path(url) if _is_sqlite(url) else None
+    if path is not None and not path.startswith("file:"):
+        with contextlib.suppress(FileNotFoundError):  # no directory: SQLite says so itself
+            private_file(Path(path))
+
+
 def _configure_sqlite(engine: Engine, begin_statement: str) -> None:
     """Take transaction control from pysqlite and apply Ostiary's pragmas on every connection."""
 
@@ -187,6 +199,7 @@ class Database:
             self.engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8)
             _configure_sqlite(self.engine, "BEGIN")
             self.write_engine = create_engine(url, echo=echo, pool_size=4, max_overflow=4)
+            create_private_sqlite_file(url)  # engines connect lazily: this comes first
             path = _sqlite_path(url)
             if path is not None:
                 self._writer_lock = WriterLock(path)

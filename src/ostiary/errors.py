@@ -19,7 +19,8 @@
     ├── PayloadTooLarge             request_entity_too_large
     ├── InvalidParams               invalid_params   (names the field)
     ├── RateLimited                 rate_limit       (carries Retry-After)
-    │   └── PasswordChecksBusy      rate_limit       (the password pool's queue is full)
+    │   ├── PasswordChecksBusy      rate_limit       (the password pool's queue is full)
+    │   └── TooManyRequests         rate_limit       (an address's login requests)
     └── ServiceUnavailable          service_unavailable  (the database is unreachable; Retry-After)
 
 ``code`` is the machine id Heroku's clients branch on; ``message`` is for people; ``audit``, when
@@ -187,3 +188,14 @@ class ServiceUnavailable(OstiaryError):
             "Please retry shortly."
         )
         self.retry_after = retry_after
+
+
+class TooManyRequests(RateLimited):
+    """An address's budget for unauthenticated requests that create rows is spent."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.message = (
+            f"Too many login requests from this address. Try again in {retry_after} seconds."
+        )
+        self.args = (self.message,)

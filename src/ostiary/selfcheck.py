@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from sqlalchemy.engine import make_url
 
 from ostiary.config import Settings
 from ostiary.net import is_loopback
@@ -35,7 +36,7 @@ class Finding:
     fix: str | None = None
 
 
-def _private_file(path: Path) -> bool:
+def _private_file(path: Path) -> bool:  # or a directory: nothing for the group or others
     return not path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
 
 
@@ -65,6 +66,40 @@ def check_secret(settings: Settings) -> Finding:
             f"chmod 600 {path}",
         )
     return Finding("secret key", Level.OK, f"Generated, in {path} (owner-only).")
+
+
+def _sqlite_files(settings: Settings) -> list[Path]:
+    url = make_url(settings.effective_database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return []
+    database = Path(url.database)
+    suffixes = ("", "-wal", "-shm", "-journal", "-writer")
+    return [path for path in (Path(f"{database}{suffix}") for suffix in suffixes) if path.exists()]
+
+
+def check_data_dir(settings: Settings) -> Finding:
+    """The data directory and the SQLite database: owner-only, like the secret key (0700 and
+    0600), since the database holds every password hash and token HMAC."""
+    directory = settings.data_dir
+    exposed_dir = directory.is_dir() and not _private_file(directory)
+    exposed_files = [path for path in _sqlite_files(settings) if not _private_file(path)]
+    if not exposed_dir and not exposed_files:
+        if not directory.exists():
+            return Finding(
+                "data directory", Level.OK, f"{directory} is created owner-only at first start."
+            )
+        return Finding("data directory", Level.OK, f"{directory} and its database are owner-only.")
+    names = ([str(directory)] if exposed_dir else []) + [str(path) for path in exposed_files]
+    fixes = ([f"chmod 700 {directory}"] if exposed_dir else []) + (
+        [f"chmod 600 {' '.join(str(path) for path in exposed_files)}"] if exposed_files else []
+    )
+    return Finding(
+        "data directory",
+        Level.WARNING,
+        f"Other users can read {', '.join(names)}: the database holds password hashes and "
+        "token hashes.",
+        " && ".join(fixes),
+    )
 
 
 def check_tls(settings: Settings, now: datetime | None = None) -> Finding:
@@ -253,6 +288,7 @@ def audit(settings: Settings) -> list[Finding]:
     """Every finding about ``settings``."""
     return [
         check_secret(settings),
+        check_data_dir(settings),
         check_tls(settings),
         check_proxies(settings),
         check_issuer(settings),

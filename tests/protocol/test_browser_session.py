@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.factories import UserAccount
+from ostiary.accounts.models import LoginSession
+from tests.support.factories import Factory, UserAccount
 from tests.support.oauth_flow import OAuthBrowser, hidden_fields, register
 from tests.support.server import ServerProcess, trusting
 
@@ -94,3 +95,57 @@ def test_device_approval_needs_its_csrf_token(
         timeout=30,
     )
     assert "denied" in answer.json()["error"]
+
+
+def _signed_in(browser: OAuthBrowser, user: UserAccount) -> str:
+    """Sign in through the login page; the session cookie."""
+    fields = hidden_fields(browser.client.get("/login").text)
+    signed_in = browser.client.post(
+        "/login", data={**fields, "email": user.email, "password": browser.password}
+    )
+    assert signed_in.status_code == 303
+    return str(browser.client.cookies["ostiary_session"])
+
+
+def _session_exists(factory: Factory, cookie: str) -> bool:
+    session_id, _, _ = cookie.partition(".")
+    with factory.database.unit_of_work(write=False) as session:
+        return session.get(LoginSession, session_id) is not None
+
+
+def test_a_forged_logout_changes_nothing(
+    tls_factory: Factory, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    """A page elsewhere posting to /logout (with the cookies a browser might send, but no way to
+    know the form's token) neither ends the session nor clears the cookie."""
+    cookie = _signed_in(browser, user)
+    for token in ("", "forged"):
+        forged = browser.client.post("/logout", data={"csrf_token": token})
+        assert forged.status_code == 403
+        assert "ostiary_session" not in forged.headers.get("set-cookie", "")
+        assert "you are still signed in" in forged.text
+    assert _session_exists(tls_factory, cookie)
+    assert browser.client.get("/dashboard/account").status_code == 200
+    # The refusal page offers a real sign-out, which works.
+    confirmed = browser.client.post("/logout", data=hidden_fields(forged.text))
+    assert confirmed.status_code == 303
+    assert not _session_exists(tls_factory, cookie)
+
+
+def test_logout_ends_the_session_on_the_server(
+    tls_factory: Factory, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    cookie = _signed_in(browser, user)
+    account_page = browser.client.get("/dashboard/account")
+    assert account_page.status_code == 200
+    logged_out = browser.client.post(
+        "/logout", data={"csrf_token": hidden_fields(account_page.text)["csrf_token"]}
+    )
+    assert logged_out.status_code == 303
+    assert logged_out.headers["location"] == "/login"
+    assert not _session_exists(tls_factory, cookie)
+    # Replaying the old cookie (as a thief who copied it would) does not get in.
+    browser.client.cookies.set("ostiary_session", cookie, domain="localhost")
+    replayed = browser.client.get("/dashboard/account")
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].startswith("/login?")

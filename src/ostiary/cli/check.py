@@ -17,7 +17,7 @@ MARKS = {Level.OK: "ok", Level.WARNING: "WARNING", Level.ERROR: "ERROR"}
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def check(as_json: bool) -> None:
-    """Audit the configuration: secrets, TLS, proxy trust, sign-up, token lifetimes.
+    """Audit the configuration: secrets, data directory, TLS, proxy trust, sign-up, lifetimes.
 
     Exits 1 when a finding is an error. Run it with the same environment as `ostiary serve`.
 

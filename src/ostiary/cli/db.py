@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ostiary.config import load_settings
+from ostiary.files import private_directory
 from ostiary.migrate import upgrade
 
 
@@ -23,6 +24,6 @@ def upgrade_command(revision: str) -> None:
       OSTIARY_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/ostiary ostiary db upgrade
     """
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     upgrade(settings.effective_database_url, revision)
     click.echo(f"Database is at revision {revision}.", err=True)

@@ -12,6 +12,7 @@ from ostiary.accounts.services import generate_password
 from ostiary.cli.accounts import create_account_now
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
+from ostiary.files import private_directory
 from ostiary.migrate import upgrade
 from ostiary.net import is_loopback
 from ostiary.security.server_secret import load_or_create_secret
@@ -41,7 +42,7 @@ def _serve(
     workers: int,
     tls: tuple[Path, Path] | None,
 ) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     load_or_create_secret(settings)  # before the workers start, so they share one secret
     _check_port_free(host, port)
     scheme = "https" if tls else "http"
@@ -117,6 +118,7 @@ def serve(
       ostiary serve --host 127.0.0.1 --port 8080 --insecure-http
     """
     settings = load_settings()
+    private_directory(settings.data_dir)  # before the TLS files are generated into it
     bind = host or settings.host
     if insecure_http:
         if tls_cert or tls_key:
@@ -143,7 +145,7 @@ def run() -> None:
       ostiary run
     """
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     upgrade(settings.effective_database_url)
     database = Database(settings.effective_database_url)
     try:

@@ -18,7 +18,7 @@ from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.authorizations import IssuedAuthorization, TokenSet, issue_refresh_token
 from ostiary.tokens.device import (
-    LIFETIME,
+    LIFETIMES,
     DeviceKind,
     PollState,
     display_user_code,
@@ -58,7 +58,7 @@ def device_authorization(
         "user_code": shown,
         "verification_uri": verification_uri,
         "verification_uri_complete": f"{verification_uri}?user_code={shown}",
-        "expires_in": int(LIFETIME.total_seconds()),
+        "expires_in": int(LIFETIMES[DeviceKind.DEVICE].total_seconds()),
         "interval": started.row.interval,
     }
 

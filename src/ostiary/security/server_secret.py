@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from ostiary.config import Settings
+from ostiary.files import private_directory
 
 
 def load_or_create_secret(settings: Settings) -> bytes:
@@ -15,7 +16,7 @@ def load_or_create_secret(settings: Settings) -> bytes:
         return settings.secret_key.get_secret_value().encode("utf-8")
     path: Path = settings.secret_key_path
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(path.parent)
         # O_EXCL: two workers starting at once must not each write a different secret.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

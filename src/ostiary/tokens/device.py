@@ -25,7 +25,6 @@ from ostiary.tokens.models import DeviceAuthorization
 # RFC 8628 section 6.1: no vowels (no words), no look-alikes; 20^8 is about 2^34.6 codes.
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 USER_CODE_LENGTH = 8
-LIFETIME = timedelta(minutes=10)
 DEFAULT_INTERVAL = 5
 SLOW_DOWN_STEP = 5
 
@@ -35,6 +34,13 @@ class DeviceKind(enum.StrEnum):
 
     DEVICE = "device"
     HEROKU_CLI = "heroku_cli"
+
+
+# How long an unapproved request waits for its user. A heroku CLI login is approved in the
+# browser the CLI itself opens, so a few minutes are plenty, and a link sent to someone else (to
+# phish their consent) goes stale quickly. A device's user has to walk to another screen and
+# type a code, so RFC 8628 devices keep the common ten minutes (section 3.2, expires_in).
+LIFETIMES = {DeviceKind.DEVICE: timedelta(minutes=10), DeviceKind.HEROKU_CLI: timedelta(minutes=5)}
 
 
 class PollState(enum.StrEnum):
@@ -80,6 +86,7 @@ def start(
     """Begin a device authorization. The heroku CLI's variant puts its "user code" in a URL, so
     it gets a high-entropy one instead of a typeable one."""
     device_code = mint_token(TokenKind.GRANT_CODE)
+    now = utcnow()
     if high_entropy_user_code:
         user_code = secrets.token_urlsafe(24)
     else:
@@ -94,7 +101,9 @@ def start(
         scopes=scopes,
         description=description,
         interval=DEFAULT_INTERVAL,
-        expires_at=utcnow() + LIFETIME,
+        requester_ip=context.ip,
+        created_at=now,
+        expires_at=now + LIFETIMES[kind],
     )
     session.add(row)
     session.flush()

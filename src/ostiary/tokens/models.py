@@ -157,6 +157,8 @@ class DeviceAuthorization(Base):
     account_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
+    # The address the request came from, shown on the approval page (with its age).
+    requester_ip: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     last_polled_at: Mapped[datetime | None]

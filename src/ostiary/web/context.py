@@ -11,6 +11,7 @@ from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.events import RequestContext
 from ostiary.ratelimit import RateLimiter
+from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
@@ -26,6 +27,7 @@ class Services:
     authenticator: TokenAuthenticator
     rate_limiter: RateLimiter
     failure_throttle: FailureThrottle
+    login_requests: AddressLimiter
     passwords: PasswordChecker
 
 

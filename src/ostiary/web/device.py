@@ -1,9 +1,12 @@
 """``/device``: where a user approves a device (RFC 8628 section 3.3) and, at
 ``/auth/cli/browser/{code}``, the heroku CLI's browser login. Both need a signed-in browser,
-name what is asking, and take CSRF-protected decisions; wrong codes are throttled (R39)."""
+name what is asking, where and when it asked (its description is quoted as the requester's own
+claim), and take CSRF-protected decisions; wrong codes are throttled (R39)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -11,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
+from ostiary.clock import utcnow
 from ostiary.errors import NotFound, RateLimited, Unauthorized
 from ostiary.tokens.device import DeviceKind, decide, display_user_code, find_pending
 from ostiary.tokens.models import DeviceAuthorization
@@ -26,6 +30,26 @@ def _login_first(path: str) -> Response:
     return RedirectResponse("/login?" + urlencode({"next": path}), 302, headers=PAGE_HEADERS)
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where and when a pending login was requested, and where its approver is now: a link
+    someone else sent shows a stranger's address and an older age."""
+
+    address: str | None
+    age: str
+    viewer_address: str | None
+
+
+def requested_ago(created_at: datetime, now: datetime) -> str:
+    """``"2 minutes ago"``: the age of a request, in the largest whole unit."""
+    seconds = max(0, int((now - created_at).total_seconds()))
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now" if seconds < 5 else f"{seconds} seconds ago"
+
+
 def _approve_page(
     request: Request,
     row: DeviceAuthorization,
@@ -35,6 +59,11 @@ def _approve_page(
     user_code: str | None,
 ) -> Response:
     name = row.client.name if row.client else HEROKU_CLI_NAME
+    origin = Origin(
+        address=row.requester_ip,
+        age=requested_ago(row.created_at, utcnow()),
+        viewer_address=request_context(request).ip,
+    )
     return page(
         request,
         "approve.html",
@@ -42,6 +71,7 @@ def _approve_page(
         redirect_host=None,
         client_name=name,
         email=account.email,
+        origin=origin,
         description=row.description,
         user_code=user_code,
         scopes=[(s, MEANINGS[s]) for s in row.scopes],

@@ -6,7 +6,9 @@
    ``{access_token}`` (a new global authorization, valid one year) or ``{error}``.
 
 The long poll waits with ``asyncio.sleep`` between short checks, so a waiting CLI holds no
-worker thread and no database connection.
+worker thread and no database connection. Anyone may start a login, so each address has a small
+budget of them (``OSTIARY_LOGIN_REQUEST_LIMIT``), an unapproved login expires after five minutes,
+and the approval page says where and when it was requested (``web.device``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ LONG_POLL_LIMIT = 600.0
 
 @router.post("/auth")
 async def start_login(request: Request) -> JSONResponse:
-    """Begin a CLI login."""
+    """Begin a CLI login; each address has a small budget of these (429 ``rate_limit``)."""
+    services = services_of(request)
+    context = request_context(request)
+    services.login_requests.spend(context.ip)
     try:
         body = parse_json_body(await request.body() or b"{}")
     except InvalidParams:  # as before: an unusable body is an empty one
@@ -47,12 +52,11 @@ async def start_login(request: Request) -> JSONResponse:
         if isinstance(body, dict)
         else "Heroku CLI login"
     )
-    services = services_of(request)
     with services.database.unit_of_work(write=True) as session:
         started = start(
             session,
             services.hasher,
-            request_context(request),
+            context,
             kind=DeviceKind.HEROKU_CLI,
             scopes=["global"],
             description=description,

@@ -131,9 +131,12 @@ async def introspect(request: Request) -> JSONResponse:
 
 @router.post("/oauth/device/code", summary="Device authorization (RFC 8628 section 3.1)")
 async def device_code(request: Request) -> JSONResponse:
-    """Codes for a device that will poll while its user approves it at /device."""
-    form = await _form(request)
+    """Codes for a device that will poll while its user approves it at /device. Each address
+    has a small budget of these (429 ``temporarily_unavailable`` with Retry-After past it)."""
     services = services_of(request)
+    with _oauth_errors(request):
+        services.login_requests.spend(request_context(request).ip)
+    form = await _form(request)
     verification_uri = f"{issuer_of(request, services)}/device"
 
     def work(session: Session) -> dict[str, object]:

@@ -29,6 +29,7 @@ from ostiary.web.browser import (
 )
 from ostiary.web.context import request_context, services_of
 from ostiary.web.dashboard.common import (
+    CSRF_PURPOSE,
     PREFIX,
     Visitor,
     act,
@@ -121,14 +122,25 @@ async def signup(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    """End this browser's session."""
+    """End this browser's session on the server (its row goes, and the authorizations made
+    through it are revoked), then forget the cookie. Without the form's CSRF token nothing
+    changes: a page elsewhere cannot sign the visitor out (403, and a real sign-out button)."""
     form = await request.form()
-    if csrf_valid(request, "dashboard", str(form.get("csrf_token", ""))):
-        services = services_of(request)
-        with services.database.unit_of_work(write=True) as session:
-            login = current_login(request, session)
-            if login is not None:
-                close_session(session, request_context(request), login, actor_id=login.account_id)
+    services = services_of(request)
+    if not csrf_valid(request, CSRF_PURPOSE, str(form.get("csrf_token", ""))):
+        with services.database.unit_of_work(write=False) as session:
+            signed_in = current_login(request, session) is not None
+        return page(
+            request,
+            "logout.html",
+            status=403,
+            signed_in=signed_in,
+            csrf=csrf_token(request, CSRF_PURPOSE),
+        )
+    with services.database.unit_of_work(write=True) as session:
+        login = current_login(request, session)
+        if login is not None:
+            close_session(session, request_context(request), login, actor_id=login.account_id)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,0 +1,88 @@
+"""Time-based work inside the server: a small registry of jobs, run by each worker every
+``OSTIARY_PERIODIC_INTERVAL`` seconds (60 by default).
+
+Each worker runs its own loop, started and stopped with the application (``app.lifespan``), so
+jobs must be safe to run in several processes at once (idempotent, short transactions). Jobs are
+synchronous and run in a thread, never on the event loop. A job that fails (the database is away
+for a moment) is logged and tried again at the next tick; it never stops the loop, the other
+jobs or the server. Later work registers its jobs in :func:`default_jobs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ostiary.config import Settings
+from ostiary.db import Database
+from ostiary.purge import purge_expired
+
+logger = logging.getLogger("ostiary.periodic")
+
+# Each wait is the interval give or take this fraction, so workers started together drift apart
+# instead of purging in the same instant.
+JITTER = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a job may use."""
+
+    database: Database
+    settings: Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A named piece of periodic work."""
+
+    name: str
+    run: Callable[[JobContext], object]
+
+
+def default_jobs() -> tuple[Job, ...]:
+    """The jobs every server runs."""
+    return (Job("purge expired", lambda context: purge_expired(context.database)),)
+
+
+class PeriodicRunner:
+    """Runs its jobs one after the other, every ``interval`` seconds (with jitter)."""
+
+    def __init__(self, jobs: Sequence[Job], context: JobContext, interval: float) -> None:
+        self.jobs = tuple(jobs)
+        self.context = context
+        self.interval = interval
+
+    def run_once(self) -> dict[str, bool]:
+        """Run every job once; which succeeded. A failure is logged, never raised."""
+        outcome: dict[str, bool] = {}
+        for job in self.jobs:
+            try:
+                job.run(self.context)
+            except Exception as error:
+                # The class and first line only: a driver's full message can carry parameters.
+                first_line = (str(error).splitlines() or [""])[0][:200]
+                logger.warning(
+                    "periodic job %r failed (%s: %s); trying again in %g s",
+                    job.name,
+                    type(error).__name__,
+                    first_line,
+                    self.interval,
+                )
+                outcome[job.name] = False
+            else:
+                outcome[job.name] = True
+        return outcome
+
+    def next_delay(self) -> float:
+        """Seconds until the next run."""
+        return self.interval * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 - not secret
+
+    async def run_forever(self) -> None:
+        """Run the jobs every interval until cancelled."""
+        while True:
+            await asyncio.sleep(self.next_delay())
+            await asyncio.to_thread(self.run_once)

@@ -1,0 +1,72 @@
+"""The periodic runner: every job every tick, and a failing job never stops the others or the
+loop (the database away for a moment is logged and tried again)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ostiary.config import load_settings
+from ostiary.db import Database
+from ostiary.periodic import Job, JobContext, PeriodicRunner
+
+
+@pytest.fixture
+def context(tmp_path: Path) -> Iterator[JobContext]:
+    settings = load_settings(data_dir=tmp_path)
+    database = Database(settings.effective_database_url)
+    yield JobContext(database, settings)
+    database.dispose()
+
+
+class Flaky:
+    """Fails its first ``failures`` runs (as a job does while the database is down)."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.runs = 0
+
+    def __call__(self, context: JobContext) -> None:
+        self.runs += 1
+        if self.runs <= self.failures:
+            raise ConnectionError("connection refused\n[SQL: DELETE ... secret parameters]")
+
+
+def test_a_failing_job_is_logged_and_the_next_one_still_runs(
+    context: JobContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken, healthy = Flaky(failures=1), Flaky(failures=0)
+    runner = PeriodicRunner([Job("broken", broken), Job("healthy", healthy)], context, 60)
+    with caplog.at_level(logging.WARNING, logger="ostiary.periodic"):
+        assert runner.run_once() == {"broken": False, "healthy": True}
+    assert "periodic job 'broken' failed (ConnectionError: connection refused)" in caplog.text
+    assert "secret parameters" not in caplog.text  # only the first line of a driver's message
+    assert runner.run_once() == {"broken": True, "healthy": True}  # the next tick retries
+
+
+def test_the_loop_keeps_going_after_failures(context: JobContext) -> None:
+    flaky = Flaky(failures=2)
+
+    async def run_until_recovered() -> None:
+        runner = PeriodicRunner([Job("flaky", flaky)], context, 0.01)
+        task = asyncio.create_task(runner.run_forever())
+        try:
+            async with asyncio.timeout(30):
+                while flaky.runs <= flaky.failures:
+                    await asyncio.sleep(0.01)
+            assert not task.done()  # still running after the failures
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    # A loop of its own in a thread of its own: Playwright's sync API may already run one in
+    # this thread when the browser tests share the worker.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run_until_recovered()).result()
+    assert flaky.runs > flaky.failures

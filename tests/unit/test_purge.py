@@ -1,0 +1,70 @@
+"""The purge of expired rows (ostiary.purge) on a real, migrated SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ostiary.accounts.models import Account
+from ostiary.clock import utcnow
+from ostiary.db import Database
+from ostiary.migrate import upgrade
+from ostiary.purge import BATCH_SIZE, purge_expired
+from ostiary.tokens.models import DeviceAuthorization
+from tests.support.expiring import LONG_AGO, count, device, present, seed
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    url = f"sqlite:///{tmp_path / 'purge.db'}"
+    upgrade(url)
+    made = Database(url)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def account_id(database: Database) -> str:
+    with database.unit_of_work(write=True) as session:
+        account = Account(email="purge@example.com")
+        session.add(account)
+        session.flush()
+        return account.id
+
+
+def test_expired_rows_go_and_the_others_stay(database: Database, account_id: str) -> None:
+    seeded = seed(database, account_id)
+    counts = purge_expired(database)
+    assert counts == {"device and CLI logins": 2, "authorization codes": 1, "login sessions": 3}
+    for model, ids in seeded.doomed.items():
+        assert present(database, model, ids) == set(), model
+    for model, ids in seeded.kept.items():
+        assert present(database, model, ids) == set(ids), model
+    assert set(purge_expired(database).values()) == {0}  # nothing left to do
+
+
+def test_a_backlog_goes_in_batches(database: Database) -> None:
+    backlog = 2 * BATCH_SIZE + 7
+    with database.unit_of_work(write=True) as session:
+        session.add_all(device(utcnow() - LONG_AGO) for _ in range(backlog))
+    assert purge_expired(database)["device and CLI logins"] == backlog
+    assert count(database, DeviceAuthorization) == 0
+
+
+def test_workers_purging_at_once_delete_each_row_once(database: Database, tmp_path: Path) -> None:
+    backlog = 3 * BATCH_SIZE
+    with database.unit_of_work(write=True) as session:
+        session.add_all(device(utcnow() - LONG_AGO) for _ in range(backlog))
+    # Separate Database objects, as separate worker processes have.
+    others = [Database(database.url) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(len(others)) as pool:
+            results = list(pool.map(purge_expired, others))
+    finally:
+        for other in others:
+            other.dispose()
+    assert sum(result["device and CLI logins"] for result in results) == backlog
+    assert count(database, DeviceAuthorization) == 0
