@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from ostiary.accounts.models import Account
 from ostiary.tokens.models import DeviceAuthorization
 from tests.support.factories import Factory, UserAccount
 from tests.support.oauth_flow import OAuthBrowser, hidden_fields, register
@@ -243,3 +244,48 @@ def test_an_ipv6_client_cannot_escape_the_limit_by_changing_its_address(
     ]
     assert statuses == [200] * LIMIT + [429]  # one /64, one budget
     assert start_cli_login(proxied_server, "2001:db8:0:8::1").status_code == 200
+
+
+def test_open_sign_up_is_limited_per_address(tmp_path_factory: pytest.TempPathFactory) -> None:
+    server = start_server(
+        tmp_path_factory.mktemp("signup"),
+        tls=True,
+        settings={
+            "OSTIARY_SIGNUP": "open",
+            "OSTIARY_TRUSTED_PROXIES": "127.0.0.1",
+            "OSTIARY_LOGIN_REQUEST_LIMIT": "2",
+        },
+    )
+
+    def sign_up(address: str, number: int) -> httpx.Response:
+        with httpx.Client(
+            base_url=f"https://localhost:{server.port}",
+            headers={"X-Forwarded-For": address, "X-Forwarded-Proto": "https"},
+            verify=trusting(server.cert_path),
+        ) as browser:
+            fields = hidden_fields(browser.get("/signup").text)
+            return browser.post(
+                "/signup",
+                data={
+                    **fields,
+                    "email": f"signup-{number}-{address}@example.com",
+                    "password": "a long enough passphrase",
+                    "password_confirmation": "a long enough passphrase",
+                },
+            )
+
+    try:
+        assert [sign_up("203.0.113.9", n).status_code for n in range(2)] == [200, 200]
+        refused = sign_up("203.0.113.9", 2)
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "Too many sign-ups from this address" in refused.text
+        assert sign_up("198.51.100.4", 3).status_code == 200  # another address is unaffected
+        factory = Factory(server.data_dir)
+        with factory.database.unit_of_work(write=False) as session:
+            emails = set(session.scalars(select(Account.email)).all())
+        factory.close()
+        assert "signup-2-203.0.113.9@example.com" not in emails
+        assert "signup-3-198.51.100.4@example.com" in emails
+    finally:
+        server.stop()

@@ -16,7 +16,7 @@ from ostiary.accounts.services import (
 )
 from ostiary.accounts.sessions import close_session, open_session
 from ostiary.clock import utcnow
-from ostiary.errors import InvalidParams, OstiaryError, Unauthorized
+from ostiary.errors import InvalidParams, OstiaryError, RateLimited, Unauthorized
 from ostiary.web.browser import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
@@ -88,6 +88,9 @@ async def signup(request: Request) -> Response:
         return _signup_page(request, 400, error="Your form expired. Please try again.", email=email)
     context = request_context(request)
     try:
+        # Sign-up takes no credentials and creates rows: the same per-address budget as the
+        # other unauthenticated creators (the heroku CLI's and the device flow's logins).
+        services.login_requests.spend(context.ip)
         if password != str(form.get("password_confirmation", "")):
             raise InvalidParams("password", "The two passwords differ.")
         validate_password(password)
@@ -110,6 +113,16 @@ async def signup(request: Request) -> Response:
             )
             visitor_email, key = created.account.email, created.api_key.plaintext
             login_id = login.id
+    except RateLimited as error:
+        refused = _signup_page(
+            request,
+            429,
+            error="Too many sign-ups from this address. Please wait a minute and try again.",
+            email=email,
+            name=name,
+        )
+        refused.headers["Retry-After"] = str(error.retry_after)
+        return refused
     except OstiaryError as error:
         persist_audit(request, error)
         return _signup_page(request, 422, error=error.message, email=email, name=name)
