@@ -190,3 +190,56 @@ def test_global_or_never_expiring_dashboard_tokens_need_a_recent_password(
     with guarded.client(user.api_key) as api:
         made = {a["description"] for a in api.get("/oauth/authorizations").json()}
     assert made == {"read 30", "global"}
+
+
+def test_concurrent_guesses_cannot_outrun_the_budget(
+    guarded: ServerProcess, person: tuple[UserAccount, Factory]
+) -> None:
+    user, _ = person
+
+    def burst(address: str) -> list[int]:
+        def guess(number: int) -> int:
+            with _from(guarded, address) as client:
+                return _api_login(client, user.email, f"guess {number}").status_code
+
+        with concurrent.futures.ThreadPoolExecutor(10) as pool:
+            return list(pool.map(guess, range(10)))
+
+    first = burst(ATTACKER)
+    # Each attempt is charged before its hash runs: three checked at most, the rest refused.
+    assert first.count(401) <= 3, first
+    assert set(first) <= {401, 429}
+    # The account is now locked against addresses with a record; a clean one gets one guess.
+    second = burst("203.0.113.77")
+    assert second.count(401) <= 1, second
+    with _from(guarded, OWNER) as owner:
+        assert _api_login(owner, user.email, PASSWORD).status_code == 201
+
+
+def test_a_client_credentials_application_needs_a_recent_password(
+    guarded: ServerProcess, person: tuple[UserAccount, Factory]
+) -> None:
+    user, factory = person
+    with _from(guarded, OWNER) as browser:
+        assert _page_login(browser, user.email, PASSWORD).status_code == 303
+        _signed_in_long_ago(factory, user)
+
+        def register(**extra: str) -> httpx.Response:
+            form = hidden_fields(browser.get("/dashboard/applications/new").text)
+            return browser.post(
+                "/dashboard/applications",
+                data={
+                    **form,
+                    "name": "Machine",
+                    "redirect_uris": "https://m.example/cb",
+                    "client_credentials_scopes": "global",
+                    **extra,
+                },
+            )
+
+        refused = register()
+        assert refused.status_code == 303
+        assert "Enter your current password" in browser.get(refused.headers["location"]).text
+        assert "shown this once" in register(password=PASSWORD).text
+    with guarded.client(user.api_key) as api:
+        assert [c["name"] for c in api.get("/oauth/clients").json()] == ["Machine"]

@@ -10,6 +10,10 @@ from typing import Any
 
 import httpx
 
+from ostiary.clients.first_party import CLI_CLIENT_ID
+from tests.protocol.test_rfc8628 import _approve as device_approve
+from tests.protocol.test_rfc8628 import _poll as device_poll
+from tests.protocol.test_rfc8628 import _start as device_start
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import OAuthBrowser, api_status, register, token_request
 from tests.support.server import ServerProcess
@@ -151,3 +155,114 @@ def test_an_authorization_made_for_a_client_through_the_api_implies_no_consent(
     # The consent page is shown: nothing was remembered on the user's behalf.
     assert consent.status_code == 200
     assert 'name="decision"' in consent.text
+
+
+# Other paths that hand out a credential (an attacker review's findings), each tried and refused.
+
+
+def _session_token(server: ServerProcess, user: UserAccount) -> str:
+    with server.client() as api:
+        login = api.post("/oauth/authorizations", auth=(user.email, PASSWORD), json={})
+    assert login.status_code == 201, login.text
+    token: str = login.json()["access_token"]["token"]
+    return token
+
+
+def _regenerate(server: ServerProcess, token: str, identity: str) -> httpx.Response:
+    with server.client(token) as api:
+        return api.post(f"/oauth/authorizations/{identity}/actions/regenerate-tokens")
+
+
+def test_a_third_party_or_session_token_cannot_regenerate_the_api_key(
+    tls_factory: Factory, tls_server: ServerProcess, browser: OAuthBrowser, user: UserAccount
+) -> None:
+    tokens = _third_party_token(tls_server, user, browser)
+    assert _regenerate(tls_server, tokens["access_token"], "~").status_code == 403
+    owner = tls_factory.account("regenerate-session")
+    refused = _regenerate(tls_server, _session_token(tls_server, owner), "~")
+    assert refused.status_code == 403
+    assert refused.json()["id"] == "forbidden"
+    assert api_status(tls_server, user.api_key) == 200  # neither key was replaced
+    assert api_status(tls_server, owner.api_key) == 200
+
+
+def test_a_child_regenerates_itself_and_its_own_children_only(
+    tls_factory: Factory, tls_server: ServerProcess
+) -> None:
+    owner = tls_factory.account("regenerate-child")
+    unrelated = _child(tls_server, owner.api_key, description="unrelated")
+    child = _child(tls_server, owner.api_key, description="child")
+    child_token = child["access_token"]["token"]
+    grandchild = _child(tls_server, child_token, description="grandchild")
+    assert _regenerate(tls_server, child_token, unrelated["id"]).status_code == 403
+    assert api_status(tls_server, unrelated["access_token"]["token"]) == 200
+    assert _regenerate(tls_server, child_token, grandchild["id"]).status_code == 200
+    rotated = _regenerate(tls_server, child_token, child["id"])
+    assert rotated.status_code == 200
+    assert api_status(tls_server, rotated.json()["access_token"]["token"]) == 200
+    # The API key may regenerate anything of its account.
+    assert _regenerate(tls_server, owner.api_key, unrelated["id"]).status_code == 200
+
+
+def test_machine_credentials_need_a_root_credential(
+    tls_factory: Factory, tls_server: ServerProcess, browser: OAuthBrowser, user: UserAccount
+) -> None:
+    backdoor = {
+        "name": "backdoor",
+        "redirect_uri": "https://evil.example.com/cb",
+        "client_credentials_scopes": ["global"],
+    }
+    tokens = _third_party_token(tls_server, user, browser)
+    owner = tls_factory.account("machine")
+    session_token = _session_token(tls_server, owner)
+    for token in (tokens["access_token"], session_token):
+        with tls_server.client(token) as api:
+            refused = api.post("/oauth/clients", json=backdoor)
+        assert refused.status_code == 403, refused.text
+    with tls_server.client(session_token) as api:
+        plain = api.post("/oauth/clients", json={**backdoor, "client_credentials_scopes": None})
+        assert plain.status_code == 201  # a client without them is no credential
+        widened = api.patch(
+            f"/oauth/clients/{plain.json()['id']}", json={"client_credentials_scopes": ["read"]}
+        )
+        assert widened.status_code == 403
+    with tls_server.client(owner.api_key) as api:
+        made = api.post("/oauth/clients", json=backdoor)
+        assert made.status_code == 201
+    with tls_server.client(session_token) as api:
+        rotated = api.post(f"/oauth/clients/{made.json()['id']}/actions/rotate-credentials")
+    assert rotated.status_code == 403
+
+
+def test_revoking_a_parents_access_token_revokes_its_children(
+    tls_factory: Factory, tls_server: ServerProcess
+) -> None:
+    owner = tls_factory.account("token-revoke")
+    parent = _child(tls_server, owner.api_key, description="parent")
+    child = _child(tls_server, parent["access_token"]["token"], description="child")
+    with tls_server.client(owner.api_key) as api:
+        deleted = api.delete(f"/oauth/tokens/{parent['access_token']['id']}")
+    assert deleted.status_code == 200, deleted.text
+    assert api_status(tls_server, parent["access_token"]["token"]) == 401
+    assert api_status(tls_server, child["access_token"]["token"]) == 401
+
+
+def test_expires_in_with_digits_that_are_not_ascii_is_a_clear_error(
+    tls_server: ServerProcess, user: UserAccount
+) -> None:
+    for value in ("²", "٣", "1e3"):
+        refused = _create(tls_server, user.api_key, expires_in=value)
+        assert refused.status_code == 422, (value, refused.text)
+        assert refused.json()["id"] == "invalid_params"
+
+
+def test_a_first_party_cli_login_cannot_mint_a_token_that_never_expires(
+    tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    cli_client = {"id": CLI_CLIENT_ID}
+    started = device_start(tls_server, cli_client, scope="global")
+    assert device_approve(browser, started["user_code"]).status_code in (200, 303)
+    tokens = device_poll(tls_server, cli_client, started["device_code"]).json()
+    child = _child(tls_server, tokens["access_token"], description="forever?", expires_in=None)
+    assert child["parent"] is not None
+    assert 0 < child["access_token"]["expires_in"] <= 365 * 86400

@@ -11,6 +11,9 @@ hash is read by a prepared lookup, and the caller records the outcome in its own
 
 from __future__ import annotations
 
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -20,11 +23,13 @@ from ostiary.accounts.models import Account
 from ostiary.accounts.stores import normalize_email
 from ostiary.clock import utcnow
 from ostiary.db import Database
-from ostiary.errors import Unauthorized
+from ostiary.errors import PasswordChecksBusy, Unauthorized
 from ostiary.events import Audit, RequestContext, record_event
+from ostiary.security.address_limit import address_key
 from ostiary.security.passwords import PasswordPool, needs_rehash
 from ostiary.security.throttle import FailureThrottle
 
+PER_ADDRESS = 2  # password checks one address may have running or waiting in a worker
 _BY_EMAIL = select(Account.id, Account.password_hash).where(Account.email == bindparam("email"))
 
 
@@ -43,12 +48,19 @@ class ProvedPassword:
 
 
 class PasswordChecker:
-    """Checks passwords for one server process."""
+    """Checks passwords for one server process.
+
+    Each attempt is charged to the throttle before it is hashed and refunded when it succeeds
+    (or is never tried), so concurrent guesses cannot outrun the budget while they wait for the
+    pool; and one address may have at most :data:`PER_ADDRESS` checks running or waiting, so a
+    single client cannot fill the pool that everyone signs in through.
+    """
 
     def __init__(self, database: Database, pool: PasswordPool, throttle: FailureThrottle) -> None:
         self._by_email = database.prepared(_BY_EMAIL)
         self._pool = pool
         self._throttle = throttle
+        self._in_flight: Counter[str] = Counter()
 
     async def login(self, context: RequestContext, email: str, password: str) -> ProvedPassword:
         """The account an email and password sign in to, or Unauthorized (429 when throttled).
@@ -56,11 +68,12 @@ class PasswordChecker:
         An unknown email costs the same argon2 verification as a known one.
         """
         subject = login_subject(email)
-        self._throttle.check(subject, context.ip)
-        row = self._by_email.first(email=normalize_email(email))
-        account_id, password_hash = row if row is not None else (None, None)
-        if not await self._pool.verify(password_hash, password):
-            self._throttle.failed(subject, context.ip)
+        row = None
+        async with self._attempt(subject, context.ip) as verify:
+            row = self._by_email.first(email=normalize_email(email))
+            account_id, password_hash = row if row is not None else (None, None)
+            proved = await verify(password_hash, password)
+        if not proved:
             raise Unauthorized(
                 "Invalid credentials provided.",
                 audit=Audit(
@@ -82,10 +95,9 @@ class PasswordChecker:
     ) -> ProvedPassword:
         """Check the signed-in account's password again (re-authentication, password change);
         a wrong one raises Unauthorized with the message ``failure`` and the event ``action``."""
-        subject = login_subject(account.email)
-        self._throttle.check(subject, context.ip)
-        if not password or not await self._pool.verify(account.password_hash, password):
-            self._throttle.failed(subject, context.ip)
+        async with self._attempt(login_subject(account.email), context.ip) as verify:
+            proved = bool(password) and await verify(account.password_hash, password)
+        if not proved:
             raise Unauthorized(failure, audit=Audit(action, actor_id=account.id))
         return await self._proved(account.id, account.password_hash, password)
 
@@ -93,12 +105,42 @@ class PasswordChecker:
         """A new password's hash (the caller validated the password)."""
         return await self._pool.hash(password)
 
+    @contextlib.asynccontextmanager
+    async def _attempt(
+        self, subject: str, ip: str | None
+    ) -> AsyncIterator[Callable[[str | None, str], Awaitable[bool]]]:
+        """Charge the throttle, hold a slot of the address, and yield the verifier; a success
+        (or a check that never ran) is refunded."""
+        address = address_key(ip or "unknown")
+        if self._in_flight[address] >= PER_ADDRESS:
+            raise PasswordChecksBusy
+        self._throttle.charge(subject, ip)
+        self._in_flight[address] += 1
+        outcome: list[bool] = []
+
+        async def verify(password_hash: str | None, password: str) -> bool:
+            outcome.append(await self._pool.verify(password_hash, password))
+            return outcome[-1]
+
+        try:
+            yield verify
+        finally:
+            self._in_flight[address] -= 1
+            if self._in_flight[address] <= 0:
+                del self._in_flight[address]
+            if not outcome or outcome[-1]:
+                self._throttle.refund(subject, ip)
+
     async def _proved(
         self, account_id: str | None, password_hash: str | None, password: str
     ) -> ProvedPassword:
         assert account_id is not None
         assert password_hash is not None
-        rehashed = await self._pool.hash(password) if needs_rehash(password_hash) else None
+        rehashed = None
+        if needs_rehash(password_hash):
+            # The upgrade can wait for a later sign-in when the pool is busy.
+            with contextlib.suppress(PasswordChecksBusy):
+                rehashed = await self._pool.hash(password)
         return ProvedPassword(account_id, rehashed)
 
 

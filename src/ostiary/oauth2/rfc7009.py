@@ -15,6 +15,7 @@ from ostiary.clock import utcnow
 from ostiary.events import RequestContext, record_event
 from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.security.hashing import SecretHasher
+from ostiary.tokens.authorizations import revoke_children
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
@@ -41,6 +42,7 @@ def revoke(
     if refresh is not None:
         _own(client, refresh.authorization)
         refresh.authorization.revoked_at = utcnow()
+        revoke_children(session, refresh.authorization_id)
         record_event(
             session,
             context,
@@ -55,6 +57,7 @@ def revoke(
     if access is not None:
         _own(client, access.authorization)
         access.revoked_at = utcnow()
+        revoke_children(session, access.authorization_id)
         record_event(
             session,
             context,

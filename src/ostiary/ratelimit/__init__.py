@@ -43,6 +43,10 @@ class RateLimiter(Protocol):
         """Seconds until ``key`` may make one more request (0 when it may now)."""
         ...
 
+    def refund(self, key: str) -> None:
+        """Give back one request counted for ``key`` (one that turned out not to count)."""
+        ...
+
 
 class MemoryRateLimiter:
     """A GCRA limiter in this process's memory.
@@ -93,6 +97,13 @@ class MemoryRateLimiter:
             now = self._clock()
             wait = max(self._tat.get(key, now), now) + self.interval - now - self._burst
             return max(0, math.ceil(wait - _TOLERANCE))
+
+    def refund(self, key: str) -> None:
+        """Give back one request counted for ``key``."""
+        with self._lock:
+            tat = self._tat.get(key)
+            if tat is not None:
+                self._tat[key] = tat - self.interval
 
     def _forget_idle(self, now: float) -> None:
         # A TAT in the past means a full pool: such keys need no memory. Sweep rarely.

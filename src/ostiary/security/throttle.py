@@ -7,6 +7,9 @@ the configured window, so nobody is locked out for longer than that window.
 
 The lockout policy (docs/architecture.md, "Throttling"):
 
+Addresses are counted as ``security.address_limit.address_key`` says: an IPv6 client's whole
+/64 is one address, so it cannot hand itself a fresh "clean" address per guess.
+
 - an address that spent its budget (many failures, against any subjects) is refused everywhere;
 - a subject whose budget is spent refuses the addresses that failed against it within the
   window, but still lets an address with a clean record try: a user whose account someone else
@@ -22,6 +25,7 @@ from contextlib import contextmanager
 
 from ostiary.errors import RateLimited, Unauthorized
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
+from ostiary.security.address_limit import address_key
 
 
 class FailureThrottle:
@@ -39,6 +43,7 @@ class FailureThrottle:
     def check(self, subject: str, ip: str | None) -> None:
         """Refuse (429) when the address has no budget left, or the subject has none and the
         address failed against it recently."""
+        ip = address_key(ip) if ip else None
         if ip and self._addresses.remaining(ip) == 0:
             raise RateLimited(max(1, self._addresses.retry_after(ip)))
         if self._subjects.remaining(subject) > 0:
@@ -55,8 +60,24 @@ class FailureThrottle:
         """Spend one unit of the subject's and the address's budgets."""
         self._subjects.hit(subject)
         if ip:
+            ip = address_key(ip)
             self._addresses.hit(ip)
             self._records.hit(f"{subject}\n{ip}")
+
+    def charge(self, subject: str, ip: str | None) -> None:
+        """Check, then count the attempt as a failure before it is tried: a check that awaits
+        (a password hashed in the pool) cannot let concurrent attempts outrun the budget.
+        :meth:`refund` gives it back when the attempt succeeds or is never tried."""
+        self.check(subject, ip)
+        self.failed(subject, ip)
+
+    def refund(self, subject: str, ip: str | None) -> None:
+        """Give back what :meth:`charge` spent."""
+        self._subjects.refund(subject)
+        if ip:
+            ip = address_key(ip)
+            self._addresses.refund(ip)
+            self._records.refund(f"{subject}\n{ip}")
 
     @contextmanager
     def guard(self, subject: str, ip: str | None) -> Iterator[None]:

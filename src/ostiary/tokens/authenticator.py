@@ -50,6 +50,7 @@ class Principal:
     authorization_kind: str
     scopes: frozenset[str]
     session_id: str | None = None
+    access_token_id: str | None = None
 
     @property
     def account_id(self) -> str:
@@ -59,6 +60,7 @@ class Principal:
 
 _LOOKUP = (
     select(
+        AccessToken.id,
         AccessToken.expires_at,
         AccessToken.revoked_at,
         Authorization.id,
@@ -114,6 +116,7 @@ class TokenAuthenticator:
         if row is None:
             self._refuse("unknown token")
         (
+            access_token_id,
             token_expires,
             token_revoked,
             authorization_id,
@@ -155,6 +158,7 @@ class TokenAuthenticator:
             authorization_kind=kind,
             scopes=frozenset(as_list(scopes) or ()),
             session_id=session_id,
+            access_token_id=access_token_id,
         )
 
     def _touch(self, authorization_id: str, now: datetime, ip: str | None) -> None:

@@ -4,6 +4,7 @@ revoke; and their secrets: access tokens, refresh tokens and grant codes. Servic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,10 @@ from ostiary.tokens.services import (
 )
 
 MAX_EXPIRES_IN = 10 * 365 * 24 * 3600
+# A child of an OAuth grant (the ostiary CLI's login) lives at most this long, whatever it asks:
+# a grant has no expiry of its own, and its short access token must not buy a permanent one.
+OAUTH_CHILD_LIFETIME = 365 * 24 * 3600
+MAX_LINEAGE = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +112,7 @@ def parse_expires_in(value: object) -> int | None:
     """Seconds to live: an integer, a numeric string (as the heroku CLI sends), or null (never)."""
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidParams("expires_in", "expires_in must be a number of seconds, or null.")
@@ -188,13 +193,18 @@ def create_authorization(
         )
     now = utcnow()
     expires_at = now + timedelta(seconds=expires_in) if expires_in else None
-    if parent is not None and parent.expires_at is not None:
-        expires_at = min(expires_at or parent.expires_at, parent.expires_at)
+    if parent is not None:
+        limit = parent.expires_at
+        if parent.kind == AuthorizationKind.OAUTH:
+            cap = now + timedelta(seconds=OAUTH_CHILD_LIFETIME)
+            limit = min(limit, cap) if limit else cap
+        if limit is not None:
+            expires_at = min(expires_at or limit, limit)
     authorization = Authorization(
         account_id=account_id,
         kind=AuthorizationKind.OAUTH if client else AuthorizationKind.PERSONAL,
         scopes=scopes,
-        description=description,
+        description=description[:500],
         client_id=client.id if client else None,
         session_id=login_session_id,
         parent_id=parent.id if parent else None,
@@ -333,17 +343,80 @@ def find_authorization(
     return authorization
 
 
-def find_parent(session: Session, authorization_id: str) -> Authorization:
+def find_parent(
+    session: Session, authorization_id: str, access_token_id: str | None
+) -> Authorization:
     """The authorization of the token making a request, locked so that it cannot be revoked
-    while a child is being created for it."""
+    while a child is being made for it; and the token checked again under that lock, since it
+    was authenticated before this transaction began (a regeneration may have revoked it since)."""
     parent = session.scalar(
         select(Authorization)
         .where(Authorization.id == authorization_id)
         .with_for_update(of=Authorization)
     )
-    if parent is None:  # revoked since the request was authenticated
+    now = utcnow()
+    token = session.get(AccessToken, access_token_id) if access_token_id else None
+    if (
+        parent is None
+        or token is None
+        or token.authorization_id != parent.id
+        or token.revoked_at is not None
+        or (token.expires_at is not None and token.expires_at <= now)
+    ):
         raise Unauthorized("Invalid credentials provided.")
     return parent
+
+
+def is_root_credential(authorization: Authorization) -> bool:
+    """One of the account's standing credentials: the API key, or a personal token no other
+    token made and no login session holds (made in the dashboard, or approved in a browser
+    for the heroku CLI). Only these may act on credentials outside their own descendants."""
+    return (
+        authorization.kind in (AuthorizationKind.API_KEY, AuthorizationKind.PERSONAL)
+        and authorization.parent_id is None
+        and authorization.session_id is None
+    )
+
+
+def descends_from(session: Session, authorization: Authorization, ancestor_id: str) -> bool:
+    """Whether ``authorization`` is ``ancestor_id`` or was made, through its parents, by it."""
+    current: Authorization | None = authorization
+    for _ in range(MAX_LINEAGE):
+        if current is None:
+            return False
+        if current.id == ancestor_id:
+            return True
+        current = session.get(Authorization, current.parent_id) if current.parent_id else None
+    return False
+
+
+def check_may_regenerate(session: Session, caller: Authorization, target: Authorization) -> None:
+    """Regenerating hands the caller the target's new plaintext: a root credential may
+    regenerate anything of the account; another token only itself and what it made, so that
+    no token obtains a credential that outlives it."""
+    check_may_create_authorizations(caller)
+    if is_root_credential(caller) or descends_from(session, target, caller.id):
+        return
+    raise Forbidden(
+        "This token can regenerate only itself and the tokens made with it; use your API key "
+        "(or the dashboard) to regenerate others."
+    )
+
+
+def check_may_make_machine_credentials(caller: Authorization) -> None:
+    """A client with client-credentials scopes is a credential of its own that no user approves
+    and nothing revokes with the token that made it: only a root credential may make one,
+    widen one or rotate its secret (the dashboard asks for a recent password)."""
+    if not is_root_credential(caller):
+        raise Forbidden(
+            "Only your API key (or the dashboard) can give a client client-credentials scopes "
+            "or rotate such a client's secret."
+        )
+
+
+def revoke_children(session: Session, authorization_id: str) -> int:
+    """Revoke (delete) what the authorization's tokens made, with their own children."""
+    return revoke_where(session, Authorization.parent_id == authorization_id)
 
 
 def describe(
@@ -380,7 +453,7 @@ def regenerate(
     and so does every authorization the old tokens created (its children, and theirs)."""
     now = utcnow()
     revoke_access_tokens(session, authorization, now)
-    children = revoke_where(session, Authorization.parent_id == authorization.id)
+    children = revoke_children(session, authorization.id)
     access = issue_access_token(session, hasher, authorization)
     access.row.expires_at = access_expiry(authorization, oauth_ttl)
     refresh = None

@@ -36,6 +36,7 @@ from ostiary.tokens.authorizations import (
     access_expiry,
     authorization_event,
     issue_refresh_token,
+    revoke_children,
 )
 from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind, RefreshToken
 from ostiary.tokens.scopes import parse_scopes
@@ -70,6 +71,7 @@ def _revoke_family(
     session: Session, context: RequestContext, authorization: Authorization, action: str
 ) -> None:
     authorization.revoked_at = utcnow()
+    revoke_children(session, authorization.id)
     authorization_event(session, context, action, authorization)
 
 

@@ -26,6 +26,7 @@ from ostiary.tokens.authorizations import (
     LiveTokens,
     authorizations_of,
     check_may_create_authorizations,
+    check_may_regenerate,
     create_authorization,
     describe,
     find_authorization,
@@ -278,7 +279,8 @@ async def post_authorization(
             context=credentials.context,
             login_session_id=login.id,
         )
-    parent = find_parent(session, credentials.principal.authorization_id)
+    principal = credentials.principal
+    parent = find_parent(session, principal.authorization_id, principal.access_token_id)
     check_may_create_authorizations(parent)
     return _create(
         session,
@@ -358,8 +360,13 @@ async def delete_authorization(
 async def regenerate_authorization(
     authorization_identity: str, caller: CallerDep, session: SessionDep, services: ServicesDep
 ) -> AuthorizationOut:
-    """New tokens, same scopes, description and lifetime; the old ones die with this answer."""
+    """New tokens, same scopes, description and lifetime; the old ones die with this answer.
+    A token may regenerate itself and what it made; only a root credential (the API key, a
+    dashboard-made token) may regenerate the rest, the API key included."""
+    principal = caller.principal
+    regenerating = find_parent(session, principal.authorization_id, principal.access_token_id)
     authorization = _find(session, caller, authorization_identity, for_update=True)
+    check_may_regenerate(session, regenerating, authorization)
     issued = regenerate(
         session,
         services.hasher,

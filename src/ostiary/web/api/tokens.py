@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import InvalidParams, NotFound
 from ostiary.events import record_event
-from ostiary.tokens.authorizations import IssuedAuthorization
+from ostiary.tokens.authorizations import IssuedAuthorization, revoke_children
 from ostiary.tokens.exchange import exchange_code, refresh
 from ostiary.tokens.models import AccessToken, Authorization
 from ostiary.web.api.authorizations import TokenOut
@@ -169,6 +169,8 @@ async def delete_token(token_identity: str, caller: CallerDep, session: SessionD
     if token is None:
         raise NotFound("token")
     token.revoked_at = utcnow()
+    # What the token made dies with it (children are made with the authorization's tokens).
+    revoke_children(session, token.authorization_id)
     record_event(
         session,
         caller.context,

@@ -75,6 +75,9 @@ async def register(request: Request) -> Response:
     def work(session: Session, visitor: Visitor, form: FormData) -> Response:
         client_type = ClientType(field(form, "client_type") or ClientType.CONFIDENTIAL)
         scopes = [str(s) for s in form.getlist("client_credentials_scopes")]
+        if scopes:
+            # A client-credentials client is a credential of its own: as sensitive as a token.
+            confirm_identity(visitor)
         registered = register_client(
             session,
             visitor.services.hasher,
@@ -96,7 +99,7 @@ async def register(request: Request) -> Response:
             flash="Application registered.",
         )
 
-    return await act(request, f"{APPLICATIONS}/new", work)
+    return await act(request, f"{APPLICATIONS}/new", work, proof_field="password")
 
 
 @router.get(f"{APPLICATIONS}/{{client_id}}")

@@ -1,0 +1,81 @@
+"""The rules of a token's lineage (tokens/authorizations.py), without a server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ostiary.clock import utcnow
+from ostiary.config import load_settings
+from ostiary.errors import Forbidden, Unauthorized
+from ostiary.migrate import upgrade
+from ostiary.tokens.authorizations import (
+    check_may_regenerate,
+    descends_from,
+    find_parent,
+    is_root_credential,
+)
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+from tests.support.factories import Factory
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Iterator[Factory]:
+    upgrade(load_settings(data_dir=tmp_path).effective_database_url)
+    made = Factory(tmp_path)
+    yield made
+    made.close()
+
+
+def _authorization(session: Session, account_id: str, **fields: object) -> Authorization:
+    row = Authorization(
+        account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["global"], **fields
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def test_a_token_revoked_after_its_request_was_authenticated_makes_no_child(
+    factory: Factory,
+) -> None:
+    """The race an attacker wins by creating children while the token is being regenerated:
+    the request was authenticated, then the token was revoked before its transaction began."""
+    account = factory.account()
+    authorization_id, _ = factory.token(account, ["global"])
+    with factory.database.unit_of_work(write=True) as session:
+        access = session.scalar(
+            select(AccessToken).where(AccessToken.authorization_id == authorization_id)
+        )
+        assert access is not None
+        assert find_parent(session, authorization_id, access.id).id == authorization_id
+        access.revoked_at = utcnow()
+        session.flush()
+        with pytest.raises(Unauthorized):
+            find_parent(session, authorization_id, access.id)
+        with pytest.raises(Unauthorized):
+            find_parent(session, authorization_id, None)
+
+
+def test_roots_and_descendants(factory: Factory) -> None:
+    account = factory.account()
+    with factory.database.unit_of_work(write=True) as session:
+        root = _authorization(session, account.id)
+        child = _authorization(session, account.id, parent_id=root.id)
+        grandchild = _authorization(session, account.id, parent_id=child.id)
+        other = _authorization(session, account.id)
+        assert is_root_credential(root)
+        assert not is_root_credential(child)
+        assert descends_from(session, grandchild, root.id)
+        assert descends_from(session, child, child.id)
+        assert not descends_from(session, other, child.id)
+        check_may_regenerate(session, child, grandchild)
+        check_may_regenerate(session, root, other)
+        with pytest.raises(Forbidden):
+            check_may_regenerate(session, child, other)
+        with pytest.raises(Forbidden):
+            check_may_regenerate(session, child, root)
