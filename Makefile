@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format typecheck bench bench-oauth clean
+.PHONY: run test check lint format typecheck bench bench-oauth bench-passwords soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ bench: $(STAMP)
 
 bench-oauth: $(STAMP)
 	$(BIN)/python -m bench.oauth
+
+bench-passwords: $(STAMP)
+	$(BIN)/python -m bench.password_flood
+
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

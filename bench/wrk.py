@@ -151,9 +151,10 @@ def wrk_command(
     timeout: float | None = None,
 ) -> list[str]:
     """The wrk command line for one run."""
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    # wrk takes whole seconds only.
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--latency"]
     if timeout is not None:
-        args.append(f"--timeout={timeout}s")
+        args.append(f"--timeout={round(timeout)}s")
     for name, value in (headers or {}).items():
         args += ["-H", f"{name}: {value}"]
     if script is not None:
@@ -178,8 +179,10 @@ def run_wrk(
             path = Path(tmp) / "script.lua"
             path.write_text(script)
         command = wrk_command(url, seconds, connections, path, headers, threads, timeout)
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return parse_report(out)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    return parse_report(done.stdout)
 
 
 def wrk(
