@@ -117,7 +117,9 @@ def _check_survivors(
     """Everything the restarted server must still show; the problems found."""
     problems: list[str] = []
     with server.client(key) as api:
-        configs = {app: api.get(f"/apps/{app}/config-vars").json() for app in apps}
+        answers = {app: api.get(f"/apps/{app}/config-vars") for app in apps}
+    assert {answer.status_code for answer in answers.values()} == {200}
+    configs = {app: answer.json() for app, answer in answers.items()}
     for lane in lanes:
         for slot in lane.slots:
             problems.append(slot.observe(configs[slot.app]) or "")
