@@ -30,7 +30,12 @@ from bench.wrk import WrkResult, request_script, require_wrk, rotating_script, r
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 TIMEOUT = 10  # seconds after which wrk gives a request up and counts it as an error
-CONFIG_KEYS = 20  # config writes cycle over these keys, so the app's config stays small
+CONFIG_KEYS = 20
+# Memory counts as flat when it grew by less than this after the warm-up (allocator noise).
+FLAT_BYTES, FLAT_SHARE = (
+    5 * 2**20,
+    0.05,
+)  # config writes cycle over these keys, so the app's config stays small
 
 
 @dataclass(frozen=True)
@@ -177,10 +182,17 @@ def main() -> None:
         f"   requests {sum(r.requests for r in results)}   errors {total_errors}"
     )
     print(f"server RSS: idle {_mb(idle)}, after warm-up {_mb(warm)}, end {_mb(end)}")
-    timeline = [*samples, (float(options.seconds), end)]
-    print("  over time: " + ", ".join(f"{t:.0f}s {_mb(rss).strip()}" for t, rss in timeline))
+    timeline = ", ".join(f"{t:.0f}s {_mb(rss).strip()}" for t, rss in samples)
+    print(f"  over time: {timeline}, end {_mb(end).strip()}")
     growth = end - warm
-    print(f"  growth after warm-up: {growth / 2**20:+.1f} MB ({growth / warm:+.1%})")
+    flat = growth < max(FLAT_BYTES, FLAT_SHARE * warm)
+    print(
+        f"  growth after warm-up: {growth / 2**20:+.1f} MB ({growth / warm:+.1%}): "
+        + ("flat" if flat else "GREW")
+    )
+    print(
+        "targets (0 errors, memory flat): " + ("met" if flat and total_errors == 0 else "NOT met")
+    )
     print(f"database at the end: {database_size / 2**20:.1f} MB (with its WAL)")
 
 
