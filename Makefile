@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test check lint format typecheck bench bench-oauth clean
+.PHONY: run test check lint format typecheck bench bench-oauth bench-passwords soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ bench: $(DEV_STAMP)
 
 bench-oauth: $(DEV_STAMP)
 	$(BIN)/python -m bench.oauth
+
+bench-passwords: $(DEV_STAMP)
+	$(BIN)/python -m bench.password_flood
+
+soak: $(DEV_STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,14 +14,13 @@ GET >= 3500/s.
 
 from __future__ import annotations
 
-import base64
 import tempfile
 from pathlib import Path
 
-import httpx
 from tests.support.server import API_HEADERS
 
-from bench.api_auth import bench_options, bench_server, wrk
+from bench.harness import bench_options, bench_server, register_client
+from bench.wrk import wrk
 
 LUA_POST = """
 wrk.method = "POST"
@@ -35,21 +34,8 @@ def main() -> None:
     """Start a server, register a client, measure the three endpoints, print figures."""
     options = bench_options(__doc__.splitlines()[0])
     with bench_server(options.workers) as (server, key), tempfile.TemporaryDirectory() as tmp:
-        with server.client(key) as api:
-            client = api.post(
-                "/oauth/clients",
-                json={
-                    "name": "bench",
-                    "redirect_uri": "https://example.com/cb",
-                    "client_credentials_scopes": ["read", "identity"],
-                },
-            ).json()
-        basic = "Basic " + base64.b64encode(f"{client['id']}:{client['secret']}".encode()).decode()
-        token = httpx.post(
-            f"{server.url}/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers={"Authorization": basic},
-        ).json()["access_token"]
+        client = register_client(server, key)
+        basic, token = client.basic, client.access_token
         scripts = Path(tmp) / "lua"
         scripts.mkdir()
         (scripts / "token.lua").write_text(
