@@ -57,7 +57,6 @@ def _install_in_a_process(npm: Path, root: Path, env: dict[str, str] | None = No
     )
 
 
-
 def test_concurrent_installs_run_npm_once_and_all_find_the_cli(tmp_path: Path) -> None:
     npm, log = _fake_npm(tmp_path)
     root = tmp_path / "cache" / "heroku-cli"

@@ -25,8 +25,11 @@ def _validate(changes: dict[str, object]) -> dict[str, str | None]:
     checked: dict[str, str | None] = {}
     for key, value in changes.items():
         if not KEY_PATTERN.match(key):
+            # The field is the name as sent; an empty one names the body, as framework
+            # validation errors do (never ``"field": ""``).
             raise InvalidParams(
-                key, f"Config var name {key!r} is invalid: use letters, digits and underscores."
+                key or "body",
+                f"Config var name {key!r} is invalid: use letters, digits and underscores.",
             )
         if value is not None and not isinstance(value, str):
             raise InvalidParams(key, f"Config var {key} must be a string or null.")

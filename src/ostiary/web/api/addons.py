@@ -1,4 +1,5 @@
-"""The add-on resource: ``/apps/{app}/addons`` (schema definition ``add-on``)."""
+"""The add-on resource: ``/apps/{app}/addons``, ``/addons`` and ``/actions/addons/resolve``
+(schema definition ``add-on``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, field_validator
 
-from ostiary.apps.addons import addons_of, change_plan, create_addon, delete_addon, find_addon
+from ostiary.apps.addons import (
+    addon_config_vars,
+    addons_of,
+    change_plan,
+    create_addon,
+    delete_addon,
+    find_addon,
+)
 from ostiary.apps.catalog import PLANS_BY_ID
 from ostiary.apps.models import AddOn
+from ostiary.apps.resolve import resolve_addons, visible_addons
 from ostiary.apps.stores import find_app
 from ostiary.clock import isoformat
 from ostiary.web.api.deps import CallerDep, SessionDep
@@ -74,6 +83,15 @@ class AddOnCreate(Body):
     _plan = field_validator("plan", mode="before")(_plan_identity)
 
 
+class AddOnResolve(Body):
+    """An add-on to find: an id, a name, an attachment name on ``app``, or ``app::attachment``;
+    optionally of one service."""
+
+    addon: str
+    app: str | None = None
+    addon_service: str | None = None
+
+
 class AddOnUpdate(Body):
     """The plan to move to."""
 
@@ -91,7 +109,7 @@ def present_addon(addon: AddOn, state: str = "provisioned") -> AddOnOut:
         billing_entity=BillingEntity(id=addon.app.id, name=addon.app.name, type="app"),
         app=IdName(id=addon.app.id, name=addon.app.name),
         billed_price=BilledPrice(cents=plan.cents, contract=False, unit="month"),
-        config_vars=list(plan.service.config_vars),
+        config_vars=addon_config_vars(addon),
         created_at=isoformat(addon.created_at) or "",
         id=addon.id,
         name=addon.name,
@@ -113,6 +131,28 @@ async def list_addons(
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, addons_of(app), COLUMNS, requested)
     return list_response(page, present_addon, SORTABLE)
+
+
+@router.get("/addons", response_model=list[AddOnOut], summary="Add-on list")
+async def list_all_addons(
+    caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+) -> JSONResponse:
+    """The add-ons of every app the caller owns or collaborates on."""
+    requested = parse_range(range_header, SORTABLE, "id")
+    page = paginate(session, visible_addons(caller.app_access), COLUMNS, requested)
+    return list_response(page, present_addon, SORTABLE)
+
+
+@router.post("/actions/addons/resolve", response_model=list[AddOnOut], summary="Add-on resolution")
+async def resolve_addon(
+    body: AddOnResolve, caller: CallerDep, session: SessionDep
+) -> list[AddOnOut]:
+    """The add-ons an identifier names (what ``heroku addons:info`` and ``addons:destroy`` look
+    up); 404 with resource ``add_on`` when none does."""
+    found = resolve_addons(
+        session, caller.app_access, body.addon, app=body.app, service=body.addon_service
+    )
+    return [present_addon(addon) for addon in found]
 
 
 @router.post(
