@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, field_validator
 
@@ -28,6 +30,12 @@ router = APIRouter(tags=["add-on"])
 
 PROVISION_MESSAGE = "Recorded by Ostiary: add-ons are catalogue records; nothing was provisioned."
 SORTABLE = ("id", "name")
+
+# Heroku's ``Accept-Expansion`` names references to answer in full; the heroku CLI asks for
+# ``plan`` to show prices. Ostiary expands ``plan`` with its price; other names are ignored.
+ExpansionHeader = Annotated[
+    str | None, Header(alias="Accept-Expansion", description="`plan` adds the plan's price")
+]
 COLUMNS = {"id": AddOn.id, "name": AddOn.name}
 
 
@@ -47,6 +55,12 @@ class BilledPrice(BaseModel):
     unit: str
 
 
+class ExpandedPlan(IdName):
+    """A plan reference expanded with its price (``Accept-Expansion: plan``)."""
+
+    price: BilledPrice
+
+
 class AddOnOut(BaseModel):
     """An add-on, in Heroku's shape."""
 
@@ -59,7 +73,7 @@ class AddOnOut(BaseModel):
     created_at: Timestamp
     id: str
     name: str
-    plan: IdName
+    plan: ExpandedPlan | IdName
     provider_id: str
     provision_message: str
     state: str
@@ -100,20 +114,32 @@ class AddOnUpdate(Body):
     _plan = field_validator("plan", mode="before")(_plan_identity)
 
 
-def present_addon(addon: AddOn, state: str = "provisioned") -> AddOnOut:
+def expands_plan(header: str | None) -> bool:
+    """Whether an ``Accept-Expansion`` header asks for the plan."""
+    return "plan" in {name.strip() for name in (header or "").split(",")}
+
+
+def present_addon(
+    addon: AddOn, state: str = "provisioned", *, expand_plan: bool = False
+) -> AddOnOut:
     """An add-on in Heroku's shape."""
     plan = PLANS_BY_ID[addon.plan_id]
+    price = BilledPrice(cents=plan.cents, contract=False, unit="month")
     return AddOnOut(
         actions=[],
         addon_service=IdName(id=plan.service.id, name=plan.service.name),
         billing_entity=BillingEntity(id=addon.app.id, name=addon.app.name, type="app"),
         app=IdName(id=addon.app.id, name=addon.app.name),
-        billed_price=BilledPrice(cents=plan.cents, contract=False, unit="month"),
+        billed_price=price,
         config_vars=addon_config_vars(addon),
         created_at=isoformat(addon.created_at) or "",
         id=addon.id,
         name=addon.name,
-        plan=IdName(id=plan.id, name=plan.name),
+        plan=(
+            ExpandedPlan(id=plan.id, name=plan.name, price=price)
+            if expand_plan
+            else IdName(id=plan.id, name=plan.name)
+        ),
         provider_id=addon.provider_id,
         provision_message=PROVISION_MESSAGE,
         state=state,
@@ -124,35 +150,45 @@ def present_addon(addon: AddOn, state: str = "provisioned") -> AddOnOut:
 
 @router.get("/apps/{app_identity}/addons", response_model=list[AddOnOut], summary="Add-on list")
 async def list_addons(
-    app_identity: str, caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+    app_identity: str,
+    caller: CallerDep,
+    session: SessionDep,
+    range_header: RangeHeader = None,
+    expansion: ExpansionHeader = None,
 ) -> JSONResponse:
     """The app's add-ons."""
     app = find_app(session, caller.app_access, app_identity)
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, addons_of(app), COLUMNS, requested)
-    return list_response(page, present_addon, SORTABLE)
+    expand = expands_plan(expansion)
+    return list_response(page, lambda addon: present_addon(addon, expand_plan=expand), SORTABLE)
 
 
 @router.get("/addons", response_model=list[AddOnOut], summary="Add-on list")
 async def list_all_addons(
-    caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+    caller: CallerDep,
+    session: SessionDep,
+    range_header: RangeHeader = None,
+    expansion: ExpansionHeader = None,
 ) -> JSONResponse:
     """The add-ons of every app the caller owns or collaborates on."""
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, visible_addons(caller.app_access), COLUMNS, requested)
-    return list_response(page, present_addon, SORTABLE)
+    expand = expands_plan(expansion)
+    return list_response(page, lambda addon: present_addon(addon, expand_plan=expand), SORTABLE)
 
 
 @router.post("/actions/addons/resolve", response_model=list[AddOnOut], summary="Add-on resolution")
 async def resolve_addon(
-    body: AddOnResolve, caller: CallerDep, session: SessionDep
+    body: AddOnResolve, caller: CallerDep, session: SessionDep, expansion: ExpansionHeader = None
 ) -> list[AddOnOut]:
     """The add-ons an identifier names (what ``heroku addons:info`` and ``addons:destroy`` look
     up); 404 with resource ``add_on`` when none does."""
     found = resolve_addons(
         session, caller.app_access, body.addon, app=body.app, service=body.addon_service
     )
-    return [present_addon(addon) for addon in found]
+    expand = expands_plan(expansion)
+    return [present_addon(addon, expand_plan=expand) for addon in found]
 
 
 @router.post(
@@ -176,11 +212,16 @@ async def post_addon(
     "/apps/{app_identity}/addons/{addon_identity}", response_model=AddOnOut, summary="Add-on info"
 )
 async def get_addon(
-    app_identity: str, addon_identity: str, caller: CallerDep, session: SessionDep
+    app_identity: str,
+    addon_identity: str,
+    caller: CallerDep,
+    session: SessionDep,
+    expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """An add-on of the app by id or name."""
     app = find_app(session, caller.app_access, app_identity)
-    return present_addon(find_addon(session, app, addon_identity))
+    addon = find_addon(session, app, addon_identity)
+    return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
 @router.patch(
