@@ -134,12 +134,16 @@ class HerokuCLI:
             stdin=subprocess.DEVNULL,
         )
 
-    def spawn(self, args: list[str]) -> Terminal:
+    def spawn(self, args: list[str], api_key: str | None = None) -> Terminal:
         """Start a command on a pseudo-terminal, for a test to converse with."""
-        return spawn([str(self.binary), *args], self.env())
+        return spawn([str(self.binary), *args], self.env(api_key))
 
     def run_on_terminal(
-        self, args: list[str], answers: list[tuple[str, str]], timeout: float = 120
+        self,
+        args: list[str],
+        answers: list[tuple[str, str]],
+        timeout: float = 120,
+        api_key: str | None = None,
     ) -> tuple[int, str]:
         """Run a command on a pseudo-terminal, answering each prompt (a regex) in turn."""
-        return converse([str(self.binary), *args], self.env(), answers, timeout)
+        return converse([str(self.binary), *args], self.env(api_key), answers, timeout)

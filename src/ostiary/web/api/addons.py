@@ -198,14 +198,18 @@ async def resolve_addon(
     summary="Add-on create",
 )
 async def post_addon(
-    app_identity: str, body: AddOnCreate, caller: CallerDep, session: SessionDep
+    app_identity: str,
+    body: AddOnCreate,
+    caller: CallerDep,
+    session: SessionDep,
+    expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """Provision an add-on from the built-in catalogue."""
     app = find_app(session, caller.app_access, app_identity, for_update=True)
     addon = create_addon(
         session, caller.context, app, plan=body.plan, name=body.name, actor_id=caller.account_id
     )
-    return present_addon(addon)
+    return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
 @router.get(
@@ -235,13 +239,14 @@ async def patch_addon(
     body: AddOnUpdate,
     caller: CallerDep,
     session: SessionDep,
+    expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """Change an add-on's plan."""
     app = find_app(session, caller.app_access, app_identity, for_update=True)
     addon = find_addon(session, app, addon_identity)
     change_plan(session, caller.context, addon, plan=body.plan, actor_id=caller.account_id)
     session.flush()
-    return present_addon(addon)
+    return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
 @router.delete(
