@@ -8,9 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.factories import UserAccount
+from tests.support.factories import Factory, UserAccount
 from tests.support.schema import assert_matches_heroku
 from tests.support.server import ServerProcess
+
+# Heroku leaves team-app permissions out of a personal app's collaborators (the heroku CLI's
+# `access` shows a permissions column whenever the key is there).
+PERSONAL_APP = frozenset({"permissions"})
 
 
 def _name(prefix: str = "app") -> str:
@@ -165,7 +169,17 @@ class TestIsolation:
                 ("GET", f"/apps/{app_name}/collaborators", None),
                 ("POST", f"/apps/{app_name}/collaborators", {"user": other_account.email}),
                 ("GET", f"/apps/{app_name}/releases", None),
+                ("GET", f"/apps/{app_name}/releases/1/config-vars", None),
                 ("GET", f"/apps/{app_name}/addons", None),
+                ("GET", f"/apps/{app_name}/addon-attachments", None),
+                ("GET", f"/apps/{app_name}/dynos", None),
+                ("GET", f"/apps/{app_name}/pipeline-couplings", None),
+                ("POST", "/actions/addons/resolve", {"addon": "DATABASE", "app": app_name}),
+                (
+                    "POST",
+                    "/actions/addon-attachments/resolve",
+                    {"addon_attachment": "DATABASE", "app": app_name},
+                ),
                 ("POST", f"/apps/{app_name}/addons", {"plan": "heroku-redis:mini"}),
             ]:
                 response = stranger.request(method, path, json=body)
@@ -181,7 +195,7 @@ class TestIsolation:
     ) -> None:
         added = api.post(f"/apps/{app_name}/collaborators", json={"user": other_account.email})
         assert added.status_code == 201
-        assert_matches_heroku("collaborator", added.json())
+        assert_matches_heroku("collaborator", added.json(), absent=PERSONAL_APP)
         with server.client(other_account.api_key) as collaborator:
             assert app_name in [a["name"] for a in collaborator.get("/users/~/apps").json()]
             assert (
@@ -200,20 +214,68 @@ class TestIsolation:
 
 class TestCollaborators:
     def test_add_list_info_remove(
-        self, api: httpx.Client, app_name: str, other_account: UserAccount
+        self, api: httpx.Client, app_name: str, account: UserAccount, other_account: UserAccount
     ) -> None:
         created = api.post(
             f"/apps/{app_name}/collaborators", json={"user": other_account.email}
         ).json()
         listed = api.get(f"/apps/{app_name}/collaborators").json()
-        assert [c["user"]["email"] for c in listed] == [other_account.email]
+        assert sorted((c["user"]["email"], c["role"]) for c in listed) == sorted(
+            [(account.email, "owner"), (other_account.email, "collaborator")]
+        )
+        for entry in listed:
+            assert_matches_heroku("collaborator", entry, absent=PERSONAL_APP)
         by_email = api.get(f"/apps/{app_name}/collaborators/{other_account.email}").json()
         by_id = api.get(f"/apps/{app_name}/collaborators/{created['id']}").json()
         assert by_email == by_id
         removed = api.delete(f"/apps/{app_name}/collaborators/{other_account.email}")
         assert removed.status_code == 200
         assert removed.json()["id"] == created["id"]
-        assert api.get(f"/apps/{app_name}/collaborators").json() == []
+        remaining = api.get(f"/apps/{app_name}/collaborators").json()
+        assert [(c["user"]["email"], c["role"]) for c in remaining] == [(account.email, "owner")]
+
+    def test_the_owner_is_listed_and_cannot_be_removed(
+        self,
+        api: httpx.Client,
+        server: ServerProcess,
+        app_name: str,
+        account: UserAccount,
+        other_account: UserAccount,
+    ) -> None:
+        (owner,) = api.get(f"/apps/{app_name}/collaborators").json()
+        assert owner["user"] == {"email": account.email, "federated": False, "id": account.id}
+        assert owner["role"] == "owner"
+        assert owner["app"]["name"] == app_name
+        for identity in (account.email, account.email.upper(), account.id, owner["id"]):
+            assert api.get(f"/apps/{app_name}/collaborators/{identity}").json() == owner
+        refused = api.delete(f"/apps/{app_name}/collaborators/{account.email}")
+        assert refused.status_code == 403
+        assert refused.json()["id"] == "forbidden"
+        api.post(f"/apps/{app_name}/collaborators", json={"user": other_account.email})
+        with server.client(other_account.api_key) as collaborator:
+            seen = collaborator.get(f"/apps/{app_name}/collaborators").json()
+            assert owner in seen  # a collaborator sees who owns the app
+            attempt = collaborator.delete(f"/apps/{app_name}/collaborators/{account.email}")
+            assert attempt.status_code == 403
+        assert owner in api.get(f"/apps/{app_name}/collaborators").json()
+
+    def test_range_pages_hold_the_owner_exactly_once(
+        self, api: httpx.Client, app_name: str, factory: Factory
+    ) -> None:
+        for _ in range(3):
+            email = factory.account("page").email
+            api.post(f"/apps/{app_name}/collaborators", json={"user": email})
+        everyone = api.get(f"/apps/{app_name}/collaborators").json()
+        assert len(everyone) == 4
+        for order in ("", ", order=desc"):
+            seen, header = [], f"id ..; max=1{order}"
+            while header:
+                response = api.get(f"/apps/{app_name}/collaborators", headers={"Range": header})
+                assert len(response.json()) == 1
+                seen += [entry["id"] for entry in response.json()]
+                header = response.headers.get("Next-Range", "")
+            expected = sorted(entry["id"] for entry in everyone)
+            assert seen == (expected[::-1] if order else expected)
 
     def test_twice_is_conflict_and_unknown_user_is_404(
         self, api: httpx.Client, app_name: str, other_account: UserAccount
@@ -261,10 +323,32 @@ class TestConfigVarsAndReleases:
         assert [r["version"] for r in response.json()] == [2]
         assert api.get(f"/apps/{app_name}/releases/2").json()["description"] == "Set X config vars"
 
+    def test_each_release_keeps_its_config_vars(self, api: httpx.Client, app_name: str) -> None:
+        api.patch(f"/apps/{app_name}/config-vars", json={"A": "1"})
+        api.patch(f"/apps/{app_name}/config-vars", json={"B": "secret value"})
+        api.patch(f"/apps/{app_name}/config-vars", json={"A": None})
+        api.post(f"/apps/{app_name}/addons", json={"plan": "papertrail"})
+        expected = [{}, {"A": "1"}, {"A": "1", "B": "secret value"}, {"B": "secret value"}]
+        expected.append(expected[-1])  # an add-on's release keeps the config it found
+        for version, config in enumerate(expected, start=1):
+            response = api.get(f"/apps/{app_name}/releases/{version}/config-vars")
+            assert response.status_code == 200
+            assert response.json() == config
+            assert_matches_heroku("config-var", response.json())
+        release_id = api.get(f"/apps/{app_name}/releases/2").json()["id"]
+        assert api.get(f"/apps/{app_name}/releases/{release_id}/config-vars").json() == {"A": "1"}
+        missing = api.get(f"/apps/{app_name}/releases/99/config-vars")
+        assert missing.status_code == 404
+        assert missing.json()["resource"] == "release"
+
     def test_invalid_key_is_422_and_nothing_changes(self, api: httpx.Client, app_name: str) -> None:
         response = api.patch(f"/apps/{app_name}/config-vars", json={"GOOD": "1", "bad key": "x"})
         assert response.status_code == 422
         assert "bad key" in response.json()["message"]
+        assert response.json()["field"] == "bad key"
+        empty = api.patch(f"/apps/{app_name}/config-vars", json={"": "x"})
+        assert empty.status_code == 422
+        assert empty.json()["field"] == "body"
         assert api.get(f"/apps/{app_name}/config-vars").json() == {}
         assert len(api.get(f"/apps/{app_name}/releases").json()) == 1
 
@@ -305,3 +389,152 @@ class TestAddOns:
         addon = api.post(f"/apps/{app_name}/addons", json={"plan": "heroku-redis:mini"}).json()
         response = api.patch(f"/apps/{app_name}/addons/{addon['id']}", json={"plan": "papertrail"})
         assert response.status_code == 422
+
+    def test_config_vars_and_price_follow_the_attachment(
+        self, api: httpx.Client, app_name: str
+    ) -> None:
+        first = api.post(f"/apps/{app_name}/addons", json={"plan": "heroku-postgresql"}).json()
+        second = api.post(f"/apps/{app_name}/addons", json={"plan": "heroku-postgresql"}).json()
+        assert first["config_vars"] == ["DATABASE_URL"]
+        assert second["config_vars"] == ["DATABASE_2_URL"]
+        plain = api.get(f"/apps/{app_name}/addons/{first['id']}").json()
+        assert set(plain["plan"]) == {"id", "name"}
+        expanded = api.get(
+            f"/apps/{app_name}/addons/{first['id']}",
+            headers={"Accept-Expansion": "addon_service,plan"},
+        ).json()
+        assert_matches_heroku("add-on", expanded)
+        assert expanded["plan"]["price"] == {"cents": 500, "contract": False, "unit": "month"}
+
+
+@pytest.fixture
+def stranger(server: ServerProcess, other_account: UserAccount) -> Iterator[httpx.Client]:
+    """A client acting as ``other_account``, who may see none of ``account``'s apps."""
+    with server.client(other_account.api_key) as client:
+        yield client
+
+
+class TestAddOnsAcrossApps:
+    def test_list_all_shows_only_visible_add_ons(
+        self, api: httpx.Client, stranger: httpx.Client, app_name: str
+    ) -> None:
+        mine = api.post(f"/apps/{app_name}/addons", json={"plan": "heroku-redis"}).json()
+        theirs_app = stranger.post("/apps").json()["name"]
+        theirs = stranger.post(f"/apps/{theirs_app}/addons", json={"plan": "papertrail"}).json()
+        listed = api.get("/addons").json()
+        assert mine["id"] in [a["id"] for a in listed]
+        assert theirs["id"] not in [a["id"] for a in listed]
+        for addon in listed:
+            assert_matches_heroku("add-on", addon)
+        expanded = api.get("/addons", headers={"Accept-Expansion": "plan"}).json()
+        assert all(addon["plan"]["price"]["unit"] == "month" for addon in expanded)
+
+    def test_attachments_lists(self, api: httpx.Client, stranger: httpx.Client) -> None:
+        one, two = (api.post("/apps").json()["name"] for _ in range(2))
+        db = api.post(f"/apps/{one}/addons", json={"plan": "heroku-postgresql"}).json()
+        db2 = api.post(f"/apps/{one}/addons", json={"plan": "heroku-postgresql"}).json()
+        other = api.post(f"/apps/{two}/addons", json={"plan": "heroku-postgresql"}).json()
+        by_app = api.get(f"/apps/{one}/addon-attachments").json()
+        assert sorted((a["name"], a["addon"]["id"]) for a in by_app) == [
+            ("DATABASE", db["id"]),
+            ("DATABASE_2", db2["id"]),
+        ]
+        for attachment in by_app:
+            assert_matches_heroku("add-on-attachment", attachment)
+            assert attachment["app"]["name"] == one
+            assert attachment["addon"]["app"] == attachment["app"]
+        (of_other,) = api.get(f"/addons/{other['name']}/addon-attachments").json()
+        assert (of_other["name"], of_other["app"]["name"]) == ("DATABASE", two)
+        everywhere = {a["id"] for a in api.get("/addon-attachments").json()}
+        assert {a["id"] for a in by_app} | {of_other["id"]} <= everywhere
+        assert everywhere.isdisjoint(a["id"] for a in stranger.get("/addon-attachments").json())
+        refused = stranger.get(f"/addons/{db['id']}/addon-attachments")
+        assert refused.status_code == 404
+
+    def test_resolve_add_ons(
+        self, api: httpx.Client, stranger: httpx.Client, app_name: str
+    ) -> None:
+        db = api.post(f"/apps/{app_name}/addons", json={"plan": "heroku-postgresql"}).json()
+
+        def resolve(client: httpx.Client, **body: object) -> httpx.Response:
+            return client.post(
+                "/actions/addons/resolve",
+                json=body,
+                headers={"Accept": "application/vnd.heroku+json; version=3.sdk"},
+            )
+
+        for body in (
+            {"addon": db["name"]},
+            {"addon": db["id"], "app": None},
+            {"addon": "DATABASE", "app": app_name},
+            {"addon": "database", "app": app_name},
+            {"addon": f"{app_name}::DATABASE"},
+            {"addon": db["name"], "app": app_name, "addon_service": "heroku-postgresql"},
+        ):
+            response = resolve(api, **body)
+            assert response.status_code == 200, body
+            assert [a["id"] for a in response.json()] == [db["id"]], body
+            assert_matches_heroku("add-on", response.json()[0])
+        for body in (
+            {"addon": "nope"},
+            {"addon": "DATABASE"},  # an attachment name means nothing without an app
+            {"addon": db["name"], "addon_service": "heroku-redis"},
+        ):
+            missing = resolve(api, **body)
+            assert missing.status_code == 404, body
+            assert missing.json()["resource"] == "add_on"  # the CLI branches on this name
+        # Another account cannot find the add-on by name, id or attachment: as if it did not exist.
+        for body in ({"addon": db["name"]}, {"addon": db["id"]}):
+            refused = resolve(stranger, **body)
+            assert refused.status_code == 404
+            assert refused.json()["resource"] == "add_on"
+        on_app = resolve(stranger, addon="DATABASE", app=app_name)
+        assert on_app.status_code == 404
+        assert on_app.json()["resource"] == "app"
+        bad = api.post("/actions/addons/resolve", json={"app": app_name})
+        assert bad.status_code == 422
+        assert bad.json()["field"] == "addon"
+
+    def test_resolve_attachments(
+        self, api: httpx.Client, stranger: httpx.Client, app_name: str
+    ) -> None:
+        redis = api.post(f"/apps/{app_name}/addons", json={"plan": "heroku-redis"}).json()
+        (attachment,) = api.get(f"/apps/{app_name}/addon-attachments").json()
+        for body in (
+            {"addon_attachment": "REDIS", "app": app_name},
+            {"addon_attachment": f"{app_name}::REDIS", "app": None},
+            {"addon_attachment": attachment["id"]},
+        ):
+            response = api.post("/actions/addon-attachments/resolve", json=body)
+            assert response.status_code == 200, body
+            assert response.json() == [attachment], body
+            assert response.json()[0]["addon"]["id"] == redis["id"]
+        for body in (
+            {"addon_attachment": "DATABASE", "app": app_name},
+            {"addon_attachment": "REDIS"},
+        ):
+            missing = api.post("/actions/addon-attachments/resolve", json=body)
+            assert missing.status_code == 404, body
+            assert missing.json()["resource"] == "add_on attachment"
+        refused = stranger.post(
+            "/actions/addon-attachments/resolve", json={"addon_attachment": attachment["id"]}
+        )
+        assert refused.status_code == 404
+
+
+class TestWhatAppsInfoReads:
+    def test_an_app_has_no_dynos(self, api: httpx.Client, app_name: str) -> None:
+        response = api.get(f"/apps/{app_name}/dynos")
+        assert response.status_code == 200
+        assert response.json() == []
+
+    def test_an_app_is_in_no_pipeline(self, api: httpx.Client, app_name: str) -> None:
+        response = api.get(f"/apps/{app_name}/pipeline-couplings")
+        assert response.status_code == 404
+        assert response.json() == {
+            "id": "not_found",
+            "message": "Couldn't find that pipeline coupling.",
+            "resource": "pipeline_coupling",
+        }
+        unknown = api.get("/apps/no-such-app-here/pipeline-couplings")
+        assert unknown.json()["resource"] == "app"

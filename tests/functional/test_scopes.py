@@ -66,7 +66,22 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/apps/{app_identity}/addons/{addon_identity}"): APPS_READ,
     ("PATCH", "/apps/{app_identity}/addons/{addon_identity}"): APPS_WRITE,
     ("DELETE", "/apps/{app_identity}/addons/{addon_identity}"): APPS_WRITE,
+    ("GET", "/addons"): APPS_READ,
+    ("POST", "/actions/addons/resolve"): APPS_READ,
+    ("GET", "/addon-attachments"): APPS_READ,
+    ("GET", "/apps/{app_identity}/addon-attachments"): APPS_READ,
+    ("GET", "/addons/{addon_identity}/addon-attachments"): APPS_READ,
+    ("POST", "/actions/addon-attachments/resolve"): APPS_READ,
+    (
+        "GET",
+        "/apps/{app_identity}/releases/{release_identity}/config-vars",
+    ): "global read-protected write-protected create-apps",
+    ("GET", "/apps/{app_identity}/dynos"): APPS_READ,
+    ("GET", "/apps/{app_identity}/pipeline-couplings"): APPS_READ,
 }
+
+# Allowed answers that are not a 2xx: Heroku's 404 for an app that is in no pipeline.
+ALLOWED_NOT_FOUND = {("GET", "/apps/{app_identity}/pipeline-couplings"): "pipeline_coupling"}
 
 
 def test_every_served_route_is_in_the_scope_table_and_the_expectations(tmp_path: Any) -> None:
@@ -137,6 +152,12 @@ class Target:
         return str(
             self.owner.post(f"/apps/{app}/addons", json={"plan": "heroku-redis"}).json()["id"]
         )
+
+    def attachment(self, app: str) -> str:
+        """The attachment name of a fresh add-on on ``app``."""
+        addon = self.addon(app)
+        attachments = self.owner.get(f"/addons/{addon}/addon-attachments").json()
+        return str(attachments[0]["name"])
 
 
 Request = tuple[str, str, dict[str, Any] | None]
@@ -274,6 +295,39 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
         f"/apps/{t.app}/addons/{t.addon(t.app)}",
         None,
     ),
+    ("GET", "/addons"): lambda t: ("GET", "/addons", None),
+    ("POST", "/actions/addons/resolve"): lambda t: (
+        "POST",
+        "/actions/addons/resolve",
+        {"addon": t.addon(t.app), "app": t.app},
+    ),
+    ("GET", "/addon-attachments"): lambda t: ("GET", "/addon-attachments", None),
+    ("GET", "/apps/{app_identity}/addon-attachments"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/addon-attachments",
+        None,
+    ),
+    ("GET", "/addons/{addon_identity}/addon-attachments"): lambda t: (
+        "GET",
+        f"/addons/{t.addon(t.app)}/addon-attachments",
+        None,
+    ),
+    ("POST", "/actions/addon-attachments/resolve"): lambda t: (
+        "POST",
+        "/actions/addon-attachments/resolve",
+        {"addon_attachment": t.attachment(t.app), "app": t.app},
+    ),
+    ("GET", "/apps/{app_identity}/releases/{release_identity}/config-vars"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/releases/1/config-vars",
+        None,
+    ),
+    ("GET", "/apps/{app_identity}/dynos"): lambda t: ("GET", f"/apps/{t.app}/dynos", None),
+    ("GET", "/apps/{app_identity}/pipeline-couplings"): lambda t: (
+        "GET",
+        f"/apps/{t.app}/pipeline-couplings",
+        None,
+    ),
 }
 
 
@@ -316,7 +370,10 @@ def test_scope_table(
         for route, allowed in EXPECTED.items():
             method, path, body = BUILDERS[route](target)
             response = scoped.request(method, path, json=body)
-            if scope in allowed.split():
+            if scope in allowed.split() and route in ALLOWED_NOT_FOUND:
+                assert response.status_code == 404, (scope, route, response.text)
+                assert response.json()["resource"] == ALLOWED_NOT_FOUND[route]
+            elif scope in allowed.split():
                 assert 200 <= response.status_code < 300, (scope, route, response.text)
             else:
                 assert response.status_code == 403, (scope, route, response.text)

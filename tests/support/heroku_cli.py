@@ -3,9 +3,11 @@ and run against an Ostiary server with every variable that keeps its traffic at 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,34 +25,60 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "ostiary-tests" / "heroku-cli"
 
 
+def _binary(root: Path) -> Path:
+    return root / "node_modules" / ".bin" / "heroku"
+
+
+def install(npm: str, root: Path) -> str:
+    """Install the CLI into ``root`` unless it is there already; '' on success, else why not.
+
+    Safe when several pytest-xdist workers (or several test runs) start on a cold cache at once:
+    they queue on an exclusive lock beside the folder, and the first one installs into a fresh
+    temporary folder that is renamed into place only once npm has succeeded, so the others find
+    a complete install and nobody ever sees (or runs) a half-written one.
+    """
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f"{root.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if _binary(root).exists():
+            return ""
+        staging = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+        try:
+            result = subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(staging),
+                    f"heroku@{CLI_VERSION}",
+                    "--no-audit",
+                    "--no-fund",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+            if result.returncode != 0 or not _binary(staging).exists():
+                return f"npm install heroku@{CLI_VERSION} failed: {result.stderr[-500:]}"
+            if root.exists():  # a partial install left by an interrupted run before this lock
+                shutil.rmtree(root)
+            staging.rename(root)
+            return ""
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 def ensure_installed() -> Path:
     """The heroku executable, installing it with npm on first use; skip (or, in CI, fail)
     when npm is missing or the install fails."""
-    binary = cache_dir() / "node_modules" / ".bin" / "heroku"
+    binary = _binary(cache_dir())
     if binary.exists():
         return binary
     npm = shutil.which("npm")
-    reason = "npm is not installed" if npm is None else ""
-    if npm is not None:
-        cache_dir().mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(cache_dir()),
-                f"heroku@{CLI_VERSION}",
-                "--no-audit",
-                "--no-fund",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if result.returncode == 0 and binary.exists():
-            return binary
-        reason = f"npm install heroku@{CLI_VERSION} failed: {result.stderr[-500:]}"
+    reason = "npm is not installed" if npm is None else install(npm, cache_dir())
+    if not reason:
+        return binary
     if os.environ.get("CI"):
         pytest.fail(f"CI needs the heroku CLI: {reason}")
     pytest.skip(f"the heroku CLI is not available: {reason}")
@@ -106,12 +134,16 @@ class HerokuCLI:
             stdin=subprocess.DEVNULL,
         )
 
-    def spawn(self, args: list[str]) -> Terminal:
+    def spawn(self, args: list[str], api_key: str | None = None) -> Terminal:
         """Start a command on a pseudo-terminal, for a test to converse with."""
-        return spawn([str(self.binary), *args], self.env())
+        return spawn([str(self.binary), *args], self.env(api_key))
 
     def run_on_terminal(
-        self, args: list[str], answers: list[tuple[str, str]], timeout: float = 120
+        self,
+        args: list[str],
+        answers: list[tuple[str, str]],
+        timeout: float = 120,
+        api_key: str | None = None,
     ) -> tuple[int, str]:
         """Run a command on a pseudo-terminal, answering each prompt (a regex) in turn."""
-        return converse([str(self.binary), *args], self.env(), answers, timeout)
+        return converse([str(self.binary), *args], self.env(api_key), answers, timeout)

@@ -29,12 +29,16 @@ def _validator(definition: str) -> Draft4Validator:
     return Draft4Validator({"$ref": f"urn:heroku#/definitions/{definition}"}, registry=registry)
 
 
-def assert_matches_heroku(definition: str, instance: Any) -> None:
-    """The instance validates against the definition and carries every property it lists."""
+def assert_matches_heroku(
+    definition: str, instance: Any, *, absent: frozenset[str] = frozenset()
+) -> None:
+    """The instance validates against the definition and carries every property it lists but
+    ``absent`` (properties Heroku itself leaves out in that case), which it must not carry."""
     errors = sorted(_validator(definition).iter_errors(instance), key=str)
     assert not errors, f"{definition}: " + "; ".join(
         f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]
     )
-    listed = set(_schema()["definitions"][definition].get("properties", {}))
+    assert not absent & set(instance), f"{definition} carries {sorted(absent & set(instance))}"
+    listed = set(_schema()["definitions"][definition].get("properties", {})) - absent
     missing = listed - set(instance)
     assert not missing, f"{definition} lacks properties {sorted(missing)}"

@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ostiary.apps.catalog import Plan, find_plan
+from ostiary.apps.catalog import PLANS_BY_ID, Plan, find_plan
 from ostiary.apps.models import AddOn, App
 from ostiary.apps.releases import create_release
 from ostiary.errors import Conflict, InvalidParams, NotFound
@@ -29,6 +29,27 @@ def find_addon(session: Session, app: App, identity: str) -> AddOn:
     if addon is None:
         raise NotFound("add-on")
     return addon
+
+
+def addon_config_vars(addon: AddOn) -> list[str]:
+    """The config vars an add-on sets: its service's, named after its attachment."""
+    service = PLANS_BY_ID[addon.plan_id].service
+    return [
+        addon.attachment_name + name.removeprefix(service.attachment)
+        for name in service.config_vars
+    ]
+
+
+def _attachment_name(session: Session, app: App, plan: Plan) -> str:
+    # Unique within the app, as Heroku's attachment names are: the first add-on of a service
+    # takes the plain name, later ones a number.
+    taken = set(session.scalars(select(AddOn.attachment_name).where(AddOn.app_id == app.id)))
+    base = name = plan.service.attachment
+    number = 1
+    while name in taken:
+        number += 1
+        name = f"{base}_{number}"
+    return name
 
 
 def _plan(identity: str) -> Plan:
@@ -68,7 +89,12 @@ def create_addon(
 ) -> AddOn:
     """Provision an add-on on an app; a release records the attachment."""
     chosen = _plan(plan)
-    addon = AddOn(app=app, plan_id=chosen.id, name=_name_for(session, chosen, name))
+    addon = AddOn(
+        app=app,
+        plan_id=chosen.id,
+        name=_name_for(session, chosen, name),
+        attachment_name=_attachment_name(session, app, chosen),
+    )
     session.add(addon)
     session.flush()
     create_release(session, app, f"Attach {addon.name} ({chosen.name})", actor_id)

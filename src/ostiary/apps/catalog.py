@@ -23,10 +23,11 @@ class Stack:
 
 @dataclass(frozen=True, slots=True)
 class AddOnService:
-    """A kind of add-on."""
+    """A kind of add-on: its config vars begin with its default attachment name."""
 
     id: str
     name: str
+    attachment: str
     config_vars: tuple[str, ...]
 
 
@@ -55,11 +56,13 @@ STACKS = {
 DEFAULT_STACK = "heroku-24"
 
 _POSTGRES = AddOnService(
-    "6b0ae3f5-ba5f-4c04-9c22-1a7c1a6a1b0e", "heroku-postgresql", ("DATABASE_URL",)
+    "6b0ae3f5-ba5f-4c04-9c22-1a7c1a6a1b0e", "heroku-postgresql", "DATABASE", ("DATABASE_URL",)
 )
-_REDIS = AddOnService("4c3b2d1e-6c2f-4a8e-9a1b-0d9e8f7a6b5c", "heroku-redis", ("REDIS_URL",))
+_REDIS = AddOnService(
+    "4c3b2d1e-6c2f-4a8e-9a1b-0d9e8f7a6b5c", "heroku-redis", "REDIS", ("REDIS_URL",)
+)
 _PAPERTRAIL = AddOnService(
-    "8d7c6b5a-4e3f-4a2b-8c1d-0e9f8a7b6c5d", "papertrail", ("PAPERTRAIL_API_TOKEN",)
+    "8d7c6b5a-4e3f-4a2b-8c1d-0e9f8a7b6c5d", "papertrail", "PAPERTRAIL", ("PAPERTRAIL_API_TOKEN",)
 )
 
 PLANS = {

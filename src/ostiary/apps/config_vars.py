@@ -35,8 +35,11 @@ def _validate(changes: dict[str, object]) -> dict[str, str | None]:
         if unstorable_text(key):  # not even the error may name it: no response can carry it
             raise InvalidParams("body", "Config var names cannot hold NUL or unpaired surrogates.")
         if not KEY_PATTERN.fullmatch(key):  # match() would let "KEY\n" through
+            # The field is the name as sent; an empty one names the body, as framework
+            # validation errors do (never ``"field": ""``).
             raise InvalidParams(
-                key, f"Config var name {key!r} is invalid: use letters, digits and underscores."
+                key or "body",
+                f"Config var name {key!r} is invalid: use letters, digits and underscores.",
             )
         if value is not None and not isinstance(value, str):
             raise InvalidParams(key, f"Config var {key} must be a string or null.")

@@ -76,6 +76,9 @@ class Release(Base):
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
     addon_plan_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The app's config vars as this release made them (GET .../releases/{v}/config-vars): the
+    # user's data, kept as the current ones are (ConfigVar.value).
+    config_vars: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -84,15 +87,22 @@ class Release(Base):
 
 
 class AddOn(Base):
-    """A provisioned add-on: a record of a plan from the built-in catalogue."""
+    """A provisioned add-on: a record of a plan from the built-in catalogue.
+
+    Each add-on has exactly one attachment, to its own app, kept on its row: ``attachment_name``
+    (``DATABASE``, ``REDIS``, ...) is unique within the app and prefixes its config vars.
+    """
 
     __tablename__ = "addons"
+    __table_args__ = (UniqueConstraint("app_id", "attachment_name"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
     plan_id: Mapped[str] = mapped_column(String(36))
     provider_id: Mapped[str] = mapped_column(String(36), default=new_id)
+    attachment_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    attachment_name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

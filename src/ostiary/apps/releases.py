@@ -6,18 +6,21 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ostiary.apps.catalog import PLANS_BY_ID
-from ostiary.apps.models import AddOn, App, Release
+from ostiary.apps.models import AddOn, App, ConfigVar, Release
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 
 
 def create_release(session: Session, app: App, description: str, user_id: str) -> Release:
-    """Record a new release of an app, numbered one past the latest.
+    """Record a new release of an app, numbered one past the latest, with the app's config vars
+    and add-ons as they are now (the caller has flushed its changes).
 
     The caller holds the app's row lock (``find_app(..., for_update=True)``), so two changes at
     once cannot take the same number.
     """
     latest = latest_version(session, app)
+    rows = session.execute(select(ConfigVar.key, ConfigVar.value).where(ConfigVar.app_id == app.id))
+    config: dict[str, str] = dict(rows.all())
     plan_names = session.scalars(select(AddOn.plan_id).where(AddOn.app_id == app.id)).all()
     release = Release(
         app=app,
@@ -25,6 +28,7 @@ def create_release(session: Session, app: App, description: str, user_id: str) -
         description=description,
         user_id=user_id,
         addon_plan_names=sorted(PLANS_BY_ID[plan_id].name for plan_id in plan_names),
+        config_vars=dict(sorted(config.items())),
     )
     session.add(release)
     app.released_at = utcnow()

@@ -1,14 +1,25 @@
-"""The add-on resource: ``/apps/{app}/addons`` (schema definition ``add-on``)."""
+"""The add-on resource: ``/apps/{app}/addons``, ``/addons`` and ``/actions/addons/resolve``
+(schema definition ``add-on``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, field_validator
 
-from ostiary.apps.addons import addons_of, change_plan, create_addon, delete_addon, find_addon
+from ostiary.apps.addons import (
+    addon_config_vars,
+    addons_of,
+    change_plan,
+    create_addon,
+    delete_addon,
+    find_addon,
+)
 from ostiary.apps.catalog import PLANS_BY_ID
 from ostiary.apps.models import AddOn
+from ostiary.apps.resolve import resolve_addons, visible_addons
 from ostiary.apps.stores import find_app
 from ostiary.clock import isoformat
 from ostiary.web.api.deps import CallerDep, SessionDep
@@ -19,6 +30,12 @@ router = APIRouter(tags=["add-on"])
 
 PROVISION_MESSAGE = "Recorded by Ostiary: add-ons are catalogue records; nothing was provisioned."
 SORTABLE = ("id", "name")
+
+# Heroku's ``Accept-Expansion`` names references to answer in full; the heroku CLI asks for
+# ``plan`` to show prices. Ostiary expands ``plan`` with its price; other names are ignored.
+ExpansionHeader = Annotated[
+    str | None, Header(alias="Accept-Expansion", description="`plan` adds the plan's price")
+]
 COLUMNS = {"id": AddOn.id, "name": AddOn.name}
 
 
@@ -38,6 +55,12 @@ class BilledPrice(BaseModel):
     unit: str
 
 
+class ExpandedPlan(IdName):
+    """A plan reference expanded with its price (``Accept-Expansion: plan``)."""
+
+    price: BilledPrice
+
+
 class AddOnOut(BaseModel):
     """An add-on, in Heroku's shape."""
 
@@ -50,7 +73,7 @@ class AddOnOut(BaseModel):
     created_at: Timestamp
     id: str
     name: str
-    plan: IdName
+    plan: ExpandedPlan | IdName
     provider_id: str
     provision_message: str
     state: str
@@ -74,6 +97,15 @@ class AddOnCreate(Body):
     _plan = field_validator("plan", mode="before")(_plan_identity)
 
 
+class AddOnResolve(Body):
+    """An add-on to find: an id, a name, an attachment name on ``app``, or ``app::attachment``;
+    optionally of one service."""
+
+    addon: str
+    app: str | None = None
+    addon_service: str | None = None
+
+
 class AddOnUpdate(Body):
     """The plan to move to."""
 
@@ -82,20 +114,32 @@ class AddOnUpdate(Body):
     _plan = field_validator("plan", mode="before")(_plan_identity)
 
 
-def present_addon(addon: AddOn, state: str = "provisioned") -> AddOnOut:
+def expands_plan(header: str | None) -> bool:
+    """Whether an ``Accept-Expansion`` header asks for the plan."""
+    return "plan" in {name.strip() for name in (header or "").split(",")}
+
+
+def present_addon(
+    addon: AddOn, state: str = "provisioned", *, expand_plan: bool = False
+) -> AddOnOut:
     """An add-on in Heroku's shape."""
     plan = PLANS_BY_ID[addon.plan_id]
+    price = BilledPrice(cents=plan.cents, contract=False, unit="month")
     return AddOnOut(
         actions=[],
         addon_service=IdName(id=plan.service.id, name=plan.service.name),
         billing_entity=BillingEntity(id=addon.app.id, name=addon.app.name, type="app"),
         app=IdName(id=addon.app.id, name=addon.app.name),
-        billed_price=BilledPrice(cents=plan.cents, contract=False, unit="month"),
-        config_vars=list(plan.service.config_vars),
+        billed_price=price,
+        config_vars=addon_config_vars(addon),
         created_at=isoformat(addon.created_at) or "",
         id=addon.id,
         name=addon.name,
-        plan=IdName(id=plan.id, name=plan.name),
+        plan=(
+            ExpandedPlan(id=plan.id, name=plan.name, price=price)
+            if expand_plan
+            else IdName(id=plan.id, name=plan.name)
+        ),
         provider_id=addon.provider_id,
         provision_message=PROVISION_MESSAGE,
         state=state,
@@ -106,13 +150,45 @@ def present_addon(addon: AddOn, state: str = "provisioned") -> AddOnOut:
 
 @router.get("/apps/{app_identity}/addons", response_model=list[AddOnOut], summary="Add-on list")
 async def list_addons(
-    app_identity: str, caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+    app_identity: str,
+    caller: CallerDep,
+    session: SessionDep,
+    range_header: RangeHeader = None,
+    expansion: ExpansionHeader = None,
 ) -> JSONResponse:
     """The app's add-ons."""
     app = find_app(session, caller.app_access, app_identity)
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, addons_of(app), COLUMNS, requested)
-    return list_response(page, present_addon, SORTABLE)
+    expand = expands_plan(expansion)
+    return list_response(page, lambda addon: present_addon(addon, expand_plan=expand), SORTABLE)
+
+
+@router.get("/addons", response_model=list[AddOnOut], summary="Add-on list")
+async def list_all_addons(
+    caller: CallerDep,
+    session: SessionDep,
+    range_header: RangeHeader = None,
+    expansion: ExpansionHeader = None,
+) -> JSONResponse:
+    """The add-ons of every app the caller owns or collaborates on."""
+    requested = parse_range(range_header, SORTABLE, "id")
+    page = paginate(session, visible_addons(caller.app_access), COLUMNS, requested)
+    expand = expands_plan(expansion)
+    return list_response(page, lambda addon: present_addon(addon, expand_plan=expand), SORTABLE)
+
+
+@router.post("/actions/addons/resolve", response_model=list[AddOnOut], summary="Add-on resolution")
+async def resolve_addon(
+    body: AddOnResolve, caller: CallerDep, session: SessionDep, expansion: ExpansionHeader = None
+) -> list[AddOnOut]:
+    """The add-ons an identifier names (what ``heroku addons:info`` and ``addons:destroy`` look
+    up); 404 with resource ``add_on`` when none does."""
+    found = resolve_addons(
+        session, caller.app_access, body.addon, app=body.app, service=body.addon_service
+    )
+    expand = expands_plan(expansion)
+    return [present_addon(addon, expand_plan=expand) for addon in found]
 
 
 @router.post(
@@ -122,25 +198,34 @@ async def list_addons(
     summary="Add-on create",
 )
 async def post_addon(
-    app_identity: str, body: AddOnCreate, caller: CallerDep, session: SessionDep
+    app_identity: str,
+    body: AddOnCreate,
+    caller: CallerDep,
+    session: SessionDep,
+    expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """Provision an add-on from the built-in catalogue."""
     app = find_app(session, caller.app_access, app_identity, for_update=True)
     addon = create_addon(
         session, caller.context, app, plan=body.plan, name=body.name, actor_id=caller.account_id
     )
-    return present_addon(addon)
+    return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
 @router.get(
     "/apps/{app_identity}/addons/{addon_identity}", response_model=AddOnOut, summary="Add-on info"
 )
 async def get_addon(
-    app_identity: str, addon_identity: str, caller: CallerDep, session: SessionDep
+    app_identity: str,
+    addon_identity: str,
+    caller: CallerDep,
+    session: SessionDep,
+    expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """An add-on of the app by id or name."""
     app = find_app(session, caller.app_access, app_identity)
-    return present_addon(find_addon(session, app, addon_identity))
+    addon = find_addon(session, app, addon_identity)
+    return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
 @router.patch(
@@ -154,13 +239,14 @@ async def patch_addon(
     body: AddOnUpdate,
     caller: CallerDep,
     session: SessionDep,
+    expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """Change an add-on's plan."""
     app = find_app(session, caller.app_access, app_identity, for_update=True)
     addon = find_addon(session, app, addon_identity)
     change_plan(session, caller.context, addon, plan=body.plan, actor_id=caller.account_id)
     session.flush()
-    return present_addon(addon)
+    return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
 @router.delete(

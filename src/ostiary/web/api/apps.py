@@ -31,6 +31,9 @@ class AppOut(BaseModel):
     buildpack_provided_description: str | None
     build_stack: IdName
     created_at: Timestamp
+    # Not in the published schema, but on every Heroku app: the heroku CLI's apps:info prints
+    # "Create Status" (and --shell "create_status=undefined") unless it is "complete".
+    create_status: str
     generation: IdName
     git_url: str
     id: str
@@ -76,6 +79,7 @@ def present_app(app: App, settings: Settings) -> AppOut:
     stack_ref = IdName(id=stack.id, name=stack.name)
     return AppOut(
         acm=False,
+        create_status="complete",
         archived_at=None,
         buildpack_provided_description=None,
         build_stack=stack_ref,

@@ -1,4 +1,10 @@
-"""The collaborator resource: ``/apps/{app}/collaborators`` (schema definition ``collaborator``)."""
+"""The collaborator resource: ``/apps/{app}/collaborators`` (schema definition ``collaborator``).
+
+As on Heroku, the list includes the app's owner with role ``owner`` (``heroku access`` shows it;
+``heroku apps:info`` leaves it out of its Collaborators line by the owner's email). Entries carry
+no ``permissions``: those are a Heroku Teams feature, and the heroku CLI shows a permissions
+column whenever the key is present, which Heroku never shows for a personal app.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,26 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ostiary.apps.models import Collaborator
-from ostiary.apps.services import (
-    add_collaborator,
-    collaborators_of,
-    find_collaborator,
-    remove_collaborator,
+from ostiary.apps.members import (
+    Member,
+    collaborator_entry,
+    find_member,
+    owner_entry,
+    removable,
 )
+from ostiary.apps.models import Collaborator
+from ostiary.apps.services import add_collaborator, collaborators_of, remove_collaborator
 from ostiary.apps.stores import find_app
 from ostiary.clock import isoformat
 from ostiary.web.api.deps import CallerDep, SessionDep
-from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
+from ostiary.web.api.ranges import (
+    Page,
+    Range,
+    RangeHeader,
+    list_response,
+    paginate,
+    parse_range,
+)
 from ostiary.web.api.shapes import Body, IdName, Timestamp
 
 router = APIRouter(tags=["collaborator"])
@@ -39,7 +54,6 @@ class CollaboratorOut(BaseModel):
     app: IdName
     created_at: Timestamp
     id: str
-    permissions: list[dict[str, str]]
     role: str | None
     updated_at: Timestamp
     user: CollaboratorUser
@@ -52,18 +66,48 @@ class CollaboratorCreate(Body):
     silent: bool = False
 
 
-def present_collaborator(collaborator: Collaborator) -> CollaboratorOut:
-    """A collaborator in Heroku's shape."""
+def present_collaborator(member: Member) -> CollaboratorOut:
+    """An entry of the collaborator list (the owner or a collaborator) in Heroku's shape."""
     return CollaboratorOut(
-        app=IdName(id=collaborator.app.id, name=collaborator.app.name),
-        created_at=isoformat(collaborator.created_at) or "",
-        id=collaborator.id,
-        permissions=[],
-        role="collaborator",
-        updated_at=isoformat(collaborator.updated_at) or "",
-        user=CollaboratorUser(
-            email=collaborator.account.email, federated=False, id=collaborator.account.id
-        ),
+        app=IdName(id=member.app.id, name=member.app.name),
+        created_at=isoformat(member.created_at) or "",
+        id=member.id,
+        role=member.role,
+        updated_at=isoformat(member.updated_at) or "",
+        user=CollaboratorUser(email=member.account.email, federated=False, id=member.account.id),
+    )
+
+
+def _within(requested: Range, value: str) -> bool:
+    # The same bounds ``paginate`` puts on the query, for the one entry that has no row.
+    start, end = requested.start, requested.end
+    if start is not None:
+        if requested.descending:
+            if value > start or (requested.start_exclusive and value == start):
+                return False
+        elif value < start or (requested.start_exclusive and value == start):
+            return False
+    if end is not None:
+        return value >= end if requested.descending else value <= end
+    return True
+
+
+def with_owner(page: Page[Collaborator], owner: Member) -> Page[Member]:
+    """A page of collaborators with the owner's entry merged in where its id sorts, so Range
+    pagination over the list stays exact."""
+    requested = page.range
+    members = [collaborator_entry(row) for row in page.items]
+    has_more = page.has_more
+    if _within(requested, owner.id):
+        members = sorted([*members, owner], key=lambda m: m.id, reverse=requested.descending)
+        if len(members) > requested.max:
+            members, has_more = members[: requested.max], True
+    return Page(
+        items=members,
+        range=requested,
+        first_value=members[0].id if members else None,
+        last_value=members[-1].id if members else None,
+        has_more=has_more,
     )
 
 
@@ -75,11 +119,11 @@ def present_collaborator(collaborator: Collaborator) -> CollaboratorOut:
 async def list_collaborators(
     app_identity: str, caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
 ) -> JSONResponse:
-    """The app's collaborators (the owner is not one)."""
+    """Who has access to the app: its owner (role ``owner``) and its collaborators."""
     app = find_app(session, caller.app_access, app_identity)
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, collaborators_of(app), COLUMNS, requested)
-    return list_response(page, present_collaborator, SORTABLE)
+    return list_response(with_owner(page, owner_entry(app)), present_collaborator, SORTABLE)
 
 
 @router.post(
@@ -96,7 +140,7 @@ async def post_collaborator(
     collaborator = add_collaborator(
         session, caller.context, app, body.user, actor_id=caller.account_id
     )
-    return present_collaborator(collaborator)
+    return present_collaborator(collaborator_entry(collaborator))
 
 
 @router.get(
@@ -107,9 +151,9 @@ async def post_collaborator(
 async def get_collaborator(
     app_identity: str, collaborator_identity: str, caller: CallerDep, session: SessionDep
 ) -> CollaboratorOut:
-    """A collaborator by its id, or by the account's email or id."""
+    """An entry (the owner's or a collaborator's) by its id, or by the account's email or id."""
     app = find_app(session, caller.app_access, app_identity)
-    return present_collaborator(find_collaborator(session, app, collaborator_identity))
+    return present_collaborator(find_member(session, app, collaborator_identity))
 
 
 @router.delete(
@@ -120,9 +164,11 @@ async def get_collaborator(
 async def delete_collaborator(
     app_identity: str, collaborator_identity: str, caller: CallerDep, session: SessionDep
 ) -> CollaboratorOut:
-    """Stop sharing the app with an account (owner only); answers with the removed one."""
+    """Stop sharing the app with an account (owner only); answers with the removed one. The
+    owner's own entry cannot be removed (403)."""
     app = find_app(session, caller.app_access, app_identity)
-    collaborator = find_collaborator(session, app, collaborator_identity)
-    shown = present_collaborator(collaborator)
+    member = find_member(session, app, collaborator_identity)
+    collaborator = removable(member)
+    shown = present_collaborator(member)
     remove_collaborator(session, caller.context, app, collaborator, actor_id=caller.account_id)
     return shown

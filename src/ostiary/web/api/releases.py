@@ -89,3 +89,17 @@ async def get_release(
     app = find_app(session, caller.app_access, app_identity)
     release = find_release(session, app, release_identity)
     return present_release(release, latest_version(session, app))
+
+
+@router.get(
+    "/apps/{app_identity}/releases/{release_identity}/config-vars",
+    response_model=dict[str, str],
+    tags=["config-var"],
+    summary="Config vars info for app release",
+)
+async def get_release_config_vars(
+    app_identity: str, release_identity: str, caller: CallerDep, session: SessionDep
+) -> dict[str, str]:
+    """The app's config vars as that release left them (what ``heroku releases:info`` shows)."""
+    app = find_app(session, caller.app_access, app_identity)
+    return dict(find_release(session, app, release_identity).config_vars)

@@ -65,6 +65,15 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/apps/{app_identity}/addons/{addon_identity}"): APP_READ,
     ("PATCH", "/apps/{app_identity}/addons/{addon_identity}"): APP_WRITE,
     ("DELETE", "/apps/{app_identity}/addons/{addon_identity}"): APP_WRITE,
+    ("GET", "/addons"): APP_READ,
+    ("POST", "/actions/addons/resolve"): APP_READ,  # a POST that only looks up
+    ("GET", "/addon-attachments"): APP_READ,
+    ("GET", "/apps/{app_identity}/addon-attachments"): APP_READ,
+    ("GET", "/addons/{addon_identity}/addon-attachments"): APP_READ,
+    ("POST", "/actions/addon-attachments/resolve"): APP_READ,
+    ("GET", "/apps/{app_identity}/releases/{release_identity}/config-vars"): CONFIG_READ,
+    ("GET", "/apps/{app_identity}/dynos"): APP_READ,
+    ("GET", "/apps/{app_identity}/pipeline-couplings"): APP_READ,
 }
 
 # Routes that take no token: a client's public description, and Heroku's token exchange (the
