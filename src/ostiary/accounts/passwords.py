@@ -11,6 +11,7 @@ hash is read by a prepared lookup, and the caller records the outcome in its own
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,13 +24,14 @@ from ostiary.accounts.models import Account
 from ostiary.accounts.stores import normalize_email
 from ostiary.clock import utcnow
 from ostiary.db import Database
-from ostiary.errors import PasswordChecksBusy, Unauthorized
+from ostiary.errors import PasswordChecksBusy, RateLimited, Unauthorized
 from ostiary.events import Audit, RequestContext, record_event
 from ostiary.security.address_limit import address_key
 from ostiary.security.passwords import PasswordPool, needs_rehash
 from ostiary.security.throttle import FailureThrottle
 
 PER_ADDRESS = 2  # password checks one address may have running or waiting in a worker
+REFUSAL_DELAY = 1.0  # seconds a throttled attempt waits for its 429
 _BY_EMAIL = select(Account.id, Account.password_hash).where(Account.email == bindparam("email"))
 
 
@@ -56,10 +58,18 @@ class PasswordChecker:
     single client cannot fill the pool that everyone signs in through.
     """
 
-    def __init__(self, database: Database, pool: PasswordPool, throttle: FailureThrottle) -> None:
+    def __init__(
+        self,
+        database: Database,
+        pool: PasswordPool,
+        throttle: FailureThrottle,
+        *,
+        refusal_delay: float = REFUSAL_DELAY,
+    ) -> None:
         self._by_email = database.prepared(_BY_EMAIL)
         self._pool = pool
         self._throttle = throttle
+        self._refusal_delay = refusal_delay
         self._in_flight: Counter[str] = Counter()
 
     async def login(self, context: RequestContext, email: str, password: str) -> ProvedPassword:
@@ -112,9 +122,16 @@ class PasswordChecker:
         """Charge the throttle, hold a slot of the address, and yield the verifier; a success
         (or a check that never ran) is refunded."""
         address = address_key(ip or "unknown")
-        if self._in_flight[address] >= PER_ADDRESS:
-            raise PasswordChecksBusy
-        self._throttle.charge(subject, ip)
+        try:
+            if self._in_flight[address] >= PER_ADDRESS:
+                raise PasswordChecksBusy
+            self._throttle.charge(subject, ip)
+        except RateLimited:
+            # Refused without hashing, but not at once: a flooding client then spends its
+            # connections waiting instead of making the server answer refusals as fast as it
+            # can send them (docs/architecture.md, "Passwords": measured).
+            await asyncio.sleep(self._refusal_delay)
+            raise
         self._in_flight[address] += 1
         outcome: list[bool] = []
 
