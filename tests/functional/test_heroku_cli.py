@@ -46,6 +46,11 @@ def cli(tls_server: ServerProcess, tmp_path: Path) -> Iterator[HerokuCLI]:
     yield tool
     contacted = tool.remote_log.read_text() if tool.remote_log.exists() else ""
     assert contacted == "", f"the CLI tried to reach other hosts: {contacted}"
+    # The CLI ran outside this checkout: `apps:create` in a git repository adds a remote.
+    remotes = subprocess.run(
+        ["git", "remote", "-v"], cwd=Path(__file__).parent, capture_output=True, text=True
+    ).stdout
+    assert f":{tls_server.port}/" not in remotes, remotes
 
 
 @pytest.fixture

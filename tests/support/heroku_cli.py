@@ -123,9 +123,14 @@ class HerokuCLI:
         return env
 
     def run(self, *args: str, api_key: str | None = None) -> subprocess.CompletedProcess[str]:
-        """Run a command without a terminal and capture its output."""
+        """Run a command without a terminal and capture its output.
+
+        Every command runs in the test's HOME, never in this repository: in a git checkout
+        ``heroku apps:create`` adds a ``heroku`` remote, and later commands take their app from
+        it."""
         return subprocess.run(
             [str(self.binary), *args],
+            cwd=self.home,
             env=self.env(api_key),
             capture_output=True,
             text=True,
@@ -136,7 +141,7 @@ class HerokuCLI:
 
     def spawn(self, args: list[str], api_key: str | None = None) -> Terminal:
         """Start a command on a pseudo-terminal, for a test to converse with."""
-        return spawn([str(self.binary), *args], self.env(api_key))
+        return spawn([str(self.binary), *args], self.env(api_key), self.home)
 
     def run_on_terminal(
         self,
@@ -146,4 +151,4 @@ class HerokuCLI:
         api_key: str | None = None,
     ) -> tuple[int, str]:
         """Run a command on a pseudo-terminal, answering each prompt (a regex) in turn."""
-        return converse([str(self.binary), *args], self.env(api_key), answers, timeout)
+        return converse([str(self.binary), *args], self.env(api_key), answers, timeout, self.home)

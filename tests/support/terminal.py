@@ -9,6 +9,7 @@ import re
 import select
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 
 class Terminal:
@@ -59,20 +60,27 @@ class Terminal:
         return self.status
 
 
-def spawn(argv: list[str], env: Mapping[str, str]) -> Terminal:
-    """Start a command on a pseudo-terminal, for a test to converse with."""
+def spawn(argv: list[str], env: Mapping[str, str], cwd: Path | None = None) -> Terminal:
+    """Start a command on a pseudo-terminal (in ``cwd`` when given), for a test to converse
+    with."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: become the command
+        if cwd is not None:
+            os.chdir(cwd)
         os.execve(argv[0], argv, dict(env))
     return Terminal(pid, fd)
 
 
 def converse(
-    argv: list[str], env: Mapping[str, str], answers: list[tuple[str, str]], timeout: float = 120
+    argv: list[str],
+    env: Mapping[str, str],
+    answers: list[tuple[str, str]],
+    timeout: float = 120,
+    cwd: Path | None = None,
 ) -> tuple[int, str]:
     """Run a command on a pseudo-terminal, answering each prompt (a regex) in turn; its exit
     code and everything it printed."""
-    terminal = spawn(argv, env)
+    terminal = spawn(argv, env, cwd)
     for prompt, reply in answers:
         terminal.read_until(prompt, timeout)
         terminal.send(reply + "\r")
