@@ -11,11 +11,16 @@ from typing import Any
 import httpx
 
 from ostiary.clients.first_party import CLI_CLIENT_ID
-from tests.protocol.test_rfc8628 import _approve as device_approve
-from tests.protocol.test_rfc8628 import _poll as device_poll
-from tests.protocol.test_rfc8628 import _start as device_start
 from tests.support.factories import PASSWORD, Factory, UserAccount
-from tests.support.oauth_flow import OAuthBrowser, api_status, register, token_request
+from tests.support.oauth_flow import (
+    OAuthBrowser,
+    api_status,
+    device_approve,
+    device_poll,
+    device_start,
+    register,
+    token_request,
+)
 from tests.support.server import ServerProcess
 
 

@@ -14,48 +14,20 @@ from tests.support.factories import UserAccount
 from tests.support.oauth_flow import (
     OAuthBrowser,
     api_status,
+    device_approve,
+    device_poll,
+    device_start,
     hidden_fields,
     register,
-    token_request,
 )
 from tests.support.server import ServerProcess, trusting
-
-DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-
-def _start(server: ServerProcess, client: dict[str, Any], scope: str = "read") -> dict[str, Any]:
-    response = httpx.post(
-        f"https://localhost:{server.port}/oauth/device/code",
-        data={"client_id": client["id"], "scope": scope},
-        verify=trusting(server.cert_path),
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def _poll(server: ServerProcess, client: dict[str, Any], device_code: str) -> httpx.Response:
-    return token_request(
-        server, {"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": client["id"]}
-    )
-
-
-def _approve(browser: OAuthBrowser, user_code: str, decision: str = "allow") -> httpx.Response:
-    entry = browser.client.get("/device", params={"user_code": user_code})
-    if entry.status_code == 302:
-        entry = browser.log_in(entry)
-    shown = browser.client.post(
-        "/device", data={**hidden_fields(entry.text), "user_code": user_code}
-    )
-    assert shown.status_code == 200, shown.text
-    return browser.client.post("/device", data={**hidden_fields(shown.text), "decision": decision})
 
 
 def test_r39_codes_and_polling_until_approved(
     tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
 ) -> None:
     client = register(tls_server, user.api_key, client_type="public")
-    started = _start(tls_server, client)
+    started = device_start(tls_server, client)
     assert re.fullmatch(
         f"[{USER_CODE_ALPHABET}]{{4}}-[{USER_CODE_ALPHABET}]{{4}}", started["user_code"]
     )
@@ -63,7 +35,8 @@ def test_r39_codes_and_polling_until_approved(
     assert started["interval"] == 5
     assert started["verification_uri"].endswith("/device")
     assert (
-        _poll(tls_server, client, started["device_code"]).json()["error"] == "authorization_pending"
+        device_poll(tls_server, client, started["device_code"]).json()["error"]
+        == "authorization_pending"
     )
     entry = browser.log_in(
         browser.client.get("/device", params={"user_code": started["user_code"]})
@@ -76,11 +49,11 @@ def test_r39_codes_and_polling_until_approved(
         "/device", data={**hidden_fields(shown.text), "decision": "allow"}
     )
     assert decided.status_code == 303
-    tokens = _poll(tls_server, client, started["device_code"])
+    tokens = device_poll(tls_server, client, started["device_code"])
     assert tokens.status_code == 200
     assert tokens.json()["scope"] == "read"
     assert api_status(tls_server, tokens.json()["access_token"], "/apps") == 200
-    again = _poll(tls_server, client, started["device_code"])
+    again = device_poll(tls_server, client, started["device_code"])
     assert again.json()["error"] == "expired_token"  # tokens come once
 
 
@@ -88,16 +61,20 @@ def test_r39_polling_too_fast_slows_down_for_good(
     tls_server: ServerProcess, user: UserAccount
 ) -> None:
     client = register(tls_server, user.api_key, client_type="public")
-    started = _start(tls_server, client)
-    errors = [_poll(tls_server, client, started["device_code"]).json()["error"] for _ in range(3)]
+    started = device_start(tls_server, client)
+    errors = [
+        device_poll(tls_server, client, started["device_code"]).json()["error"] for _ in range(3)
+    ]
     assert errors == ["authorization_pending", "slow_down", "slow_down"]
 
 
 def test_r39_denied(tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser) -> None:
     client = register(tls_server, user.api_key, client_type="public")
-    started = _start(tls_server, client)
-    assert _approve(browser, started["user_code"], "deny").status_code == 303
-    assert _poll(tls_server, client, started["device_code"]).json()["error"] == "access_denied"
+    started = device_start(tls_server, client)
+    assert device_approve(browser, started["user_code"], "deny").status_code == 303
+    assert (
+        device_poll(tls_server, client, started["device_code"]).json()["error"] == "access_denied"
+    )
 
 
 def test_r39_device_code_belongs_to_its_client(
@@ -107,8 +84,8 @@ def test_r39_device_code_belongs_to_its_client(
         register(tls_server, user.api_key, client_type="public"),
         register(tls_server, user.api_key, client_type="public"),
     )
-    started = _start(tls_server, client)
-    response = _poll(tls_server, other, started["device_code"])
+    started = device_start(tls_server, client)
+    response = device_poll(tls_server, other, started["device_code"])
     assert response.json()["error"] == "invalid_grant"
 
 

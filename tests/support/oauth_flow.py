@@ -125,3 +125,41 @@ def api_status(server: ServerProcess, token: str, path: str = "/account") -> int
         timeout=30,
     )
     return response.status_code
+
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def device_start(
+    server: ServerProcess, client: dict[str, Any], scope: str = "read"
+) -> dict[str, Any]:
+    """Start a device authorization (RFC 8628 section 3.1) for a client."""
+    response = httpx.post(
+        f"https://localhost:{server.port}/oauth/device/code",
+        data={"client_id": client["id"], "scope": scope},
+        verify=trusting(server.cert_path),
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def device_poll(server: ServerProcess, client: dict[str, Any], device_code: str) -> httpx.Response:
+    """Poll the token endpoint with a device code (RFC 8628 section 3.4)."""
+    return token_request(
+        server, {"grant_type": DEVICE_GRANT, "device_code": device_code, "client_id": client["id"]}
+    )
+
+
+def device_approve(
+    browser: OAuthBrowser, user_code: str, decision: str = "allow"
+) -> httpx.Response:
+    """Enter a user code on the /device page, signing in first, and allow or deny it."""
+    entry = browser.client.get("/device", params={"user_code": user_code})
+    if entry.status_code == 302:
+        entry = browser.log_in(entry)
+    shown = browser.client.post(
+        "/device", data={**hidden_fields(entry.text), "user_code": user_code}
+    )
+    assert shown.status_code == 200, shown.text
+    return browser.client.post("/device", data={**hidden_fields(shown.text), "decision": decision})

@@ -30,7 +30,6 @@ from ostiary.tokens.authorizations import (
     create_authorization,
     describe,
     find_authorization,
-    find_parent,
     is_expired,
     live_tokens,
     parse_expires_in,
@@ -279,8 +278,7 @@ async def post_authorization(
             context=credentials.context,
             login_session_id=login.id,
         )
-    principal = credentials.principal
-    parent = find_parent(session, principal.authorization_id, principal.access_token_id)
+    parent = credentials.authorization(session)
     check_may_create_authorizations(parent)
     return _create(
         session,
@@ -363,8 +361,7 @@ async def regenerate_authorization(
     """New tokens, same scopes, description and lifetime; the old ones die with this answer.
     A token may regenerate itself and what it made; only a root credential (the API key, a
     dashboard-made token) may regenerate the rest, the API key included."""
-    principal = caller.principal
-    regenerating = find_parent(session, principal.authorization_id, principal.access_token_id)
+    regenerating = caller.authorization(session)
     authorization = _find(session, caller, authorization_identity, for_update=True)
     check_may_regenerate(session, regenerating, authorization)
     issued = regenerate(

@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from ostiary.clients.models import ClientType, OAuthClient
 from ostiary.clients.services import (
@@ -25,9 +24,8 @@ from ostiary.clients.services import (
     update_client,
 )
 from ostiary.clock import isoformat
-from ostiary.tokens.authorizations import check_may_make_machine_credentials, find_parent
-from ostiary.tokens.models import Authorization
-from ostiary.web.api.deps import Caller, CallerDep, ServicesDep, SessionDep, require_api_version
+from ostiary.tokens.authorizations import check_may_make_machine_credentials
+from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, Timestamp
 
@@ -104,11 +102,6 @@ def _uris(redirect_uri: str | None, redirect_uris: list[str] | None) -> list[str
     return uris
 
 
-def _caller_authorization(session: Session, caller: Caller) -> Authorization:
-    principal = caller.principal
-    return find_parent(session, principal.authorization_id, principal.access_token_id)
-
-
 @router.post(
     "/oauth/clients",
     response_model=ClientWithSecretOut,
@@ -120,7 +113,7 @@ async def post_client(
 ) -> JSONResponse:
     """Register a client; a confidential client's secret is in this answer only."""
     if body.client_credentials_scopes is not None:
-        check_may_make_machine_credentials(_caller_authorization(session, caller))
+        check_may_make_machine_credentials(caller.authorization(session))
     registered = register_client(
         session,
         services.hasher,
@@ -168,7 +161,7 @@ async def patch_client(
     changes: dict[str, Any] = {}
     if "client_credentials_scopes" in body.model_fields_set:
         if body.client_credentials_scopes is not None:
-            check_may_make_machine_credentials(_caller_authorization(session, caller))
+            check_may_make_machine_credentials(caller.authorization(session))
         changes["client_credentials_scopes"] = body.client_credentials_scopes
     update_client(
         session,
@@ -206,7 +199,7 @@ async def rotate_client(
     """A new secret, in this answer only; the old one stops working at once."""
     client = find_client(session, client_identity, owner_id=caller.account_id)
     if client.client_credentials_scopes is not None:
-        check_may_make_machine_credentials(_caller_authorization(session, caller))
+        check_may_make_machine_credentials(caller.authorization(session))
     secret = rotate_secret(
         session, services.hasher, caller.context, client, actor_id=caller.account_id
     )

@@ -36,6 +36,8 @@ from ostiary.errors import (
 from ostiary.events import RequestContext
 from ostiary.security.tokens import token_kind
 from ostiary.tokens.authenticator import Principal
+from ostiary.tokens.authorizations import find_parent
+from ostiary.tokens.models import Authorization
 from ostiary.web.api.scopes import UNCOUNTED_ROUTES, allowed_scopes
 from ostiary.web.context import Services, request_context, services_of
 
@@ -109,6 +111,13 @@ class Caller:
     def account_id(self) -> str:
         """The id of the account the request acts for."""
         return self.principal.account_id
+
+    def authorization(self, session: Session) -> Authorization:
+        """The authorization of the presenting token, locked and its token checked again in
+        this transaction (``tokens.authorizations.find_parent``): for the routes that act on
+        credentials."""
+        principal = self.principal
+        return find_parent(session, principal.authorization_id, principal.access_token_id)
 
 
 def _route_key(request: Request) -> tuple[str, str]:
