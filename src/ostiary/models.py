@@ -2,8 +2,8 @@
 
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
-from ostiary.clients.models import OAuthClient
 from ostiary.events import Event
+from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationGrant, RefreshToken
 
 __all__ = [

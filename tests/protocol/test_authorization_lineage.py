@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from ostiary.clients.first_party import CLI_CLIENT_ID
+from ostiary.oauth_clients.first_party import CLI_CLIENT_ID
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import (
     OAuthBrowser,

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
-from ostiary.accounts.stores import normalize_email
+from ostiary.accounts.queries import normalize_email
 from ostiary.clock import utcnow
 from ostiary.db import Database
 from ostiary.errors import PasswordChecksBusy, RateLimited, Unauthorized

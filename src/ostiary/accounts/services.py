@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account, LoginSession
+from ostiary.accounts.queries import find_by_email, normalize_email
 from ostiary.accounts.sessions import close_session
-from ostiary.accounts.stores import find_by_email, normalize_email
 from ostiary.clock import utcnow
 from ostiary.errors import Conflict, InvalidParams
 from ostiary.events import RequestContext, record_event

@@ -6,12 +6,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
-from ostiary.accounts.stores import find_by_id_or_email
+from ostiary.accounts.queries import find_by_id_or_email
 from ostiary.apps.catalog import DEFAULT_REGION, DEFAULT_STACK, REGIONS, STACKS
 from ostiary.apps.models import App, Collaborator
 from ostiary.apps.names import generate_name, is_valid_app_name
+from ostiary.apps.queries import name_taken
 from ostiary.apps.releases import create_release
-from ostiary.apps.stores import name_taken
 from ostiary.errors import Conflict, Forbidden, InvalidParams, NotFound
 from ostiary.events import RequestContext, record_event
 

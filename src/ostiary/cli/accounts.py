@@ -8,6 +8,7 @@ import click
 from sqlalchemy import select
 
 from ostiary.accounts.models import Account
+from ostiary.accounts.queries import find_by_email
 from ostiary.accounts.services import (
     NewAccount,
     change_password,
@@ -15,7 +16,6 @@ from ostiary.accounts.services import (
     generate_password,
     new_password_hash,
 )
-from ostiary.accounts.stores import find_by_email
 from ostiary.cli.api import print_json, print_table
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database

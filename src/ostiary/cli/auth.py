@@ -13,7 +13,7 @@ from ostiary.cli.api import ApiTarget, api_command, days_left, json_option, outp
 from ostiary.cli.credentials import find_credential, forget_credential, save_credential
 from ostiary.client import Client, ClientError, NotFound, OAuthApp, TwoFactorRequired, Unauthorized
 from ostiary.client.models import Authorization
-from ostiary.clients.first_party import CLI_CLIENT_ID
+from ostiary.oauth_clients.first_party import CLI_CLIENT_ID
 
 LOGIN_LIFETIME = 365 * 24 * 3600  # what the heroku CLI's login gives
 EXPIRY_WARNING = 7 * 24 * 3600

@@ -150,7 +150,7 @@ def run() -> None:
     database = Database(settings.effective_database_url)
     try:
         with database.unit_of_work(write=False) as session:
-            from ostiary.accounts.stores import any_account_exists
+            from ostiary.accounts.queries import any_account_exists
 
             fresh = not any_account_exists(session)
     finally:

@@ -41,7 +41,7 @@ from ostiary.client.models import (
     Session,
 )
 from ostiary.client.oauth import AuthorizationRequest, DeviceAuthorization, OAuthApp, OAuthTokens
-from ostiary.client.stores import FileTokenStore, MemoryTokenStore, TokenStore
+from ostiary.client.token_storage import FileTokenStore, MemoryTokenStore, TokenStore
 
 __all__ = [
     "Account",

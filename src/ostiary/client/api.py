@@ -21,7 +21,7 @@ from ostiary.client.resources import (
     ConfigVars,
     Sessions,
 )
-from ostiary.client.stores import TokenStore
+from ostiary.client.token_storage import TokenStore
 from ostiary.client.urls import checked_base_url, tls_verification
 
 ACCEPT = "application/vnd.heroku+json; version=3"

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from ostiary.client.errors import ClientError, OAuthError, unreachable
-from ostiary.client.stores import TokenStore
+from ostiary.client.token_storage import TokenStore
 from ostiary.client.urls import checked_base_url, tls_verification
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostiary.clients.records import ClientRecord
 from ostiary.clock import utcnow
 from ostiary.events import RequestContext, record_event
 from ostiary.oauth2.errors import OAuthError, invalid_request
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.authorizations import revoke_children
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ostiary.clients.records import ClientRecord
 from ostiary.clock import utcnow
 from ostiary.db import Database
 from ostiary.oauth2.errors import invalid_request
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.descriptions import describe_token
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ostiary.clients.records import ClientRecord
 from ostiary.events import RequestContext
 from ostiary.oauth2.errors import OAuthError, invalid_request
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.authorizations import IssuedAuthorization, TokenSet, issue_refresh_token
 from ostiary.tokens.device import (

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ostiary.clients.models import OAuthClient
 from ostiary.clock import utcnow
 from ostiary.errors import Forbidden, InvalidParams, NotFound, Unauthorized
 from ostiary.events import RequestContext, record_event
+from ostiary.oauth_clients.models import OAuthClient
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import (

@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, select
 
-from ostiary.clients.records import ClientRecord
 from ostiary.clock import utcnow
 from ostiary.db import new_id, table_of
 from ostiary.errors import GrantNotAllowed, InvalidGrant
 from ostiary.events import INSERT_EVENT, RequestContext, event_row
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.prepared import DirectTransaction, as_list
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind

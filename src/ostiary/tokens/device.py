@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostiary.clients.records import ClientRecord
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 from ostiary.events import RequestContext, record_event
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.authorizations import IssuedAuthorization, create_authorization

@@ -23,13 +23,13 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
-from ostiary.clients.records import ClientRecord
-from ostiary.clients.services import verify_client_secret
 from ostiary.clock import utcnow
 from ostiary.errors import Forbidden, GrantReuse, InvalidGrant, Unauthorized
 from ostiary.events import Audit, RequestContext
 from ostiary.oauth2 import rfc7636
+from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.records import ClientRecord
+from ostiary.oauth_clients.services import verify_client_secret
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.authorizations import (
     IssuedAuthorization,

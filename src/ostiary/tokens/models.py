@@ -17,9 +17,9 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ostiary.accounts.models import Account
-from ostiary.clients.models import OAuthClient
 from ostiary.clock import utcnow
 from ostiary.db import Base, new_id
+from ostiary.oauth_clients.models import OAuthClient
 
 
 class AuthorizationKind(enum.StrEnum):

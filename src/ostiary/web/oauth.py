@@ -18,13 +18,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from ostiary.clients.records import ClientRecord
 from ostiary.errors import OstiaryError
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_request
 from ostiary.oauth2.requests import client_credentials, parse_form
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.oauth2.rfc6749.token_endpoint import TokenEndpoint
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.web.context import Services, request_context, services_of
 from ostiary.web.errors import persist_audit
 

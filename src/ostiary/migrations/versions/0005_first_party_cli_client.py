@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from ostiary.clients.first_party import CLI_CLIENT_ID, CLI_CLIENT_NAME
 from ostiary.db import UTCDateTime
+from ostiary.oauth_clients.first_party import CLI_CLIENT_ID, CLI_CLIENT_NAME
 
 revision = "0005"
 down_revision = "0004"

@@ -16,10 +16,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import OAuthClient
-from ostiary.clients.redirect_uris import match_redirect_uri
 from ostiary.errors import InvalidParams
 from ostiary.oauth2 import rfc7636
+from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.redirect_uris import match_redirect_uri
 from ostiary.tokens.scopes import parse_scopes
 
 PROMPTS = ("none", "login", "consent")

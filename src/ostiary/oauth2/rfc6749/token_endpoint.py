@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from ostiary.clients.records import ClientRecord
 from ostiary.clock import seconds_until
 from ostiary.db import Database
 from ostiary.events import RequestContext
@@ -22,6 +21,7 @@ from ostiary.oauth2.requests import client_credentials
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.oauth2.rfc6749.grants import authorization_code, refresh_token
 from ostiary.oauth2.rfc6749.grants import client_credentials as cc
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authorizations import TokenSet

@@ -19,8 +19,8 @@ from ostiary.apps.addons import (
 )
 from ostiary.apps.catalog import PLANS_BY_ID
 from ostiary.apps.models import AddOn
+from ostiary.apps.queries import find_app
 from ostiary.apps.resolve import resolve_addons, visible_addons
-from ostiary.apps.stores import find_app
 from ostiary.clock import isoformat
 from ostiary.web.api.deps import CallerDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range

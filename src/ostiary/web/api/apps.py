@@ -8,8 +8,8 @@ from pydantic import BaseModel
 
 from ostiary.apps.catalog import REGIONS, STACKS
 from ostiary.apps.models import App
+from ostiary.apps.queries import find_app, visible_apps
 from ostiary.apps.services import create_app, delete_app, update_app
-from ostiary.apps.stores import find_app, visible_apps
 from ostiary.clock import isoformat
 from ostiary.config import Settings
 from ostiary.errors import NotFound

@@ -15,8 +15,8 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from ostiary.apps.models import AddOn
+from ostiary.apps.queries import find_app
 from ostiary.apps.resolve import find_visible_addon, resolve_attachments, visible_addons
-from ostiary.apps.stores import find_app
 from ostiary.clock import isoformat
 from ostiary.web.api.deps import CallerDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.passwords import record_login
 from ostiary.accounts.sessions import open_session
-from ostiary.clients.services import find_client
 from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import Forbidden
 from ostiary.events import RequestContext
+from ostiary.oauth_clients.services import find_client
 from ostiary.security.tokens import redact
 from ostiary.tokens.authorizations import (
     IssuedAuthorization,

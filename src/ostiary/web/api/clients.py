@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ostiary.clients.models import ClientType, OAuthClient
-from ostiary.clients.services import (
+from ostiary.clock import isoformat
+from ostiary.oauth_clients.models import ClientType, OAuthClient
+from ostiary.oauth_clients.services import (
     clients_of,
     delete_client,
     find_client,
@@ -23,7 +24,6 @@ from ostiary.clients.services import (
     rotate_secret,
     update_client,
 )
-from ostiary.clock import isoformat
 from ostiary.tokens.authorizations import check_may_make_machine_credentials
 from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range

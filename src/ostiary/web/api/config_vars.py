@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from ostiary.apps.config_vars import config_of, update_config
-from ostiary.apps.stores import find_app
+from ostiary.apps.queries import find_app
 from ostiary.errors import InvalidParams
 from ostiary.web.api.deps import CallerDep, SessionDep
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from ostiary.apps.stores import find_app
+from ostiary.apps.queries import find_app
 from ostiary.web.api.deps import CallerDep, SessionDep
 from ostiary.web.api.shapes import IdName, Timestamp
 

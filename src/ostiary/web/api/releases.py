@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ostiary.apps.models import Release
+from ostiary.apps.queries import find_app
 from ostiary.apps.releases import find_release, latest_version, releases_of
-from ostiary.apps.stores import find_app
 from ostiary.clock import isoformat
 from ostiary.web.api.deps import CallerDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range

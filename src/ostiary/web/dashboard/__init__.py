@@ -1,5 +1,6 @@
 """The dashboard: the web pages of account settings, under ``/dashboard`` (``/account`` and
-``/apps`` are the API's). One module per page; ``common`` holds what they share."""
+``/apps`` are the API's). One module per page; ``pages`` is the page framework they share
+(visitor, CSRF, re-authentication, rendering)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from fastapi import APIRouter
 from ostiary.web.dashboard import (
     account,
     api_key,
-    applications,
     apps,
     authorized,
+    oauth_clients,
     sessions,
     tokens,
 )
 
 # Included one by one, flat: FastAPI pays a route-matching pass per level of nesting.
 ROUTERS: list[APIRouter] = [
-    module.router for module in (account, api_key, tokens, applications, authorized, sessions, apps)
+    module.router
+    for module in (account, api_key, tokens, oauth_clients, authorized, sessions, apps)
 ]

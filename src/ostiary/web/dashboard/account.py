@@ -28,7 +28,7 @@ from ostiary.web.browser import (
     set_session_cookie,
 )
 from ostiary.web.context import request_context, services_of
-from ostiary.web.dashboard.common import (
+from ostiary.web.dashboard.pages import (
     CSRF_PURPOSE,
     PREFIX,
     Visitor,

@@ -20,7 +20,7 @@ from ostiary.security.tokens import redact
 from ostiary.tokens.authorizations import live_tokens
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.services import api_key_of
-from ostiary.web.dashboard.common import (
+from ostiary.web.dashboard.pages import (
     PREFIX,
     Visitor,
     act,

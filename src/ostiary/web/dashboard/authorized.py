@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ostiary.clients.models import OAuthClient
 from ostiary.errors import NotFound
 from ostiary.events import record_event
+from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.authorizations import revoke_where
 from ostiary.tokens.models import Authorization, AuthorizationKind
-from ostiary.web.dashboard.common import PREFIX, Visitor, act, done, render, show
+from ostiary.web.dashboard.pages import PREFIX, Visitor, act, done, render, show
 
 router = APIRouter(include_in_schema=False)
 AUTHORIZED = f"{PREFIX}/authorized-applications"

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from ostiary.accounts.models import LoginSession
 from ostiary.accounts.sessions import close_session, find_session, live_sessions_of
-from ostiary.web.dashboard.common import PREFIX, Visitor, act, done, render, show
+from ostiary.web.dashboard.pages import PREFIX, Visitor, act, done, render, show
 
 router = APIRouter(include_in_schema=False)
 SESSIONS = f"{PREFIX}/sessions"

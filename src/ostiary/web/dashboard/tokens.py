@@ -21,7 +21,7 @@ from ostiary.tokens.authorizations import (
 )
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.scopes import parse_scopes
-from ostiary.web.dashboard.common import (
+from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
     SCOPE_CHOICES,

@@ -3,10 +3,10 @@ scopes the client was allowed at registration, and no refresh token."""
 
 from __future__ import annotations
 
-from ostiary.clients.records import ClientRecord
 from ostiary.db import Database
 from ostiary.events import RequestContext
 from ostiary.oauth2.errors import OAuthError
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.authorizations import TokenSet
 from ostiary.tokens.client_credentials import client_credentials_token

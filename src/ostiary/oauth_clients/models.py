@@ -26,7 +26,7 @@ class OAuthClient(Base):
     __tablename__ = "oauth_clients"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    # None for the first-party clients that ship with Ostiary (clients/first_party.py).
+    # None for the first-party clients that ship with Ostiary (oauth_clients/first_party.py).
     owner_id: Mapped[str | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ostiary.clients.models import ClientType, OAuthClient
-from ostiary.clients.records import ClientRecord
-from ostiary.clients.redirect_uris import validate_redirect_uris
 from ostiary.clock import utcnow
 from ostiary.errors import Forbidden, InvalidParams, NotFound
 from ostiary.events import RequestContext, record_event
+from ostiary.oauth_clients.models import ClientType, OAuthClient
+from ostiary.oauth_clients.records import ClientRecord
+from ostiary.oauth_clients.redirect_uris import validate_redirect_uris
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.authorizations import revoke_where

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 
-from ostiary.clients.models import ClientType, OAuthClient
 from ostiary.db import Database, table_of
+from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.prepared import as_list
 
 _clients = table_of(OAuthClient)

@@ -8,8 +8,9 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ostiary.clients.models import ClientType, OAuthClient
-from ostiary.clients.services import (
+from ostiary.errors import InvalidParams
+from ostiary.oauth_clients.models import ClientType, OAuthClient
+from ostiary.oauth_clients.services import (
     clients_of,
     delete_client,
     find_client,
@@ -17,8 +18,7 @@ from ostiary.clients.services import (
     rotate_secret,
     update_client,
 )
-from ostiary.errors import InvalidParams
-from ostiary.web.dashboard.common import (
+from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
     SCOPE_CHOICES,
