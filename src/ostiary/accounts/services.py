@@ -4,8 +4,6 @@ Passwords are proved in ``accounts/passwords.py``."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,17 +11,16 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.accounts.queries import find_by_email, normalize_email
+from ostiary.accounts.rules import EMAIL_PATTERN, validate_password
 from ostiary.accounts.sessions import close_session
 from ostiary.clock import utcnow
 from ostiary.errors import Conflict, InvalidParams
 from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.passwords import hash_password
-from ostiary.tokens.authorizations import IssuedAuthorization, regenerate
-from ostiary.tokens.services import IssuedToken, api_key_of, create_api_key
-
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 10
+from ostiary.tokens.queries import api_key_of
+from ostiary.tokens.records import IssuedAuthorization, IssuedToken
+from ostiary.tokens.services import create_api_key, regenerate
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +29,6 @@ class NewAccount:
 
     account: Account
     api_key: IssuedToken
-
-
-def generate_password() -> str:
-    """A random password for a first account, to be printed once."""
-    return secrets.token_urlsafe(18)
-
-
-def validate_password(password: str) -> None:
-    """Refuse passwords too short to resist guessing."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidParams(
-            "password", f"Password must be at least {MIN_PASSWORD_LENGTH} characters."
-        )
 
 
 def new_password_hash(password: str) -> str:

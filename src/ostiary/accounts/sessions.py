@@ -12,8 +12,8 @@ from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 from ostiary.events import RequestContext, record_event
-from ostiary.tokens.authorizations import revoke_where
 from ostiary.tokens.models import Authorization
+from ostiary.tokens.services import revoke_where
 
 
 def open_session(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.apps.models import App, Collaborator
-from ostiary.apps.services import find_collaborator
+from ostiary.apps.queries import find_collaborator
 from ostiary.errors import Forbidden
 
 OWNER = "owner"

@@ -1,4 +1,4 @@
-"""Queries for apps, scoped to what the caller may see."""
+"""Finding apps and collaborators, as the caller may see them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,39 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from ostiary.accounts.queries import find_by_id_or_email
 from ostiary.apps.models import App, Collaborator
-from ostiary.errors import NotFound
+from ostiary.apps.names import generate_name
+from ostiary.apps.rules import NAME_ATTEMPTS
+from ostiary.errors import Conflict, NotFound
+
+
+def unused_generated_name(session: Session) -> str:
+    """A generated app name no app has yet."""
+    for _ in range(NAME_ATTEMPTS):
+        name = generate_name()
+        if not name_taken(session, name):
+            return name
+    raise Conflict("Could not find a free app name; please choose one.")
+
+
+def collaborators_of(app: App) -> Select[Collaborator]:
+    """The app's collaborators, as a query for pagination."""
+    return select(Collaborator).where(Collaborator.app_id == app.id)
+
+
+def find_collaborator(session: Session, app: App, identity: str) -> Collaborator:
+    """A collaborator of the app by its id, or by the collaborating account's email or id."""
+    account = find_by_id_or_email(session, identity)
+    query = collaborators_of(app)
+    if account is not None:
+        query = query.where(Collaborator.account_id == account.id)
+    else:
+        query = query.where(Collaborator.id == identity)
+    collaborator = session.scalar(query)
+    if collaborator is None:
+        raise NotFound("collaborator")
+    return collaborator
 
 
 @dataclass(frozen=True, slots=True)

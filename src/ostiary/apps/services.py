@@ -1,21 +1,20 @@
-"""Creating, changing and deleting apps, and sharing them with collaborators."""
+"""Creating, changing and deleting apps, and adding and removing collaborators. Services never
+commit.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_id_or_email
-from ostiary.apps.catalog import DEFAULT_REGION, DEFAULT_STACK, REGIONS, STACKS
 from ostiary.apps.models import App, Collaborator
-from ostiary.apps.names import generate_name, is_valid_app_name
-from ostiary.apps.queries import name_taken
+from ostiary.apps.names import is_valid_app_name
+from ostiary.apps.queries import collaborators_of, name_taken, unused_generated_name
 from ostiary.apps.releases import create_release
+from ostiary.apps.rules import checked_region, checked_stack, require_owner
 from ostiary.errors import Conflict, Forbidden, InvalidParams, NotFound
 from ostiary.events import RequestContext, record_event
-
-_NAME_ATTEMPTS = 20
 
 
 def _check_name(session: Session, name: str) -> str:
@@ -30,28 +29,6 @@ def _check_name(session: Session, name: str) -> str:
     return name
 
 
-def _unused_generated_name(session: Session) -> str:
-    for _ in range(_NAME_ATTEMPTS):
-        name = generate_name()
-        if not name_taken(session, name):
-            return name
-    raise Conflict("Could not find a free app name; please choose one.")
-
-
-def _region(name: str | None) -> str:
-    region = name or DEFAULT_REGION
-    if region not in REGIONS:
-        raise InvalidParams("region", f"Unknown region {region!r}; choose one of: us, eu.")
-    return region
-
-
-def _stack(name: str | None) -> str:
-    stack = name or DEFAULT_STACK
-    if stack not in STACKS:
-        raise InvalidParams("stack", f"Unknown stack {stack!r}; choose one of: heroku-24.")
-    return stack
-
-
 def create_app(
     session: Session,
     context: RequestContext,
@@ -64,10 +41,10 @@ def create_app(
 ) -> App:
     """Create an app (a generated name when none is given) and its first release."""
     app = App(
-        name=_check_name(session, name) if name else _unused_generated_name(session),
+        name=_check_name(session, name) if name else unused_generated_name(session),
         owner_id=owner_id,
-        region=_region(region),
-        stack=_stack(stack),
+        region=checked_region(region),
+        stack=checked_stack(stack),
         created_by_authorization_id=authorization_id,
     )
     session.add(app)
@@ -97,17 +74,11 @@ def update_app(
     if maintenance is not None:
         app.maintenance = maintenance
     if build_stack is not None:
-        app.stack = _stack(build_stack)
+        app.stack = checked_stack(build_stack)
     record_event(
         session, context, "app:update", actor_id=actor_id, target_type="app", target_id=app.id
     )
     return app
-
-
-def require_owner(app: App, account_id: str, action: str) -> None:
-    """Refuse an owner-only action to a collaborator."""
-    if app.owner_id != account_id:
-        raise Forbidden(f"Only the app's owner can {action}.")
 
 
 def delete_app(session: Session, context: RequestContext, app: App, *, actor_id: str) -> None:
@@ -123,25 +94,6 @@ def delete_app(session: Session, context: RequestContext, app: App, *, actor_id:
         target_id=app.id,
         details={"name": app.name},
     )
-
-
-def collaborators_of(app: App) -> Select[Collaborator]:
-    """The app's collaborators, as a query for pagination."""
-    return select(Collaborator).where(Collaborator.app_id == app.id)
-
-
-def find_collaborator(session: Session, app: App, identity: str) -> Collaborator:
-    """A collaborator of the app by its id, or by the collaborating account's email or id."""
-    account = find_by_id_or_email(session, identity)
-    query = collaborators_of(app)
-    if account is not None:
-        query = query.where(Collaborator.account_id == account.id)
-    else:
-        query = query.where(Collaborator.id == identity)
-    collaborator = session.scalar(query)
-    if collaborator is None:
-        raise NotFound("collaborator")
-    return collaborator
 
 
 def add_collaborator(

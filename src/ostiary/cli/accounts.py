@@ -9,13 +9,8 @@ from sqlalchemy import select
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_email
-from ostiary.accounts.services import (
-    NewAccount,
-    change_password,
-    create_account,
-    generate_password,
-    new_password_hash,
-)
+from ostiary.accounts.rules import generate_password
+from ostiary.accounts.services import NewAccount, change_password, create_account, new_password_hash
 from ostiary.cli.api import print_json, print_table
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database

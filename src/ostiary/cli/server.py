@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from ostiary.accounts.services import generate_password
+from ostiary.accounts.rules import generate_password
 from ostiary.cli.accounts import create_account_now
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database

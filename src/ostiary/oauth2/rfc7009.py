@@ -15,8 +15,8 @@ from ostiary.events import RequestContext, record_event
 from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import revoke_children
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
+from ostiary.tokens.services import revoke_children
 
 TOKEN_TYPE_HINTS = ("access_token", "refresh_token")
 

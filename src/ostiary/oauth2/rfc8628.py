@@ -16,7 +16,6 @@ from ostiary.events import RequestContext
 from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import IssuedAuthorization, TokenSet, issue_refresh_token
 from ostiary.tokens.device import (
     LIFETIMES,
     DeviceKind,
@@ -27,7 +26,9 @@ from ostiary.tokens.device import (
     start,
 )
 from ostiary.tokens.exchange import issue_for_device
+from ostiary.tokens.records import IssuedAuthorization, TokenSet
 from ostiary.tokens.scopes import parse_scopes
+from ostiary.tokens.services import issue_refresh_token
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 

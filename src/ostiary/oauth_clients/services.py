@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ostiary.clock import utcnow
-from ostiary.errors import Forbidden, InvalidParams, NotFound
+from ostiary.errors import InvalidParams
 from ostiary.events import RequestContext, record_event
 from ostiary.oauth_clients.models import ClientType, OAuthClient
-from ostiary.oauth_clients.records import ClientRecord
 from ostiary.oauth_clients.redirect_uris import validate_redirect_uris
+from ostiary.oauth_clients.rules import (
+    checked_client_credentials_scopes,
+    checked_description,
+    checked_name,
+)
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
-from ostiary.tokens.authorizations import revoke_where
 from ostiary.tokens.models import Authorization
-from ostiary.tokens.scopes import covers, parse_scopes
+from ostiary.tokens.services import revoke_where
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,45 +28,6 @@ class RegisteredClient:
 
     client: OAuthClient
     secret: str | None
-
-
-def clients_of(owner_id: str) -> Select[OAuthClient]:
-    """The clients an account registered, as a query for pagination."""
-    return select(OAuthClient).where(OAuthClient.owner_id == owner_id)
-
-
-def find_client(session: Session, client_id: str, *, owner_id: str | None = None) -> OAuthClient:
-    """A client by id; with ``owner_id``, only among that account's clients."""
-    query = select(OAuthClient).where(OAuthClient.id == client_id)
-    if owner_id is not None:
-        query = query.where(OAuthClient.owner_id == owner_id)
-    client = session.scalar(query)
-    if client is None:
-        raise NotFound("client")
-    return client
-
-
-def _client_credentials_scopes(value: object, creator_scopes: frozenset[str]) -> list[str] | None:
-    if value is None:
-        return None
-    scopes = parse_scopes(value, "client_credentials_scopes")
-    if not covers(creator_scopes, scopes):
-        raise Forbidden("A client cannot be allowed scopes wider than the token registering it.")
-    return scopes
-
-
-def _name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidParams("name", "name must be 1 to 100 characters.")
-    return name
-
-
-def _description(description: str) -> str:
-    description = description.strip()
-    if len(description) > 500:
-        raise InvalidParams("description", "description must be at most 500 characters.")
-    return description
 
 
 def register_client(
@@ -88,12 +51,12 @@ def register_client(
         )
     client = OAuthClient(
         owner_id=owner_id,
-        name=_name(name),
-        description=_description(description),
+        name=checked_name(name),
+        description=checked_description(description),
         redirect_uris=validate_redirect_uris(redirect_uris),
         client_type=client_type,
         secret_hash=hasher.hash(secret) if secret else None,
-        client_credentials_scopes=_client_credentials_scopes(
+        client_credentials_scopes=checked_client_credentials_scopes(
             client_credentials_scopes, creator_scopes
         ),
     )
@@ -124,9 +87,9 @@ def update_client(
 ) -> OAuthClient:
     """Rename a client, describe it, replace its redirect URIs or client-credentials scopes."""
     if name is not None:
-        client.name = _name(name)
+        client.name = checked_name(name)
     if description is not None:
-        client.description = _description(description)
+        client.description = checked_description(description)
     if redirect_uris is not None:
         client.redirect_uris = validate_redirect_uris(redirect_uris)
     if client_credentials_scopes is not ...:
@@ -135,7 +98,7 @@ def update_client(
                 "client_credentials_scopes",
                 "A public client cannot use the client-credentials grant.",
             )
-        client.client_credentials_scopes = _client_credentials_scopes(
+        client.client_credentials_scopes = checked_client_credentials_scopes(
             client_credentials_scopes, creator_scopes
         )
     client.updated_at = utcnow()
@@ -190,12 +153,3 @@ def delete_client(
         target_id=client.id,
         details={"authorizations_revoked": revoked},
     )
-
-
-def verify_client_secret(
-    hasher: SecretHasher, client: OAuthClient | ClientRecord, secret: str | None
-) -> bool:
-    """Whether a secret is this confidential client's current one (constant time)."""
-    if client.secret_hash is None or not secret:
-        return False
-    return hasher.matches(secret, client.secret_hash)

@@ -22,8 +22,8 @@ from ostiary.oauth_clients.records import ClientRecord
 from ostiary.prepared import DirectTransaction, as_list
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind
-from ostiary.tokens.authorizations import TokenSet
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+from ostiary.tokens.records import TokenSet
 from ostiary.tokens.scopes import parse_scopes
 from ostiary.tokens.services import mint_stored
 

@@ -19,8 +19,9 @@ from ostiary.events import RequestContext, record_event
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
-from ostiary.tokens.authorizations import IssuedAuthorization, create_authorization
 from ostiary.tokens.models import DeviceAuthorization
+from ostiary.tokens.records import IssuedAuthorization
+from ostiary.tokens.services import create_authorization
 
 # RFC 8628 section 6.1: no vowels (no words), no look-alikes; 20^8 is about 2^34.6 codes.
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"

@@ -29,18 +29,18 @@ from ostiary.events import Audit, RequestContext
 from ostiary.oauth2 import rfc7636
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.oauth_clients.records import ClientRecord
-from ostiary.oauth_clients.services import verify_client_secret
+from ostiary.oauth_clients.rules import verify_client_secret
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import (
-    IssuedAuthorization,
-    access_expiry,
+from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind, RefreshToken
+from ostiary.tokens.records import IssuedAuthorization
+from ostiary.tokens.rules import access_expiry
+from ostiary.tokens.scopes import parse_scopes
+from ostiary.tokens.services import (
     authorization_event,
+    issue_access_token,
     issue_refresh_token,
     revoke_children,
 )
-from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind, RefreshToken
-from ostiary.tokens.scopes import parse_scopes
-from ostiary.tokens.services import issue_access_token
 
 REFRESH_GRACE = timedelta(seconds=30)
 

@@ -1,34 +1,259 @@
-"""Issuing, regenerating and revoking tokens. Services add to the session; they never commit."""
+"""Issuing, regenerating, describing and revoking authorizations and their secrets. Services add to
+the session; they never commit.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
-from ostiary.errors import NotFound
+from ostiary.clock import utcnow
+from ostiary.errors import Forbidden
 from ostiary.events import RequestContext, record_event
+from ostiary.oauth_clients.models import OAuthClient
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, display_parts, mint_token
-from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+from ostiary.tokens.models import (
+    AccessToken,
+    Authorization,
+    AuthorizationGrant,
+    AuthorizationKind,
+    RefreshToken,
+)
+from ostiary.tokens.records import IssuedAuthorization, IssuedGrant, IssuedRefresh, IssuedToken
+from ostiary.tokens.rules import OAUTH_CHILD_LIFETIME, TOKEN_KIND_BY_AUTHORIZATION, access_expiry
+from ostiary.tokens.scopes import covers
 
-TOKEN_KIND_BY_AUTHORIZATION = {
-    AuthorizationKind.API_KEY: TokenKind.API_KEY,
-    AuthorizationKind.PERSONAL: TokenKind.AUTHORIZATION,
-    AuthorizationKind.OAUTH: TokenKind.OAUTH_ACCESS,
-    AuthorizationKind.CLIENT_CREDENTIALS: TokenKind.OAUTH_ACCESS,
-}
+
+def authorization_event(
+    session: Session,
+    context: RequestContext,
+    action: str,
+    authorization: Authorization,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Record an event about an authorization, by its account."""
+    record_event(
+        session,
+        context,
+        action,
+        actor_id=authorization.account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details=details,
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """A freshly minted token: its row, and the plaintext that is shown once and never stored."""
+def issue_refresh_token(
+    session: Session, hasher: SecretHasher, authorization: Authorization
+) -> IssuedRefresh:
+    """A refresh token of the authorization's current generation."""
+    plaintext, stored = mint_stored(hasher, TokenKind.OAUTH_REFRESH)
+    row = RefreshToken(
+        **stored, authorization_id=authorization.id, generation=authorization.refresh_generation
+    )
+    session.add(row)
+    return IssuedRefresh(row=row, plaintext=plaintext)
 
-    row: AccessToken
-    plaintext: str
+
+def issue_grant(
+    session: Session,
+    hasher: SecretHasher,
+    authorization: Authorization,
+    *,
+    ttl: int,
+    redirect_uri: str | None = None,
+    code_challenge: str | None = None,
+) -> IssuedGrant:
+    """A one-time authorization code for the authorization's client (RFC 6749 section 4.1.2)."""
+    code = mint_token(TokenKind.GRANT_CODE)
+    row = AuthorizationGrant(
+        authorization_id=authorization.id,
+        code_hash=hasher.hash(code),
+        redirect_uri=redirect_uri,
+        code_challenge=code_challenge,
+        expires_at=utcnow() + timedelta(seconds=ttl),
+    )
+    session.add(row)
+    return IssuedGrant(row=row, code=code)
+
+
+def create_authorization(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    account_id: str,
+    scopes: list[str],
+    description: str,
+    expires_in: int | None,
+    creator_scopes: frozenset[str],
+    client: OAuthClient | None = None,
+    login_session_id: str | None = None,
+    parent: Authorization | None = None,
+    oauth_ttl: int,
+    grant_ttl: int,
+) -> IssuedAuthorization:
+    """Create an authorization no wider than the credential creating it.
+
+    Without a client it is a personal token. With one it is an OAuth grant to that client: a
+    short-lived access token, a rotating refresh token, and a code the client can exchange.
+    Made with a token, it is the child of that token's authorization (``parent``): it expires
+    no later than the parent and is deleted with it.
+    """
+    if not covers(creator_scopes, scopes):
+        raise Forbidden(
+            f"Your credential cannot grant {', '.join(scopes)}: "
+            "an authorization can have at most the scopes of the token creating it."
+        )
+    now = utcnow()
+    expires_at = now + timedelta(seconds=expires_in) if expires_in else None
+    if parent is not None:
+        limit = parent.expires_at
+        if parent.kind == AuthorizationKind.OAUTH:
+            cap = now + timedelta(seconds=OAUTH_CHILD_LIFETIME)
+            limit = min(limit, cap) if limit else cap
+        if limit is not None:
+            expires_at = min(expires_at or limit, limit)
+    authorization = Authorization(
+        account_id=account_id,
+        kind=AuthorizationKind.OAUTH if client else AuthorizationKind.PERSONAL,
+        scopes=scopes,
+        description=description[:500],
+        client_id=client.id if client else None,
+        session_id=login_session_id,
+        parent_id=parent.id if parent else None,
+        expires_at=expires_at,
+    )
+    session.add(authorization)
+    session.flush()
+    access = issue_access_token(session, hasher, authorization)
+    access.row.expires_at = access_expiry(authorization, oauth_ttl)
+    refresh = grant = None
+    if client is not None:
+        refresh = issue_refresh_token(session, hasher, authorization)
+        grant = issue_grant(session, hasher, authorization, ttl=grant_ttl)
+    session.flush()
+    record_event(
+        session,
+        context,
+        "token:authorization:create",
+        actor_id=account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details={
+            "scope": scopes,
+            "client_id": authorization.client_id,
+            "parent_id": authorization.parent_id,
+        },
+    )
+    return IssuedAuthorization(authorization, access, refresh, grant)
+
+
+def grant_code(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    *,
+    account_id: str,
+    client: OAuthClient,
+    scopes: list[str],
+    redirect_uri: str | None,
+    code_challenge: str | None,
+    grant_ttl: int,
+) -> IssuedGrant:
+    """A user's consent at the authorization endpoint: a new authorization (its own refresh
+    family) holding only a code; tokens come from exchanging it (RFC 6749 section 4.1.2)."""
+    authorization = Authorization(
+        account_id=account_id,
+        kind=AuthorizationKind.OAUTH,
+        scopes=scopes,
+        description=f"Authorized {client.name}",
+        client_id=client.id,
+    )
+    session.add(authorization)
+    session.flush()
+    grant = issue_grant(
+        session,
+        hasher,
+        authorization,
+        ttl=grant_ttl,
+        redirect_uri=redirect_uri,
+        code_challenge=code_challenge,
+    )
+    session.flush()
+    record_event(
+        session,
+        context,
+        "oauth:consent:grant",
+        actor_id=account_id,
+        target_type="authorization",
+        target_id=authorization.id,
+        details={"client_id": client.id, "scope": scopes},
+    )
+    return grant
+
+
+def revoke_children(session: Session, authorization_id: str) -> int:
+    """Revoke (delete) what the authorization's tokens made, with their own children."""
+    return revoke_where(session, Authorization.parent_id == authorization_id)
+
+
+def describe(
+    session: Session, context: RequestContext, authorization: Authorization, description: str
+) -> Authorization:
+    """Change an authorization's description."""
+    authorization.description = description[:500]
+    authorization.updated_at = utcnow()
+    authorization_event(session, context, "token:authorization:update", authorization)
+    return authorization
+
+
+def revoke_where(session: Session, *criteria: ColumnElement[bool]) -> int:
+    """Revoke (delete) every authorization matching the criteria; how many there were."""
+    result = session.execute(delete(Authorization).where(*criteria))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke(session: Session, context: RequestContext, authorization: Authorization) -> None:
+    """Revoke an authorization: its row and every token of it are deleted."""
+    session.delete(authorization)
+    authorization_event(session, context, "token:authorization:revoke", authorization)
+
+
+def regenerate(
+    session: Session,
+    hasher: SecretHasher,
+    context: RequestContext,
+    authorization: Authorization,
+    *,
+    oauth_ttl: int,
+) -> IssuedAuthorization:
+    """New tokens with the same scopes, description and lifetime policy; old ones die at commit,
+    and so does every authorization the old tokens created (its children, and theirs)."""
+    now = utcnow()
+    revoke_access_tokens(session, authorization, now)
+    children = revoke_children(session, authorization.id)
+    access = issue_access_token(session, hasher, authorization)
+    access.row.expires_at = access_expiry(authorization, oauth_ttl)
+    refresh = None
+    if authorization.kind == AuthorizationKind.OAUTH:
+        authorization.refresh_generation += 1
+        refresh = issue_refresh_token(session, hasher, authorization)
+    authorization.updated_at = now
+    session.flush()
+    kind = "api-key" if authorization.kind == AuthorizationKind.API_KEY else "authorization"
+    authorization_event(
+        session,
+        context,
+        f"token:{kind}:regenerate",
+        authorization,
+        {"children_revoked": children},
+    )
+    return IssuedAuthorization(authorization, access, refresh)
 
 
 def mint_stored(hasher: SecretHasher, kind: TokenKind) -> tuple[str, dict[str, str]]:
@@ -81,21 +306,6 @@ def create_api_key(
         target_id=authorization.id,
     )
     return issued
-
-
-def api_key_of(session: Session, account_id: str, *, for_update: bool = False) -> Authorization:
-    """The account's API key authorization (the one addressed as ``~``)."""
-    query = select(Authorization).where(
-        Authorization.account_id == account_id,
-        Authorization.kind == AuthorizationKind.API_KEY,
-        Authorization.revoked_at.is_(None),
-    )
-    if for_update:
-        query = query.with_for_update(of=Authorization)
-    authorization = session.scalar(query)
-    if authorization is None:
-        raise NotFound("authorization")
-    return authorization
 
 
 def revoke_access_tokens(session: Session, authorization: Authorization, now: datetime) -> None:

@@ -25,8 +25,9 @@ from ostiary.oauth2.rfc6749.authorization_endpoint import (
     add_query,
     validate,
 )
-from ostiary.tokens.authorizations import consented, grant_code
+from ostiary.tokens.queries import consented
 from ostiary.tokens.scopes import MEANINGS
+from ostiary.tokens.services import grant_code
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
 from ostiary.web.context import request_context, services_of
 from ostiary.web.oauth import issuer_of

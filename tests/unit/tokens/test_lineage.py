@@ -13,13 +13,9 @@ from ostiary.clock import utcnow
 from ostiary.config import load_settings
 from ostiary.errors import Forbidden, Unauthorized
 from ostiary.migrate import upgrade
-from ostiary.tokens.authorizations import (
-    check_may_regenerate,
-    descends_from,
-    find_parent,
-    is_root_credential,
-)
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+from ostiary.tokens.queries import descends_from, find_parent
+from ostiary.tokens.rules import check_may_regenerate, is_root_credential
 from tests.support.factories import Factory
 
 
@@ -73,9 +69,15 @@ def test_roots_and_descendants(factory: Factory) -> None:
         assert descends_from(session, grandchild, root.id)
         assert descends_from(session, child, child.id)
         assert not descends_from(session, other, child.id)
-        check_may_regenerate(session, child, grandchild)
-        check_may_regenerate(session, root, other)
+        check_may_regenerate(
+            child, target_made_by_caller=descends_from(session, grandchild, child.id)
+        )
+        check_may_regenerate(root, target_made_by_caller=descends_from(session, other, root.id))
         with pytest.raises(Forbidden):
-            check_may_regenerate(session, child, other)
+            check_may_regenerate(
+                child, target_made_by_caller=descends_from(session, other, child.id)
+            )
         with pytest.raises(Forbidden):
-            check_may_regenerate(session, child, root)
+            check_may_regenerate(
+                child, target_made_by_caller=descends_from(session, root, child.id)
+            )

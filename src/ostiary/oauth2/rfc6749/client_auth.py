@@ -11,7 +11,7 @@ from ostiary.events import Audit, RequestContext
 from ostiary.oauth2.errors import invalid_client
 from ostiary.oauth2.requests import ClientCredentials
 from ostiary.oauth_clients.records import ClientRecord, load_client_record
-from ostiary.oauth_clients.services import verify_client_secret
+from ostiary.oauth_clients.rules import verify_client_secret
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 

@@ -24,7 +24,7 @@ from ostiary.oauth2.rfc6749.grants import client_credentials as cc
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
-from ostiary.tokens.authorizations import TokenSet
+from ostiary.tokens.records import TokenSet
 
 Grant = Callable[
     [Database, SecretHasher, RequestContext, ClientRecord, dict[str, str], int], TokenSet

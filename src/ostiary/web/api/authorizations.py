@@ -19,26 +19,25 @@ from ostiary.accounts.sessions import open_session
 from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import Forbidden
 from ostiary.events import RequestContext
-from ostiary.oauth_clients.services import find_client
+from ostiary.oauth_clients.queries import find_client
 from ostiary.security.tokens import redact
-from ostiary.tokens.authorizations import (
-    IssuedAuthorization,
-    LiveTokens,
+from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
+from ostiary.tokens.queries import (
+    api_key_of,
     authorizations_of,
+    descends_from,
+    find_authorization,
+    live_tokens,
+)
+from ostiary.tokens.records import IssuedAuthorization, LiveTokens
+from ostiary.tokens.rules import (
     check_may_create_authorizations,
     check_may_regenerate,
-    create_authorization,
-    describe,
-    find_authorization,
     is_expired,
-    live_tokens,
     parse_expires_in,
-    regenerate,
-    revoke,
 )
-from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
 from ostiary.tokens.scopes import ALL_SCOPES, parse_scopes
-from ostiary.tokens.services import api_key_of
+from ostiary.tokens.services import create_authorization, describe, regenerate, revoke
 from ostiary.web.api.deps import CallerDep, CallerOrLoginDep, PasswordLogin, ServicesDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
@@ -363,7 +362,10 @@ async def regenerate_authorization(
     dashboard-made token) may regenerate the rest, the API key included."""
     regenerating = caller.authorization(session)
     authorization = _find(session, caller, authorization_identity, for_update=True)
-    check_may_regenerate(session, regenerating, authorization)
+    check_may_regenerate(
+        regenerating,
+        target_made_by_caller=descends_from(session, authorization, regenerating.id),
+    )
     issued = regenerate(
         session,
         services.hasher,

@@ -16,15 +16,14 @@ from pydantic import BaseModel, Field
 
 from ostiary.clock import isoformat
 from ostiary.oauth_clients.models import ClientType, OAuthClient
+from ostiary.oauth_clients.queries import clients_of, find_client
 from ostiary.oauth_clients.services import (
-    clients_of,
     delete_client,
-    find_client,
     register_client,
     rotate_secret,
     update_client,
 )
-from ostiary.tokens.authorizations import check_may_make_machine_credentials
+from ostiary.tokens.rules import check_may_make_machine_credentials
 from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, Timestamp

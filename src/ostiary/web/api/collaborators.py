@@ -20,8 +20,8 @@ from ostiary.apps.members import (
     removable,
 )
 from ostiary.apps.models import Collaborator
-from ostiary.apps.queries import find_app
-from ostiary.apps.services import add_collaborator, collaborators_of, remove_collaborator
+from ostiary.apps.queries import collaborators_of, find_app
+from ostiary.apps.services import add_collaborator, remove_collaborator
 from ostiary.clock import isoformat
 from ostiary.web.api.deps import CallerDep, SessionDep
 from ostiary.web.api.ranges import (

@@ -36,8 +36,8 @@ from ostiary.errors import (
 from ostiary.events import RequestContext
 from ostiary.security.tokens import token_kind
 from ostiary.tokens.authenticator import Principal
-from ostiary.tokens.authorizations import find_parent
 from ostiary.tokens.models import Authorization
+from ostiary.tokens.queries import find_parent
 from ostiary.web.api.scopes import UNCOUNTED_ROUTES, allowed_scopes
 from ostiary.web.context import Services, request_context, services_of
 

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import InvalidParams, NotFound
 from ostiary.events import record_event
-from ostiary.tokens.authorizations import IssuedAuthorization, revoke_children
 from ostiary.tokens.exchange import exchange_code, refresh
 from ostiary.tokens.models import AccessToken, Authorization
+from ostiary.tokens.records import IssuedAuthorization
+from ostiary.tokens.services import revoke_children
 from ostiary.web.api.authorizations import TokenOut
 from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp

@@ -7,13 +7,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from ostiary.accounts.services import (
-    change_email,
-    change_password,
-    create_account,
-    update_account,
-    validate_password,
-)
+from ostiary.accounts.rules import validate_password
+from ostiary.accounts.services import change_email, change_password, create_account, update_account
 from ostiary.accounts.sessions import close_session, open_session
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams, OstiaryError, RateLimited, Unauthorized

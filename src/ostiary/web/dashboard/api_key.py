@@ -17,9 +17,8 @@ from starlette.datastructures import FormData
 
 from ostiary.errors import InvalidParams
 from ostiary.security.tokens import redact
-from ostiary.tokens.authorizations import live_tokens
 from ostiary.tokens.models import Authorization
-from ostiary.tokens.services import api_key_of
+from ostiary.tokens.queries import api_key_of, live_tokens
 from ostiary.web.dashboard.pages import (
     PREFIX,
     Visitor,

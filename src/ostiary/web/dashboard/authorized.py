@@ -16,8 +16,8 @@ from starlette.datastructures import FormData
 from ostiary.errors import NotFound
 from ostiary.events import record_event
 from ostiary.oauth_clients.models import OAuthClient
-from ostiary.tokens.authorizations import revoke_where
 from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.services import revoke_where
 from ostiary.web.dashboard.pages import PREFIX, Visitor, act, done, render, show
 
 router = APIRouter(include_in_schema=False)

@@ -10,10 +10,9 @@ from starlette.datastructures import FormData
 
 from ostiary.errors import InvalidParams
 from ostiary.oauth_clients.models import ClientType, OAuthClient
+from ostiary.oauth_clients.queries import clients_of, find_client
 from ostiary.oauth_clients.services import (
-    clients_of,
     delete_client,
-    find_client,
     register_client,
     rotate_secret,
     update_client,

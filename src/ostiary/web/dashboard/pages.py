@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.accounts.models import Account, LoginSession
-from ostiary.accounts.services import validate_password
+from ostiary.accounts.rules import validate_password
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams, NotFound, OstiaryError, RateLimited, Unauthorized
 from ostiary.events import RequestContext
-from ostiary.tokens.authorizations import regenerate
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.scopes import ALL_SCOPES, MEANINGS
+from ostiary.tokens.services import regenerate
 from ostiary.web.browser import csrf_token, csrf_valid, current_login, page, see_other
 from ostiary.web.context import Services, request_context, services_of
 from ostiary.web.errors import persist_audit

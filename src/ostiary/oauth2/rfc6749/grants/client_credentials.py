@@ -8,8 +8,8 @@ from ostiary.events import RequestContext
 from ostiary.oauth2.errors import OAuthError
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import TokenSet
 from ostiary.tokens.client_credentials import client_credentials_token
+from ostiary.tokens.records import TokenSet
 
 GRANT_TYPE = "client_credentials"
 

@@ -9,8 +9,8 @@ from ostiary.events import RequestContext
 from ostiary.oauth2.errors import invalid_request
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.authorizations import TokenSet
 from ostiary.tokens.exchange import refresh
+from ostiary.tokens.records import TokenSet
 
 GRANT_TYPE = "refresh_token"
 

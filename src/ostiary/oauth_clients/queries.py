@@ -1,0 +1,25 @@
+"""Finding OAuth clients: an account's, or one by id."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from ostiary.errors import NotFound
+from ostiary.oauth_clients.models import OAuthClient
+
+
+def clients_of(owner_id: str) -> Select[OAuthClient]:
+    """The clients an account registered, as a query for pagination."""
+    return select(OAuthClient).where(OAuthClient.owner_id == owner_id)
+
+
+def find_client(session: Session, client_id: str, *, owner_id: str | None = None) -> OAuthClient:
+    """A client by id; with ``owner_id``, only among that account's clients."""
+    query = select(OAuthClient).where(OAuthClient.id == client_id)
+    if owner_id is not None:
+        query = query.where(OAuthClient.owner_id == owner_id)
+    client = session.scalar(query)
+    if client is None:
+        raise NotFound("client")
+    return client

@@ -1,0 +1,49 @@
+"""What a client may be registered with, decided without storage: its name, description and
+client-credentials scopes; and whether a secret is the client's.
+"""
+
+from __future__ import annotations
+
+from ostiary.errors import Forbidden, InvalidParams
+from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.records import ClientRecord
+from ostiary.security.hashing import SecretHasher
+from ostiary.tokens.scopes import covers, parse_scopes
+
+
+def checked_client_credentials_scopes(
+    value: object, creator_scopes: frozenset[str]
+) -> list[str] | None:
+    """The scopes the client-credentials grant may give (None: not allowed), no wider than
+    the token registering the client."""
+    if value is None:
+        return None
+    scopes = parse_scopes(value, "client_credentials_scopes")
+    if not covers(creator_scopes, scopes):
+        raise Forbidden("A client cannot be allowed scopes wider than the token registering it.")
+    return scopes
+
+
+def checked_name(name: str) -> str:
+    """A client name, trimmed: 1 to 100 characters."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidParams("name", "name must be 1 to 100 characters.")
+    return name
+
+
+def checked_description(description: str) -> str:
+    """A client description, trimmed: at most 500 characters."""
+    description = description.strip()
+    if len(description) > 500:
+        raise InvalidParams("description", "description must be at most 500 characters.")
+    return description
+
+
+def verify_client_secret(
+    hasher: SecretHasher, client: OAuthClient | ClientRecord, secret: str | None
+) -> bool:
+    """Whether a secret is this confidential client's current one (constant time)."""
+    if client.secret_hash is None or not secret:
+        return False
+    return hasher.matches(secret, client.secret_hash)

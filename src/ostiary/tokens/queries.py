@@ -1,0 +1,149 @@
+"""Reading authorizations and their tokens: an account's list, one by id, the API key, the caller's
+own (locked), lineage, consent, live tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from ostiary.clock import utcnow
+from ostiary.errors import NotFound, Unauthorized
+from ostiary.tokens.models import (
+    AccessToken,
+    Authorization,
+    AuthorizationKind,
+    RefreshToken,
+)
+from ostiary.tokens.records import LiveTokens
+
+MAX_LINEAGE = 32
+
+
+def consented(session: Session, account_id: str, client_id: str, scopes: list[str]) -> bool:
+    """Whether the account already granted this client these scopes, with a grant still live.
+
+    Revoking the client's authorizations (or the client) withdraws the consent with them.
+    """
+    live = session.scalars(
+        select(Authorization).where(
+            Authorization.account_id == account_id,
+            Authorization.client_id == client_id,
+            Authorization.kind == AuthorizationKind.OAUTH,
+            Authorization.revoked_at.is_(None),
+            # Only what the user approved in a browser counts: an authorization made through
+            # the API (with a token or a password login) for a client implies no consent.
+            Authorization.parent_id.is_(None),
+            Authorization.session_id.is_(None),
+        )
+    ).all()
+    now = utcnow()
+    return any(a.is_active(now) and set(scopes) <= set(a.scopes) for a in live)
+
+
+def authorizations_of(account_id: str) -> Select[Authorization]:
+    """The account's authorizations except its API key, expired ones included, revoked not."""
+    return select(Authorization).where(
+        Authorization.account_id == account_id,
+        Authorization.kind != AuthorizationKind.API_KEY,
+        Authorization.revoked_at.is_(None),
+    )
+
+
+def find_authorization(
+    session: Session, account_id: str, authorization_id: str, *, for_update: bool = False
+) -> Authorization:
+    """One of the account's authorizations (not the API key: that is ``~``)."""
+    query = authorizations_of(account_id).where(Authorization.id == authorization_id)
+    if for_update:
+        query = query.with_for_update(of=Authorization)
+    authorization = session.scalar(query)
+    if authorization is None:
+        raise NotFound("authorization")
+    return authorization
+
+
+def find_parent(
+    session: Session, authorization_id: str, access_token_id: str | None
+) -> Authorization:
+    """The authorization of the token making a request, locked so that it cannot be revoked
+    while a child is being made for it; and the token checked again under that lock, since it
+    was authenticated before this transaction began (a regeneration may have revoked it since)."""
+    parent = session.scalar(
+        select(Authorization)
+        .where(Authorization.id == authorization_id)
+        .with_for_update(of=Authorization)
+    )
+    now = utcnow()
+    token = session.get(AccessToken, access_token_id) if access_token_id else None
+    if (
+        parent is None
+        or token is None
+        or token.authorization_id != parent.id
+        or token.revoked_at is not None
+        or (token.expires_at is not None and token.expires_at <= now)
+    ):
+        raise Unauthorized("Invalid credentials provided.")
+    return parent
+
+
+def descends_from(session: Session, authorization: Authorization, ancestor_id: str) -> bool:
+    """Whether ``authorization`` is ``ancestor_id`` or was made, through its parents, by it."""
+    current: Authorization | None = authorization
+    for _ in range(MAX_LINEAGE):
+        if current is None:
+            return False
+        if current.id == ancestor_id:
+            return True
+        current = session.get(Authorization, current.parent_id) if current.parent_id else None
+    return False
+
+
+def live_tokens(session: Session, authorizations: Sequence[Authorization]) -> dict[str, LiveTokens]:
+    """The live tokens of several authorizations, in two queries whatever their number."""
+    ids = [authorization.id for authorization in authorizations]
+    # The newest live access token of each (a client-credentials authorization holds thousands).
+    ranked = (
+        select(
+            AccessToken,
+            func.row_number()
+            .over(partition_by=AccessToken.authorization_id, order_by=AccessToken.created_at.desc())
+            .label("rank"),
+        )
+        .where(AccessToken.authorization_id.in_(ids), AccessToken.revoked_at.is_(None))
+        .subquery()
+    )
+    newest = aliased(AccessToken, ranked)
+    access = {
+        token.authorization_id: token
+        for token in session.scalars(select(newest).where(ranked.c.rank == 1))
+    }
+    refresh = {
+        token.authorization_id: token
+        for token in session.scalars(
+            select(RefreshToken)
+            .join(Authorization, RefreshToken.authorization_id == Authorization.id)
+            .where(
+                RefreshToken.authorization_id.in_(ids),
+                RefreshToken.generation == Authorization.refresh_generation,
+            )
+        )
+    }
+    return {i: LiveTokens(access.get(i), refresh.get(i)) for i in ids}
+
+
+def api_key_of(session: Session, account_id: str, *, for_update: bool = False) -> Authorization:
+    """The account's API key authorization (the one addressed as ``~``)."""
+    query = select(Authorization).where(
+        Authorization.account_id == account_id,
+        Authorization.kind == AuthorizationKind.API_KEY,
+        Authorization.revoked_at.is_(None),
+    )
+    if for_update:
+        query = query.with_for_update(of=Authorization)
+    authorization = session.scalar(query)
+    if authorization is None:
+        raise NotFound("authorization")
+    return authorization

@@ -1,0 +1,80 @@
+"""What the token services hand back besides ORM rows: newly issued secrets (shown once) and the
+live tokens of authorizations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ostiary.tokens.models import (
+    AccessToken,
+    Authorization,
+    AuthorizationGrant,
+    RefreshToken,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRefresh:
+    """A new refresh token: its row and its plaintext, shown once."""
+
+    row: RefreshToken
+    plaintext: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedGrant:
+    """A new authorization code: its row and its plaintext, shown once."""
+
+    row: AuthorizationGrant
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    """What a token response (RFC 6749 section 5.1) tells a client: new secrets, shown once."""
+
+    access_token: str
+    expires_at: datetime | None
+    scopes: list[str]
+    account_id: str
+    session_id: str | None
+    refresh_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAuthorization:
+    """An authorization with the secrets issued for it."""
+
+    authorization: Authorization
+    access: IssuedToken
+    refresh: IssuedRefresh | None = None
+    grant: IssuedGrant | None = None
+
+    def token_set(self) -> TokenSet:
+        """The secrets as a token response shows them."""
+        return TokenSet(
+            access_token=self.access.plaintext,
+            expires_at=self.access.row.expires_at,
+            scopes=list(self.authorization.scopes),
+            account_id=self.authorization.account_id,
+            session_id=self.authorization.session_id,
+            refresh_token=self.refresh.plaintext if self.refresh else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTokens:
+    """An authorization's newest live access token and current refresh token, if any."""
+
+    access: AccessToken | None = None
+    refresh: RefreshToken | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A freshly minted token: its row, and the plaintext that is shown once and never stored."""
+
+    row: AccessToken
+    plaintext: str
