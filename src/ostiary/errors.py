@@ -29,7 +29,22 @@ set, is a security event recorded although the failed request's transaction roll
 
 from __future__ import annotations
 
-from ostiary.events import Audit
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """A security event to record even though the request fails and its transaction rolls back.
+
+    Domain errors carry one (``OstiaryError.audit``); the HTTP error handler writes it in a
+    transaction of its own (``events.record_audit``).
+    """
+
+    action: str
+    actor_id: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
 
 
 class OstiaryError(Exception):

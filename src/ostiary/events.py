@@ -7,7 +7,7 @@ as its id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ostiary.clock import utcnow
 from ostiary.db import Base, new_id, table_of
+from ostiary.errors import Audit
 
 
 class Event(Base):
@@ -48,21 +49,6 @@ class RequestContext:
 
 
 SYSTEM = RequestContext()
-
-
-@dataclass(frozen=True, slots=True)
-class Audit:
-    """An event to record even though the request fails and its transaction rolls back.
-
-    Domain errors carry one (``OstiaryError.audit``); the HTTP error handler writes it in a
-    transaction of its own.
-    """
-
-    action: str
-    actor_id: str | None = None
-    target_type: str | None = None
-    target_id: str | None = None
-    details: dict[str, object] = field(default_factory=dict)
 
 
 INSERT_EVENT = insert(table_of(Event))

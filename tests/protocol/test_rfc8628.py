@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ostiary.tokens.device import USER_CODE_ALPHABET
+from ostiary.oauth2.rfc8628 import USER_CODE_ALPHABET
 from tests.support.factories import UserAccount
 from tests.support.oauth_flow import (
     OAuthBrowser,

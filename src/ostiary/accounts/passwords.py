@@ -24,8 +24,8 @@ from ostiary.accounts.models import Account
 from ostiary.accounts.queries import normalize_email
 from ostiary.clock import utcnow
 from ostiary.db import Database
-from ostiary.errors import PasswordChecksBusy, RateLimited, Unauthorized
-from ostiary.events import Audit, RequestContext, record_event
+from ostiary.errors import Audit, PasswordChecksBusy, RateLimited, Unauthorized
+from ostiary.events import RequestContext, record_event
 from ostiary.security.address_limit import address_key
 from ostiary.security.passwords import PasswordPool, needs_rehash
 from ostiary.security.throttle import FailureThrottle

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ostiary.clock import utcnow
-from ostiary.db import Database
 from ostiary.oauth2.errors import invalid_request
-from ostiary.oauth_clients.records import ClientRecord
-from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.descriptions import describe_token
+from ostiary.oauth2.protocols import Client, IntrospectionStore
 
 INACTIVE: dict[str, object] = {"active": False}
 
@@ -24,16 +20,16 @@ def _timestamp(moment: datetime | None) -> int | None:
 
 
 def introspect(
-    database: Database, hasher: SecretHasher, client: ClientRecord, form: dict[str, str]
+    tokens: IntrospectionStore, client: Client, form: dict[str, str], now: datetime
 ) -> dict[str, object]:
     """What the client may know about the token in ``form`` (section 2.2)."""
     token = form.get("token")
     if token is None:
         raise invalid_request("token is required.")
-    found = describe_token(database, hasher.hash(token))
+    found = tokens.describe(token)
     if (
         found is None
-        or not found.active(utcnow())
+        or not found.active(now)
         or not (found.client_id == client.id or found.account_id == client.owner_id)
     ):
         return INACTIVE

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from ostiary.oauth2 import rfc7636
 from ostiary.oauth2.rfc6749.client_auth import AUTH_METHODS
-from ostiary.tokens.scopes import ALL_SCOPES
 
 
-def metadata(issuer: str, grant_types: list[str], *, device: bool) -> dict[str, object]:
-    """The metadata document for an issuer URL (no trailing slash)."""
+def metadata(
+    issuer: str, grant_types: list[str], scopes: list[str], *, device: bool
+) -> dict[str, object]:
+    """The metadata document for an issuer URL (no trailing slash), the grant types registered
+    at the token endpoint and the scopes this server knows."""
     document: dict[str, object] = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/oauth/authorize",
@@ -23,7 +25,7 @@ def metadata(issuer: str, grant_types: list[str], *, device: bool) -> dict[str, 
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS[:2]),
         "code_challenge_methods_supported": list(rfc7636.SUPPORTED_METHODS),
-        "scopes_supported": sorted(ALL_SCOPES),
+        "scopes_supported": sorted(scopes),
         "authorization_response_iss_parameter_supported": True,
     }
     if device:

@@ -10,27 +10,33 @@ tokens, once.
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+import enum
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from ostiary.events import RequestContext
+from ostiary.errors import InvalidParams
 from ostiary.oauth2.errors import OAuthError, invalid_request
-from ostiary.oauth_clients.records import ClientRecord
-from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.device import (
-    LIFETIMES,
-    DeviceKind,
-    PollState,
-    display_user_code,
-    find_by_device_code,
-    poll,
-    start,
-)
-from ostiary.tokens.exchange import issue_for_device
-from ostiary.tokens.records import IssuedAuthorization, TokenSet
-from ostiary.tokens.scopes import parse_scopes
-from ostiary.tokens.services import issue_refresh_token
+from ostiary.oauth2.protocols import Client, DeviceStore, PollOutcome, T
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+# Section 6.1: no vowels (no words), no look-alikes; 20^8 is about 2^34.6 codes.
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+USER_CODE_LENGTH = 8
+DEFAULT_INTERVAL = 5
+SLOW_DOWN_STEP = 5
+
+
+class PollState(enum.StrEnum):
+    """What a poll finds (section 3.5)."""
+
+    PENDING = "authorization_pending"
+    SLOW_DOWN = "slow_down"
+    DENIED = "access_denied"
+    EXPIRED = "expired_token"
+    APPROVED = "approved"
 
 
 class PollError(OAuthError):
@@ -39,65 +45,111 @@ class PollError(OAuthError):
     keeps_changes = True
 
 
+def new_user_code() -> str:
+    """A typeable user code (section 6.1)."""
+    return "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+
+
+def normalize_user_code(text: str) -> str:
+    """A user code as typed (any case, dashes, spaces) in its stored form (section 6.1)."""
+    return re.sub(r"[^A-Z]", "", text.upper())
+
+
+def display_user_code(code: str) -> str:
+    """``XXXX-XXXX``."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+class Pollable(Protocol):
+    """The state of a device authorization a poll decides on."""
+
+    @property
+    def status(self) -> str:
+        """``pending``, ``approved``, ``denied`` or ``consumed``."""
+        ...
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the user's chance to approve ends."""
+        ...
+
+    @property
+    def last_polled_at(self) -> datetime | None:
+        """When the device last polled."""
+        ...
+
+    @property
+    def interval(self) -> int:
+        """Seconds the device must wait between polls."""
+        ...
+
+
+def decide_poll(device: Pollable, now: datetime, *, enforce_interval: bool = True) -> PollOutcome:
+    """What a poll finds (section 3.5); a poll sooner than the interval slows the device down
+    for good. An approved authorization is consumed by the poll that finds it."""
+    if device.expires_at <= now or device.status == "consumed":
+        state = PollState.EXPIRED
+    elif device.status == "denied":
+        state = PollState.DENIED
+    elif device.status == "approved":
+        return PollOutcome(PollState.APPROVED, "consumed", device.interval, device.last_polled_at)
+    else:
+        too_soon = (
+            enforce_interval
+            and device.last_polled_at is not None
+            and now - device.last_polled_at < timedelta(seconds=device.interval)
+        )
+        if too_soon:
+            return PollOutcome(
+                PollState.SLOW_DOWN, device.status, device.interval + SLOW_DOWN_STEP, now
+            )
+        return PollOutcome(PollState.PENDING, device.status, device.interval, now)
+    return PollOutcome(state, device.status, device.interval, device.last_polled_at)
+
+
 def device_authorization(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
-    client: ClientRecord,
+    devices: DeviceStore[T],
+    client: Client,
     form: dict[str, str],
     verification_uri: str,
+    parse_scope: Callable[[str], list[str]],
 ) -> dict[str, object]:
-    """RFC 8628 section 3.2: the codes and where the user should go."""
+    """Section 3.2: the codes and where the user should go."""
     try:
-        scopes = parse_scopes(form.get("scope", "global"))
-    except Exception as error:
-        raise OAuthError("invalid_scope", str(error)) from error
-    started = start(session, hasher, context, kind=DeviceKind.DEVICE, scopes=scopes, client=client)
+        scopes = parse_scope(form.get("scope", "global"))
+    except InvalidParams as error:
+        raise OAuthError("invalid_scope", error.message) from error
+    started = devices.start_device(client, scopes)
     shown = display_user_code(started.user_code)
     return {
         "device_code": started.device_code,
         "user_code": shown,
         "verification_uri": verification_uri,
         "verification_uri_complete": f"{verification_uri}?user_code={shown}",
-        "expires_in": int(LIFETIMES[DeviceKind.DEVICE].total_seconds()),
-        "interval": started.row.interval,
+        "expires_in": started.expires_in,
+        "interval": started.interval,
     }
 
 
-def grant(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
-    client: ClientRecord,
-    form: dict[str, str],
-    access_ttl: int,
-) -> TokenSet:
-    """RFC 8628 section 3.4: a poll."""
+_WAITING = {
+    PollState.PENDING: "The user has not yet approved this device.",
+    PollState.SLOW_DOWN: "Polling too fast; poll every {interval} seconds.",
+    PollState.DENIED: "The user denied this device.",
+    PollState.EXPIRED: "This device code has expired; start again.",
+}
+
+
+def grant(devices: DeviceStore[T], client: Client, form: dict[str, str], now: datetime) -> T:
+    """Section 3.4: a poll."""
     device_code = form.get("device_code")
     if device_code is None:
         raise invalid_request("device_code is required.")
-    row = find_by_device_code(session, hasher, device_code, kind=DeviceKind.DEVICE)
-    if row is None or row.client_id != client.id:
+    device = devices.find_device(device_code)
+    if device is None or device.client_id != client.id:
         raise OAuthError("invalid_grant", "Unknown device_code.")
-    state = poll(row)
-    if state is PollState.APPROVED:
-        assert row.account_id is not None
-        issued = issue_for_device(
-            session,
-            hasher,
-            context,
-            client=client,
-            account_id=row.account_id,
-            scopes=list(row.scopes),
-            oauth_ttl=access_ttl,
-        )
-        refresh = issue_refresh_token(session, hasher, issued.authorization)
-        session.flush()
-        return IssuedAuthorization(issued.authorization, issued.access, refresh).token_set()
-    descriptions = {
-        PollState.PENDING: "The user has not yet approved this device.",
-        PollState.SLOW_DOWN: f"Polling too fast; poll every {row.interval} seconds.",
-        PollState.DENIED: "The user denied this device.",
-        PollState.EXPIRED: "This device code has expired; start again.",
-    }
-    raise PollError(state.value, descriptions[state])
+    outcome = decide_poll(device, now)
+    devices.record_poll(device, outcome)
+    if outcome.state == PollState.APPROVED:
+        return devices.issue_for_device(device, client)
+    state = PollState(outcome.state)
+    raise PollError(state.value, _WAITING[state].format(interval=outcome.interval))

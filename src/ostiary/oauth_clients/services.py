@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams
 from ostiary.events import RequestContext, record_event
+from ostiary.oauth2.redirect_uris import validate_redirect_uris
 from ostiary.oauth_clients.models import ClientType, OAuthClient
-from ostiary.oauth_clients.redirect_uris import validate_redirect_uris
 from ostiary.oauth_clients.rules import (
     checked_client_credentials_scopes,
     checked_description,

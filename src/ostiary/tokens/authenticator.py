@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, select, update
 from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.db import Database
-from ostiary.errors import Unauthorized
-from ostiary.events import Audit, RequestContext
+from ostiary.errors import Audit, Unauthorized
+from ostiary.events import RequestContext
 from ostiary.prepared import as_list, as_utc
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import token_kind

@@ -1,5 +1,5 @@
-"""Client-credentials tokens (RFC 6749 section 4.4): an access token acting for the client's
-owner, within the scopes the client was allowed at registration, and no refresh token.
+"""Client-credentials tokens (RFC 6749 section 4.4): the storage of an access token acting for
+the client's owner (the grant's rules are ``oauth2.rfc6749.grants.client_credentials``).
 
 This is the hot path of machine-to-machine callers, which may fetch a token per job. One
 authorization per client and scope set carries every such token. Finding it and storing the
@@ -16,15 +16,12 @@ from sqlalchemy import bindparam, insert, select
 
 from ostiary.clock import utcnow
 from ostiary.db import new_id, table_of
-from ostiary.errors import GrantNotAllowed, InvalidGrant
 from ostiary.events import INSERT_EVENT, RequestContext, event_row
-from ostiary.oauth_clients.records import ClientRecord
+from ostiary.oauth2.protocols import Client, TokenSet
 from ostiary.prepared import DirectTransaction, as_list
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
-from ostiary.tokens.records import TokenSet
-from ostiary.tokens.scopes import parse_scopes
 from ostiary.tokens.services import mint_stored
 
 _authorizations = table_of(Authorization)
@@ -39,7 +36,7 @@ _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
 
 
 def _authorization_for(
-    transaction: DirectTransaction, client: ClientRecord, owner_id: str, scopes: list[str]
+    transaction: DirectTransaction, client: Client, owner_id: str, scopes: list[str]
 ) -> str:
     """The id of the client's live authorization for exactly these scopes, created if needed."""
     kind = AuthorizationKind.CLIENT_CREDENTIALS.value
@@ -66,47 +63,52 @@ def _authorization_for(
     return authorization_id
 
 
-def client_credentials_token(
-    transaction: DirectTransaction,
-    hasher: SecretHasher,
-    context: RequestContext,
-    *,
-    client: ClientRecord,
-    scope: str | None,
-    oauth_ttl: int,
-) -> TokenSet:
-    """A new access token for the client's owner (RFC 6749 section 4.4.3)."""
-    allowed, owner_id = client.client_credentials_scopes, client.owner_id
-    if allowed is None or owner_id is None:  # a first-party client has no owner to act for
-        raise GrantNotAllowed("This client is not allowed the client_credentials grant.")
-    scopes = sorted(set(parse_scopes(scope) if scope is not None else allowed))
-    if not set(scopes) <= set(allowed):
-        raise InvalidGrant("The requested scope exceeds what this client was allowed.")
-    authorization_id = _authorization_for(transaction, client, owner_id, scopes)
-    plaintext, stored = mint_stored(hasher, TokenKind.OAUTH_ACCESS)
-    now = utcnow()
-    expires_at = now + timedelta(seconds=oauth_ttl)
-    transaction.execute(
-        _INSERT_ACCESS_TOKEN,
-        **stored,
-        id=new_id(),
-        authorization_id=authorization_id,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    event = event_row(
-        context,
-        "oauth:token:issue",
-        actor_id=owner_id,
-        target_type="authorization",
-        target_id=authorization_id,
-        details={"grant": "client_credentials", "client_id": client.id},
-    )
-    transaction.execute(INSERT_EVENT, **event)
-    return TokenSet(
-        access_token=plaintext,
-        expires_at=expires_at,
-        scopes=scopes,
-        account_id=owner_id,
-        session_id=None,
-    )
+class ClientCredentialsTokens:
+    """The client credentials grant's store (``oauth2.protocols.ClientCredentialsStore``), in a
+    direct transaction."""
+
+    def __init__(
+        self,
+        transaction: DirectTransaction,
+        hasher: SecretHasher,
+        context: RequestContext,
+        oauth_ttl: int,
+    ) -> None:
+        self._transaction = transaction
+        self._hasher = hasher
+        self._context = context
+        self._oauth_ttl = oauth_ttl
+
+    def issue_client_credentials(
+        self, client: Client, owner_id: str, scopes: list[str]
+    ) -> TokenSet:
+        """A new access token for the client's owner (RFC 6749 section 4.4.3)."""
+        transaction = self._transaction
+        authorization_id = _authorization_for(transaction, client, owner_id, scopes)
+        plaintext, stored = mint_stored(self._hasher, TokenKind.OAUTH_ACCESS)
+        now = utcnow()
+        expires_at = now + timedelta(seconds=self._oauth_ttl)
+        transaction.execute(
+            _INSERT_ACCESS_TOKEN,
+            **stored,
+            id=new_id(),
+            authorization_id=authorization_id,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        event = event_row(
+            self._context,
+            "oauth:token:issue",
+            actor_id=owner_id,
+            target_type="authorization",
+            target_id=authorization_id,
+            details={"grant": "client_credentials", "client_id": client.id},
+        )
+        transaction.execute(INSERT_EVENT, **event)
+        return TokenSet(
+            access_token=plaintext,
+            expires_at=expires_at,
+            scopes=scopes,
+            account_id=owner_id,
+            session_id=None,
+        )

@@ -5,7 +5,6 @@ minted at the poll that follows. Services never commit."""
 from __future__ import annotations
 
 import enum
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,18 +15,14 @@ from sqlalchemy.orm import Session
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 from ostiary.events import RequestContext, record_event
-from ostiary.oauth_clients.records import ClientRecord
+from ostiary.oauth2 import rfc8628
+from ostiary.oauth2.protocols import PollOutcome
+from ostiary.oauth2.rfc8628 import PollState
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import DeviceAuthorization
 from ostiary.tokens.records import IssuedAuthorization
 from ostiary.tokens.services import create_authorization
-
-# RFC 8628 section 6.1: no vowels (no words), no look-alikes; 20^8 is about 2^34.6 codes.
-USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
-USER_CODE_LENGTH = 8
-DEFAULT_INTERVAL = 5
-SLOW_DOWN_STEP = 5
 
 
 class DeviceKind(enum.StrEnum):
@@ -44,16 +39,6 @@ class DeviceKind(enum.StrEnum):
 LIFETIMES = {DeviceKind.DEVICE: timedelta(minutes=10), DeviceKind.HEROKU_CLI: timedelta(minutes=5)}
 
 
-class PollState(enum.StrEnum):
-    """What a poll finds (RFC 8628 section 3.5)."""
-
-    PENDING = "authorization_pending"
-    SLOW_DOWN = "slow_down"
-    DENIED = "access_denied"
-    EXPIRED = "expired_token"
-    APPROVED = "approved"
-
-
 @dataclass(frozen=True, slots=True)
 class StartedDevice:
     """A new device authorization and the codes to show, once."""
@@ -63,16 +48,6 @@ class StartedDevice:
     user_code: str
 
 
-def normalize_user_code(text: str) -> str:
-    """A user code as typed (any case, dashes, spaces) in its stored form."""
-    return re.sub(r"[^A-Z]", "", text.upper())
-
-
-def display_user_code(code: str) -> str:
-    """``XXXX-XXXX``."""
-    return f"{code[:4]}-{code[4:]}"
-
-
 def start(
     session: Session,
     hasher: SecretHasher,
@@ -80,7 +55,7 @@ def start(
     *,
     kind: DeviceKind,
     scopes: list[str],
-    client: ClientRecord | None = None,
+    client_id: str | None = None,
     description: str = "",
     high_entropy_user_code: bool = False,
 ) -> StartedDevice:
@@ -88,20 +63,17 @@ def start(
     it gets a high-entropy one instead of a typeable one."""
     device_code = mint_token(TokenKind.GRANT_CODE)
     now = utcnow()
-    if high_entropy_user_code:
-        user_code = secrets.token_urlsafe(24)
-    else:
-        user_code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
+    user_code = secrets.token_urlsafe(24) if high_entropy_user_code else rfc8628.new_user_code()
     row = DeviceAuthorization(
         kind=kind,
         device_code_hash=hasher.hash(device_code),
         user_code_hash=hasher.hash(
-            user_code if high_entropy_user_code else normalize_user_code(user_code)
+            user_code if high_entropy_user_code else rfc8628.normalize_user_code(user_code)
         ),
-        client_id=client.id if client else None,
+        client_id=client_id,
         scopes=scopes,
         description=description,
-        interval=DEFAULT_INTERVAL,
+        interval=rfc8628.DEFAULT_INTERVAL,
         requester_ip=context.ip,
         created_at=now,
         expires_at=now + LIFETIMES[kind],
@@ -124,7 +96,7 @@ def find_pending(
     session: Session, hasher: SecretHasher, user_code: str, *, kind: DeviceKind, raw: bool = False
 ) -> DeviceAuthorization:
     """The pending, unexpired device authorization a user code names."""
-    code = user_code if raw else normalize_user_code(user_code)
+    code = user_code if raw else rfc8628.normalize_user_code(user_code)
     row = session.scalar(
         select(DeviceAuthorization).where(
             DeviceAuthorization.user_code_hash == hasher.hash(code),
@@ -172,26 +144,18 @@ def find_by_device_code(
     )
 
 
+def apply_poll(row: DeviceAuthorization, outcome: PollOutcome) -> None:
+    """Keep what a poll decided: the status (an approval is consumed), the interval, the time."""
+    row.status = outcome.status
+    row.interval = outcome.interval
+    row.last_polled_at = outcome.last_polled_at
+
+
 def poll(row: DeviceAuthorization, *, enforce_interval: bool = True) -> PollState:
-    """What a poll finds; a poll sooner than the interval slows the device down for good."""
-    now = utcnow()
-    if row.expires_at <= now or row.status == "consumed":
-        return PollState.EXPIRED
-    if row.status == "denied":
-        return PollState.DENIED
-    if row.status == "approved":
-        row.status = "consumed"
-        return PollState.APPROVED
-    too_soon = (
-        enforce_interval
-        and row.last_polled_at is not None
-        and now - row.last_polled_at < timedelta(seconds=row.interval)
-    )
-    row.last_polled_at = now
-    if too_soon:
-        row.interval += SLOW_DOWN_STEP
-        return PollState.SLOW_DOWN
-    return PollState.PENDING
+    """Decide a poll by RFC 8628's rules (``oauth2.rfc8628.decide_poll``) and keep its outcome."""
+    outcome = rfc8628.decide_poll(row, utcnow(), enforce_interval=enforce_interval)
+    apply_poll(row, outcome)
+    return PollState(outcome.state)
 
 
 HEROKU_CLI_TOKEN_LIFETIME = 365 * 24 * 3600

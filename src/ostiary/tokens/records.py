@@ -5,8 +5,8 @@ live tokens of authorizations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
+from ostiary.oauth2.protocols import TokenSet
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -29,18 +29,6 @@ class IssuedGrant:
 
     row: AuthorizationGrant
     code: str
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSet:
-    """What a token response (RFC 6749 section 5.1) tells a client: new secrets, shown once."""
-
-    access_token: str
-    expires_at: datetime | None
-    scopes: list[str]
-    account_id: str
-    session_id: str | None
-    refresh_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.errors import Forbidden
 from ostiary.events import RequestContext, record_event
+from ostiary.oauth2.protocols import Client
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, display_parts, mint_token
@@ -159,7 +160,7 @@ def grant_code(
     context: RequestContext,
     *,
     account_id: str,
-    client: OAuthClient,
+    client: Client,
     scopes: list[str],
     redirect_uri: str | None,
     code_challenge: str | None,

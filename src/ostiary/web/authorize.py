@@ -25,8 +25,9 @@ from ostiary.oauth2.rfc6749.authorization_endpoint import (
     add_query,
     validate,
 )
+from ostiary.oauth_clients.oauth_storage import RegisteredClients
 from ostiary.tokens.queries import consented
-from ostiary.tokens.scopes import MEANINGS
+from ostiary.tokens.scopes import MEANINGS, parse_scopes
 from ostiary.tokens.services import grant_code
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
 from ostiary.web.context import request_context, services_of
@@ -52,7 +53,12 @@ def _redirect(location: str, *, post: bool) -> Response:
 
 
 def _issue(
-    request: Request, session: Session, auth: AuthorizationRequest, account_id: str, *, post: bool
+    request: Request,
+    session: Session,
+    auth: AuthorizationRequest,
+    account_id: str,
+    *,
+    post: bool,
 ) -> Response:
     services = services_of(request)
     grant = grant_code(
@@ -74,7 +80,10 @@ def _issue(
 
 
 def _consent_page(
-    request: Request, auth: AuthorizationRequest, account: Account, params: dict[str, str]
+    request: Request,
+    auth: AuthorizationRequest,
+    account: Account,
+    params: dict[str, str],
 ) -> Response:
     return page(
         request,
@@ -105,7 +114,7 @@ async def authorize(request: Request) -> Response:
     try:
         params = _params(request)
         with services.database.unit_of_work(write=True) as session:
-            auth = validate(session, params)
+            auth = validate(RegisteredClients(session), params, parse_scopes)
             login = current_login(request, session)
             if auth.prompt == "login" or login is None:
                 if auth.prompt == "none":
@@ -141,7 +150,7 @@ async def decide(request: Request) -> Response:
     params = {name: str(form[name]) for name in FORWARDED if name in form}
     try:
         with services.database.unit_of_work(write=True) as session:
-            auth = validate(session, params)
+            auth = validate(RegisteredClients(session), params, parse_scopes)
             login = current_login(request, session)
             if login is None or not csrf_valid(request, "consent", str(form.get("csrf_token", ""))):
                 raise FatalAuthorizationError(

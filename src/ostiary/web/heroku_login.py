@@ -20,9 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ostiary.errors import InvalidParams
+from ostiary.oauth2.rfc8628 import PollState
 from ostiary.tokens.device import (
     DeviceKind,
-    PollState,
     complete_heroku_cli_login,
     find_by_device_code,
     poll,

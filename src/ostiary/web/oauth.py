@@ -1,11 +1,13 @@
 """The OAuth 2.0 authorization server's HTTP endpoints (the part Heroku runs as id.heroku.com).
 
 ``POST /oauth/token``, ``/oauth/revoke``, ``/oauth/introspect``, ``/oauth/device/code`` and the
-RFC 8414 metadata. They
-speak RFC 6749's wire format, not the Platform API's: form-encoded requests, ``{"error",
-"error_description"}`` errors, no Accept version. Token responses carry ``Cache-Control:
-no-store`` and ``Pragma: no-cache`` (R35). CORS is allowed on token, revocation, introspection and
-metadata, never on the authorization endpoint (R31).
+RFC 8414 metadata. They speak RFC 6749's wire format, not the Platform API's: form-encoded
+requests, ``{"error", "error_description"}`` errors, no Accept version. Token responses carry
+``Cache-Control: no-store`` and ``Pragma: no-cache`` (R35). CORS is allowed on token, revocation,
+introspection and metadata, never on the authorization endpoint (R31).
+
+Here the protocol core (``ostiary.oauth2``) meets storage: each grant is bound to the domain's
+store for it and to a transaction of its own.
 """
 
 from __future__ import annotations
@@ -16,16 +18,30 @@ from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
+from ostiary.clock import utcnow
 from ostiary.errors import OstiaryError
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_request
+from ostiary.oauth2.protocols import Issued
 from ostiary.oauth2.requests import client_credentials, parse_form
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
-from ostiary.oauth2.rfc6749.token_endpoint import TokenEndpoint
+from ostiary.oauth2.rfc6749.grants import authorization_code, refresh_token
+from ostiary.oauth2.rfc6749.grants import client_credentials as cc
+from ostiary.oauth2.rfc6749.token_endpoint import Grant, TokenEndpoint
+from ostiary.oauth_clients.oauth_storage import Clients
 from ostiary.oauth_clients.records import ClientRecord
-from ostiary.web.context import Services, request_context, services_of
+from ostiary.tokens.client_credentials import ClientCredentialsTokens
+from ostiary.tokens.oauth_storage import (
+    CodeGrants,
+    DeviceGrants,
+    RefreshTokens,
+    Revocations,
+    TokenDescriptions,
+)
+from ostiary.tokens.scopes import ALL_SCOPES, parse_scopes
+from ostiary.unit import Unit
+from ostiary.web.context import Services, request_context, services_of, unit_of
 from ostiary.web.errors import persist_audit
 
 router = APIRouter(tags=["oauth2"])
@@ -62,20 +78,46 @@ def _oauth_errors(request: Request) -> Iterator[None]:
         raise from_domain(error, basic=basic) from error
 
 
-def _in_transaction(request: Request, work: Callable[[Session], T]) -> T:
-    """Run an OAuth operation in one write transaction."""
-    with _oauth_errors(request), services_of(request).database.unit_of_work(write=True) as session:
-        return work(session)
+def _in_unit(request: Request, work: Callable[[Unit], T]) -> T:
+    """Run OAuth work in one write transaction of its own."""
+    with services_of(request).database.unit_of_work(write=True) as session:
+        return work(unit_of(request, session))
 
 
-def token_endpoint(services: Services) -> TokenEndpoint:
-    """The token endpoint with this server's settings."""
-    return TokenEndpoint(
-        database=services.database,
-        hasher=services.hasher,
-        throttle=services.failure_throttle,
-        access_ttl=services.settings.oauth_access_token_ttl,
-    )
+def grants(request: Request) -> dict[str, Grant[ClientRecord]]:
+    """The token endpoint's grants, each bound to its store and its own transaction."""
+    services = services_of(request)
+
+    def in_unit(run: Callable[[Unit, ClientRecord, dict[str, str]], Issued]) -> Grant[ClientRecord]:
+        return lambda client, form: _in_unit(request, lambda unit: run(unit, client, form))
+
+    def client_credentials_grant(client: ClientRecord, form: dict[str, str]) -> Issued:
+        # The hot machine-to-machine grant writes on a direct transaction (prepared.py).
+        with services.database.direct_write() as transaction:
+            tokens = ClientCredentialsTokens(
+                transaction,
+                services.hasher,
+                request_context(request),
+                services.settings.oauth_access_token_ttl,
+            )
+            return cc.grant(tokens, client, form, parse_scopes)
+
+    return {
+        authorization_code.GRANT_TYPE: in_unit(
+            lambda unit, client, form: authorization_code.grant(
+                CodeGrants(unit), client, form, unit.now()
+            )
+        ),
+        refresh_token.GRANT_TYPE: in_unit(
+            lambda unit, client, form: refresh_token.grant(
+                RefreshTokens(unit), client, form, unit.now(), parse_scopes
+            )
+        ),
+        rfc8628.GRANT_TYPE: in_unit(
+            lambda unit, client, form: rfc8628.grant(DeviceGrants(unit), client, form, unit.now())
+        ),
+        cc.GRANT_TYPE: client_credentials_grant,
+    }
 
 
 @router.post("/oauth/token", summary="Token endpoint (RFC 6749 section 3.2)")
@@ -83,10 +125,13 @@ async def token(request: Request) -> JSONResponse:
     """Exchange a grant for tokens."""
     form = await _form(request)
     services = services_of(request)
-    endpoint = token_endpoint(services)
-    context = request_context(request)
+    endpoint = TokenEndpoint(
+        Clients(services.database, services.hasher), services.failure_throttle, grants(request)
+    )
     with _oauth_errors(request):
-        body = endpoint.handle(context, form, request.headers.get("authorization"))
+        body = endpoint.handle(
+            request_context(request).ip, form, request.headers.get("authorization")
+        )
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
@@ -94,10 +139,9 @@ def _client(request: Request, form: dict[str, str], *, allow_public: bool) -> Cl
     services = services_of(request)
     credentials = client_credentials(request.headers.get("authorization"), form)
     return authenticate_client(
-        services.database,
-        services.hasher,
+        Clients(services.database, services.hasher),
         services.failure_throttle,
-        request_context(request),
+        request_context(request).ip,
         credentials,
         allow_public=allow_public,
     )
@@ -107,13 +151,9 @@ def _client(request: Request, form: dict[str, str], *, allow_public: bool) -> Cl
 async def revoke(request: Request) -> Response:
     """Revoke a token; 200 even when the token is unknown."""
     form = await _form(request)
-    services = services_of(request)
-
-    def work(session: Session) -> None:
+    with _oauth_errors(request):
         client = _client(request, form, allow_public=True)
-        rfc7009.revoke(session, services.hasher, request_context(request), client, form)
-
-    _in_transaction(request, work)
+        _in_unit(request, lambda unit: rfc7009.revoke(Revocations(unit), client, form))
     return Response(status_code=200, headers={**NO_STORE, **CORS})
 
 
@@ -122,10 +162,10 @@ async def introspect(request: Request) -> JSONResponse:
     """What an authenticated client may know about a token."""
     form = await _form(request)
     services = services_of(request)
-
     with _oauth_errors(request):
         client = _client(request, form, allow_public=False)
-        body = rfc7662.introspect(services.database, services.hasher, client, form)
+        tokens = TokenDescriptions(services.database, services.hasher)
+        body = rfc7662.introspect(tokens, client, form, utcnow())
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
@@ -138,14 +178,15 @@ async def device_code(request: Request) -> JSONResponse:
         services.login_requests.spend(request_context(request).ip)
     form = await _form(request)
     verification_uri = f"{issuer_of(request, services)}/device"
-
-    def work(session: Session) -> dict[str, object]:
+    with _oauth_errors(request):
         client = _client(request, form, allow_public=True)
-        return rfc8628.device_authorization(
-            session, services.hasher, request_context(request), client, form, verification_uri
+        body = _in_unit(
+            request,
+            lambda unit: rfc8628.device_authorization(
+                DeviceGrants(unit), client, form, verification_uri, parse_scopes
+            ),
         )
-
-    return JSONResponse(_in_transaction(request, work), headers={**NO_STORE, **CORS})
+    return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
 @router.get(
@@ -154,8 +195,9 @@ async def device_code(request: Request) -> JSONResponse:
 async def metadata(request: Request) -> JSONResponse:
     """What this authorization server supports."""
     services = services_of(request)
-    grant_types = list(token_endpoint(services).grants)
-    document = rfc8414.metadata(issuer_of(request, services), grant_types, device=True)
+    document = rfc8414.metadata(
+        issuer_of(request, services), list(grants(request)), sorted(ALL_SCOPES), device=True
+    )
     return JSONResponse(document, headers=CORS)
 
 

@@ -10,17 +10,14 @@ Two kinds of failure, in this order (section 4.1.2.1):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from ostiary.errors import InvalidParams
 from ostiary.oauth2 import rfc7636
-from ostiary.oauth_clients.models import OAuthClient
-from ostiary.oauth_clients.redirect_uris import match_redirect_uri
-from ostiary.tokens.scopes import parse_scopes
+from ostiary.oauth2.protocols import ClientDirectory, RegisteredClient
+from ostiary.oauth2.redirect_uris import match_redirect_uri
 
 PROMPTS = ("none", "login", "consent")
 
@@ -33,7 +30,7 @@ class FatalAuthorizationError(Exception):
 class AuthorizationRequest:
     """A validated authorization request."""
 
-    client: OAuthClient
+    client: RegisteredClient
     redirect_uri: str
     redirect_uri_given: bool
     scopes: list[str]
@@ -73,14 +70,14 @@ class RedirectedError(Exception):
         )
 
 
-def validate(session: Session, params: dict[str, str]) -> AuthorizationRequest:
+def validate(
+    clients: ClientDirectory,
+    params: dict[str, str],
+    parse_scope: Callable[[str], list[str]],
+) -> AuthorizationRequest:
     """The request, checked in the order that decides whether an error may redirect."""
     client_id = params.get("client_id")
-    client = (
-        session.scalar(select(OAuthClient).where(OAuthClient.id == client_id))
-        if client_id
-        else None
-    )
+    client = clients.find_registered(client_id) if client_id else None
     if client is None:
         raise FatalAuthorizationError("The application asking for access is not registered here.")
     requested_uri = params.get("redirect_uri")
@@ -108,7 +105,7 @@ def validate(session: Session, params: dict[str, str]) -> AuthorizationRequest:
     if client.is_public and challenge is None:
         raise fail("invalid_request", "A public client must use PKCE (code_challenge, S256).")
     try:
-        scopes = parse_scopes(params.get("scope", "global"))
+        scopes = parse_scope(params.get("scope", "global"))
     except InvalidParams as error:
         raise fail("invalid_scope", error.message) from error
     prompt = params.get("prompt")

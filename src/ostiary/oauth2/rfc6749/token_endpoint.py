@@ -1,56 +1,26 @@
 """The token endpoint (RFC 6749 section 3.2): authenticate the client, dispatch on
 ``grant_type``, answer the token response of section 5.1.
 
-Supported: authorization_code, refresh_token, client_credentials (and the device code grant when
-``rfc8628`` registers it). Not supported, on purpose: ``password`` (rule R15) and ``implicit``.
+The integration registers one handler per grant type, each bound to its storage and its own
+transaction (``web.oauth``): authorization_code, refresh_token, client_credentials and the device
+code grant of RFC 8628. Not supported, on purpose: ``password`` (rule R15) and ``implicit``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from sqlalchemy.orm import Session
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Generic
 
 from ostiary.clock import seconds_until
-from ostiary.db import Database
-from ostiary.events import RequestContext
-from ostiary.oauth2 import rfc8628
 from ostiary.oauth2.errors import OAuthError, invalid_request
+from ostiary.oauth2.protocols import C, ClientStore, Issued, TokenSet
 from ostiary.oauth2.requests import client_credentials
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
-from ostiary.oauth2.rfc6749.grants import authorization_code, refresh_token
-from ostiary.oauth2.rfc6749.grants import client_credentials as cc
-from ostiary.oauth_clients.records import ClientRecord
-from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
-from ostiary.tokens.records import TokenSet
 
-Grant = Callable[
-    [Database, SecretHasher, RequestContext, ClientRecord, dict[str, str], int], TokenSet
-]
-"""A grant type's handler; it runs its own transaction."""
-
-SessionGrant = Callable[
-    [Session, SecretHasher, RequestContext, ClientRecord, dict[str, str], int], TokenSet
-]
-
-
-def in_transaction(grant: SessionGrant) -> Grant:
-    """A grant that does its work in one ORM write transaction."""
-
-    def run(
-        database: Database,
-        hasher: SecretHasher,
-        context: RequestContext,
-        client: ClientRecord,
-        form: dict[str, str],
-        access_ttl: int,
-    ) -> TokenSet:
-        with database.unit_of_work(write=True) as session:
-            return grant(session, hasher, context, client, form, access_ttl)
-
-    return run
+Grant = Callable[[C, dict[str, str]], Issued]
+"""A grant type's handler: the authenticated client and the form, to the tokens it issued."""
 
 
 def token_response(tokens: TokenSet) -> dict[str, object]:
@@ -68,29 +38,16 @@ def token_response(tokens: TokenSet) -> dict[str, object]:
     return body
 
 
-@dataclass
-class TokenEndpoint:
+@dataclass(frozen=True, slots=True)
+class TokenEndpoint(Generic[C]):
     """Issues tokens for the registered grants."""
 
-    database: Database
-    hasher: SecretHasher
+    clients: ClientStore[C]
     throttle: FailureThrottle
-    access_ttl: int
-    grants: dict[str, Grant] = field(
-        default_factory=lambda: {
-            authorization_code.GRANT_TYPE: in_transaction(authorization_code.grant),
-            refresh_token.GRANT_TYPE: in_transaction(refresh_token.grant),
-            rfc8628.GRANT_TYPE: in_transaction(rfc8628.grant),
-            # The hot machine-to-machine grant writes on a direct transaction (prepared.py).
-            cc.GRANT_TYPE: cc.grant,
-        }
-    )
+    grants: Mapping[str, Grant[C]]
 
     def handle(
-        self,
-        context: RequestContext,
-        form: dict[str, str],
-        authorization_header: str | None,
+        self, ip: str | None, form: dict[str, str], authorization_header: str | None
     ) -> dict[str, object]:
         """Answer one token request, or raise OAuthError / a domain error."""
         grant_type = form.get("grant_type")
@@ -102,8 +59,5 @@ class TokenEndpoint:
                 "unsupported_grant_type", f"grant_type {grant_type!r} is not supported."
             )
         credentials = client_credentials(authorization_header, form)
-        client = authenticate_client(
-            self.database, self.hasher, self.throttle, context, credentials
-        )
-        issued = grant(self.database, self.hasher, context, client, form, self.access_ttl)
-        return token_response(issued)
+        client = authenticate_client(self.clients, self.throttle, ip, credentials)
+        return token_response(grant(client, form).token_set())

@@ -18,14 +18,19 @@ from sqlalchemy import select
 from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import InvalidParams, NotFound
 from ostiary.events import record_event
-from ostiary.tokens.exchange import exchange_code, refresh
+from ostiary.oauth2.rfc6749.client_auth import ClientSecretBeside
+from ostiary.oauth2.rfc6749.grants.authorization_code import redeem_code
+from ostiary.oauth2.rfc6749.grants.refresh_token import rotate_refresh
+from ostiary.oauth_clients.oauth_storage import Clients
 from ostiary.tokens.models import AccessToken, Authorization
+from ostiary.tokens.oauth_storage import CodeGrants, RefreshTokens
 from ostiary.tokens.records import IssuedAuthorization
+from ostiary.tokens.scopes import parse_scopes
 from ostiary.tokens.services import revoke_children
 from ostiary.web.api.authorizations import TokenOut
 from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
-from ostiary.web.context import request_context
+from ostiary.web.context import unit_of
 
 router = APIRouter(tags=["oauth-token"])
 
@@ -119,30 +124,30 @@ async def post_token(
     body: TokenCreate, request: Request, session: SessionDep, services: ServicesDep
 ) -> JSONResponse:
     """Exchange a grant code, or rotate a refresh token, for new tokens."""
-    ttl = services.settings.oauth_access_token_ttl
-    context = request_context(request)
+    unit = unit_of(request, session)
+    client = ClientSecretBeside(Clients(services.database, services.hasher), body.client.secret)
     if body.grant.type == "authorization_code":
         if not body.grant.code:
             raise InvalidParams("grant.code", "grant.code is required for authorization_code.")
-        issued = exchange_code(
-            session,
-            services.hasher,
-            context,
+        issued = redeem_code(
+            CodeGrants(unit),
+            client,
             code=body.grant.code,
-            client_secret=body.client.secret,
-            oauth_ttl=ttl,
+            code_verifier=None,
+            redirect_uri=None,
+            now=unit.now(),
         )
         grant = GrantRef(code=body.grant.code, type="authorization_code")
     else:
         if not body.refresh_token.token:
             raise InvalidParams("refresh_token.token", "refresh_token.token is required.")
-        issued = refresh(
-            session,
-            services.hasher,
-            context,
-            refresh_token=body.refresh_token.token,
-            client_secret=body.client.secret,
-            oauth_ttl=ttl,
+        issued = rotate_refresh(
+            RefreshTokens(unit),
+            client,
+            token=body.refresh_token.token,
+            scope=None,
+            parse_scope=parse_scopes,
+            now=unit.now(),
         )
         grant = GrantRef(code="", type="refresh_token")
     shown = _present(issued, grant)

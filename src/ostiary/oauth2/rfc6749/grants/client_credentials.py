@@ -3,34 +3,29 @@ scopes the client was allowed at registration, and no refresh token."""
 
 from __future__ import annotations
 
-from ostiary.db import Database
-from ostiary.events import RequestContext
+from collections.abc import Callable
+
+from ostiary.errors import GrantNotAllowed, InvalidGrant
 from ostiary.oauth2.errors import OAuthError
-from ostiary.oauth_clients.records import ClientRecord
-from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.client_credentials import client_credentials_token
-from ostiary.tokens.records import TokenSet
+from ostiary.oauth2.protocols import Client, ClientCredentialsStore, T
 
 GRANT_TYPE = "client_credentials"
 
 
 def grant(
-    database: Database,
-    hasher: SecretHasher,
-    context: RequestContext,
-    client: ClientRecord,
+    tokens: ClientCredentialsStore[T],
+    client: Client,
     form: dict[str, str],
-    access_ttl: int,
-) -> TokenSet:
-    """An access token acting for the client's owner."""
+    parse_scope: Callable[[str], list[str]],
+) -> T:
+    """An access token acting for the client's owner (section 4.4.3)."""
     if client.is_public:
         raise OAuthError("unauthorized_client", "A public client cannot use client_credentials.")
-    with database.direct_write() as transaction:
-        return client_credentials_token(
-            transaction,
-            hasher,
-            context,
-            client=client,
-            scope=form.get("scope"),
-            oauth_ttl=access_ttl,
-        )
+    allowed, owner_id = client.client_credentials_scopes, client.owner_id
+    if allowed is None or owner_id is None:  # a first-party client has no owner to act for
+        raise GrantNotAllowed("This client is not allowed the client_credentials grant.")
+    scope = form.get("scope")
+    scopes = sorted(set(parse_scope(scope) if scope is not None else allowed))
+    if not set(scopes) <= set(allowed):
+        raise InvalidGrant("The requested scope exceeds what this client was allowed.")
+    return tokens.issue_client_credentials(client, owner_id, scopes)
