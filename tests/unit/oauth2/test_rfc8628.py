@@ -38,7 +38,7 @@ def test_polling_sooner_than_the_interval_slows_the_device_down_for_good() -> No
     assert outcome.state == PollState.SLOW_DOWN
     assert outcome.interval == 5 + SLOW_DOWN_STEP
     later = decide_poll(
-        Device(last_polled_at=NOW, interval=outcome.interval), NOW + timedelta(seconds=6)
+        Device(last_polled_at=NOW, interval=outcome.interval), NOW + timedelta(seconds=11)
     )
     assert later.state == PollState.PENDING
     assert later.interval == 5 + SLOW_DOWN_STEP  # the longer interval is kept
