@@ -28,6 +28,7 @@ from ostiary.errors import Forbidden, GrantReuse, InvalidGrant, Unauthorized
 from ostiary.events import Audit, RequestContext
 from ostiary.oauth2 import rfc7636
 from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.queries import find_client_record
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.oauth_clients.rules import verify_client_secret
 from ostiary.security.hashing import SecretHasher
@@ -46,6 +47,7 @@ REFRESH_GRACE = timedelta(seconds=30)
 
 
 def _authenticate_client(
+    session: Session,
     hasher: SecretHasher,
     client: OAuthClient | None,
     secret: str | None,
@@ -59,7 +61,9 @@ def _authenticate_client(
         if authenticated.id != client.id:
             raise InvalidGrant("This grant was issued to another client.")
         return client
-    if not client.is_public and not verify_client_secret(hasher, client, secret):
+    if not client.is_public and not verify_client_secret(
+        hasher, find_client_record(session, client.id), secret
+    ):
         raise Unauthorized(
             "Invalid client credentials.",
             audit=Audit("oauth:client:auth-failure", target_type="client", target_id=client.id),
@@ -136,7 +140,7 @@ def exchange_code(
     if grant is None:
         raise InvalidGrant("The grant code is invalid.")
     authorization = grant.authorization
-    _authenticate_client(hasher, authorization.client, client_secret, client)
+    _authenticate_client(session, hasher, authorization.client, client_secret, client)
     if grant.used_at is not None:
         _revoke_family(session, context, authorization, "oauth:grant:replay")
         raise GrantReuse("The grant code was already used; its tokens have been revoked.")
@@ -175,7 +179,7 @@ def refresh(
         .with_for_update(of=Authorization)
     )
     assert authorization is not None
-    _authenticate_client(hasher, authorization.client, client_secret, client)
+    _authenticate_client(session, hasher, authorization.client, client_secret, client)
     _usable(authorization)
     if scope is not None and not set(parse_scopes(scope)) <= set(authorization.scopes):
         raise Forbidden("A refresh cannot widen the authorization's scope.")
