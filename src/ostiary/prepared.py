@@ -5,7 +5,11 @@ DBAPI connection, for the few paths that run on every request.
   or introspection request, the token being introspected) on a connection each thread keeps,
   outside any transaction. A single statement in autocommit mode always sees the latest committed
   row: nothing is cached, and a revocation counts on the next request.
-- :class:`DirectTransaction`: a short write transaction (issuing a client-credentials token).
+- :class:`DirectTransaction`: a short write transaction (issuing a client-credentials token). An
+  INSERT gets the table's Python-side column defaults (``default=``) for the columns it leaves out,
+  as the ORM would, and one that leaves out a required column fails when it is compiled.
+- :class:`ReadModel`: how a lookup's row becomes a frozen dataclass: each field reads a labelled
+  column, found by its label, and is converted by the field's type.
 
 Measured on these machines, an ORM session per request halves throughput, and SQLAlchemy's
 per-execution machinery (autobegin, pool checkout, execution context) costs as much again as the
@@ -13,34 +17,79 @@ SQL it runs: a transaction of three inserts took 600 us through a Session or ``e
 and 180 us on the DBAPI connection (docs/architecture.md). Parameters still go through each
 column type's bind processor, so stored values are exactly what the ORM would store.
 
-Values come back as the driver gives them: SQLite hands back JSON as text and timestamps as ISO
-text, PostgreSQL parses both. :func:`as_list` and :func:`as_utc` even that out.
+Values come back as the driver gives them: SQLite hands back JSON as text, timestamps as ISO text
+and booleans as integers; PostgreSQL parses all three. A read model's converters even that out:
+:func:`as_utc` for timestamps, :func:`as_list` for JSON arrays, ``bool`` for booleans.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
-from collections.abc import Callable
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, Executable, Select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Executable,
+    Insert,
+    Label,
+    Result,
+    Select,
+    Table,
+    select,
+)
 from sqlalchemy.engine import Dialect
 
 AnySelect = Select[*tuple[Any, ...]]
+Model = TypeVar("Model")
+Row = Sequence[Any]
+
+
+class MissingColumnError(ValueError):
+    """An INSERT leaves out a column the table requires: not nullable, with no default."""
+
+
+def _required_columns(statement: Insert, supplied: Iterable[str]) -> list[str]:
+    """The columns an INSERT of ``supplied`` leaves out although the database needs a value."""
+    table = statement.table
+    assert isinstance(table, Table)
+    given = set(supplied)
+    return [
+        column.key
+        for column in table.columns
+        if column.key not in given
+        and not column.nullable
+        and column.default is None
+        and column.server_default is None
+        and column is not table.autoincrement_column
+    ]
 
 
 class PreparedSQL:
     """A statement compiled for one dialect, and the bind processing of its parameters.
 
-    An INSERT is compiled for exactly ``column_keys``: the columns the caller provides. Column
-    defaults are not applied; the caller passes every value.
+    An INSERT is compiled for ``column_keys`` (the columns the caller provides) and the columns
+    left out that have a Python-side default: :meth:`parameters` computes those defaults anew for
+    every execution, as the ORM does. A required column left out (not nullable, no default, no
+    server default) raises :class:`MissingColumnError` here, when the statement is compiled.
     """
 
     def __init__(
         self, dialect: Dialect, statement: Executable, column_keys: list[str] | None = None
     ) -> None:
+        if isinstance(statement, Insert) and column_keys is not None:
+            missing = _required_columns(statement, column_keys)
+            if missing:
+                raise MissingColumnError(
+                    f"INSERT INTO {statement.table} leaves out {', '.join(missing)}: "
+                    "not nullable, and no default"
+                )
         compiled = statement.compile(dialect=dialect, column_keys=column_keys)  # type: ignore[attr-defined]
         self.sql = str(compiled)
         self._positions: list[str] | None = (
@@ -51,9 +100,19 @@ class PreparedSQL:
             for name, bind in compiled.binds.items()
             if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
+        # The columns SQLAlchemy expects a Python-side default for (its "prefetch"): the ones
+        # left out of an INSERT whose ``default=`` is a value or a callable.
+        self._defaults = [(column.key, column.default) for column in compiled.insert_prefetch]
 
     def parameters(self, params: dict[str, Any]) -> Any:
-        """``params`` as the driver takes them: processed, and in order for positional styles."""
+        """``params`` as the driver takes them: defaults added, values processed, and in order
+        for positional styles."""
+        if self._defaults:
+            params = dict(params)
+            for key, default in self._defaults:
+                # A callable default is wrapped by SQLAlchemy to take an execution context,
+                # which a direct transaction does not have; the defaults here need none.
+                params[key] = default.arg(None) if default.is_callable else default.arg
         processors = self._processors
         if self._positions is None:
             return {
@@ -105,6 +164,18 @@ class PreparedQuery:
         self._connections = connections
         self._prepared = PreparedSQL(dialect, statement)
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+        self._labels = tuple(statement.selected_columns.keys())
+        self._readers: dict[ReadModel[Any], Callable[[Row], Any]] = {}
+
+    def first_as(self, model: ReadModel[Model], **params: Any) -> Model | None:
+        """The first row for these parameters as ``model``, or None."""
+        row = self.first(**params)
+        if row is None:
+            return None
+        reader = self._readers.get(model)
+        if reader is None:
+            reader = self._readers[model] = model.reader(self._labels)
+        return reader(row)
 
     def first(self, **params: Any) -> tuple[Any, ...] | None:
         """The first row for these parameters, or None."""
@@ -153,6 +224,128 @@ class DirectTransaction:
         """Run an INSERT, UPDATE or DELETE."""
         prepared = self._prepare(statement, sorted(params))
         self._cursor.execute(prepared.sql, prepared.parameters(params))
+
+
+class ReadModel(Generic[Model]):
+    """How rows become a read model: a frozen dataclass, and what each of its fields reads.
+
+    A field reads, in order of precedence: the source given by its name in ``sources``, or the
+    column of ``table`` with its name. A source is a column (or any SQL expression), another
+    read model (the field holds that model, read from the same row under labels prefixed with
+    ``<field>__``), or a plain value the field always holds. Every field without a default must
+    have one; a source no field takes is an error.
+
+    :meth:`select` selects the columns labelled with their fields' names; add joins and a WHERE
+    to it. Rows are read by label, whatever the columns' order: :meth:`reader`, or
+    :meth:`PreparedQuery.first_as`. Each field's value is converted by its declared type:
+    ``datetime`` by :func:`as_utc`, ``list`` by :func:`as_list`, ``bool`` by ``bool``
+    (optional ones keep None); anything else is taken as the driver gives it.
+    """
+
+    def __init__(self, model: type[Model], table: Table | None = None, **sources: Any) -> None:
+        self.model = model
+        types_ = typing.get_type_hints(model)
+        self._sources: dict[str, ColumnElement[Any] | ReadModel[Any]] = {}
+        self._constants: dict[str, Any] = {}
+        self._converters: dict[str, Callable[[Any], Any] | None] = {}
+        for field in dataclasses.fields(model):  # type: ignore[arg-type]
+            if not field.init:
+                continue
+            name = field.name
+            if name in sources:
+                source = sources.pop(name)
+            elif table is not None and name in table.columns:
+                source = table.columns[name]
+            elif field.default is not dataclasses.MISSING:
+                continue
+            else:
+                raise TypeError(f"{model.__name__}.{name} reads no column")
+            if hasattr(source, "__clause_element__"):  # an ORM attribute: its column
+                source = source.__clause_element__()
+            if isinstance(source, ColumnElement | ReadModel):
+                self._sources[name] = source
+                self._converters[name] = _converter_for(types_[name])
+            else:
+                self._constants[name] = source
+        if sources:
+            raise TypeError(f"{model.__name__} has no field {', '.join(sources)}")
+
+    def columns(self, prefix: str = "") -> list[Label[Any]]:
+        """The columns this model reads, each labelled ``prefix`` + its field's name."""
+        labelled: list[Label[Any]] = []
+        for name, source in self._sources.items():
+            if isinstance(source, ReadModel):
+                labelled.extend(source.columns(f"{prefix}{name}__"))
+            else:
+                labelled.append(source.label(f"{prefix}{name}"))
+        return labelled
+
+    def select(self) -> AnySelect:
+        """A SELECT of :meth:`columns`; add the FROM, joins and WHERE of a lookup to it."""
+        return select(*self.columns())
+
+    def reader(self, labels: Sequence[str]) -> Callable[[Row], Model]:
+        """A function turning a row whose columns carry ``labels`` into the model.
+
+        Its code is generated once, as ``dataclasses`` generates ``__init__``: a call of the
+        model with each field's converted ``row[position]``, as one would write by hand. A
+        function per field cost half as much again as the lookup's SQL.
+        """
+        namespace: dict[str, Any] = {}
+        expression = self._expression({label: i for i, label in enumerate(labels)}, "", namespace)
+        exec(f"def read(row):\n    return {expression}\n", namespace)  # noqa: S102 (our own code)
+        return namespace["read"]  # type: ignore[no-any-return]
+
+    def _expression(self, position: dict[str, int], prefix: str, namespace: dict[str, Any]) -> str:
+        """The Python expression building this model from ``row``; names it uses go in
+        ``namespace``."""
+
+        def name_for(value: Any) -> str:
+            name = f"_{len(namespace)}"
+            namespace[name] = value
+            return name
+
+        arguments = []
+        for field, source in self._sources.items():
+            label = f"{prefix}{field}"
+            if isinstance(source, ReadModel):
+                value = source._expression(position, f"{label}__", namespace)
+            elif label not in position:
+                raise KeyError(f"the query has no column labelled {label!r}")
+            elif (convert := self._converters[field]) is None:
+                value = f"row[{position[label]}]"
+            else:
+                value = f"{name_for(convert)}(row[{position[label]}])"
+            arguments.append(f"{field}={value}")
+        arguments.extend(f"{field}={name_for(value)}" for field, value in self._constants.items())
+        return f"{name_for(self.model)}({', '.join(arguments)})"
+
+    def first_of(self, result: Result[Any]) -> Model | None:
+        """The first row of ``result`` as the model, or None: for a query run through a session
+        or a connection rather than prepared (off the hot paths)."""
+        labels = tuple(result.keys())
+        row = result.first()
+        return None if row is None else self.reader(labels)(row)
+
+
+def _converter_for(annotation: Any) -> Callable[[Any], Any] | None:
+    """How a value of a field declared ``annotation`` comes from the driver (None: as is)."""
+    optional = False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [member for member in typing.get_args(annotation) if member is not type(None)]
+        optional = len(members) < len(typing.get_args(annotation))
+        annotation = members[0] if len(members) == 1 else annotation
+    if annotation is datetime:
+        return as_utc
+    if annotation is list or typing.get_origin(annotation) is list:
+        return as_list
+    if annotation is bool:
+        return _as_optional_bool if optional else bool
+    return None
+
+
+def _as_optional_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def as_list(value: Any) -> list[Any] | None:

@@ -1,4 +1,4 @@
-"""Finding OAuth clients: an account's, or one by id."""
+"""Finding OAuth clients: an account's, or one by id (as the ORM object or its record)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.errors import NotFound
 from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.records import CLIENT_BY_ID, CLIENT_RECORD, ClientRecord
 
 
 def clients_of(owner_id: str) -> Select[OAuthClient]:
@@ -23,3 +24,11 @@ def find_client(session: Session, client_id: str, *, owner_id: str | None = None
     if client is None:
         raise NotFound("client")
     return client
+
+
+def find_client_record(session: Session, client_id: str) -> ClientRecord:
+    """A client by id as a :class:`ClientRecord`, read in the session's transaction."""
+    record = CLIENT_RECORD.first_of(session.execute(CLIENT_BY_ID, {"client_id": client_id}))
+    if record is None:
+        raise NotFound("client")
+    return record

@@ -9,22 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 
 from ostiary.db import Database, table_of
 from ostiary.oauth_clients.models import ClientType, OAuthClient
-from ostiary.prepared import as_list
-
-_clients = table_of(OAuthClient)
-
-_BY_ID = select(
-    _clients.c.id,
-    _clients.c.owner_id,
-    _clients.c.name,
-    _clients.c.client_type,
-    _clients.c.secret_hash,
-    _clients.c.client_credentials_scopes,
-).where(_clients.c.id == bindparam("client_id"))
+from ostiary.prepared import ReadModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +33,15 @@ class ClientRecord:
         return self.client_type == ClientType.PUBLIC
 
 
+_clients = table_of(OAuthClient)
+
+CLIENT_RECORD = ReadModel(ClientRecord, _clients)
+"""A :class:`ClientRecord` reads the columns of the same names."""
+
+CLIENT_BY_ID = CLIENT_RECORD.select().where(_clients.c.id == bindparam("client_id"))
+"""The client whose id is the parameter ``client_id``."""
+
+
 def load_client_record(database: Database, client_id: str) -> ClientRecord | None:
     """The client with this id, as last committed, or None."""
-    row = database.prepared(_BY_ID).first(client_id=client_id)
-    if row is None:
-        return None
-    id_, owner_id, name, client_type, secret_hash, client_credentials_scopes = row
-    return ClientRecord(
-        id=id_,
-        owner_id=owner_id,
-        name=name,
-        client_type=client_type,
-        secret_hash=secret_hash,
-        client_credentials_scopes=as_list(client_credentials_scopes),
-    )
+    return database.prepared(CLIENT_BY_ID).first_as(CLIENT_RECORD, client_id=client_id)

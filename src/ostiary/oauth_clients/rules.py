@@ -5,7 +5,6 @@ client-credentials scopes; and whether a secret is the client's.
 from __future__ import annotations
 
 from ostiary.errors import Forbidden, InvalidParams
-from ostiary.oauth_clients.models import OAuthClient
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.scopes import covers, parse_scopes
@@ -40,9 +39,7 @@ def checked_description(description: str) -> str:
     return description
 
 
-def verify_client_secret(
-    hasher: SecretHasher, client: OAuthClient | ClientRecord, secret: str | None
-) -> bool:
+def verify_client_secret(hasher: SecretHasher, client: ClientRecord, secret: str | None) -> bool:
     """Whether a secret is this confidential client's current one (constant time)."""
     if client.secret_hash is None or not secret:
         return False

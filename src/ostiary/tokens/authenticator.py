@@ -9,79 +9,68 @@ minute per authorization so that reads do not turn into writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from datetime import datetime, timedelta
+from typing import NoReturn
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 
 from ostiary.accounts.models import Account
+from ostiary.accounts.records import ACCOUNT_SNAPSHOT, AccountSnapshot
 from ostiary.clock import utcnow
-from ostiary.db import Database
+from ostiary.db import Database, table_of
 from ostiary.errors import Audit, Unauthorized
 from ostiary.events import RequestContext
-from ostiary.prepared import as_list, as_utc
+from ostiary.prepared import ReadModel
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import token_kind
 from ostiary.tokens.models import AccessToken, Authorization
+from ostiary.tokens.records import Principal
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
-class AccountSnapshot:
-    """The account's fields as read with the token: enough to answer ``GET /account``."""
+class PresentedToken:
+    """A presented access token as the check reads it: its state, its authorization's, and the
+    account it acts for."""
 
-    id: str
-    email: str
-    name: str | None
-    allow_tracking: bool
-    beta: bool
-    created_at: datetime
-    updated_at: datetime
-    last_login: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a request acts for, and with what scopes."""
-
-    account: AccountSnapshot
+    access_token_id: str
+    token_expires_at: datetime | None
+    token_revoked: bool
     authorization_id: str
     authorization_kind: str
-    scopes: frozenset[str]
-    session_id: str | None = None
-    access_token_id: str | None = None
+    scopes: list[str]
+    authorization_expires_at: datetime | None
+    authorization_revoked: bool
+    last_used_at: datetime | None
+    session_id: str | None
+    account: AccountSnapshot
 
-    @property
-    def account_id(self) -> str:
-        """The id of the account the request acts for."""
-        return self.account.id
 
+_tokens = table_of(AccessToken)
+_authorizations = table_of(Authorization)
+_accounts = table_of(Account)
+
+_PRESENTED = ReadModel(
+    PresentedToken,
+    access_token_id=_tokens.c.id,
+    token_expires_at=_tokens.c.expires_at,
+    token_revoked=_tokens.c.revoked_at.is_not(None),
+    authorization_id=_authorizations.c.id,
+    authorization_kind=_authorizations.c.kind,
+    scopes=_authorizations.c.scopes,
+    authorization_expires_at=_authorizations.c.expires_at,
+    authorization_revoked=_authorizations.c.revoked_at.is_not(None),
+    last_used_at=_authorizations.c.last_used_at,
+    session_id=_authorizations.c.session_id,
+    account=ACCOUNT_SNAPSHOT,
+)
 
 _LOOKUP = (
-    select(
-        AccessToken.id,
-        AccessToken.expires_at,
-        AccessToken.revoked_at,
-        Authorization.id,
-        Authorization.kind,
-        Authorization.scopes,
-        Authorization.expires_at,
-        Authorization.revoked_at,
-        Authorization.last_used_at,
-        Authorization.session_id,
-        Account.id,
-        Account.email,
-        Account.name,
-        Account.allow_tracking,
-        Account.beta,
-        Account.created_at,
-        Account.updated_at,
-        Account.last_login,
-    )
-    .join(Authorization, AccessToken.authorization_id == Authorization.id)
-    .join(Account, Authorization.account_id == Account.id)
-    .where(AccessToken.token_hash == bindparam("token_hash"))
+    _PRESENTED.select()
+    .join_from(_tokens, _authorizations, _tokens.c.authorization_id == _authorizations.c.id)
+    .join(_accounts, _authorizations.c.account_id == _accounts.c.id)
+    .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
 
 _TOUCH = (
@@ -89,14 +78,6 @@ _TOUCH = (
     .where(Authorization.id == bindparam("authorization_id"))
     .values(last_used_at=bindparam("now"), last_used_ip=bindparam("ip"))
 )
-
-
-def _naive_utc(value: Any) -> datetime | None:
-    # SQLite hands back text, PostgreSQL a naive datetime; both hold UTC. Comparisons on this
-    # path stay naive because attaching tzinfo costs more than the rest of the check.
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
 
 
 class TokenAuthenticator:
@@ -109,56 +90,27 @@ class TokenAuthenticator:
 
     def authenticate(self, token: str, context: RequestContext) -> Principal:
         """The principal for a live token; Unauthorized (and an event) for anything else."""
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()
         if token_kind(token) is None:
             self._refuse("malformed token")
-        row = self._lookup.first(token_hash=self._hasher.hash(token))
-        if row is None:
+        found = self._lookup.first_as(_PRESENTED, token_hash=self._hasher.hash(token))
+        if found is None:
             self._refuse("unknown token")
-        (
-            access_token_id,
-            token_expires,
-            token_revoked,
-            authorization_id,
-            kind,
-            scopes,
-            authorization_expires,
-            authorization_revoked,
-            last_used_at,
-            session_id,
-            account_id,
-            email,
-            name,
-            allow_tracking,
-            beta,
-            created_at,
-            updated_at,
-            last_login,
-        ) = row
-        if token_revoked is not None or authorization_revoked is not None:
-            self._refuse("revoked token", authorization_id)
-        for expiry in (token_expires, authorization_expires):
-            if expiry is not None and _naive_utc(expiry) <= now:  # type: ignore[operator]
-                self._refuse("expired token", authorization_id)
-        last_used = _naive_utc(last_used_at)
+        if found.token_revoked or found.authorization_revoked:
+            self._refuse("revoked token", found.authorization_id)
+        for expiry in (found.token_expires_at, found.authorization_expires_at):
+            if expiry is not None and expiry <= now:
+                self._refuse("expired token", found.authorization_id)
+        last_used = found.last_used_at
         if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-            self._touch(authorization_id, utcnow(), context.ip)
+            self._touch(found.authorization_id, now, context.ip)
         return Principal(
-            account=AccountSnapshot(
-                id=account_id,
-                email=email,
-                name=name,
-                allow_tracking=bool(allow_tracking),
-                beta=bool(beta),
-                created_at=as_utc(created_at) or utcnow(),
-                updated_at=as_utc(updated_at) or utcnow(),
-                last_login=as_utc(last_login),
-            ),
-            authorization_id=authorization_id,
-            authorization_kind=kind,
-            scopes=frozenset(as_list(scopes) or ()),
-            session_id=session_id,
-            access_token_id=access_token_id,
+            account=found.account,
+            authorization_id=found.authorization_id,
+            authorization_kind=found.authorization_kind,
+            scopes=frozenset(found.scopes),
+            session_id=found.session_id,
+            access_token_id=found.access_token_id,
         )
 
     def _touch(self, authorization_id: str, now: datetime, ip: str | None) -> None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, insert, select
 
 from ostiary.clock import utcnow
-from ostiary.db import new_id, table_of
+from ostiary.db import table_of
 from ostiary.events import INSERT_EVENT, RequestContext, event_row
 from ostiary.oauth2.protocols import Client, TokenSet
 from ostiary.prepared import DirectTransaction, as_list
@@ -31,7 +31,7 @@ _LIVE_AUTHORIZATIONS = select(_authorizations.c.id, _authorizations.c.scopes).wh
     _authorizations.c.kind == bindparam("kind"),
     _authorizations.c.revoked_at.is_(None),
 )
-_INSERT_AUTHORIZATION = insert(_authorizations)
+_INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)
 _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
 
 
@@ -46,21 +46,17 @@ def _authorization_for(
         # JSON columns do not compare portably in SQL (PostgreSQL's json has no "="): match here.
         if sorted(as_list(stored_scopes) or ()) == scopes:
             return str(authorization_id)
-    authorization_id = new_id()
-    now = utcnow()
-    transaction.execute(
+    # The id, generation and timestamps are the model's defaults, applied by the transaction.
+    created = transaction.first(
         _INSERT_AUTHORIZATION,
-        id=authorization_id,
         account_id=owner_id,
         kind=kind,
         scopes=scopes,
         description=f"Client credentials of {client.name}",
         client_id=client.id,
-        refresh_generation=0,
-        created_at=now,
-        updated_at=now,
     )
-    return authorization_id
+    assert created is not None  # INSERT ... RETURNING answers one row
+    return str(created[0])
 
 
 class ClientCredentialsTokens:
@@ -91,9 +87,8 @@ class ClientCredentialsTokens:
         transaction.execute(
             _INSERT_ACCESS_TOKEN,
             **stored,
-            id=new_id(),
             authorization_id=authorization_id,
-            created_at=now,
+            created_at=now,  # the instant the expiry counts from (introspection's iat)
             expires_at=expires_at,
         )
         event = event_row(

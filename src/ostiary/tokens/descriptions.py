@@ -8,50 +8,15 @@ when the first finds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam
 
 from ostiary.accounts.models import Account
-from ostiary.clock import utcnow
 from ostiary.db import Database, table_of
-from ostiary.prepared import as_list, as_utc
+from ostiary.prepared import ReadModel
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
-
-_access = table_of(AccessToken)
-_refresh = table_of(RefreshToken)
-_authorizations = table_of(Authorization)
-_accounts = table_of(Account)
-
-_AUTHORIZATION_COLUMNS = (
-    _authorizations.c.scopes,
-    _authorizations.c.client_id,
-    _authorizations.c.account_id,
-    _accounts.c.email,
-    _authorizations.c.expires_at,
-    _authorizations.c.revoked_at,
-)
-
-
-def _lookup(token_table: type[AccessToken] | type[RefreshToken]) -> Select[tuple[object, ...]]:
-    table = table_of(token_table)
-    return (
-        select(*_AUTHORIZATION_COLUMNS)
-        .join_from(table, _authorizations, table.c.authorization_id == _authorizations.c.id)
-        .join(_accounts, _authorizations.c.account_id == _accounts.c.id)
-        .where(table.c.token_hash == bindparam("token_hash"))
-    )
-
-
-_ACCESS = _lookup(AccessToken).add_columns(
-    _access.c.created_at, _access.c.expires_at, _access.c.revoked_at
-)
-_REFRESH = _lookup(RefreshToken).add_columns(
-    _refresh.c.created_at, _refresh.c.generation, _authorizations.c.refresh_generation
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,44 +46,56 @@ class TokenDescription:
         )
 
 
-def _describe(
-    token_type: str,
-    live: bool,
-    issued_at: datetime,
-    expires_at: datetime | None,
-    authorization: Sequence[Any],
-) -> TokenDescription:
-    scopes, client_id, account_id, email, authorization_expires_at, revoked_at = authorization
-    return TokenDescription(
-        token_type=token_type,
-        live=live,
-        scopes=as_list(scopes) or [],
-        client_id=client_id,
-        account_id=account_id,
-        email=email,
-        issued_at=as_utc(issued_at) or utcnow(),
-        expires_at=as_utc(expires_at),
-        authorization_expires_at=as_utc(authorization_expires_at),
-        authorization_revoked_at=as_utc(revoked_at),
+_access = table_of(AccessToken)
+_refresh = table_of(RefreshToken)
+_authorizations = table_of(Authorization)
+_accounts = table_of(Account)
+
+_ACCESS_DESCRIPTION = ReadModel(
+    TokenDescription,
+    _authorizations,  # scopes, client_id, account_id
+    token_type="Bearer",  # noqa: S106 (RFC 7662 token_type, not a secret)
+    live=_access.c.revoked_at.is_(None),
+    email=_accounts.c.email,
+    issued_at=_access.c.created_at,
+    expires_at=_access.c.expires_at,
+    authorization_expires_at=_authorizations.c.expires_at,
+    authorization_revoked_at=_authorizations.c.revoked_at,
+)
+
+_REFRESH_DESCRIPTION = ReadModel(
+    TokenDescription,
+    _authorizations,
+    token_type="refresh_token",  # noqa: S106 (RFC 7662 token_type, not a secret)
+    # A refresh token lives as long as its authorization, while it is the current generation.
+    live=_refresh.c.generation == _authorizations.c.refresh_generation,
+    email=_accounts.c.email,
+    issued_at=_refresh.c.created_at,
+    expires_at=_authorizations.c.expires_at,
+    authorization_expires_at=_authorizations.c.expires_at,
+    authorization_revoked_at=_authorizations.c.revoked_at,
+)
+
+
+def _lookup(
+    description: ReadModel[TokenDescription], token_model: type[AccessToken] | type[RefreshToken]
+) -> Select[tuple[object, ...]]:
+    table = table_of(token_model)
+    return (
+        description.select()
+        .join_from(table, _authorizations, table.c.authorization_id == _authorizations.c.id)
+        .join(_accounts, _authorizations.c.account_id == _accounts.c.id)
+        .where(table.c.token_hash == bindparam("token_hash"))
     )
+
+
+_ACCESS = _lookup(_ACCESS_DESCRIPTION, AccessToken)
+_REFRESH = _lookup(_REFRESH_DESCRIPTION, RefreshToken)
 
 
 def describe_token(database: Database, token_hash: str) -> TokenDescription | None:
     """The access or refresh token with this keyed hash, as last committed, or None."""
-    row = database.prepared(_ACCESS).first(token_hash=token_hash)
-    if row is not None:
-        issued_at, expires_at, revoked_at = row[6:]
-        return _describe("Bearer", revoked_at is None, issued_at, expires_at, row[:6])
-    row = database.prepared(_REFRESH).first(token_hash=token_hash)
-    if row is None:
-        return None
-    issued_at, generation, current_generation = row[6:]
-    # A refresh token lives as long as its authorization, while it is the current generation.
-    authorization_expires_at = row[4]
-    return _describe(
-        "refresh_token",
-        generation == current_generation,
-        issued_at,
-        authorization_expires_at,
-        row[:6],
-    )
+    found = database.prepared(_ACCESS).first_as(_ACCESS_DESCRIPTION, token_hash=token_hash)
+    if found is None:
+        found = database.prepared(_REFRESH).first_as(_REFRESH_DESCRIPTION, token_hash=token_hash)
+    return found

@@ -1,11 +1,12 @@
-"""What the token services hand back besides ORM rows: newly issued secrets (shown once) and the
-live tokens of authorizations.
+"""What the token services hand back besides ORM rows: newly issued secrets (shown once), the
+live tokens of authorizations, and who an authenticated request acts for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ostiary.accounts.records import AccountSnapshot
 from ostiary.oauth2.protocols import TokenSet
 from ostiary.tokens.models import (
     AccessToken,
@@ -66,3 +67,20 @@ class IssuedToken:
 
     row: AccessToken
     plaintext: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts for, and with what scopes."""
+
+    account: AccountSnapshot
+    authorization_id: str
+    authorization_kind: str
+    scopes: frozenset[str]
+    session_id: str | None = None
+    access_token_id: str | None = None
+
+    @property
+    def account_id(self) -> str:
+        """The id of the account the request acts for."""
+        return self.account.id

@@ -35,9 +35,9 @@ from ostiary.errors import (
 )
 from ostiary.events import RequestContext
 from ostiary.security.tokens import token_kind
-from ostiary.tokens.authenticator import Principal
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.queries import find_parent
+from ostiary.tokens.records import Principal
 from ostiary.web.api.scopes import UNCOUNTED_ROUTES, allowed_scopes
 from ostiary.web.context import Services, request_context, services_of
 
