@@ -38,7 +38,12 @@ def account_id(database: Database) -> str:
 def test_expired_rows_go_and_the_others_stay(database: Database, account_id: str) -> None:
     seeded = seed(database, account_id)
     counts = purge_expired(database)
-    assert counts == {"device and CLI logins": 2, "authorization codes": 1, "login sessions": 3}
+    assert counts == {
+        "device and CLI logins": 2,
+        "authorization codes": 1,
+        "revoked authorizations": 3,
+        "login sessions": 5,
+    }
     for model, ids in seeded.doomed.items():
         assert present(database, model, ids) == set(), model
     for model, ids in seeded.kept.items():
