@@ -81,12 +81,12 @@ def seed(database: Database, account_id: str, now: datetime | None = None) -> Se
             seeded.add(keep, AuthorizationGrant, grant.id)
 
         # A revoked authorization is kept for the retention, then goes with its tokens.
-        for keep, revoked_at in ((False, now - RETAINED_LONG_AGO), (True, now - LONG_AGO)):
+        for keep, revoked_when in ((False, now - RETAINED_LONG_AGO), (True, now - LONG_AGO)):
             revoked = Authorization(
                 account_id=account_id,
                 kind=AuthorizationKind.PERSONAL,
                 scopes=["global"],
-                revoked_at=revoked_at,
+                revoked_at=revoked_when,
             )
             session.add(revoked)
             session.flush()
@@ -115,8 +115,10 @@ def seed(database: Database, account_id: str, now: datetime | None = None) -> Se
             (True, None, now - LONG_AGO, None, now - LONG_AGO, True),
             (True, now - LONG_AGO, now - LONG_AGO, None, None, False),
         ]
-        for keep, expires_at, ended_at, authorization_expiry, revoked_at, through in cases:
-            login = LoginSession(account_id=account_id, expires_at=expires_at, ended_at=ended_at)
+        for keep, session_expiry, ended_at, authorization_expiry, revoked_at, through in cases:
+            login = LoginSession(
+                account_id=account_id, expires_at=session_expiry, ended_at=ended_at
+            )
             session.add(login)
             session.flush()
             seeded.add(keep, LoginSession, login.id)
