@@ -1,14 +1,18 @@
-"""Deleting what has expired, so requests that need no credentials cannot grow the database
-without bound (the periodic job "purge expired").
+"""Deleting what has expired or was revoked long enough ago, so that requests that need no
+credentials cannot grow the database without bound (the periodic job "purge expired").
 
 - Device authorizations and heroku CLI logins (``device_authorizations``): anyone may start one.
 - Authorization codes (``authorization_grants``): one-time, five minutes.
-- Login sessions past their expiry whose authorizations are all dead (revoked or expired). A
-  session's authorizations are deleted with it (the foreign key cascades), so one that still
-  works, which an older password login may have, keeps its session until it dies too.
+- Revoked authorizations, :data:`REVOKED_RETENTION` after they were revoked. Revoking only marks
+  a row (``revoked_at``) so that what was revoked can still be named; deleting one deletes its
+  tokens, codes and descendants with it (the foreign keys cascade), which were revoked with it.
+- Login sessions ended :data:`REVOKED_RETENTION` ago, and sessions past their expiry, once none
+  of their authorizations is live or still kept for its retention. A session's authorizations
+  are deleted with it (the foreign key cascades), so one that still works, which an older
+  password login may have, keeps its session until it dies too.
 
-Rows are deleted an hour after they expire, not at once: a poll or a replayed code in that hour
-still gets its precise answer (``expired_token``; a replayed code still revokes its tokens).
+Expired rows are deleted an hour after they expire, not at once: a poll or a replayed code in that
+hour still gets its precise answer (``expired_token``; a replayed code still revokes its tokens).
 Each batch is chosen in a read transaction and deleted by primary key, conditions re-checked, in
 a short write transaction of its own, so the writer lock is never held for a scan and several
 workers purging at once delete each row once and otherwise nothing.
@@ -31,6 +35,9 @@ from ostiary.tokens.models import Authorization, AuthorizationGrant, DeviceAutho
 logger = logging.getLogger("ostiary.purge")
 
 GRACE = timedelta(hours=1)
+# How long a revoked authorization or an ended session is kept: long enough for the activity log
+# to name what was revoked, and for a user to ask about it, before the row goes.
+REVOKED_RETENTION = timedelta(days=30)
 BATCH_SIZE = 500
 # At most this many batches per kind and run: a backlog is worked off over several runs rather
 # than in one long burst of writes.
@@ -39,7 +46,7 @@ MAX_BATCHES = 20
 
 @dataclass(frozen=True, slots=True)
 class Expiring:
-    """A kind of row that expires: its model and when a row of it may go."""
+    """A kind of row that expires (or is revoked): its model and when a row of it may go."""
 
     name: str
     model: type[Base]
@@ -54,23 +61,36 @@ def _grant_expired(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
     return AuthorizationGrant.expires_at < cutoff
 
 
-def _session_expired(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
-    live_authorization = exists().where(
+def _revoked_long_ago(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
+    return Authorization.revoked_at < now - REVOKED_RETENTION
+
+
+def _session_done(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
+    kept_authorization = exists().where(
         Authorization.session_id == LoginSession.id,
-        Authorization.revoked_at.is_(None),
-        or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
+        or_(
+            and_(
+                Authorization.revoked_at.is_(None),
+                or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
+            ),
+            Authorization.revoked_at >= now - REVOKED_RETENTION,
+        ),
     )
-    return and_(
+    expired = and_(
+        LoginSession.ended_at.is_(None),
         LoginSession.expires_at.is_not(None),
         LoginSession.expires_at < cutoff,
-        ~live_authorization,
     )
+    ended = LoginSession.ended_at < now - REVOKED_RETENTION
+    return and_(or_(expired, ended), ~kept_authorization)
 
 
 EXPIRING = (
     Expiring("device and CLI logins", DeviceAuthorization, _device_expired),
     Expiring("authorization codes", AuthorizationGrant, _grant_expired),
-    Expiring("login sessions", LoginSession, _session_expired),
+    # Before the sessions: an ended session goes once its revoked authorizations have gone.
+    Expiring("revoked authorizations", Authorization, _revoked_long_ago),
+    Expiring("login sessions", LoginSession, _session_done),
 )
 
 
@@ -91,8 +111,8 @@ def _purge_batch(database: Database, kind: Expiring, now: datetime) -> int:
 
 
 def purge_expired(database: Database, now: datetime | None = None) -> dict[str, int]:
-    """Delete every kind's rows that expired more than :data:`GRACE` ago, in batches; how many
-    of each went."""
+    """Delete every kind's rows that expired more than :data:`GRACE` ago, or were revoked or
+    ended more than :data:`REVOKED_RETENTION` ago, in batches; how many of each went."""
     now = now or utcnow()
     counts: dict[str, int] = {}
     for kind in EXPIRING:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from ostiary.accounts.models import LoginSession
 from ostiary.oauth_clients.first_party import CLI_CLIENT_ID
+from ostiary.tokens.models import Authorization
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import (
     OAuthBrowser,
@@ -93,6 +96,64 @@ def test_a_child_dies_with_its_revoked_parent_and_so_do_its_own_children(
     assert api_status(tls_server, child["access_token"]["token"]) == 401
     assert api_status(tls_server, grandchild["access_token"]["token"]) == 401
     assert {child["id"], grandchild["id"]} & listed == set()
+
+
+def _revoked_at(factory: Factory, ids: list[str]) -> dict[str, object]:
+    """When each of these authorizations was revoked (None: live); absent ones are missing."""
+    with factory.database.unit_of_work(write=False) as session:
+        rows = session.execute(
+            select(Authorization.id, Authorization.revoked_at).where(Authorization.id.in_(ids))
+        )
+        return dict(rows.all())
+
+
+def test_revoking_a_grandparent_refuses_the_grandchild_and_keeps_every_row(
+    tls_factory: Factory, tls_server: ServerProcess
+) -> None:
+    """Revoking marks the authorization and its descendants and deletes nothing, so that what
+    was revoked can still be named (the purge deletes the rows after a retention)."""
+    owner = tls_factory.account("grandparent")
+    grandparent = _child(tls_server, owner.api_key, description="grandparent")
+    parent = _child(tls_server, grandparent["access_token"]["token"], description="parent")
+    grandchild = _child(tls_server, parent["access_token"]["token"], description="grandchild")
+    assert api_status(tls_server, grandchild["access_token"]["token"]) == 200
+    with tls_server.client(owner.api_key) as api:
+        assert api.delete(f"/oauth/authorizations/{grandparent['id']}").status_code == 200
+        assert api.get(f"/oauth/authorizations/{grandchild['id']}").status_code == 404
+    for made in (grandparent, parent, grandchild):
+        assert api_status(tls_server, made["access_token"]["token"]) == 401
+    lineage = [grandparent["id"], parent["id"], grandchild["id"]]
+    revoked = _revoked_at(tls_factory, lineage)
+    assert set(revoked) == set(lineage)  # every row is still there
+    assert None not in revoked.values()
+
+
+def test_ending_a_session_revokes_what_was_made_through_it_and_keeps_the_session(
+    tls_factory: Factory, tls_server: ServerProcess
+) -> None:
+    owner = tls_factory.account("session-kept")
+    session_token = _session_token(tls_server, owner)
+    with tls_server.client(session_token) as api:
+        session_id = api.get("/oauth/sessions").json()[0]["id"]
+    child = _child(tls_server, session_token, description="made in the session")
+    with tls_server.client(session_token) as api:
+        assert api.delete("/oauth/sessions/~").status_code == 200
+    assert api_status(tls_server, session_token) == 401
+    assert api_status(tls_server, child["access_token"]["token"]) == 401
+    with tls_server.client(owner.api_key) as api:
+        assert api.get("/oauth/sessions").json() == []  # an ended session is not listed
+        assert api.delete(f"/oauth/sessions/{session_id}").status_code == 404
+    with tls_factory.database.unit_of_work(write=False) as session:
+        login = session.get(LoginSession, session_id)
+        assert login is not None
+        assert login.ended_at is not None
+        through = list(
+            session.scalars(select(Authorization.id).where(Authorization.session_id == session_id))
+        )
+    assert len(through) == 1
+    revoked = _revoked_at(tls_factory, [*through, child["id"]])
+    assert set(revoked) == {*through, child["id"]}
+    assert None not in revoked.values()
 
 
 def test_a_child_never_expires_later_than_its_parent(

@@ -107,10 +107,13 @@ def _signed_in(browser: OAuthBrowser, user: UserAccount) -> str:
     return str(browser.client.cookies["ostiary_session"])
 
 
-def _session_exists(factory: Factory, cookie: str) -> bool:
+def _session_live(factory: Factory, cookie: str) -> bool:
+    """Whether the cookie's session is still open on the server (an ended one keeps its row,
+    marked ended)."""
     session_id, _, _ = cookie.partition(".")
     with factory.database.unit_of_work(write=False) as session:
-        return session.get(LoginSession, session_id) is not None
+        login = session.get(LoginSession, session_id)
+        return login is not None and login.ended_at is None
 
 
 def test_a_forged_logout_changes_nothing(
@@ -124,12 +127,12 @@ def test_a_forged_logout_changes_nothing(
         assert forged.status_code == 403
         assert "ostiary_session" not in forged.headers.get("set-cookie", "")
         assert "you are still signed in" in forged.text
-    assert _session_exists(tls_factory, cookie)
+    assert _session_live(tls_factory, cookie)
     assert browser.client.get("/dashboard/account").status_code == 200
     # The refusal page offers a real sign-out, which works.
     confirmed = browser.client.post("/logout", data=hidden_fields(forged.text))
     assert confirmed.status_code == 303
-    assert not _session_exists(tls_factory, cookie)
+    assert not _session_live(tls_factory, cookie)
 
 
 def test_logout_ends_the_session_on_the_server(
@@ -143,7 +146,7 @@ def test_logout_ends_the_session_on_the_server(
     )
     assert logged_out.status_code == 303
     assert logged_out.headers["location"] == "/login"
-    assert not _session_exists(tls_factory, cookie)
+    assert not _session_live(tls_factory, cookie)
     # Replaying the old cookie (as a thief who copied it would) does not get in.
     browser.client.cookies.set("ostiary_session", cookie, domain="localhost")
     replayed = browser.client.get("/dashboard/account")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.db import Base, Database, table_of
+from ostiary.purge import REVOKED_RETENTION
 from ostiary.tokens.models import (
     Authorization,
     AuthorizationGrant,
@@ -20,6 +21,7 @@ from ostiary.tokens.models import (
 
 LONG_AGO = timedelta(hours=2)  # past the purge's hour of grace
 JUST_NOW = timedelta(minutes=1)  # expired, but within the grace
+RETAINED_LONG_AGO = REVOKED_RETENTION + LONG_AGO  # revoked or ended before the retention
 
 
 @dataclass
@@ -47,8 +49,8 @@ def device(expires_at: datetime, kind: str = "device") -> DeviceAuthorization:
 
 
 def seed(database: Database, account_id: str, now: datetime | None = None) -> Seeded:
-    """One row of each case: long expired (doomed), just expired and live (kept); sessions with
-    dead and with live authorizations."""
+    """One row of each case: long expired or revoked (doomed), just expired, recently revoked and
+    live (kept); sessions expired or ended, with dead, retained and live authorizations."""
     now = now or utcnow()
     seeded = Seeded()
     with database.unit_of_work(write=True) as session:
@@ -78,30 +80,56 @@ def seed(database: Database, account_id: str, now: datetime | None = None) -> Se
             session.flush()
             seeded.add(keep, AuthorizationGrant, grant.id)
 
-        # (kept?, the session's expiry, its authorization's expiry, revoked?, has one?)
-        cases: list[tuple[bool, datetime | None, datetime | None, bool, bool]] = [
-            (False, now - LONG_AGO, None, False, False),  # expired, nothing through it
-            (False, now - LONG_AGO, now - LONG_AGO, False, True),  # its authorization expired
-            (False, now - LONG_AGO, now + LONG_AGO, True, True),  # its authorization revoked
-            (True, now - LONG_AGO, now + LONG_AGO, False, True),  # a live authorization: kept
-            (True, now - LONG_AGO, None, False, True),  # a never-expiring authorization: kept
-            (True, now - JUST_NOW, None, False, False),  # within the grace
-            (True, None, None, False, False),  # never expires
-            (True, now + LONG_AGO, None, False, False),  # live
+        # A revoked authorization is kept for the retention, then goes with its tokens.
+        for keep, revoked_when in ((False, now - RETAINED_LONG_AGO), (True, now - LONG_AGO)):
+            revoked = Authorization(
+                account_id=account_id,
+                kind=AuthorizationKind.PERSONAL,
+                scopes=["global"],
+                revoked_at=revoked_when,
+            )
+            session.add(revoked)
+            session.flush()
+            seeded.add(keep, Authorization, revoked.id)
+
+        # (kept?, the session's expiry, when it ended, its authorization's expiry, when that was
+        # revoked, has one?)
+        cases: list[
+            tuple[bool, datetime | None, datetime | None, datetime | None, datetime | None, bool]
+        ] = [
+            (False, now - LONG_AGO, None, None, None, False),  # expired, nothing through it
+            (False, now - LONG_AGO, None, now - LONG_AGO, None, True),  # its authorization expired
+            # Its authorization revoked before the retention.
+            (False, now - LONG_AGO, None, now + LONG_AGO, now - RETAINED_LONG_AGO, True),
+            # Its authorization revoked recently: both kept for the retention.
+            (True, now - LONG_AGO, None, now + LONG_AGO, now - LONG_AGO, True),
+            (True, now - LONG_AGO, None, now + LONG_AGO, None, True),  # a live authorization
+            (True, now - LONG_AGO, None, None, None, True),  # a never-expiring authorization
+            (True, now - JUST_NOW, None, None, None, False),  # within the grace
+            (True, None, None, None, None, False),  # never expires
+            (True, now + LONG_AGO, None, None, None, False),  # live
+            # Ended (and its authorization revoked) before the retention.
+            (False, None, now - RETAINED_LONG_AGO, None, now - RETAINED_LONG_AGO, True),
+            (False, now + LONG_AGO, now - RETAINED_LONG_AGO, None, None, False),
+            # Ended recently: kept for the retention, with what it revoked.
+            (True, None, now - LONG_AGO, None, now - LONG_AGO, True),
+            (True, now - LONG_AGO, now - LONG_AGO, None, None, False),
         ]
-        for keep, session_expiry, authorization_expiry, revoked, with_authorization in cases:
-            login = LoginSession(account_id=account_id, expires_at=session_expiry)
+        for keep, session_expiry, ended_at, authorization_expiry, revoked_at, through in cases:
+            login = LoginSession(
+                account_id=account_id, expires_at=session_expiry, ended_at=ended_at
+            )
             session.add(login)
             session.flush()
             seeded.add(keep, LoginSession, login.id)
-            if with_authorization:
+            if through:
                 authorization = Authorization(
                     account_id=account_id,
                     kind=AuthorizationKind.PERSONAL,
                     scopes=["global"],
                     session_id=login.id,
                     expires_at=authorization_expiry,
-                    revoked_at=now if revoked else None,
+                    revoked_at=revoked_at,
                 )
                 session.add(authorization)
                 session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,20 @@ from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.db import Database
 from ostiary.migrate import upgrade
-from ostiary.purge import BATCH_SIZE, purge_expired
-from ostiary.tokens.models import DeviceAuthorization
+from ostiary.purge import BATCH_SIZE, REVOKED_RETENTION, purge_expired
+from ostiary.security.hashing import SecretHasher
+from ostiary.tokens.models import (
+    AccessToken,
+    Authorization,
+    AuthorizationKind,
+    DeviceAuthorization,
+    RefreshToken,
+)
+from ostiary.tokens.services import (
+    issue_access_token,
+    issue_refresh_token,
+    revoke_with_descendants,
+)
 from tests.support.expiring import LONG_AGO, count, device, present, seed
 
 
@@ -38,7 +51,12 @@ def account_id(database: Database) -> str:
 def test_expired_rows_go_and_the_others_stay(database: Database, account_id: str) -> None:
     seeded = seed(database, account_id)
     counts = purge_expired(database)
-    assert counts == {"device and CLI logins": 2, "authorization codes": 1, "login sessions": 3}
+    assert counts == {
+        "device and CLI logins": 2,
+        "authorization codes": 1,
+        "revoked authorizations": 3,
+        "login sessions": 5,
+    }
     for model, ids in seeded.doomed.items():
         assert present(database, model, ids) == set(), model
     for model, ids in seeded.kept.items():
@@ -68,3 +86,49 @@ def test_workers_purging_at_once_delete_each_row_once(database: Database, tmp_pa
             other.dispose()
     assert sum(result["device and CLI logins"] for result in results) == backlog
     assert count(database, DeviceAuthorization) == 0
+
+
+def test_a_revoked_lineage_is_kept_for_the_retention_then_goes_with_its_tokens(
+    database: Database, account_id: str
+) -> None:
+    """Revoking keeps the rows (so that what was revoked can be named); the purge deletes them,
+    tokens and descendants included, once the retention has passed: on a clock given here."""
+    hasher = SecretHasher(b"k" * 32)
+    revoked_at = utcnow() - timedelta(days=1)
+    made: dict[str, list[str]] = {"revoked": [], "live": []}
+    tokens: list[AccessToken] = []
+    with database.unit_of_work(write=True) as session:
+        parent_id = None
+        for _ in range(3):  # a grandparent, its child, and the grandchild
+            authorization = Authorization(
+                account_id=account_id,
+                kind=AuthorizationKind.OAUTH,
+                scopes=["global"],
+                parent_id=parent_id,
+            )
+            session.add(authorization)
+            session.flush()
+            made["revoked"].append(authorization.id)
+            tokens.append(issue_access_token(session, hasher, authorization).row)
+            issue_refresh_token(session, hasher, authorization)
+            parent_id = authorization.id
+        live = Authorization(
+            account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["read"]
+        )
+        session.add(live)
+        session.flush()
+        made["live"].append(live.id)
+        made["tokens"] = [token.id for token in tokens]
+        revoke_with_descendants(session, Authorization.id == made["revoked"][0], now=revoked_at)
+
+    within = purge_expired(database, now=revoked_at + REVOKED_RETENTION - timedelta(minutes=1))
+    assert within["revoked authorizations"] == 0
+    assert present(database, Authorization, made["revoked"]) == set(made["revoked"])
+    assert present(database, AccessToken, made["tokens"]) == set(made["tokens"])
+
+    after = purge_expired(database, now=revoked_at + REVOKED_RETENTION + timedelta(minutes=1))
+    assert after["revoked authorizations"] >= 1  # the descendants may go by the cascade
+    assert present(database, Authorization, made["revoked"]) == set()
+    assert present(database, AccessToken, made["tokens"]) == set()
+    assert count(database, RefreshToken) == 0
+    assert present(database, Authorization, made["live"]) == set(made["live"])

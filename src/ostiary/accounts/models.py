@@ -33,7 +33,8 @@ class Account(Base):
 class LoginSession(Base):
     """A signed-in session: a password login from a CLI, or (later) a browser's login cookie.
 
-    The authorizations created through a session die with it.
+    Ending a session revokes the authorizations created through it and keeps its row, marked
+    ``ended_at``, for the purge's retention; an ended session signs nobody in.
     """
 
     __tablename__ = "login_sessions"
@@ -51,3 +52,5 @@ class LoginSession(Base):
     # When the user last proved their password in this session (login or re-authentication);
     # revealing and rotating secrets need it to be recent.
     authenticated_at: Mapped[datetime | None]
+    # When the session was ended (signed out, destroyed, or ended by a password change).
+    ended_at: Mapped[datetime | None]

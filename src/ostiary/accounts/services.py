@@ -111,7 +111,9 @@ def change_password(
     account.updated_at = utcnow()
     others = session.scalars(
         select(LoginSession).where(
-            LoginSession.account_id == account.id, LoginSession.id != keep_session_id
+            LoginSession.account_id == account.id,
+            LoginSession.id != keep_session_id,
+            LoginSession.ended_at.is_(None),
         )
     ).all()
     for login in others:

@@ -1,5 +1,5 @@
-"""Login sessions: created by a password (or later browser) login; revoking one revokes the
-authorizations created through it. Services never commit."""
+"""Login sessions: created by a password (or later browser) login; ending one revokes the
+authorizations created through it and keeps its row, marked ended. Services never commit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ostiary.clock import utcnow
 from ostiary.errors import NotFound
 from ostiary.events import RequestContext, record_event
 from ostiary.tokens.models import Authorization
-from ostiary.tokens.services import revoke_where
+from ostiary.tokens.services import revoke_with_descendants
 
 
 def open_session(
@@ -47,10 +47,11 @@ def open_session(
 
 
 def live_sessions_of(account_id: str) -> Select[LoginSession]:
-    """The account's unexpired sessions, as a query for pagination."""
+    """The account's sessions neither ended nor expired, as a query for pagination."""
     now = utcnow()
     return select(LoginSession).where(
         LoginSession.account_id == account_id,
+        LoginSession.ended_at.is_(None),
         or_(LoginSession.expires_at.is_(None), LoginSession.expires_at > now),
     )
 
@@ -68,9 +69,11 @@ def find_session(session: Session, account_id: str, session_id: str | None) -> L
 def close_session(
     session: Session, context: RequestContext, login: LoginSession, *, actor_id: str
 ) -> None:
-    """End a session and revoke every authorization created through it."""
-    revoked = revoke_where(session, Authorization.session_id == login.id)
-    session.delete(login)
+    """End a session and revoke every authorization created through it (with their
+    descendants); the row stays, marked ended, until the purge's retention has passed."""
+    now = utcnow()
+    revoked = revoke_with_descendants(session, Authorization.session_id == login.id, now=now)
+    login.ended_at = now
     record_event(
         session,
         context,

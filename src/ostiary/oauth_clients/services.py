@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ostiary.clock import utcnow
@@ -19,7 +20,6 @@ from ostiary.oauth_clients.rules import (
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import Authorization
-from ostiary.tokens.services import revoke_where
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +141,16 @@ def rotate_secret(
 def delete_client(
     session: Session, context: RequestContext, client: OAuthClient, *, actor_id: str
 ) -> None:
-    """Delete a client and revoke every authorization granted to it."""
-    revoked = revoke_where(session, Authorization.client_id == client.id)
+    """Delete a client and every authorization granted to it.
+
+    This is deletion, not revocation: the foreign keys cascade from the client to its
+    authorizations, their tokens and their descendants. The event counts the live ones.
+    """
+    revoked = session.scalar(
+        select(func.count()).where(
+            Authorization.client_id == client.id, Authorization.revoked_at.is_(None)
+        )
+    )
     session.delete(client)
     record_event(
         session,

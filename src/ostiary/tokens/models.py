@@ -5,7 +5,7 @@ named personal token, or an OAuth grant to a client. It owns its secrets, each s
 HMAC of its plaintext: :class:`AccessToken` rows, and for OAuth grants an
 :class:`AuthorizationGrant` (the one-time code) and :class:`RefreshToken` rows, one per generation
 of the rotating refresh token. The authorization is the refresh token family: revoking it kills
-every token at once.
+every token at once (and those of its descendants); the row stays, marked ``revoked_at``.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ class Authorization(Base):
     session_id: Mapped[str | None] = mapped_column(
         ForeignKey("login_sessions.id", ondelete="CASCADE"), index=True
     )
-    # The authorization whose token created this one: the child never outlives it, and the
-    # database deletes it with its parent (revocation, session end, client deletion).
+    # The authorization whose token created this one: the child never outlives it, is revoked
+    # with its parent (tokens.services.revoke_with_descendants) and deleted with it (the purge,
+    # deleting the client or the account).
     parent_id: Mapped[str | None] = mapped_column(
         ForeignKey("authorizations.id", ondelete="CASCADE"), index=True
     )
@@ -59,7 +60,9 @@ class Authorization(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
+    # Revoking sets this and keeps the row; the purge deletes it after its retention (indexed
+    # for that purge).
+    revoked_at: Mapped[datetime | None] = mapped_column(index=True)
     last_used_at: Mapped[datetime | None]
     last_used_ip: Mapped[str | None] = mapped_column(String(45))
 

@@ -80,6 +80,8 @@ def find_parent(
     token = session.get(AccessToken, access_token_id) if access_token_id else None
     if (
         parent is None
+        # Revoked while this request waited for the lock: revoking keeps the row.
+        or parent.revoked_at is not None
         or token is None
         or token.authorization_id != parent.id
         or token.revoked_at is not None

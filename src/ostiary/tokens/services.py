@@ -1,12 +1,17 @@
 """Issuing, regenerating, describing and revoking authorizations and their secrets. Services add to
 the session; they never commit.
+
+Revoking sets ``revoked_at`` and keeps the row, so that what was revoked can still be named
+later; ``ostiary.purge`` deletes revoked rows after ``REVOKED_RETENTION``. Revoking an
+authorization revokes its descendants with it (what its tokens made, and so on), which
+:func:`revoke_with_descendants` does for every path.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
@@ -24,6 +29,7 @@ from ostiary.tokens.models import (
     AuthorizationKind,
     RefreshToken,
 )
+from ostiary.tokens.queries import MAX_LINEAGE
 from ostiary.tokens.records import IssuedAuthorization, IssuedGrant, IssuedRefresh, IssuedToken
 from ostiary.tokens.rules import OAUTH_CHILD_LIFETIME, TOKEN_KIND_BY_AUTHORIZATION, access_expiry
 from ostiary.tokens.scopes import covers
@@ -103,7 +109,7 @@ def create_authorization(
     Without a client it is a personal token. With one it is an OAuth grant to that client: a
     short-lived access token, a rotating refresh token, and a code the client can exchange.
     Made with a token, it is the child of that token's authorization (``parent``): it expires
-    no later than the parent and is deleted with it.
+    no later than the parent and is revoked with it.
     """
     if not covers(creator_scopes, scopes):
         raise Forbidden(
@@ -199,8 +205,9 @@ def grant_code(
 
 
 def revoke_children(session: Session, authorization_id: str) -> int:
-    """Revoke (delete) what the authorization's tokens made, with their own children."""
-    return revoke_where(session, Authorization.parent_id == authorization_id)
+    """Revoke what the authorization's tokens made, with their own descendants; how many
+    children (the first generation) were live."""
+    return revoke_with_descendants(session, Authorization.parent_id == authorization_id)
 
 
 def describe(
@@ -213,15 +220,42 @@ def describe(
     return authorization
 
 
-def revoke_where(session: Session, *criteria: ColumnElement[bool]) -> int:
-    """Revoke (delete) every authorization matching the criteria; how many there were."""
-    result = session.execute(delete(Authorization).where(*criteria))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+def revoke_with_descendants(
+    session: Session, *criteria: ColumnElement[bool], now: datetime | None = None
+) -> int:
+    """Revoke every live authorization matching the criteria and all their live descendants
+    (children by ``parent_id``, theirs, and so on); how many matched the criteria.
+
+    Rows are kept with ``revoked_at`` set. The authenticator checks only a token's own
+    authorization, so each descendant is marked itself: one generation per round, at most
+    :data:`~ostiary.tokens.queries.MAX_LINEAGE` rounds, in plain SELECT and UPDATE that SQLite
+    and PostgreSQL run alike. A revoked authorization has no live descendant (every path
+    revokes through here), so the walk stops at rows already revoked.
+    """
+    now = now or utcnow()
+    live = Authorization.revoked_at.is_(None)
+    generation = list(session.scalars(select(Authorization.id).where(*criteria, live)))
+    matched = len(generation)
+    for _ in range(MAX_LINEAGE):
+        if not generation:
+            break
+        session.execute(
+            update(Authorization)
+            .where(Authorization.id.in_(generation), live)
+            .values(revoked_at=now)
+        )
+        generation = list(
+            session.scalars(
+                select(Authorization.id).where(Authorization.parent_id.in_(generation), live)
+            )
+        )
+    return matched
 
 
 def revoke(session: Session, context: RequestContext, authorization: Authorization) -> None:
-    """Revoke an authorization: its row and every token of it are deleted."""
-    session.delete(authorization)
+    """Revoke an authorization and its descendants: every token of theirs fails at commit, and
+    the rows stay (with ``revoked_at``) until the purge's retention has passed."""
+    revoke_with_descendants(session, Authorization.id == authorization.id)
     authorization_event(session, context, "token:authorization:revoke", authorization)
 
 

@@ -1,6 +1,6 @@
 """What browser pages share: the signed session cookie, CSRF tokens, templates and headers.
 
-- The session cookie holds a ``LoginSession`` id and its HMAC; the row is the truth (deleting it,
+- The session cookie holds a ``LoginSession`` id and its HMAC; the row is the truth (ending it,
   as ``DELETE /oauth/sessions/{id}`` does, signs the browser out). HttpOnly, Secure, SameSite=Lax.
 - CSRF: a random ``ostiary_csrf`` cookie, and in each form an HMAC of it and the form's purpose
   (a double-submit token that an attacker's page can neither read nor forge). It also protects
@@ -59,7 +59,11 @@ def current_login(request: Request, session: Session) -> LoginSession | None:
     if not session_id or not hmac.compare_digest(mac, _sign(request, session_id)):
         return None
     login = session.get(LoginSession, session_id)
-    if login is None or (login.expires_at is not None and login.expires_at <= utcnow()):
+    if (
+        login is None
+        or login.ended_at is not None
+        or (login.expires_at is not None and login.expires_at <= utcnow())
+    ):
         return None
     return login
 

@@ -169,6 +169,7 @@ async def delete_token(token_identity: str, caller: CallerDep, session: SessionD
         .where(
             AccessToken.id == token_identity,
             Authorization.account_id == caller.account_id,
+            Authorization.revoked_at.is_(None),
             AccessToken.revoked_at.is_(None),
         )
     )

@@ -17,7 +17,7 @@ from ostiary.errors import NotFound
 from ostiary.events import record_event
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.models import Authorization, AuthorizationKind
-from ostiary.tokens.services import revoke_where
+from ostiary.tokens.services import revoke_with_descendants
 from ostiary.web.dashboard.pages import PREFIX, Visitor, act, done, render, show
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +79,7 @@ async def revoke(request: Request, client_id: str) -> Response:
     """Revoke every grant to one application; its tokens stop working at once."""
 
     def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        revoked = revoke_where(
+        revoked = revoke_with_descendants(
             session,
             Authorization.account_id == visitor.account.id,
             Authorization.client_id == client_id,
