@@ -1,5 +1,6 @@
 """Login sessions: created by a password (or later browser) login; revoking one revokes the
-authorizations created through it. Services never commit."""
+authorizations created through it. Services take the request's :class:`~ostiary.unit.Unit` and
+never commit."""
 
 from __future__ import annotations
 
@@ -11,38 +12,31 @@ from sqlalchemy.orm import Session
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
-from ostiary.events import RequestContext, record_event
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.services import revoke_where
+from ostiary.unit import Unit
 
 
 def open_session(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     *,
     account_id: str,
     description: str,
     expires_at: datetime | None,
 ) -> LoginSession:
     """Start a login session for an account."""
+    context = unit.context
     login = LoginSession(
         account_id=account_id,
         description=description,
         ip=context.ip,
         user_agent=(context.user_agent or "")[:400] or None,
         expires_at=expires_at,
-        authenticated_at=utcnow(),
+        authenticated_at=unit.now(),
     )
-    session.add(login)
-    session.flush()
-    record_event(
-        session,
-        context,
-        "session:create",
-        actor_id=account_id,
-        target_type="session",
-        target_id=login.id,
-    )
+    unit.session.add(login)
+    unit.session.flush()
+    unit.record("session:create", actor_id=account_id, target_type="session", target_id=login.id)
     return login
 
 
@@ -65,18 +59,25 @@ def find_session(session: Session, account_id: str, session_id: str | None) -> L
     return found
 
 
-def close_session(
-    session: Session, context: RequestContext, login: LoginSession, *, actor_id: str
-) -> None:
+def close_session(unit: Unit, login: LoginSession, *, actor_id: str) -> None:
     """End a session and revoke every authorization created through it."""
-    revoked = revoke_where(session, Authorization.session_id == login.id)
-    session.delete(login)
-    record_event(
-        session,
-        context,
+    revoked = revoke_where(unit, Authorization.session_id == login.id)
+    unit.session.delete(login)
+    unit.record(
         "session:destroy",
         actor_id=actor_id,
         target_type="session",
         target_id=login.id,
         details={"authorizations_revoked": revoked},
     )
+
+
+def close_other_sessions(unit: Unit, account_id: str, keep_session_id: str) -> int:
+    """End every live session of the account but ``keep_session_id`` (and the authorizations
+    made through them); how many ended."""
+    others = unit.session.scalars(
+        live_sessions_of(account_id).where(LoginSession.id != keep_session_id)
+    ).all()
+    for login in others:
+        close_session(unit, login, actor_id=account_id)
+    return len(others)

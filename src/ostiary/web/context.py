@@ -1,9 +1,12 @@
-"""What a request carries besides its body: the app's services and the request's context."""
+"""What a request carries besides its body: the app's services, the request's context, and the
+:class:`~ostiary.unit.Unit` every service of the request takes (built here, for every surface of
+the web application)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from ostiary.accounts.passwords import PasswordChecker
@@ -15,6 +18,7 @@ from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
+from ostiary.unit import TokenLifetimes, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,4 +48,22 @@ def request_context(connection: HTTPConnection) -> RequestContext:
         ip=client.host if client else None,
         user_agent=connection.headers.get("user-agent"),
         request_id=connection.scope.get("state", {}).get("request_id"),
+    )
+
+
+def lifetimes_of(settings: Settings) -> TokenLifetimes:
+    """The token lifetimes the server is configured with."""
+    return TokenLifetimes(
+        oauth_access=settings.oauth_access_token_ttl, grant_code=settings.grant_code_ttl
+    )
+
+
+def unit_of(connection: HTTPConnection, session: Session) -> Unit:
+    """The unit of this request's work in its transaction ``session``."""
+    services = services_of(connection)
+    return Unit(
+        session=session,
+        hasher=services.hasher,
+        context=request_context(connection),
+        lifetimes=lifetimes_of(services.settings),
     )

@@ -2,9 +2,10 @@
 every form, recent re-authentication before secrets are shown or replaced, flash messages, and
 rendering inside the dashboard's navigation.
 
-Handlers are small functions of ``(session, visitor)`` (pages) or ``(session, visitor, form)``
-(actions) run by :func:`show` and :func:`act`; a domain error in an action comes back to the
-page it was sent from as a flash message, its audit event kept.
+Handlers are small functions of ``(session, visitor)`` (pages, which only read) or
+``(unit, visitor, form)`` (actions, which hand the request's :class:`~ostiary.unit.Unit` to the
+services they call) run by :func:`show` and :func:`act`; a domain error in an action comes back
+to the page it was sent from as a flash message, its audit event kept.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from ostiary.events import RequestContext
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.scopes import ALL_SCOPES, MEANINGS
 from ostiary.tokens.services import regenerate
+from ostiary.unit import Unit
 from ostiary.web.browser import csrf_token, csrf_valid, current_login, page, see_other
-from ostiary.web.context import Services, request_context, services_of
+from ostiary.web.context import request_context, services_of, unit_of
 from ostiary.web.errors import persist_audit
 
 PREFIX = "/dashboard"
@@ -67,7 +69,6 @@ class Visitor:
     account: Account
     login: LoginSession
     context: RequestContext
-    services: Services
     password_proved: bool = False
     new_password_hash: str | None = None
 
@@ -87,7 +88,7 @@ def _visitor(request: Request, session: Session) -> Visitor:
     account = session.get(Account, login.account_id) if login is not None else None
     if login is None or account is None:
         raise SignInRequired
-    return Visitor(account, login, request_context(request), services_of(request))
+    return Visitor(account, login, request_context(request))
 
 
 def _seen_long_ago(visitor: Visitor) -> bool:
@@ -114,17 +115,10 @@ def confirm_identity(visitor: Visitor) -> None:
         raise Unauthorized("Enter your current password to confirm it is you.")
 
 
-def new_token(session: Session, visitor: Visitor, authorization: Authorization) -> str:
+def new_token(unit: Unit, authorization: Authorization) -> str:
     """Replace an authorization's token (the old one stops at once); the new plaintext, to show
     once. Asks for nothing: callers confirm the visitor's identity first."""
-    issued = regenerate(
-        session,
-        visitor.services.hasher,
-        visitor.context,
-        authorization,
-        oauth_ttl=visitor.services.settings.oauth_access_token_ttl,
-    )
-    return issued.access.plaintext
+    return regenerate(unit, authorization).access.plaintext
 
 
 def render(
@@ -210,13 +204,13 @@ async def _hash_new_password(request: Request, form: FormData, name: str) -> str
 async def act(
     request: Request,
     back: str,
-    work: Callable[[Session, Visitor, FormData], Response],
+    work: Callable[[Unit, Visitor, FormData], Response],
     *,
     proof_field: str | None = None,
     replacement_field: str | None = None,
 ) -> Response:
-    """Run a form's action in one transaction, after checking its CSRF token. A domain error
-    returns to ``back`` with its message.
+    """Run a form's action in one transaction (the unit ``work`` is given), after checking its
+    CSRF token. A domain error returns to ``back`` with its message.
 
     With ``proof_field``, a password typed there is verified first, outside the transaction
     (``visitor.password_proved``); with ``replacement_field`` too, the new password (and its
@@ -238,7 +232,7 @@ async def act(
             visitor.new_password_hash = new_hash
             if _seen_long_ago(visitor):
                 _mark_seen(session, visitor)
-            return work(session, visitor, form)
+            return work(unit_of(request, session), visitor, form)
     except SignInRequired:
         return _sign_in(request)
     except RateLimited as error:
