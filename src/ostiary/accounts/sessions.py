@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import LoginSession
@@ -81,3 +81,13 @@ def close_other_sessions(unit: Unit, account_id: str, keep_session_id: str) -> i
     for login in others:
         close_session(unit, login, actor_id=account_id)
     return len(others)
+
+
+def mark_seen(unit: Unit, login_id: str) -> None:
+    """Record that a session was just used, and from which address (the sessions page's "last
+    seen"): one UPDATE, without loading the row."""
+    unit.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == login_id)
+        .values(updated_at=unit.now(), ip=unit.context.ip)
+    )

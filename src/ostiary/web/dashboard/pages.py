@@ -18,12 +18,12 @@ from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.accounts.rules import validate_password
+from ostiary.accounts.sessions import mark_seen
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams, NotFound, OstiaryError, RateLimited, Unauthorized
 from ostiary.events import RequestContext
@@ -95,16 +95,6 @@ def _seen_long_ago(visitor: Visitor) -> bool:
     return utcnow() - visitor.login.updated_at >= LAST_SEEN_RESOLUTION
 
 
-def _mark_seen(session: Session, visitor: Visitor) -> None:
-    """Record "last seen" for the sessions page (at most once a minute, so that reading pages
-    rarely writes)."""
-    session.execute(
-        update(LoginSession)
-        .where(LoginSession.id == visitor.login.id)
-        .values(updated_at=utcnow(), ip=visitor.context.ip)
-    )
-
-
 def confirm_identity(visitor: Visitor) -> None:
     """Let a sensitive action through when the password was proved recently, or with this form
     (which counts as proving it again)."""
@@ -171,9 +161,11 @@ def show(request: Request, build: Callable[[Session, Visitor], Response]) -> Res
                 )
     except SignInRequired:
         return _sign_in(request)
+    # "Last seen" for the sessions page, at most once a minute, so that reading pages rarely
+    # writes.
     if _seen_long_ago(visitor):
         with database.unit_of_work(write=True) as session:
-            _mark_seen(session, visitor)
+            mark_seen(unit_of(request, session), visitor.login.id)
     return response
 
 
@@ -227,12 +219,13 @@ async def act(
         if replacement_field and typed:
             new_hash = await _hash_new_password(request, form, replacement_field)
         with services_of(request).database.unit_of_work(write=True) as session:
+            unit = unit_of(request, session)
             visitor = _visitor(request, session)
             visitor.password_proved = bool(typed)
             visitor.new_password_hash = new_hash
             if _seen_long_ago(visitor):
-                _mark_seen(session, visitor)
-            return work(unit_of(request, session), visitor, form)
+                mark_seen(unit, visitor.login.id)
+            return work(unit, visitor, form)
     except SignInRequired:
         return _sign_in(request)
     except RateLimited as error:
