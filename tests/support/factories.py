@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from ostiary.accounts.services import create_account, new_password_hash
 from ostiary.config import load_settings
 from ostiary.db import Database
@@ -17,6 +19,8 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.services import issue_access_token
+from ostiary.unit import Unit
+from ostiary.web.context import lifetimes_of
 
 _counter = itertools.count()
 PASSWORD = "correct horse battery staple"
@@ -44,13 +48,18 @@ class Factory:
         settings = load_settings(data_dir=data_dir, database_url=database_url)
         self.database = Database(settings.effective_database_url)
         self.hasher = SecretHasher(load_or_create_secret(settings))
+        self.lifetimes = lifetimes_of(settings)
+
+    def unit(self, session: Session) -> Unit:
+        """A unit of work on ``session``, as the system (no request)."""
+        return Unit(session=session, hasher=self.hasher, context=SYSTEM, lifetimes=self.lifetimes)
 
     def account(self, name: str = "user") -> UserAccount:
         """A new account with a unique email."""
         email = f"{name}-{next(_counter)}-{secrets.token_hex(3)}@example.com"
         with self.database.unit_of_work(write=True) as session:
             created = create_account(
-                session, self.hasher, SYSTEM, email=email, password_hash=_password_hash()
+                self.unit(session), email=email, password_hash=_password_hash()
             )
             return UserAccount(created.account.id, created.account.email, created.api_key.plaintext)
 
@@ -71,7 +80,7 @@ class Factory:
                 expires_at=expires_at,
             )
             session.add(authorization)
-            issued = issue_access_token(session, self.hasher, authorization)
+            issued = issue_access_token(self.unit(session), authorization)
             session.flush()
             return authorization.id, issued.plaintext
 

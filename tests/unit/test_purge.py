@@ -12,6 +12,7 @@ import pytest
 from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.db import Database
+from ostiary.events import SYSTEM
 from ostiary.migrate import upgrade
 from ostiary.purge import BATCH_SIZE, REVOKED_RETENTION, purge_expired
 from ostiary.security.hashing import SecretHasher
@@ -27,6 +28,7 @@ from ostiary.tokens.services import (
     issue_refresh_token,
     revoke_with_descendants,
 )
+from ostiary.unit import Unit
 from tests.support.expiring import LONG_AGO, count, device, present, seed
 
 
@@ -109,8 +111,9 @@ def test_a_revoked_lineage_is_kept_for_the_retention_then_goes_with_its_tokens(
             session.add(authorization)
             session.flush()
             made["revoked"].append(authorization.id)
-            tokens.append(issue_access_token(session, hasher, authorization).row)
-            issue_refresh_token(session, hasher, authorization)
+            unit = Unit(session=session, hasher=hasher, context=SYSTEM)
+            tokens.append(issue_access_token(unit, authorization).row)
+            issue_refresh_token(unit, authorization)
             parent_id = authorization.id
         live = Authorization(
             account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["read"]

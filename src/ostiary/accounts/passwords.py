@@ -18,17 +18,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import normalize_email
-from ostiary.clock import utcnow
 from ostiary.db import Database
 from ostiary.errors import Audit, PasswordChecksBusy, RateLimited, Unauthorized
-from ostiary.events import RequestContext, record_event
+from ostiary.events import RequestContext
 from ostiary.security.address_limit import address_key
 from ostiary.security.passwords import PasswordPool, needs_rehash
 from ostiary.security.throttle import FailureThrottle
+from ostiary.unit import Unit
 
 PER_ADDRESS = 2  # password checks one address may have running or waiting in a worker
 REFUSAL_DELAY = 1.0  # seconds a throttled attempt waits for its 429
@@ -161,14 +160,14 @@ class PasswordChecker:
         return ProvedPassword(account_id, rehashed)
 
 
-def record_login(session: Session, context: RequestContext, proof: ProvedPassword) -> Account:
+def record_login(unit: Unit, proof: ProvedPassword) -> Account:
     """In the request's transaction: the proved account, its login time and event, and the
     hash upgraded when it was due."""
-    account = session.get(Account, proof.account_id)
+    account = unit.session.get(Account, proof.account_id)
     if account is None:  # deleted since the password was checked
         raise Unauthorized("Invalid credentials provided.")
     if proof.new_hash is not None:
         account.password_hash = proof.new_hash
-    account.last_login = utcnow()
-    record_event(session, context, "auth:password:success", actor_id=account.id)
+    account.last_login = unit.now()
+    unit.record("auth:password:success", actor_id=account.id)
     return account

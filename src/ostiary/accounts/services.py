@@ -1,4 +1,5 @@
-"""Creating and updating accounts; changing their passwords. Services never commit.
+"""Creating and updating accounts; changing their passwords. Services take the request's
+:class:`~ostiary.unit.Unit` and never commit.
 
 Passwords are proved in ``accounts/passwords.py``."""
 
@@ -7,20 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.accounts.queries import find_by_email, normalize_email
 from ostiary.accounts.rules import EMAIL_PATTERN, validate_password
 from ostiary.accounts.sessions import close_session
-from ostiary.clock import utcnow
 from ostiary.errors import Conflict, InvalidParams
-from ostiary.events import RequestContext, record_event
-from ostiary.security.hashing import SecretHasher
 from ostiary.security.passwords import hash_password
 from ostiary.tokens.queries import api_key_of
 from ostiary.tokens.records import IssuedAuthorization, IssuedToken
 from ostiary.tokens.services import create_api_key, regenerate
+from ostiary.unit import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +37,7 @@ def new_password_hash(password: str) -> str:
 
 
 def create_account(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
+    unit: Unit,
     *,
     email: str,
     password_hash: str,
@@ -51,25 +47,17 @@ def create_account(
     normalized = normalize_email(email)
     if not EMAIL_PATTERN.match(normalized) or len(normalized) > 254:
         raise InvalidParams("email", f"{email!r} is not a valid email address.")
-    if find_by_email(session, normalized) is not None:
+    if find_by_email(unit.session, normalized) is not None:
         raise Conflict(f"An account with the email {normalized} already exists.")
     account = Account(email=normalized, name=name, password_hash=password_hash)
-    session.add(account)
-    session.flush()
-    record_event(
-        session,
-        context,
-        "account:create",
-        actor_id=account.id,
-        target_type="account",
-        target_id=account.id,
-    )
-    return NewAccount(account=account, api_key=create_api_key(session, hasher, account, context))
+    unit.session.add(account)
+    unit.session.flush()
+    unit.record("account:create", actor_id=account.id, target_type="account", target_id=account.id)
+    return NewAccount(account=account, api_key=create_api_key(unit, account))
 
 
 def update_account(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     account: Account,
     *,
     changes: dict[str, object],
@@ -78,10 +66,8 @@ def update_account(
     for field, value in changes.items():
         setattr(account, field, value)
     if changes:
-        account.updated_at = utcnow()
-        record_event(
-            session,
-            context,
+        account.updated_at = unit.now()
+        unit.record(
             "account:update",
             actor_id=account.id,
             target_type="account",
@@ -92,14 +78,11 @@ def update_account(
 
 
 def change_password(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
+    unit: Unit,
     account: Account,
     *,
     new_hash: str,
     keep_session_id: str | None,
-    oauth_ttl: int,
 ) -> IssuedAuthorization:
     """Replace the password (the caller proved the current one and hashed the new one).
 
@@ -108,8 +91,8 @@ def change_password(
     through it. Answers the new API key, to be shown once.
     """
     account.password_hash = new_hash
-    account.updated_at = utcnow()
-    others = session.scalars(
+    account.updated_at = unit.now()
+    others = unit.session.scalars(
         select(LoginSession).where(
             LoginSession.account_id == account.id,
             LoginSession.id != keep_session_id,
@@ -117,12 +100,10 @@ def change_password(
         )
     ).all()
     for login in others:
-        close_session(session, context, login, actor_id=account.id)
-    key = api_key_of(session, account.id, for_update=True)
-    issued = regenerate(session, hasher, context, key, oauth_ttl=oauth_ttl)
-    record_event(
-        session,
-        context,
+        close_session(unit, login, actor_id=account.id)
+    key = api_key_of(unit.session, account.id, for_update=True)
+    issued = regenerate(unit, key)
+    unit.record(
         "account:password:change",
         actor_id=account.id,
         target_id=account.id,
@@ -131,17 +112,15 @@ def change_password(
     return issued
 
 
-def change_email(session: Session, context: RequestContext, account: Account, email: str) -> None:
+def change_email(unit: Unit, account: Account, email: str) -> None:
     """Move the account to another email address, if no other account has it."""
     normalized = normalize_email(email)
     if normalized == account.email:
         return
     if not EMAIL_PATTERN.match(normalized) or len(normalized) > 254:
         raise InvalidParams("email", f"{email!r} is not a valid email address.")
-    if find_by_email(session, normalized) is not None:
+    if find_by_email(unit.session, normalized) is not None:
         raise Conflict(f"An account with the email {normalized} already exists.")
     account.email = normalized
-    account.updated_at = utcnow()
-    record_event(
-        session, context, "account:email:change", actor_id=account.id, target_id=account.id
-    )
+    account.updated_at = unit.now()
+    unit.record("account:email:change", actor_id=account.id, target_id=account.id)

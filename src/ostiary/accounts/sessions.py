@@ -1,48 +1,42 @@
 """Login sessions: created by a password (or later browser) login; ending one revokes the
-authorizations created through it and keeps its row, marked ended. Services never commit."""
+authorizations created through it and keeps its row, marked ended. Services take the request's
+:class:`~ostiary.unit.Unit` and never commit."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
-from ostiary.events import RequestContext, record_event
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.services import revoke_with_descendants
+from ostiary.unit import Unit
 
 
 def open_session(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     *,
     account_id: str,
     description: str,
     expires_at: datetime | None,
 ) -> LoginSession:
     """Start a login session for an account."""
+    context = unit.context
     login = LoginSession(
         account_id=account_id,
         description=description,
         ip=context.ip,
         user_agent=(context.user_agent or "")[:400] or None,
         expires_at=expires_at,
-        authenticated_at=utcnow(),
+        authenticated_at=unit.now(),
     )
-    session.add(login)
-    session.flush()
-    record_event(
-        session,
-        context,
-        "session:create",
-        actor_id=account_id,
-        target_type="session",
-        target_id=login.id,
-    )
+    unit.session.add(login)
+    unit.session.flush()
+    unit.record("session:create", actor_id=account_id, target_type="session", target_id=login.id)
     return login
 
 
@@ -66,20 +60,37 @@ def find_session(session: Session, account_id: str, session_id: str | None) -> L
     return found
 
 
-def close_session(
-    session: Session, context: RequestContext, login: LoginSession, *, actor_id: str
-) -> None:
+def close_session(unit: Unit, login: LoginSession, *, actor_id: str) -> None:
     """End a session and revoke every authorization created through it (with their
     descendants); the row stays, marked ended, until the purge's retention has passed."""
-    now = utcnow()
-    revoked = revoke_with_descendants(session, Authorization.session_id == login.id, now=now)
+    now = unit.now()
+    revoked = revoke_with_descendants(unit.session, Authorization.session_id == login.id, now=now)
     login.ended_at = now
-    record_event(
-        session,
-        context,
+    unit.record(
         "session:destroy",
         actor_id=actor_id,
         target_type="session",
         target_id=login.id,
         details={"authorizations_revoked": revoked},
+    )
+
+
+def close_other_sessions(unit: Unit, account_id: str, keep_session_id: str) -> int:
+    """End every live session of the account but ``keep_session_id`` (and the authorizations
+    made through them); how many ended."""
+    others = unit.session.scalars(
+        live_sessions_of(account_id).where(LoginSession.id != keep_session_id)
+    ).all()
+    for login in others:
+        close_session(unit, login, actor_id=account_id)
+    return len(others)
+
+
+def mark_seen(unit: Unit, login_id: str) -> None:
+    """Record that a session was just used, and from which address (the sessions page's "last
+    seen"): one UPDATE, without loading the row."""
+    unit.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == login_id)
+        .values(updated_at=unit.now(), ip=unit.context.ip)
     )

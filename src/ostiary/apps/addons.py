@@ -12,7 +12,7 @@ from ostiary.apps.catalog import PLANS_BY_ID, Plan, find_plan
 from ostiary.apps.models import AddOn, App
 from ostiary.apps.releases import create_release
 from ostiary.errors import Conflict, InvalidParams, NotFound
-from ostiary.events import RequestContext, record_event
+from ostiary.unit import Unit
 
 ADDON_NAME_PATTERN = re.compile(r"^[a-zA-Z][A-Za-z0-9_-]+$")
 _WORDS = ("clear", "curved", "dimensional", "elliptical", "fluffy", "opaque", "rigid", "round")
@@ -79,8 +79,7 @@ def _name_for(session: Session, plan: Plan, requested: str | None) -> str:
 
 
 def create_addon(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     app: App,
     *,
     plan: str,
@@ -88,6 +87,7 @@ def create_addon(
     actor_id: str,
 ) -> AddOn:
     """Provision an add-on on an app; a release records the attachment."""
+    session = unit.session
     chosen = _plan(plan)
     addon = AddOn(
         app=app,
@@ -97,10 +97,8 @@ def create_addon(
     )
     session.add(addon)
     session.flush()
-    create_release(session, app, f"Attach {addon.name} ({chosen.name})", actor_id)
-    record_event(
-        session,
-        context,
+    create_release(unit, app, f"Attach {addon.name} ({chosen.name})", actor_id)
+    unit.record(
         "app:addon:create",
         actor_id=actor_id,
         target_type="addon",
@@ -110,9 +108,7 @@ def create_addon(
     return addon
 
 
-def change_plan(
-    session: Session, context: RequestContext, addon: AddOn, *, plan: str, actor_id: str
-) -> AddOn:
+def change_plan(unit: Unit, addon: AddOn, *, plan: str, actor_id: str) -> AddOn:
     """Move an add-on to another plan of the same service."""
     chosen = _plan(plan)
     current = find_plan(addon.plan_id)
@@ -120,10 +116,8 @@ def change_plan(
         raise InvalidParams("plan", f"{chosen.name} is not a plan of {current.service.name}.")
     if chosen.id != addon.plan_id:
         addon.plan_id = chosen.id
-        create_release(session, addon.app, f"Upgrade {addon.name} to {chosen.name}", actor_id)
-        record_event(
-            session,
-            context,
+        create_release(unit, addon.app, f"Upgrade {addon.name} to {chosen.name}", actor_id)
+        unit.record(
             "app:addon:update",
             actor_id=actor_id,
             target_type="addon",
@@ -133,14 +127,12 @@ def change_plan(
     return addon
 
 
-def delete_addon(session: Session, context: RequestContext, addon: AddOn, *, actor_id: str) -> None:
+def delete_addon(unit: Unit, addon: AddOn, *, actor_id: str) -> None:
     """Deprovision an add-on; a release records the detachment."""
-    session.delete(addon)
-    session.flush()
-    create_release(session, addon.app, f"Detach {addon.name}", actor_id)
-    record_event(
-        session,
-        context,
+    unit.session.delete(addon)
+    unit.session.flush()
+    create_release(unit, addon.app, f"Detach {addon.name}", actor_id)
+    unit.record(
         "app:addon:destroy",
         actor_id=actor_id,
         target_type="addon",

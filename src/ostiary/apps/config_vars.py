@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from ostiary.apps.models import App, ConfigVar
 from ostiary.apps.releases import create_release
 from ostiary.errors import InvalidParams
-from ostiary.events import RequestContext, record_event
 from ostiary.text import unstorable_text
+from ostiary.unit import Unit
 
 KEY_PATTERN = re.compile(r"^\w+$", re.ASCII)
 MAX_CONFIG_BYTES = 32 * 1024
@@ -70,14 +70,14 @@ def _check_size(existing: dict[str, str], changes: dict[str, str | None]) -> Non
 
 
 def update_config(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     app: App,
     changes: dict[str, object],
     *,
     actor_id: str,
 ) -> dict[str, str]:
     """Set (string) and unset (null) config vars; a change makes a release. Returns the new map."""
+    session = unit.session
     checked = _validate(changes)
     existing = {
         row.key: row
@@ -104,10 +104,8 @@ def update_config(
             parts.append(f"Set {', '.join(set_keys)} config vars")
         if unset_keys:
             parts.append(f"Remove {', '.join(unset_keys)} config vars")
-        create_release(session, app, "; ".join(parts), actor_id)
-        record_event(
-            session,
-            context,
+        create_release(unit, app, "; ".join(parts), actor_id)
+        unit.record(
             "app:config-vars:update",
             actor_id=actor_id,
             target_type="app",

@@ -7,17 +7,18 @@ from sqlalchemy.orm import Session
 
 from ostiary.apps.catalog import PLANS_BY_ID
 from ostiary.apps.models import AddOn, App, ConfigVar, Release
-from ostiary.clock import utcnow
 from ostiary.errors import NotFound
+from ostiary.unit import Unit
 
 
-def create_release(session: Session, app: App, description: str, user_id: str) -> Release:
+def create_release(unit: Unit, app: App, description: str, user_id: str) -> Release:
     """Record a new release of an app, numbered one past the latest, with the app's config vars
     and add-ons as they are now (the caller has flushed its changes).
 
     The caller holds the app's row lock (``find_app(..., for_update=True)``), so two changes at
     once cannot take the same number.
     """
+    session = unit.session
     latest = latest_version(session, app)
     rows = session.execute(select(ConfigVar.key, ConfigVar.value).where(ConfigVar.app_id == app.id))
     config: dict[str, str] = dict(rows.all())
@@ -31,7 +32,7 @@ def create_release(session: Session, app: App, description: str, user_id: str) -
         config_vars=dict(sorted(config.items())),
     )
     session.add(release)
-    app.released_at = utcnow()
+    app.released_at = unit.now()
     session.flush()
     return release
 

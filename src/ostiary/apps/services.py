@@ -1,5 +1,5 @@
-"""Creating, changing and deleting apps, and adding and removing collaborators. Services never
-commit.
+"""Creating, changing and deleting apps, and adding and removing collaborators. Services take the
+request's :class:`~ostiary.unit.Unit` and never commit.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from ostiary.apps.queries import collaborators_of, name_taken, unused_generated_
 from ostiary.apps.releases import create_release
 from ostiary.apps.rules import checked_region, checked_stack, require_owner
 from ostiary.errors import Conflict, Forbidden, InvalidParams, NotFound
-from ostiary.events import RequestContext, record_event
+from ostiary.unit import Unit
 
 
 def _check_name(session: Session, name: str) -> str:
@@ -30,8 +30,7 @@ def _check_name(session: Session, name: str) -> str:
 
 
 def create_app(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     *,
     owner_id: str,
     authorization_id: str,
@@ -40,6 +39,7 @@ def create_app(
     stack: str | None,
 ) -> App:
     """Create an app (a generated name when none is given) and its first release."""
+    session = unit.session
     app = App(
         name=_check_name(session, name) if name else unused_generated_name(session),
         owner_id=owner_id,
@@ -49,16 +49,13 @@ def create_app(
     )
     session.add(app)
     session.flush()
-    create_release(session, app, "Initial release", owner_id)
-    record_event(
-        session, context, "app:create", actor_id=owner_id, target_type="app", target_id=app.id
-    )
+    create_release(unit, app, "Initial release", owner_id)
+    unit.record("app:create", actor_id=owner_id, target_type="app", target_id=app.id)
     return app
 
 
 def update_app(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     app: App,
     *,
     actor_id: str,
@@ -70,24 +67,20 @@ def update_app(
     if name is not None and name != app.name:
         if app.owner_id != actor_id:
             raise Forbidden("Only the app's owner can rename it.")
-        app.name = _check_name(session, name)
+        app.name = _check_name(unit.session, name)
     if maintenance is not None:
         app.maintenance = maintenance
     if build_stack is not None:
         app.stack = checked_stack(build_stack)
-    record_event(
-        session, context, "app:update", actor_id=actor_id, target_type="app", target_id=app.id
-    )
+    unit.record("app:update", actor_id=actor_id, target_type="app", target_id=app.id)
     return app
 
 
-def delete_app(session: Session, context: RequestContext, app: App, *, actor_id: str) -> None:
+def delete_app(unit: Unit, app: App, *, actor_id: str) -> None:
     """Delete an app and everything that hangs off it."""
     require_owner(app, actor_id, "delete it")
-    session.delete(app)
-    record_event(
-        session,
-        context,
+    unit.session.delete(app)
+    unit.record(
         "app:destroy",
         actor_id=actor_id,
         target_type="app",
@@ -96,11 +89,10 @@ def delete_app(session: Session, context: RequestContext, app: App, *, actor_id:
     )
 
 
-def add_collaborator(
-    session: Session, context: RequestContext, app: App, user: str, *, actor_id: str
-) -> Collaborator:
+def add_collaborator(unit: Unit, app: App, user: str, *, actor_id: str) -> Collaborator:
     """Share an app with another account, named by email or id."""
     require_owner(app, actor_id, "manage its collaborators")
+    session = unit.session
     account: Account | None = find_by_id_or_email(session, user)
     if account is None:
         raise NotFound("user", f"Couldn't find a user with the email or id {user!r}.")
@@ -112,9 +104,7 @@ def add_collaborator(
     collaborator = Collaborator(app=app, account=account)
     session.add(collaborator)
     session.flush()
-    record_event(
-        session,
-        context,
+    unit.record(
         "app:collaborator:create",
         actor_id=actor_id,
         target_type="app",
@@ -124,20 +114,11 @@ def add_collaborator(
     return collaborator
 
 
-def remove_collaborator(
-    session: Session,
-    context: RequestContext,
-    app: App,
-    collaborator: Collaborator,
-    *,
-    actor_id: str,
-) -> None:
+def remove_collaborator(unit: Unit, app: App, collaborator: Collaborator, *, actor_id: str) -> None:
     """Stop sharing an app with a collaborator."""
     require_owner(app, actor_id, "manage its collaborators")
-    session.delete(collaborator)
-    record_event(
-        session,
-        context,
+    unit.session.delete(collaborator)
+    unit.record(
         "app:collaborator:destroy",
         actor_id=actor_id,
         target_type="app",

@@ -6,6 +6,7 @@ import sys
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_email
@@ -18,6 +19,14 @@ from ostiary.errors import OstiaryError
 from ostiary.events import SYSTEM
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
+from ostiary.unit import Unit
+from ostiary.web.context import lifetimes_of
+
+
+def system_unit(session: Session, settings: Settings, hasher: SecretHasher) -> Unit:
+    """A unit of the command line's work: the server's hasher and lifetimes, and no request
+    (events record the ``SYSTEM`` context)."""
+    return Unit(session=session, hasher=hasher, context=SYSTEM, lifetimes=lifetimes_of(settings))
 
 
 def create_account_now(
@@ -30,7 +39,10 @@ def create_account_now(
         password_hash = new_password_hash(password)
         with database.unit_of_work(write=True) as session:
             return create_account(
-                session, hasher, SYSTEM, email=email, password_hash=password_hash, name=name
+                system_unit(session, settings, hasher),
+                email=email,
+                password_hash=password_hash,
+                name=name,
             )
     except OstiaryError as error:
         raise click.ClickException(error.message) from error
@@ -131,13 +143,10 @@ def set_password(email: str, password_stdin: bool) -> None:
             if account is None:
                 raise click.ClickException(f"No account has the email {email}.")
             new_key = change_password(
-                session,
-                hasher,
-                SYSTEM,
+                system_unit(session, settings, hasher),
                 account,
                 new_hash=password_hash,
                 keep_session_id=None,
-                oauth_ttl=settings.oauth_access_token_ttl,
             )
             shown_email = account.email
     except OstiaryError as error:

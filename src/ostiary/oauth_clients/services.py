@@ -1,15 +1,13 @@
-"""Registering, changing, rotating and deleting OAuth clients. Services never commit."""
+"""Registering, changing, rotating and deleting OAuth clients. Services take the request's
+:class:`~ostiary.unit.Unit` and never commit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams
-from ostiary.events import RequestContext, record_event
 from ostiary.oauth2.redirect_uris import validate_redirect_uris
 from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.oauth_clients.rules import (
@@ -17,9 +15,9 @@ from ostiary.oauth_clients.rules import (
     checked_description,
     checked_name,
 )
-from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import Authorization
+from ostiary.unit import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +29,7 @@ class RegisteredClient:
 
 
 def register_client(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
+    unit: Unit,
     *,
     owner_id: str,
     name: str,
@@ -55,16 +51,14 @@ def register_client(
         description=checked_description(description),
         redirect_uris=validate_redirect_uris(redirect_uris),
         client_type=client_type,
-        secret_hash=hasher.hash(secret) if secret else None,
+        secret_hash=unit.hasher.hash(secret) if secret else None,
         client_credentials_scopes=checked_client_credentials_scopes(
             client_credentials_scopes, creator_scopes
         ),
     )
-    session.add(client)
-    session.flush()
-    record_event(
-        session,
-        context,
+    unit.session.add(client)
+    unit.session.flush()
+    unit.record(
         "oauth:client:create",
         actor_id=owner_id,
         target_type="client",
@@ -74,8 +68,7 @@ def register_client(
 
 
 def update_client(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     client: OAuthClient,
     *,
     actor_id: str,
@@ -101,10 +94,8 @@ def update_client(
         client.client_credentials_scopes = checked_client_credentials_scopes(
             client_credentials_scopes, creator_scopes
         )
-    client.updated_at = utcnow()
-    record_event(
-        session,
-        context,
+    client.updated_at = unit.now()
+    unit.record(
         "oauth:client:update",
         actor_id=actor_id,
         target_type="client",
@@ -113,23 +104,14 @@ def update_client(
     return client
 
 
-def rotate_secret(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
-    client: OAuthClient,
-    *,
-    actor_id: str,
-) -> str:
+def rotate_secret(unit: Unit, client: OAuthClient, *, actor_id: str) -> str:
     """Give a confidential client a new secret; the old one stops working at commit."""
     if client.is_public:
         raise InvalidParams("client", "A public client has no secret to rotate.")
     secret = mint_token(TokenKind.CLIENT_SECRET)
-    client.secret_hash = hasher.hash(secret)
-    client.updated_at = utcnow()
-    record_event(
-        session,
-        context,
+    client.secret_hash = unit.hasher.hash(secret)
+    client.updated_at = unit.now()
+    unit.record(
         "oauth:client:rotate",
         actor_id=actor_id,
         target_type="client",
@@ -138,23 +120,19 @@ def rotate_secret(
     return secret
 
 
-def delete_client(
-    session: Session, context: RequestContext, client: OAuthClient, *, actor_id: str
-) -> None:
+def delete_client(unit: Unit, client: OAuthClient, *, actor_id: str) -> None:
     """Delete a client and every authorization granted to it.
 
     This is deletion, not revocation: the foreign keys cascade from the client to its
     authorizations, their tokens and their descendants. The event counts the live ones.
     """
-    revoked = session.scalar(
+    revoked = unit.session.scalar(
         select(func.count()).where(
             Authorization.client_id == client.id, Authorization.revoked_at.is_(None)
         )
     )
-    session.delete(client)
-    record_event(
-        session,
-        context,
+    unit.session.delete(client)
+    unit.record(
         "oauth:client:destroy",
         actor_id=actor_id,
         target_type="client",

@@ -10,19 +10,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
-from ostiary.events import RequestContext, record_event
 from ostiary.oauth2 import rfc8628
 from ostiary.oauth2.protocols import PollOutcome
 from ostiary.oauth2.rfc8628 import PollState
-from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import DeviceAuthorization
-from ostiary.tokens.records import IssuedAuthorization
+from ostiary.tokens.records import IssuedAuthorization, NewAuthorization
 from ostiary.tokens.services import create_authorization
+from ostiary.unit import Unit
 
 
 class DeviceKind(enum.StrEnum):
@@ -49,9 +47,7 @@ class StartedDevice:
 
 
 def start(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
+    unit: Unit,
     *,
     kind: DeviceKind,
     scopes: list[str],
@@ -66,23 +62,21 @@ def start(
     user_code = secrets.token_urlsafe(24) if high_entropy_user_code else rfc8628.new_user_code()
     row = DeviceAuthorization(
         kind=kind,
-        device_code_hash=hasher.hash(device_code),
-        user_code_hash=hasher.hash(
+        device_code_hash=unit.hasher.hash(device_code),
+        user_code_hash=unit.hasher.hash(
             user_code if high_entropy_user_code else rfc8628.normalize_user_code(user_code)
         ),
         client_id=client_id,
         scopes=scopes,
         description=description,
         interval=rfc8628.DEFAULT_INTERVAL,
-        requester_ip=context.ip,
+        requester_ip=unit.context.ip,
         created_at=now,
         expires_at=now + LIFETIMES[kind],
     )
-    session.add(row)
-    session.flush()
-    record_event(
-        session,
-        context,
+    unit.session.add(row)
+    unit.session.flush()
+    unit.record(
         f"oauth:{kind}:start",
         actor_id=None,
         target_type="device",
@@ -93,13 +87,13 @@ def start(
 
 
 def find_pending(
-    session: Session, hasher: SecretHasher, user_code: str, *, kind: DeviceKind, raw: bool = False
+    unit: Unit, user_code: str, *, kind: DeviceKind, raw: bool = False
 ) -> DeviceAuthorization:
     """The pending, unexpired device authorization a user code names."""
     code = user_code if raw else rfc8628.normalize_user_code(user_code)
-    row = session.scalar(
+    row = unit.session.scalar(
         select(DeviceAuthorization).where(
-            DeviceAuthorization.user_code_hash == hasher.hash(code),
+            DeviceAuthorization.user_code_hash == unit.hasher.hash(code),
             DeviceAuthorization.kind == kind,
         )
     )
@@ -109,8 +103,7 @@ def find_pending(
 
 
 def decide(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     row: DeviceAuthorization,
     *,
     account_id: str,
@@ -119,9 +112,7 @@ def decide(
     """The signed-in user approves or denies the device."""
     row.status = "approved" if allow else "denied"
     row.account_id = account_id
-    record_event(
-        session,
-        context,
+    unit.record(
         f"oauth:{row.kind}:{'approve' if allow else 'deny'}",
         actor_id=account_id,
         target_type="device",
@@ -131,13 +122,13 @@ def decide(
 
 
 def find_by_device_code(
-    session: Session, hasher: SecretHasher, device_code: str, *, kind: DeviceKind
+    unit: Unit, device_code: str, *, kind: DeviceKind
 ) -> DeviceAuthorization | None:
     """The device authorization a device code names, locked for this transaction."""
-    return session.scalar(
+    return unit.session.scalar(
         select(DeviceAuthorization)
         .where(
-            DeviceAuthorization.device_code_hash == hasher.hash(device_code),
+            DeviceAuthorization.device_code_hash == unit.hasher.hash(device_code),
             DeviceAuthorization.kind == kind,
         )
         .with_for_update(of=DeviceAuthorization)
@@ -161,21 +152,17 @@ def poll(row: DeviceAuthorization, *, enforce_interval: bool = True) -> PollStat
 HEROKU_CLI_TOKEN_LIFETIME = 365 * 24 * 3600
 
 
-def complete_heroku_cli_login(
-    session: Session, hasher: SecretHasher, context: RequestContext, row: DeviceAuthorization
-) -> IssuedAuthorization:
+def complete_heroku_cli_login(unit: Unit, row: DeviceAuthorization) -> IssuedAuthorization:
     """The approved heroku CLI login's token: a new global authorization with the CLI's
     description, valid one year."""
     assert row.account_id is not None
     return create_authorization(
-        session,
-        hasher,
-        context,
-        account_id=row.account_id,
-        scopes=["global"],
-        description=row.description,
-        expires_in=HEROKU_CLI_TOKEN_LIFETIME,
-        creator_scopes=frozenset({"global"}),
-        oauth_ttl=0,
-        grant_ttl=0,
+        unit,
+        NewAuthorization(
+            account_id=row.account_id,
+            scopes=["global"],
+            description=row.description,
+            expires_in=HEROKU_CLI_TOKEN_LIFETIME,
+            creator_scopes=frozenset({"global"}),
+        ),
     )

@@ -45,8 +45,8 @@ from ostiary.unit import Unit
 def _revoke_family(unit: Unit, authorization: Authorization, action: str) -> None:
     """Revoke an authorization (a refresh family) and what its tokens made, recorded."""
     authorization.revoked_at = unit.now()
-    revoke_children(unit.session, authorization.id)
-    authorization_event(unit.session, unit.context, action, authorization)
+    revoke_children(unit, authorization.id)
+    authorization_event(unit, action, authorization)
 
 
 def _issue_pair(unit: Unit, authorization: Authorization, *, rotate: bool) -> IssuedAuthorization:
@@ -54,9 +54,9 @@ def _issue_pair(unit: Unit, authorization: Authorization, *, rotate: bool) -> Is
     generation (otherwise it is a sibling of the live one)."""
     if rotate:
         authorization.refresh_generation += 1
-    access = issue_access_token(unit.session, unit.hasher, authorization)
+    access = issue_access_token(unit, authorization)
     access.row.expires_at = access_expiry(authorization, unit.lifetimes.oauth_access)
-    refresh = issue_refresh_token(unit.session, unit.hasher, authorization)
+    refresh = issue_refresh_token(unit, authorization)
     authorization.updated_at = unit.now()
     unit.session.flush()
     return IssuedAuthorization(authorization, access, refresh)
@@ -101,8 +101,7 @@ class CodeGrants:
         grant.used_at = self._unit.now()
         issued = _issue_pair(self._unit, grant.authorization, rotate=True)
         authorization_event(
-            self._unit.session,
-            self._unit.context,
+            self._unit,
             "oauth:token:issue",
             grant.authorization,
             {"grant": "code"},
@@ -156,9 +155,7 @@ class RefreshTokens:
         if advance:
             row.rotated_at = self._unit.now()
         issued = _issue_pair(self._unit, authorization, rotate=advance)
-        authorization_event(
-            self._unit.session, self._unit.context, "oauth:token:refresh", authorization
-        )
+        authorization_event(self._unit, "oauth:token:refresh", authorization)
         return issued
 
 
@@ -173,9 +170,7 @@ class DeviceGrants:
         """A new device authorization and its codes."""
         unit = self._unit
         started = device.start(
-            unit.session,
-            unit.hasher,
-            unit.context,
+            unit,
             kind=device.DeviceKind.DEVICE,
             scopes=scopes,
             client_id=client.id,
@@ -189,9 +184,7 @@ class DeviceGrants:
 
     def find_device(self, device_code: str) -> StoredDevice | None:
         """The device authorization, locked."""
-        row = device.find_by_device_code(
-            self._unit.session, self._unit.hasher, device_code, kind=device.DeviceKind.DEVICE
-        )
+        row = device.find_by_device_code(self._unit, device_code, kind=device.DeviceKind.DEVICE)
         if row is None:
             return None
         self._found[row.id] = row
@@ -224,8 +217,7 @@ class DeviceGrants:
         unit.session.flush()
         issued = _issue_pair(unit, authorization, rotate=False)
         authorization_event(
-            unit.session,
-            unit.context,
+            unit,
             "oauth:token:issue",
             authorization,
             {"grant": "device_code", "client_id": client.id},
@@ -272,7 +264,7 @@ class Revocations:
         else:
             row.revoked_at = now
             target_type, target_id = "token", row.id
-        revoke_children(unit.session, row.authorization_id)
+        revoke_children(unit, row.authorization_id)
         unit.record(
             "oauth:token:revoke",
             actor_id=row.authorization.account_id,

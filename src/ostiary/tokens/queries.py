@@ -1,9 +1,10 @@
 """Reading authorizations and their tokens: an account's list, one by id, the API key, the caller's
-own (locked), lineage, consent, live tokens.
+own (locked), lineage, consent, live tokens, one live access token, the grants to OAuth clients.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select
@@ -11,13 +12,14 @@ from sqlalchemy.orm import Session, aliased
 
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound, Unauthorized
+from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
     AuthorizationKind,
     RefreshToken,
 )
-from ostiary.tokens.records import LiveTokens
+from ostiary.tokens.records import ClientGrant, LiveTokens
 
 MAX_LINEAGE = 32
 
@@ -149,3 +151,50 @@ def api_key_of(session: Session, account_id: str, *, for_update: bool = False) -
     if authorization is None:
         raise NotFound("authorization")
     return authorization
+
+
+def find_live_access_token(session: Session, account_id: str, token_id: str) -> AccessToken:
+    """One of the account's access tokens that is not revoked yet."""
+    token = session.scalar(
+        select(AccessToken)
+        .join(Authorization, AccessToken.authorization_id == Authorization.id)
+        .where(
+            AccessToken.id == token_id,
+            Authorization.account_id == account_id,
+            Authorization.revoked_at.is_(None),
+            AccessToken.revoked_at.is_(None),
+        )
+    )
+    if token is None:
+        raise NotFound("token")
+    return token
+
+
+def client_grants(session: Session, account_id: str) -> list[ClientGrant]:
+    """What the account granted each OAuth client (its authorizations together: the union of
+    their scopes, the first grant, the last use), by client name."""
+    rows = session.execute(
+        select(Authorization, OAuthClient.name)
+        .join(OAuthClient, Authorization.client_id == OAuthClient.id)
+        .where(
+            Authorization.account_id == account_id,
+            Authorization.kind == AuthorizationKind.OAUTH,
+            Authorization.revoked_at.is_(None),
+        )
+    ).all()
+    by_client: dict[str, list[tuple[Authorization, str]]] = defaultdict(list)
+    for authorization, name in rows:
+        by_client[authorization.client_id or ""].append((authorization, name))
+    grants = []
+    for client_id, items in by_client.items():
+        used = [a.last_used_at for a, _ in items if a.last_used_at is not None]
+        grants.append(
+            ClientGrant(
+                client_id=client_id,
+                client_name=items[0][1],
+                scopes=sorted({scope for a, _ in items for scope in a.scopes}),
+                granted_at=min(a.created_at for a, _ in items),
+                last_used_at=max(used) if used else None,
+            )
+        )
+    return sorted(grants, key=lambda grant: grant.client_name.lower())

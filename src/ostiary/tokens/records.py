@@ -1,19 +1,63 @@
-"""What the token services hand back besides ORM rows: newly issued secrets (shown once), the
-live tokens of authorizations, and who an authenticated request acts for.
+"""What the token services take and hand back besides ORM rows: the authorization to create,
+newly issued secrets (shown once), the live tokens of authorizations, what an account granted
+each OAuth client, and who an authenticated request acts for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from ostiary.accounts.records import AccountSnapshot
 from ostiary.oauth2.protocols import TokenSet
+from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
     AuthorizationGrant,
     RefreshToken,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class NewAuthorization:
+    """An authorization to create (``tokens.services.create_authorization``).
+
+    ``creator_scopes`` bound its scopes; with a ``client`` it is an OAuth grant to that client;
+    ``login_session_id`` ties it to a login session, ``parent`` to the authorization whose token
+    made it (it dies with either).
+    """
+
+    account_id: str
+    scopes: list[str]
+    description: str
+    expires_in: int | None
+    creator_scopes: frozenset[str]
+    client: OAuthClient | None = None
+    login_session_id: str | None = None
+    parent: Authorization | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedAuthorization:
+    """An authorization as an API client asks for it (``POST /oauth/authorizations``), not yet
+    parsed: scope (``["global"]`` when None), description, lifetime, and a client by id."""
+
+    scope: list[str] | str | None = None
+    description: str = ""
+    expires_in: object = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientGrant:
+    """What an account granted one OAuth client, across its authorizations."""
+
+    client_id: str
+    client_name: str
+    scopes: list[str]
+    granted_at: datetime
+    last_used_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

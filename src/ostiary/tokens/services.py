@@ -1,5 +1,5 @@
-"""Issuing, regenerating, describing and revoking authorizations and their secrets. Services add to
-the session; they never commit.
+"""Issuing, regenerating, describing and revoking authorizations and their secrets. Services take
+the request's :class:`~ostiary.unit.Unit` and add to its session; they never commit.
 
 Revoking sets ``revoked_at`` and keeps the row, so that what was revoked can still be named
 later; ``ostiary.purge`` deletes revoked rows after ``REVOKED_RETENTION``. Revoking an
@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
-from ostiary.errors import Forbidden
-from ostiary.events import RequestContext, record_event
+from ostiary.errors import Forbidden, NotFound
 from ostiary.oauth2.protocols import Client
-from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.queries import find_client
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, display_parts, mint_token
 from ostiary.tokens.models import (
@@ -29,23 +28,35 @@ from ostiary.tokens.models import (
     AuthorizationKind,
     RefreshToken,
 )
-from ostiary.tokens.queries import MAX_LINEAGE
-from ostiary.tokens.records import IssuedAuthorization, IssuedGrant, IssuedRefresh, IssuedToken
-from ostiary.tokens.rules import OAUTH_CHILD_LIFETIME, TOKEN_KIND_BY_AUTHORIZATION, access_expiry
-from ostiary.tokens.scopes import covers
+from ostiary.tokens.queries import MAX_LINEAGE, descends_from, find_live_access_token
+from ostiary.tokens.records import (
+    IssuedAuthorization,
+    IssuedGrant,
+    IssuedRefresh,
+    IssuedToken,
+    NewAuthorization,
+    RequestedAuthorization,
+)
+from ostiary.tokens.rules import (
+    OAUTH_CHILD_LIFETIME,
+    TOKEN_KIND_BY_AUTHORIZATION,
+    access_expiry,
+    check_may_create_authorizations,
+    check_may_regenerate,
+    parse_expires_in,
+)
+from ostiary.tokens.scopes import covers, parse_scopes
+from ostiary.unit import Unit
 
 
 def authorization_event(
-    session: Session,
-    context: RequestContext,
+    unit: Unit,
     action: str,
     authorization: Authorization,
     details: dict[str, object] | None = None,
 ) -> None:
     """Record an event about an authorization, by its account."""
-    record_event(
-        session,
-        context,
+    unit.record(
         action,
         actor_id=authorization.account_id,
         target_type="authorization",
@@ -54,56 +65,38 @@ def authorization_event(
     )
 
 
-def issue_refresh_token(
-    session: Session, hasher: SecretHasher, authorization: Authorization
-) -> IssuedRefresh:
+def issue_refresh_token(unit: Unit, authorization: Authorization) -> IssuedRefresh:
     """A refresh token of the authorization's current generation."""
-    plaintext, stored = mint_stored(hasher, TokenKind.OAUTH_REFRESH)
+    plaintext, stored = mint_stored(unit.hasher, TokenKind.OAUTH_REFRESH)
     row = RefreshToken(
         **stored, authorization_id=authorization.id, generation=authorization.refresh_generation
     )
-    session.add(row)
+    unit.session.add(row)
     return IssuedRefresh(row=row, plaintext=plaintext)
 
 
 def issue_grant(
-    session: Session,
-    hasher: SecretHasher,
+    unit: Unit,
     authorization: Authorization,
     *,
-    ttl: int,
     redirect_uri: str | None = None,
     code_challenge: str | None = None,
 ) -> IssuedGrant:
-    """A one-time authorization code for the authorization's client (RFC 6749 section 4.1.2)."""
+    """A one-time authorization code for the authorization's client, living
+    ``unit.lifetimes.grant_code`` seconds (RFC 6749 section 4.1.2)."""
     code = mint_token(TokenKind.GRANT_CODE)
     row = AuthorizationGrant(
         authorization_id=authorization.id,
-        code_hash=hasher.hash(code),
+        code_hash=unit.hasher.hash(code),
         redirect_uri=redirect_uri,
         code_challenge=code_challenge,
-        expires_at=utcnow() + timedelta(seconds=ttl),
+        expires_at=unit.now() + timedelta(seconds=unit.lifetimes.grant_code),
     )
-    session.add(row)
+    unit.session.add(row)
     return IssuedGrant(row=row, code=code)
 
 
-def create_authorization(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
-    *,
-    account_id: str,
-    scopes: list[str],
-    description: str,
-    expires_in: int | None,
-    creator_scopes: frozenset[str],
-    client: OAuthClient | None = None,
-    login_session_id: str | None = None,
-    parent: Authorization | None = None,
-    oauth_ttl: int,
-    grant_ttl: int,
-) -> IssuedAuthorization:
+def create_authorization(unit: Unit, request: NewAuthorization) -> IssuedAuthorization:
     """Create an authorization no wider than the credential creating it.
 
     Without a client it is a personal token. With one it is an OAuth grant to that client: a
@@ -111,13 +104,14 @@ def create_authorization(
     Made with a token, it is the child of that token's authorization (``parent``): it expires
     no later than the parent and is revoked with it.
     """
-    if not covers(creator_scopes, scopes):
+    scopes, client, parent = request.scopes, request.client, request.parent
+    if not covers(request.creator_scopes, scopes):
         raise Forbidden(
             f"Your credential cannot grant {', '.join(scopes)}: "
             "an authorization can have at most the scopes of the token creating it."
         )
-    now = utcnow()
-    expires_at = now + timedelta(seconds=expires_in) if expires_in else None
+    now = unit.now()
+    expires_at = now + timedelta(seconds=request.expires_in) if request.expires_in else None
     if parent is not None:
         limit = parent.expires_at
         if parent.kind == AuthorizationKind.OAUTH:
@@ -126,29 +120,27 @@ def create_authorization(
         if limit is not None:
             expires_at = min(expires_at or limit, limit)
     authorization = Authorization(
-        account_id=account_id,
+        account_id=request.account_id,
         kind=AuthorizationKind.OAUTH if client else AuthorizationKind.PERSONAL,
         scopes=scopes,
-        description=description[:500],
+        description=request.description[:500],
         client_id=client.id if client else None,
-        session_id=login_session_id,
+        session_id=request.login_session_id,
         parent_id=parent.id if parent else None,
         expires_at=expires_at,
     )
-    session.add(authorization)
-    session.flush()
-    access = issue_access_token(session, hasher, authorization)
-    access.row.expires_at = access_expiry(authorization, oauth_ttl)
+    unit.session.add(authorization)
+    unit.session.flush()
+    access = issue_access_token(unit, authorization)
+    access.row.expires_at = access_expiry(authorization, unit.lifetimes.oauth_access)
     refresh = grant = None
     if client is not None:
-        refresh = issue_refresh_token(session, hasher, authorization)
-        grant = issue_grant(session, hasher, authorization, ttl=grant_ttl)
-    session.flush()
-    record_event(
-        session,
-        context,
+        refresh = issue_refresh_token(unit, authorization)
+        grant = issue_grant(unit, authorization)
+    unit.session.flush()
+    unit.record(
         "token:authorization:create",
-        actor_id=account_id,
+        actor_id=request.account_id,
         target_type="authorization",
         target_id=authorization.id,
         details={
@@ -160,17 +152,63 @@ def create_authorization(
     return IssuedAuthorization(authorization, access, refresh, grant)
 
 
+def create_requested(
+    unit: Unit,
+    requested: RequestedAuthorization,
+    *,
+    account_id: str,
+    creator_scopes: frozenset[str],
+    login_session_id: str | None = None,
+    parent: Authorization | None = None,
+) -> IssuedAuthorization:
+    """The authorization an API client asked for, its scope and lifetime parsed here; it may
+    name only one of the account's own clients (another's would hand that client a code)."""
+    scopes = ["global"] if requested.scope is None else parse_scopes(requested.scope)
+    client_id = requested.client_id
+    client = find_client(unit.session, client_id, owner_id=account_id) if client_id else None
+    return create_authorization(
+        unit,
+        NewAuthorization(
+            account_id=account_id,
+            scopes=scopes,
+            description=requested.description,
+            expires_in=parse_expires_in(requested.expires_in),
+            creator_scopes=creator_scopes,
+            client=client,
+            login_session_id=login_session_id,
+            parent=parent,
+        ),
+    )
+
+
+def create_child(
+    unit: Unit,
+    parent: Authorization,
+    requested: RequestedAuthorization,
+    *,
+    creator_scopes: frozenset[str],
+) -> IssuedAuthorization:
+    """An authorization made with a token: the child of the token's authorization ``parent``
+    (locked: ``tokens.queries.find_parent``), if that kind of token may make one; at most
+    ``creator_scopes``, the token's."""
+    check_may_create_authorizations(parent)
+    return create_requested(
+        unit,
+        requested,
+        account_id=parent.account_id,
+        creator_scopes=creator_scopes,
+        parent=parent,
+    )
+
+
 def grant_code(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
+    unit: Unit,
     *,
     account_id: str,
     client: Client,
     scopes: list[str],
     redirect_uri: str | None,
     code_challenge: str | None,
-    grant_ttl: int,
 ) -> IssuedGrant:
     """A user's consent at the authorization endpoint: a new authorization (its own refresh
     family) holding only a code; tokens come from exchanging it (RFC 6749 section 4.1.2)."""
@@ -181,20 +219,13 @@ def grant_code(
         description=f"Authorized {client.name}",
         client_id=client.id,
     )
-    session.add(authorization)
-    session.flush()
+    unit.session.add(authorization)
+    unit.session.flush()
     grant = issue_grant(
-        session,
-        hasher,
-        authorization,
-        ttl=grant_ttl,
-        redirect_uri=redirect_uri,
-        code_challenge=code_challenge,
+        unit, authorization, redirect_uri=redirect_uri, code_challenge=code_challenge
     )
-    session.flush()
-    record_event(
-        session,
-        context,
+    unit.session.flush()
+    unit.record(
         "oauth:consent:grant",
         actor_id=account_id,
         target_type="authorization",
@@ -204,19 +235,17 @@ def grant_code(
     return grant
 
 
-def revoke_children(session: Session, authorization_id: str) -> int:
+def revoke_children(unit: Unit, authorization_id: str) -> int:
     """Revoke what the authorization's tokens made, with their own descendants; how many
     children (the first generation) were live."""
-    return revoke_with_descendants(session, Authorization.parent_id == authorization_id)
+    return revoke_with_descendants(unit.session, Authorization.parent_id == authorization_id)
 
 
-def describe(
-    session: Session, context: RequestContext, authorization: Authorization, description: str
-) -> Authorization:
+def describe(unit: Unit, authorization: Authorization, description: str) -> Authorization:
     """Change an authorization's description."""
     authorization.description = description[:500]
-    authorization.updated_at = utcnow()
-    authorization_event(session, context, "token:authorization:update", authorization)
+    authorization.updated_at = unit.now()
+    authorization_event(unit, "token:authorization:update", authorization)
     return authorization
 
 
@@ -252,43 +281,77 @@ def revoke_with_descendants(
     return matched
 
 
-def revoke(session: Session, context: RequestContext, authorization: Authorization) -> None:
+def revoke(unit: Unit, authorization: Authorization) -> None:
     """Revoke an authorization and its descendants: every token of theirs fails at commit, and
     the rows stay (with ``revoked_at``) until the purge's retention has passed."""
-    revoke_with_descendants(session, Authorization.id == authorization.id)
-    authorization_event(session, context, "token:authorization:revoke", authorization)
+    revoke_with_descendants(unit.session, Authorization.id == authorization.id, now=unit.now())
+    authorization_event(unit, "token:authorization:revoke", authorization)
 
 
-def regenerate(
-    session: Session,
-    hasher: SecretHasher,
-    context: RequestContext,
-    authorization: Authorization,
-    *,
-    oauth_ttl: int,
-) -> IssuedAuthorization:
+def revoke_client_access(unit: Unit, account_id: str, client_id: str) -> int:
+    """Revoke every grant the account gave one OAuth client; how many there were (NotFound when
+    none: nothing was granted to it)."""
+    revoked = revoke_with_descendants(
+        unit.session,
+        Authorization.account_id == account_id,
+        Authorization.client_id == client_id,
+        Authorization.kind == AuthorizationKind.OAUTH,
+    )
+    if revoked == 0:
+        raise NotFound("authorization")
+    unit.record(
+        "oauth:client:access-revoked",
+        actor_id=account_id,
+        target_type="client",
+        target_id=client_id,
+        details={"authorizations": revoked},
+    )
+    return revoked
+
+
+def revoke_access_token(unit: Unit, account_id: str, token_id: str) -> AccessToken:
+    """Revoke one live access token of the account, effective for the next request; what the
+    token made dies with it (children are made with the authorization's tokens)."""
+    token = find_live_access_token(unit.session, account_id, token_id)
+    token.revoked_at = unit.now()
+    revoke_children(unit, token.authorization_id)
+    unit.record(
+        "token:access:revoke",
+        actor_id=account_id,
+        target_type="token",
+        target_id=token.id,
+    )
+    return token
+
+
+def regenerate(unit: Unit, authorization: Authorization) -> IssuedAuthorization:
     """New tokens with the same scopes, description and lifetime policy; old ones die at commit,
     and so does every authorization the old tokens created (its children, and theirs)."""
-    now = utcnow()
-    revoke_access_tokens(session, authorization, now)
-    children = revoke_children(session, authorization.id)
-    access = issue_access_token(session, hasher, authorization)
-    access.row.expires_at = access_expiry(authorization, oauth_ttl)
+    now = unit.now()
+    revoke_access_tokens(unit, authorization, now)
+    children = revoke_children(unit, authorization.id)
+    access = issue_access_token(unit, authorization)
+    access.row.expires_at = access_expiry(authorization, unit.lifetimes.oauth_access)
     refresh = None
     if authorization.kind == AuthorizationKind.OAUTH:
         authorization.refresh_generation += 1
-        refresh = issue_refresh_token(session, hasher, authorization)
+        refresh = issue_refresh_token(unit, authorization)
     authorization.updated_at = now
-    session.flush()
+    unit.session.flush()
     kind = "api-key" if authorization.kind == AuthorizationKind.API_KEY else "authorization"
     authorization_event(
-        session,
-        context,
-        f"token:{kind}:regenerate",
-        authorization,
-        {"children_revoked": children},
+        unit, f"token:{kind}:regenerate", authorization, {"children_revoked": children}
     )
     return IssuedAuthorization(authorization, access, refresh)
+
+
+def regenerate_as(unit: Unit, caller: Authorization, target: Authorization) -> IssuedAuthorization:
+    """Regenerate ``target`` for the token whose authorization is ``caller`` (locked:
+    ``tokens.queries.find_parent``), if it may (``tokens.rules.check_may_regenerate``)."""
+    check_may_regenerate(
+        caller, target_made_by_caller=descends_from(unit.session, target, caller.id)
+    )
+    return regenerate(unit, target)
 
 
 def mint_stored(hasher: SecretHasher, kind: TokenKind) -> tuple[str, dict[str, str]]:
@@ -302,26 +365,22 @@ def mint_stored(hasher: SecretHasher, kind: TokenKind) -> tuple[str, dict[str, s
     }
 
 
-def issue_access_token(
-    session: Session, hasher: SecretHasher, authorization: Authorization
-) -> IssuedToken:
+def issue_access_token(unit: Unit, authorization: Authorization) -> IssuedToken:
     """Mint a new access token for an authorization; only its keyed hash is stored."""
     kind = TOKEN_KIND_BY_AUTHORIZATION[AuthorizationKind(authorization.kind)]
-    plaintext, stored = mint_stored(hasher, kind)
+    plaintext, stored = mint_stored(unit.hasher, kind)
     if authorization.id is None:
-        session.flush()  # the id is assigned at insert
+        unit.session.flush()  # the id is assigned at insert
     # Set the key, not the collection: appending would load every token the authorization ever
     # had (a client-credentials authorization gathers thousands).
     row = AccessToken(
         **stored, authorization_id=authorization.id, expires_at=authorization.expires_at
     )
-    session.add(row)
+    unit.session.add(row)
     return IssuedToken(row=row, plaintext=plaintext)
 
 
-def create_api_key(
-    session: Session, hasher: SecretHasher, account: Account, context: RequestContext
-) -> IssuedToken:
+def create_api_key(unit: Unit, account: Account) -> IssuedToken:
     """Give an account its API key: a global authorization that never expires."""
     authorization = Authorization(
         account=account,
@@ -329,12 +388,10 @@ def create_api_key(
         scopes=["global"],
         description="API key",
     )
-    session.add(authorization)
-    issued = issue_access_token(session, hasher, authorization)
-    session.flush()
-    record_event(
-        session,
-        context,
+    unit.session.add(authorization)
+    issued = issue_access_token(unit, authorization)
+    unit.session.flush()
+    unit.record(
         "token:api-key:create",
         actor_id=account.id,
         target_type="authorization",
@@ -343,13 +400,16 @@ def create_api_key(
     return issued
 
 
-def revoke_access_tokens(session: Session, authorization: Authorization, now: datetime) -> None:
-    """Revoke every live access token of an authorization, effective for the next request."""
-    session.execute(
+def revoke_access_tokens(
+    unit: Unit, authorization: Authorization, now: datetime | None = None
+) -> None:
+    """Revoke every live access token of an authorization, effective for the next request, as of
+    ``now`` (the unit's clock when not given)."""
+    unit.session.execute(
         update(AccessToken)
         .where(
             AccessToken.authorization_id == authorization.id,
             AccessToken.revoked_at.is_(None),
         )
-        .values(revoked_at=now)
+        .values(revoked_at=now or unit.now())
     )

@@ -30,7 +30,7 @@ from ostiary.tokens.queries import consented
 from ostiary.tokens.scopes import MEANINGS, parse_scopes
 from ostiary.tokens.services import grant_code
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
-from ostiary.web.context import request_context, services_of
+from ostiary.web.context import services_of, unit_of
 from ostiary.web.oauth import issuer_of
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -62,15 +62,12 @@ def _issue(
 ) -> Response:
     services = services_of(request)
     grant = grant_code(
-        session,
-        services.hasher,
-        request_context(request),
+        unit_of(request, session),
         account_id=account_id,
         client=auth.client,
         scopes=auth.scopes,
         redirect_uri=auth.redirect_uri if auth.redirect_uri_given else None,
         code_challenge=auth.code_challenge,
-        grant_ttl=services.settings.grant_code_ttl,
     )
     location = add_query(
         auth.redirect_uri,

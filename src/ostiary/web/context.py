@@ -1,4 +1,6 @@
-"""What a request carries besides its body: the app's services and the request's context."""
+"""What a request carries besides its body: the app's services, the request's context, and the
+:class:`~ostiary.unit.Unit` every service of the request takes (built here, for every surface of
+the web application)."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def lifetimes_of(settings: Settings) -> TokenLifetimes:
 
 
 def unit_of(connection: HTTPConnection, session: Session) -> Unit:
-    """The request's unit of work, on its transaction ``session``."""
+    """The unit of this request's work in its transaction ``session``."""
     services = services_of(connection)
     return Unit(
         session=session,

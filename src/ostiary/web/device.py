@@ -21,7 +21,7 @@ from ostiary.tokens.device import DeviceKind, decide, find_pending
 from ostiary.tokens.models import DeviceAuthorization
 from ostiary.tokens.scopes import MEANINGS
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
-from ostiary.web.context import request_context, services_of
+from ostiary.web.context import request_context, services_of, unit_of
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 HEROKU_CLI_NAME = "the Heroku CLI"
@@ -96,7 +96,7 @@ def _lookup(
     context = request_context(request)
     with services.failure_throttle.guard(f"device-code:{account_id}", context.ip):
         try:
-            return find_pending(session_db, services.hasher, code, kind=kind, raw=raw)
+            return find_pending(unit_of(request, session_db), code, kind=kind, raw=raw)
         except NotFound as error:
             raise Unauthorized(error.message) from error
 
@@ -135,7 +135,6 @@ def _decide_or_show(
     request: Request, code: str, decision: str, kind: DeviceKind, action: str, *, raw: bool
 ) -> Response:
     services = services_of(request)
-    context = request_context(request)
     try:
         with services.database.unit_of_work(write=True) as session:
             login = current_login(request, session)
@@ -145,7 +144,9 @@ def _decide_or_show(
             account = session.get(Account, login.account_id)
             assert account is not None
             if decision in ("allow", "deny"):
-                decide(session, context, row, account_id=account.id, allow=decision == "allow")
+                decide(
+                    unit_of(request, session), row, account_id=account.id, allow=decision == "allow"
+                )
                 done = "approved" if decision == "allow" else "denied"
                 return see_other(f"/device/done?result={done}")
             shown = (

@@ -28,7 +28,7 @@ from ostiary.tokens.device import (
     poll,
     start,
 )
-from ostiary.web.context import request_context, services_of
+from ostiary.web.context import request_context, services_of, unit_of
 from ostiary.web.json_body import parse_json_body
 
 router = APIRouter(tags=["heroku-cli-login"], include_in_schema=False)
@@ -54,9 +54,7 @@ async def start_login(request: Request) -> JSONResponse:
     )
     with services.database.unit_of_work(write=True) as session:
         started = start(
-            session,
-            services.hasher,
-            context,
+            unit_of(request, session),
             kind=DeviceKind.HEROKU_CLI,
             scopes=["global"],
             description=description,
@@ -75,14 +73,14 @@ async def start_login(request: Request) -> JSONResponse:
 
 def _check(request: Request, login_id: str, token: str) -> tuple[int, dict[str, str]] | None:
     services = services_of(request)
-    context = request_context(request)
     with services.database.unit_of_work(write=True) as session:
-        row = find_by_device_code(session, services.hasher, token, kind=DeviceKind.HEROKU_CLI)
+        unit = unit_of(request, session)
+        row = find_by_device_code(unit, token, kind=DeviceKind.HEROKU_CLI)
         if row is None or row.id != login_id:
             return 401, {"error": "Unknown login; run heroku login again."}
         state = poll(row, enforce_interval=False)
         if state is PollState.APPROVED:
-            issued = complete_heroku_cli_login(session, services.hasher, context, row)
+            issued = complete_heroku_cli_login(unit, row)
             return 200, {"access_token": issued.access.plaintext}
         if state is PollState.DENIED:
             return 200, {"error": "The login was denied in the browser."}

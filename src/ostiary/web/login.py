@@ -6,9 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ostiary.accounts.passwords import record_login
-from ostiary.accounts.sessions import open_session
-from ostiary.clock import utcnow
+from ostiary.accounts.logins import sign_in
 from ostiary.errors import RateLimited, Unauthorized
 from ostiary.web.browser import (
     SESSION_LIFETIME,
@@ -19,7 +17,7 @@ from ostiary.web.browser import (
     see_other,
     set_session_cookie,
 )
-from ostiary.web.context import request_context, services_of
+from ostiary.web.context import request_context, services_of, unit_of
 from ostiary.web.errors import persist_audit
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -64,13 +62,9 @@ async def login(request: Request) -> Response:
     try:
         proof = await services.passwords.login(context, email, password)
         with services.database.unit_of_work(write=True) as session:
-            account = record_login(session, context, proof)
-            login_session = open_session(
-                session,
-                context,
-                account_id=account.id,
-                description="Browser login",
-                expires_at=utcnow() + SESSION_LIFETIME,
+            unit = unit_of(request, session)
+            login_session = sign_in(
+                unit, proof, description="Browser login", expires_at=unit.now() + SESSION_LIFETIME
             )
             session_id = login_session.id
     except Unauthorized as error:

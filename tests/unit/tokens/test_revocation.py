@@ -17,7 +17,6 @@ from ostiary.accounts.sessions import close_session, find_session, live_sessions
 from ostiary.clock import utcnow
 from ostiary.config import load_settings
 from ostiary.errors import NotFound, Unauthorized
-from ostiary.events import SYSTEM
 from ostiary.migrate import upgrade
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from ostiary.tokens.queries import authorizations_of, find_parent
@@ -70,7 +69,7 @@ def test_revoking_an_authorization_revokes_every_descendant_and_keeps_the_rows(
         lineage = _lineage(session, account.id, depth=6)
         sibling = _authorization(session, account.id, parent_id=lineage[1].id)
         unrelated = _lineage(session, account.id, depth=2)
-        revoke(session, SYSTEM, lineage[0])
+        revoke(factory.unit(session), lineage[0])
         session.flush()
         revoked = _revoked_at(session, [a.id for a in [*lineage, sibling]])
         assert len(revoked) == 7  # every row is still there
@@ -103,7 +102,7 @@ def test_revoking_children_leaves_the_parent_live(factory: Factory) -> None:
     with factory.database.unit_of_work(write=True) as session:
         root, child, grandchild = _lineage(session, account.id, depth=3)
         second_child = _authorization(session, account.id, parent_id=root.id)
-        assert revoke_children(session, root.id) == 2
+        assert revoke_children(factory.unit(session), root.id) == 2
         session.flush()
         times = _revoked_at(session, [root.id, child.id, grandchild.id, second_child.id])
         assert times[root.id] is None
@@ -131,15 +130,15 @@ def test_ending_a_session_revokes_what_was_made_through_it_and_keeps_the_session
     account = factory.account()
     with factory.database.unit_of_work(write=True) as session:
         login = open_session(
-            session, SYSTEM, account_id=account.id, description="cli", expires_at=None
+            factory.unit(session), account_id=account.id, description="cli", expires_at=None
         )
         through = _authorization(session, account.id, session_id=login.id)
         child = _authorization(session, account.id, parent_id=through.id)
-        issue_access_token(session, factory.hasher, through)
+        issue_access_token(factory.unit(session), through)
         other = open_session(
-            session, SYSTEM, account_id=account.id, description="other", expires_at=None
+            factory.unit(session), account_id=account.id, description="other", expires_at=None
         )
-        close_session(session, SYSTEM, login, actor_id=account.id)
+        close_session(factory.unit(session), login, actor_id=account.id)
         session.flush()
         kept = session.get(LoginSession, login.id)
         assert kept is not None

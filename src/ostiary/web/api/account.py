@@ -12,7 +12,8 @@ from ostiary.accounts.models import Account
 from ostiary.accounts.services import update_account
 from ostiary.clock import isoformat
 from ostiary.errors import NotFound
-from ostiary.web.api.deps import Caller, CallerDep, SessionDep, authenticate_caller
+from ostiary.unit import Unit
+from ostiary.web.api.deps import Caller, CallerDep, UnitDep, authenticate_caller
 from ostiary.web.api.shapes import Body, IdName, Timestamp
 
 router = APIRouter(tags=["account"])
@@ -119,34 +120,34 @@ async def get_user(account_identity: str, caller: CallerDep) -> AccountOut:
     return present_account(caller.principal.account)
 
 
-async def _update(caller: Caller, session: SessionDep, body: AccountUpdate) -> AccountOut:
-    account = session.get(Account, caller.account_id)
+async def _update(caller: Caller, unit: Unit, body: AccountUpdate) -> AccountOut:
+    account = unit.session.get(Account, caller.account_id)
     if account is None:
         raise NotFound("account")
     changes = body.model_dump(exclude_unset=True)
     for flag in ("allow_tracking", "beta"):
         if flag in changes and changes[flag] is None:
             del changes[flag]
-    update_account(session, caller.context, account, changes=changes)
-    session.flush()
+    update_account(unit, account, changes=changes)
+    unit.session.flush()
     return present_account(account)
 
 
 @router.patch("/account", response_model=AccountOut, summary="Account update")
-async def patch_account(caller: CallerDep, session: SessionDep, body: AccountUpdate) -> AccountOut:
+async def patch_account(caller: CallerDep, unit: UnitDep, body: AccountUpdate) -> AccountOut:
     """Change the account's name, allow_tracking or beta."""
-    return await _update(caller, session, body)
+    return await _update(caller, unit, body)
 
 
 @router.patch(
     "/users/{account_identity}", response_model=AccountOut, summary="Account update by user"
 )
 async def patch_user(
-    account_identity: str, caller: CallerDep, session: SessionDep, body: AccountUpdate
+    account_identity: str, caller: CallerDep, unit: UnitDep, body: AccountUpdate
 ) -> AccountOut:
     """Change the account addressed as ``~``, by id or by email."""
     _require_self(caller, account_identity)
-    return await _update(caller, session, body)
+    return await _update(caller, unit, body)
 
 
 @router.get(

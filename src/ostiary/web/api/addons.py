@@ -22,7 +22,7 @@ from ostiary.apps.models import AddOn
 from ostiary.apps.queries import find_app
 from ostiary.apps.resolve import resolve_addons, visible_addons
 from ostiary.clock import isoformat
-from ostiary.web.api.deps import CallerDep, SessionDep
+from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, IdName, Timestamp
 
@@ -201,14 +201,12 @@ async def post_addon(
     app_identity: str,
     body: AddOnCreate,
     caller: CallerDep,
-    session: SessionDep,
+    unit: UnitDep,
     expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """Provision an add-on from the built-in catalogue."""
-    app = find_app(session, caller.app_access, app_identity, for_update=True)
-    addon = create_addon(
-        session, caller.context, app, plan=body.plan, name=body.name, actor_id=caller.account_id
-    )
+    app = find_app(unit.session, caller.app_access, app_identity, for_update=True)
+    addon = create_addon(unit, app, plan=body.plan, name=body.name, actor_id=caller.account_id)
     return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
@@ -238,14 +236,14 @@ async def patch_addon(
     addon_identity: str,
     body: AddOnUpdate,
     caller: CallerDep,
-    session: SessionDep,
+    unit: UnitDep,
     expansion: ExpansionHeader = None,
 ) -> AddOnOut:
     """Change an add-on's plan."""
-    app = find_app(session, caller.app_access, app_identity, for_update=True)
-    addon = find_addon(session, app, addon_identity)
-    change_plan(session, caller.context, addon, plan=body.plan, actor_id=caller.account_id)
-    session.flush()
+    app = find_app(unit.session, caller.app_access, app_identity, for_update=True)
+    addon = find_addon(unit.session, app, addon_identity)
+    change_plan(unit, addon, plan=body.plan, actor_id=caller.account_id)
+    unit.session.flush()
     return present_addon(addon, expand_plan=expands_plan(expansion))
 
 
@@ -255,11 +253,11 @@ async def patch_addon(
     summary="Add-on delete",
 )
 async def remove_addon(
-    app_identity: str, addon_identity: str, caller: CallerDep, session: SessionDep
+    app_identity: str, addon_identity: str, caller: CallerDep, unit: UnitDep
 ) -> AddOnOut:
     """Deprovision an add-on; answers with it, marked ``deprovisioned``."""
-    app = find_app(session, caller.app_access, app_identity, for_update=True)
-    addon = find_addon(session, app, addon_identity)
+    app = find_app(unit.session, caller.app_access, app_identity, for_update=True)
+    addon = find_addon(unit.session, app, addon_identity)
     shown = present_addon(addon, state="deprovisioned")
-    delete_addon(session, caller.context, addon, actor_id=caller.account_id)
+    delete_addon(unit, addon, actor_id=caller.account_id)
     return shown

@@ -13,7 +13,7 @@ from ostiary.apps.services import create_app, delete_app, update_app
 from ostiary.clock import isoformat
 from ostiary.config import Settings
 from ostiary.errors import NotFound
-from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep
+from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, UnitDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, IdEmail, IdName, Timestamp
 
@@ -142,20 +142,19 @@ async def list_user_apps(
 
 @router.post("/apps", response_model=AppOut, status_code=201, summary="App create")
 async def post_app(
-    caller: CallerDep, session: SessionDep, services: ServicesDep, body: AppCreate | None = None
+    caller: CallerDep, unit: UnitDep, services: ServicesDep, body: AppCreate | None = None
 ) -> AppOut:
     """Create an app; a name is generated when none is given."""
     body = body or AppCreate()
     app = create_app(
-        session,
-        caller.context,
+        unit,
         owner_id=caller.account_id,
         authorization_id=caller.principal.authorization_id,
         name=body.name,
         region=body.region,
         stack=body.stack,
     )
-    session.refresh(app)
+    unit.session.refresh(app)
     return present_app(app, services.settings)
 
 
@@ -173,30 +172,29 @@ async def patch_app(
     app_identity: str,
     body: AppUpdate,
     caller: CallerDep,
-    session: SessionDep,
+    unit: UnitDep,
     services: ServicesDep,
 ) -> AppOut:
     """Rename an app, toggle maintenance mode or change its build stack."""
-    app = find_app(session, caller.app_access, app_identity, for_update=True)
+    app = find_app(unit.session, caller.app_access, app_identity, for_update=True)
     update_app(
-        session,
-        caller.context,
+        unit,
         app,
         actor_id=caller.account_id,
         name=body.name,
         maintenance=body.maintenance,
         build_stack=body.build_stack,
     )
-    session.flush()
+    unit.session.flush()
     return present_app(app, services.settings)
 
 
 @router.delete("/apps/{app_identity}", response_model=AppOut, summary="App delete")
 async def remove_app(
-    app_identity: str, caller: CallerDep, session: SessionDep, services: ServicesDep
+    app_identity: str, caller: CallerDep, unit: UnitDep, services: ServicesDep
 ) -> AppOut:
     """Delete an app (owner only); answers with the deleted app."""
-    app = find_app(session, caller.app_access, app_identity, for_update=True)
+    app = find_app(unit.session, caller.app_access, app_identity, for_update=True)
     shown = present_app(app, services.settings)
-    delete_app(session, caller.context, app, actor_id=caller.account_id)
+    delete_app(unit, app, actor_id=caller.account_id)
     return shown

@@ -7,41 +7,32 @@ that form); only the response that creates or regenerates a token carries its pl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from ostiary.accounts.passwords import record_login
-from ostiary.accounts.sessions import open_session
-from ostiary.clock import isoformat, seconds_until, utcnow
+from ostiary.accounts.logins import password_login
+from ostiary.clock import isoformat, seconds_until
 from ostiary.errors import Forbidden
-from ostiary.events import RequestContext
-from ostiary.oauth_clients.queries import find_client
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
-from ostiary.tokens.queries import (
-    api_key_of,
-    authorizations_of,
-    descends_from,
-    find_authorization,
-    live_tokens,
+from ostiary.tokens.queries import api_key_of, authorizations_of, find_authorization, live_tokens
+from ostiary.tokens.records import IssuedAuthorization, LiveTokens, RequestedAuthorization
+from ostiary.tokens.rules import is_expired
+from ostiary.tokens.services import create_child, describe, regenerate_as, revoke
+from ostiary.web.api.deps import (
+    CallerDep,
+    CallerOrLoginDep,
+    PasswordLogin,
+    ServicesDep,
+    SessionDep,
+    UnitDep,
 )
-from ostiary.tokens.records import IssuedAuthorization, LiveTokens
-from ostiary.tokens.rules import (
-    check_may_create_authorizations,
-    check_may_regenerate,
-    is_expired,
-    parse_expires_in,
-)
-from ostiary.tokens.scopes import ALL_SCOPES, parse_scopes
-from ostiary.tokens.services import create_authorization, describe, regenerate, revoke
-from ostiary.web.api.deps import CallerDep, CallerOrLoginDep, PasswordLogin, ServicesDep, SessionDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
-from ostiary.web.context import Services
 
 router = APIRouter(tags=["oauth-authorization"])
 
@@ -195,42 +186,19 @@ def _client_id(value: str | dict[str, str] | None) -> str | None:
     return value
 
 
-def _create(
-    session: Session,
-    services: Services,
-    body: AuthorizationCreate,
-    *,
-    account_id: str,
-    creator_scopes: frozenset[str],
-    context: RequestContext,
-    login_session_id: str | None = None,
-    parent: Authorization | None = None,
-) -> JSONResponse:
-    settings = services.settings
-    scopes = ["global"] if body.scope is None else parse_scopes(body.scope)
-    client_id = _client_id(body.client)
-    # Only the caller's own clients: naming another's would hand that client a grant code.
-    client = find_client(session, client_id, owner_id=account_id) if client_id else None
-    issued = create_authorization(
-        session,
-        services.hasher,
-        context,
-        account_id=account_id,
-        scopes=scopes,
+def _requested(body: AuthorizationCreate) -> RequestedAuthorization:
+    return RequestedAuthorization(
+        scope=body.scope,
         description=body.description,
-        expires_in=parse_expires_in(body.expires_in),
-        creator_scopes=creator_scopes,
-        client=client,
-        login_session_id=login_session_id,
-        parent=parent,
-        oauth_ttl=settings.oauth_access_token_ttl,
-        grant_ttl=settings.grant_code_ttl,
+        expires_in=body.expires_in,
+        client_id=_client_id(body.client),
     )
+
+
+def _created(issued: IssuedAuthorization, grant_ttl: int) -> JSONResponse:
     grant = None
     if issued.grant is not None:
-        grant = GrantOut(
-            code=issued.grant.code, expires_in=settings.grant_code_ttl, id=issued.grant.row.id
-        )
+        grant = GrantOut(code=issued.grant.code, expires_in=grant_ttl, id=issued.grant.row.id)
     shown = present_issued(issued, grant)
     return JSONResponse(shown.model_dump(mode="json"), status_code=201)
 
@@ -243,7 +211,7 @@ def _create(
 )
 async def post_authorization(
     credentials: CallerOrLoginDep,
-    session: SessionDep,
+    unit: UnitDep,
     services: ServicesDep,
     body: AuthorizationCreate | None = None,
 ) -> JSONResponse:
@@ -253,41 +221,17 @@ async def post_authorization(
     session, and the authorization dies with it. With a token it is that token's child: it
     expires no later than the token's authorization and is revoked with it.
     """
-    body = body or AuthorizationCreate()
+    requested = _requested(body or AuthorizationCreate())
     if isinstance(credentials, PasswordLogin):
         # Checked before the transaction begins: argon2 runs in the pool, holding no lock.
         proof = await services.passwords.login(
             credentials.context, credentials.email, credentials.password
         )
-        account = record_login(session, credentials.context, proof)
-        expires_in = parse_expires_in(body.expires_in)
-        login = open_session(
-            session,
-            credentials.context,
-            account_id=account.id,
-            description=body.description or "Password login",
-            expires_at=utcnow() + timedelta(seconds=expires_in) if expires_in else None,
-        )
-        return _create(
-            session,
-            services,
-            body,
-            account_id=account.id,
-            creator_scopes=ALL_SCOPES,
-            context=credentials.context,
-            login_session_id=login.id,
-        )
-    parent = credentials.authorization(session)
-    check_may_create_authorizations(parent)
-    return _create(
-        session,
-        services,
-        body,
-        account_id=credentials.account_id,
-        creator_scopes=credentials.principal.scopes,
-        context=credentials.context,
-        parent=parent,
-    )
+        issued = password_login(unit, proof, requested)
+    else:
+        parent = credentials.authorization(unit.session)
+        issued = create_child(unit, parent, requested, creator_scopes=credentials.principal.scopes)
+    return _created(issued, unit.lifetimes.grant_code)
 
 
 @router.get(
@@ -323,13 +267,13 @@ async def get_authorization(
     summary="OAuth authorization update",
 )
 async def patch_authorization(
-    authorization_identity: str, body: AuthorizationUpdate, caller: CallerDep, session: SessionDep
+    authorization_identity: str, body: AuthorizationUpdate, caller: CallerDep, unit: UnitDep
 ) -> AuthorizationOut:
     """Change an authorization's description."""
-    authorization = _find(session, caller, authorization_identity, for_update=True)
-    describe(session, caller.context, authorization, body.description)
-    session.flush()
-    return _present_stored(session, authorization)
+    authorization = _find(unit.session, caller, authorization_identity, for_update=True)
+    describe(unit, authorization, body.description)
+    unit.session.flush()
+    return _present_stored(unit.session, authorization)
 
 
 @router.delete(
@@ -338,14 +282,14 @@ async def patch_authorization(
     summary="OAuth authorization delete",
 )
 async def delete_authorization(
-    authorization_identity: str, caller: CallerDep, session: SessionDep
+    authorization_identity: str, caller: CallerDep, unit: UnitDep
 ) -> AuthorizationOut:
     """Revoke an authorization; answers with it. Its tokens fail from the next request on."""
     if authorization_identity == API_KEY:
         raise Forbidden("The API key cannot be deleted; regenerate it instead.")
-    authorization = _find(session, caller, authorization_identity, for_update=True)
-    shown = _present_stored(session, authorization)
-    revoke(session, caller.context, authorization)
+    authorization = _find(unit.session, caller, authorization_identity, for_update=True)
+    shown = _present_stored(unit.session, authorization)
+    revoke(unit, authorization)
     return shown
 
 
@@ -355,22 +299,11 @@ async def delete_authorization(
     summary="OAuth authorization regenerate",
 )
 async def regenerate_authorization(
-    authorization_identity: str, caller: CallerDep, session: SessionDep, services: ServicesDep
+    authorization_identity: str, caller: CallerDep, unit: UnitDep
 ) -> AuthorizationOut:
     """New tokens, same scopes, description and lifetime; the old ones die with this answer.
     A token may regenerate itself and what it made; only a root credential (the API key, a
     dashboard-made token) may regenerate the rest, the API key included."""
-    regenerating = caller.authorization(session)
-    authorization = _find(session, caller, authorization_identity, for_update=True)
-    check_may_regenerate(
-        regenerating,
-        target_made_by_caller=descends_from(session, authorization, regenerating.id),
-    )
-    issued = regenerate(
-        session,
-        services.hasher,
-        caller.context,
-        authorization,
-        oauth_ttl=services.settings.oauth_access_token_ttl,
-    )
-    return present_issued(issued)
+    regenerating = caller.authorization(unit.session)
+    authorization = _find(unit.session, caller, authorization_identity, for_update=True)
+    return present_issued(regenerate_as(unit, regenerating, authorization))

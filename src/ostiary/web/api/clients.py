@@ -24,7 +24,7 @@ from ostiary.oauth_clients.services import (
     update_client,
 )
 from ostiary.tokens.rules import check_may_make_machine_credentials
-from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
+from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep, require_api_version
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, Timestamp
 
@@ -107,16 +107,12 @@ def _uris(redirect_uri: str | None, redirect_uris: list[str] | None) -> list[str
     status_code=201,
     summary="OAuth client create",
 )
-async def post_client(
-    body: ClientCreate, caller: CallerDep, session: SessionDep, services: ServicesDep
-) -> JSONResponse:
+async def post_client(body: ClientCreate, caller: CallerDep, unit: UnitDep) -> JSONResponse:
     """Register a client; a confidential client's secret is in this answer only."""
     if body.client_credentials_scopes is not None:
-        check_may_make_machine_credentials(caller.authorization(session))
+        check_may_make_machine_credentials(caller.authorization(unit.session))
     registered = register_client(
-        session,
-        services.hasher,
-        caller.context,
+        unit,
         owner_id=caller.account_id,
         name=body.name,
         redirect_uris=_uris(body.redirect_uri, body.redirect_uris) or [],
@@ -153,18 +149,17 @@ async def get_client(client_identity: str, session: SessionDep) -> ClientOut:
     "/oauth/clients/{client_identity}", response_model=ClientOut, summary="OAuth client update"
 )
 async def patch_client(
-    client_identity: str, body: ClientUpdate, caller: CallerDep, session: SessionDep
+    client_identity: str, body: ClientUpdate, caller: CallerDep, unit: UnitDep
 ) -> ClientOut:
     """Rename a client, or replace its redirect URIs or client-credentials scopes."""
-    client = find_client(session, client_identity, owner_id=caller.account_id)
+    client = find_client(unit.session, client_identity, owner_id=caller.account_id)
     changes: dict[str, Any] = {}
     if "client_credentials_scopes" in body.model_fields_set:
         if body.client_credentials_scopes is not None:
-            check_may_make_machine_credentials(caller.authorization(session))
+            check_may_make_machine_credentials(caller.authorization(unit.session))
         changes["client_credentials_scopes"] = body.client_credentials_scopes
     update_client(
-        session,
-        caller.context,
+        unit,
         client,
         actor_id=caller.account_id,
         name=body.name,
@@ -172,18 +167,18 @@ async def patch_client(
         creator_scopes=caller.principal.scopes,
         **changes,
     )
-    session.flush()
+    unit.session.flush()
     return present_client(client)
 
 
 @router.delete(
     "/oauth/clients/{client_identity}", response_model=ClientOut, summary="OAuth client delete"
 )
-async def remove_client(client_identity: str, caller: CallerDep, session: SessionDep) -> ClientOut:
+async def remove_client(client_identity: str, caller: CallerDep, unit: UnitDep) -> ClientOut:
     """Delete a client and revoke every authorization granted to it; answers with the client."""
-    client = find_client(session, client_identity, owner_id=caller.account_id)
+    client = find_client(unit.session, client_identity, owner_id=caller.account_id)
     shown = present_client(client)
-    delete_client(session, caller.context, client, actor_id=caller.account_id)
+    delete_client(unit, client, actor_id=caller.account_id)
     return shown
 
 
@@ -193,14 +188,12 @@ async def remove_client(client_identity: str, caller: CallerDep, session: Sessio
     summary="OAuth client rotate credentials",
 )
 async def rotate_client(
-    client_identity: str, caller: CallerDep, session: SessionDep, services: ServicesDep
+    client_identity: str, caller: CallerDep, unit: UnitDep
 ) -> ClientWithSecretOut:
     """A new secret, in this answer only; the old one stops working at once."""
-    client = find_client(session, client_identity, owner_id=caller.account_id)
+    client = find_client(unit.session, client_identity, owner_id=caller.account_id)
     if client.client_credentials_scopes is not None:
-        check_may_make_machine_credentials(caller.authorization(session))
-    secret = rotate_secret(
-        session, services.hasher, caller.context, client, actor_id=caller.account_id
-    )
-    session.flush()
+        check_may_make_machine_credentials(caller.authorization(unit.session))
+    secret = rotate_secret(unit, client, actor_id=caller.account_id)
+    unit.session.flush()
     return _with_secret(client, secret)

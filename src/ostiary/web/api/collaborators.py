@@ -23,7 +23,7 @@ from ostiary.apps.models import Collaborator
 from ostiary.apps.queries import collaborators_of, find_app
 from ostiary.apps.services import add_collaborator, remove_collaborator
 from ostiary.clock import isoformat
-from ostiary.web.api.deps import CallerDep, SessionDep
+from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep
 from ostiary.web.api.ranges import (
     Page,
     Range,
@@ -133,13 +133,11 @@ async def list_collaborators(
     summary="Collaborator create",
 )
 async def post_collaborator(
-    app_identity: str, body: CollaboratorCreate, caller: CallerDep, session: SessionDep
+    app_identity: str, body: CollaboratorCreate, caller: CallerDep, unit: UnitDep
 ) -> CollaboratorOut:
     """Share the app with an account (owner only)."""
-    app = find_app(session, caller.app_access, app_identity)
-    collaborator = add_collaborator(
-        session, caller.context, app, body.user, actor_id=caller.account_id
-    )
+    app = find_app(unit.session, caller.app_access, app_identity)
+    collaborator = add_collaborator(unit, app, body.user, actor_id=caller.account_id)
     return present_collaborator(collaborator_entry(collaborator))
 
 
@@ -162,13 +160,13 @@ async def get_collaborator(
     summary="Collaborator delete",
 )
 async def delete_collaborator(
-    app_identity: str, collaborator_identity: str, caller: CallerDep, session: SessionDep
+    app_identity: str, collaborator_identity: str, caller: CallerDep, unit: UnitDep
 ) -> CollaboratorOut:
     """Stop sharing the app with an account (owner only); answers with the removed one. The
     owner's own entry cannot be removed (403)."""
-    app = find_app(session, caller.app_access, app_identity)
-    member = find_member(session, app, collaborator_identity)
+    app = find_app(unit.session, caller.app_access, app_identity)
+    member = find_member(unit.session, app, collaborator_identity)
     collaborator = removable(member)
     shown = present_collaborator(member)
-    remove_collaborator(session, caller.context, app, collaborator, actor_id=caller.account_id)
+    remove_collaborator(unit, app, collaborator, actor_id=caller.account_id)
     return shown

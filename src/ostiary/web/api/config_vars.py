@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body
 from ostiary.apps.config_vars import config_of, update_config
 from ostiary.apps.queries import find_app
 from ostiary.errors import InvalidParams
-from ostiary.web.api.deps import CallerDep, SessionDep
+from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep
 
 router = APIRouter(tags=["config-var"])
 
@@ -30,7 +30,7 @@ async def get_config_vars(app_identity: str, caller: CallerDep, session: Session
 async def patch_config_vars(
     app_identity: str,
     caller: CallerDep,
-    session: SessionDep,
+    unit: UnitDep,
     changes: dict[str, Any] = Body(
         ..., examples=[{"FOO": "bar", "OLD": None}], description="`null` removes a var"
     ),
@@ -38,5 +38,5 @@ async def patch_config_vars(
     """Set and unset config vars (``null`` unsets); answers with the whole new map."""
     if not isinstance(changes, dict):
         raise InvalidParams("body", "Config vars must be a JSON object of names to values.")
-    app = find_app(session, caller.app_access, app_identity, for_update=True)
-    return update_config(session, caller.context, app, changes, actor_id=caller.account_id)
+    app = find_app(unit.session, caller.app_access, app_identity, for_update=True)
+    return update_config(unit, app, changes, actor_id=caller.account_id)

@@ -6,6 +6,7 @@
   ``require_api_version`` when it takes no credentials; a test sends every route a request
   without a version to hold that true.
 - ``SessionDep``: the request's one transaction, committed before the response is sent.
+- ``UnitDep``: the :class:`~ostiary.unit.Unit` the services take, in that same transaction.
 
 They are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a thread pool, and
 that hop cost two thirds of the throughput on these machines (docs/architecture.md). Data access
@@ -38,8 +39,9 @@ from ostiary.security.tokens import token_kind
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.queries import find_parent
 from ostiary.tokens.records import Principal
+from ostiary.unit import Unit
 from ostiary.web.api.scopes import UNCOUNTED_ROUTES, allowed_scopes
-from ostiary.web.context import Services, request_context, services_of
+from ostiary.web.context import Services, request_context, services_of, unit_of
 
 API_MEDIA_TYPE = "application/vnd.heroku+json"
 _VERSION = re.compile(r"version=([^;,\s]+)")
@@ -188,6 +190,14 @@ async def unit_of_work(request: Request) -> AsyncIterator[Session]:
         yield session
 
 
+SessionDep = Annotated[Session, Depends(unit_of_work, scope="function")]
+
+
+async def request_unit(request: Request, session: SessionDep) -> Unit:
+    """The request's unit, in its one transaction (the ``SessionDep`` session)."""
+    return unit_of(request, session)
+
+
 async def get_services(request: Request) -> Services:
     """The application's services."""
     return services_of(request)
@@ -195,5 +205,5 @@ async def get_services(request: Request) -> Services:
 
 CallerDep = Annotated[Caller, Depends(authenticate_caller)]
 CallerOrLoginDep = Annotated[Caller | PasswordLogin, Depends(caller_or_password_login)]
-SessionDep = Annotated[Session, Depends(unit_of_work, scope="function")]
 ServicesDep = Annotated[Services, Depends(get_services)]
+UnitDep = Annotated[Unit, Depends(request_unit)]

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from ostiary.accounts.models import LoginSession
 from ostiary.accounts.sessions import close_session, find_session, live_sessions_of
 from ostiary.clock import isoformat, seconds_until
-from ostiary.web.api.deps import CallerDep, SessionDep
+from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Timestamp
 
@@ -58,12 +58,10 @@ async def list_sessions(
 @router.delete(
     "/oauth/sessions/{session_identity}", response_model=SessionOut, summary="OAuth session delete"
 )
-async def delete_session(
-    session_identity: str, caller: CallerDep, session: SessionDep
-) -> SessionOut:
+async def delete_session(session_identity: str, caller: CallerDep, unit: UnitDep) -> SessionOut:
     """End a session (``~``: the current one) and revoke the authorizations made through it."""
     wanted = caller.principal.session_id if session_identity == "~" else session_identity
-    login = find_session(session, caller.account_id, wanted)
+    login = find_session(unit.session, caller.account_id, wanted)
     shown = present_session(login)
-    close_session(session, caller.context, login, actor_id=caller.account_id)
+    close_session(unit, login, actor_id=caller.account_id)
     return shown

@@ -13,22 +13,19 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from ostiary.clock import isoformat, seconds_until, utcnow
-from ostiary.errors import InvalidParams, NotFound
-from ostiary.events import record_event
+from ostiary.errors import InvalidParams
 from ostiary.oauth2.rfc6749.client_auth import ClientSecretBeside
 from ostiary.oauth2.rfc6749.grants.authorization_code import redeem_code
 from ostiary.oauth2.rfc6749.grants.refresh_token import rotate_refresh
 from ostiary.oauth_clients.oauth_storage import Clients
-from ostiary.tokens.models import AccessToken, Authorization
 from ostiary.tokens.oauth_storage import CodeGrants, RefreshTokens
 from ostiary.tokens.records import IssuedAuthorization
 from ostiary.tokens.scopes import parse_scopes
-from ostiary.tokens.services import revoke_children
+from ostiary.tokens.services import revoke_access_token
 from ostiary.web.api.authorizations import TokenOut
-from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, require_api_version
+from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, UnitDep, require_api_version
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
 from ostiary.web.context import unit_of
 
@@ -161,29 +158,8 @@ async def post_token(
 @router.delete(
     "/oauth/tokens/{token_identity}", response_model=IdOnly, summary="OAuth token delete"
 )
-async def delete_token(token_identity: str, caller: CallerDep, session: SessionDep) -> IdOnly:
-    """Revoke one access token of the account; it fails from the next request on."""
-    token = session.scalar(
-        select(AccessToken)
-        .join(Authorization, AccessToken.authorization_id == Authorization.id)
-        .where(
-            AccessToken.id == token_identity,
-            Authorization.account_id == caller.account_id,
-            Authorization.revoked_at.is_(None),
-            AccessToken.revoked_at.is_(None),
-        )
-    )
-    if token is None:
-        raise NotFound("token")
-    token.revoked_at = utcnow()
-    # What the token made dies with it (children are made with the authorization's tokens).
-    revoke_children(session, token.authorization_id)
-    record_event(
-        session,
-        caller.context,
-        "token:access:revoke",
-        actor_id=caller.account_id,
-        target_type="token",
-        target_id=token.id,
-    )
+async def delete_token(token_identity: str, caller: CallerDep, unit: UnitDep) -> IdOnly:
+    """Revoke one access token of the account (and what it made); it fails from the next
+    request on."""
+    token = revoke_access_token(unit, caller.account_id, token_identity)
     return IdOnly(id=token.id)

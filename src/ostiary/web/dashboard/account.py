@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.accounts.rules import validate_password
 from ostiary.accounts.services import change_email, change_password, create_account, update_account
 from ostiary.accounts.sessions import close_session, open_session
-from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams, OstiaryError, RateLimited, Unauthorized
+from ostiary.unit import Unit
 from ostiary.web.browser import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
@@ -22,7 +21,7 @@ from ostiary.web.browser import (
     see_other,
     set_session_cookie,
 )
-from ostiary.web.context import request_context, services_of
+from ostiary.web.context import request_context, services_of, unit_of
 from ostiary.web.dashboard.pages import (
     CSRF_PURPOSE,
     PREFIX,
@@ -91,20 +90,15 @@ async def signup(request: Request) -> Response:
         validate_password(password)
         password_hash = await services.passwords.new_hash(password)
         with services.database.unit_of_work(write=True) as session:
+            unit = unit_of(request, session)
             created = create_account(
-                session,
-                services.hasher,
-                context,
-                email=email,
-                password_hash=password_hash,
-                name=name or None,
+                unit, email=email, password_hash=password_hash, name=name or None
             )
             login = open_session(
-                session,
-                context,
+                unit,
                 account_id=created.account.id,
                 description="Browser login",
-                expires_at=utcnow() + SESSION_LIFETIME,
+                expires_at=unit.now() + SESSION_LIFETIME,
             )
             visitor_email, key = created.account.email, created.api_key.plaintext
             login_id = login.id
@@ -148,7 +142,7 @@ async def logout(request: Request) -> Response:
     with services.database.unit_of_work(write=True) as session:
         login = current_login(request, session)
         if login is not None:
-            close_session(session, request_context(request), login, actor_id=login.account_id)
+            close_session(unit_of(request, session), login, actor_id=login.account_id)
     response = see_other("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -164,15 +158,15 @@ async def account_page(request: Request) -> Response:
 async def update_profile(request: Request) -> Response:
     """Change the name and the email address."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         name = field(form, "name")
         if len(name) > 200:
             raise InvalidParams("name", "The name is too long.")
-        update_account(session, visitor.context, visitor.account, changes={"name": name or None})
+        update_account(unit, visitor.account, changes={"name": name or None})
         email = field(form, "email")
         if email.lower() != visitor.account.email:
             confirm_identity(visitor)
-            change_email(session, visitor.context, visitor.account, email)
+            change_email(unit, visitor.account, email)
         return done(ACCOUNT, "Your profile was saved.")
 
     return await act(request, ACCOUNT, work, proof_field="password")
@@ -183,19 +177,16 @@ async def update_password(request: Request) -> Response:
     """Change the password (the current one is required). Every other session ends and the API
     key is regenerated, as Heroku does; the page says so and shows the new key once."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         if not visitor.password_proved or visitor.new_password_hash is None:
             raise Unauthorized("Enter your current password to change it.")
         new_key = change_password(
-            session,
-            visitor.services.hasher,
-            visitor.context,
+            unit,
             visitor.account,
             new_hash=visitor.new_password_hash,
             keep_session_id=visitor.login.id,
-            oauth_ttl=visitor.services.settings.oauth_access_token_ttl,
         )
-        visitor.login.authenticated_at = utcnow()
+        visitor.login.authenticated_at = unit.now()
         return render(request, visitor, "password_changed.html", new_key=new_key.access.plaintext)
 
     return await act(

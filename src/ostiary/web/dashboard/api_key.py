@@ -12,13 +12,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.errors import InvalidParams
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.queries import api_key_of, live_tokens
+from ostiary.unit import Unit
 from ostiary.web.dashboard.pages import (
     PREFIX,
     Visitor,
@@ -50,10 +50,10 @@ async def api_key_page(request: Request) -> Response:
 async def reveal(request: Request) -> Response:
     """Show the key's redacted form, after a recent password."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         confirm_identity(visitor)
-        key = api_key_of(session, visitor.account.id)
-        access = live_tokens(session, [key])[key.id].access
+        key = api_key_of(unit.session, visitor.account.id)
+        access = live_tokens(unit.session, [key])[key.id].access
         shown = redact(access.display_head, access.display_tail) if access else None
         return _page(request, visitor, key, revealed=shown)
 
@@ -64,11 +64,11 @@ async def reveal(request: Request) -> Response:
 async def regenerate_key(request: Request) -> Response:
     """Replace the key (after a confirmation and a recent password); show the new one once."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         if form.get("confirm") != "yes":
             raise InvalidParams("confirm", "Tick the box to confirm: the old key stops working.")
         confirm_identity(visitor)
-        key = api_key_of(session, visitor.account.id, for_update=True)
-        return _page(request, visitor, key, new_key=new_token(session, visitor, key))
+        key = api_key_of(unit.session, visitor.account.id, for_update=True)
+        return _page(request, visitor, key, new_key=new_token(unit, key))
 
     return await act(request, API_KEY, work, proof_field="password")

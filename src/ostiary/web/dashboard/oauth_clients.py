@@ -17,6 +17,7 @@ from ostiary.oauth_clients.services import (
     rotate_secret,
     update_client,
 )
+from ostiary.unit import Unit
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
@@ -71,16 +72,14 @@ async def new_application(request: Request) -> Response:
 async def register(request: Request) -> Response:
     """Register an application; show its secret once."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         client_type = ClientType(field(form, "client_type") or ClientType.CONFIDENTIAL)
         scopes = [str(s) for s in form.getlist("client_credentials_scopes")]
         if scopes:
             # A client-credentials client is a credential of its own: as sensitive as a token.
             confirm_identity(visitor)
         registered = register_client(
-            session,
-            visitor.services.hasher,
-            visitor.context,
+            unit,
             owner_id=visitor.account.id,
             name=field(form, "name"),
             description=field(form, "description"),
@@ -117,11 +116,10 @@ async def edit(request: Request, client_id: str) -> Response:
     """Rename an application or replace its redirect URIs."""
     here = f"{APPLICATIONS}/{client_id}"
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         update_client(
-            session,
-            visitor.context,
-            _find(session, visitor, client_id),
+            unit,
+            _find(unit.session, visitor, client_id),
             actor_id=visitor.account.id,
             name=field(form, "name"),
             description=field(form, "description"),
@@ -137,14 +135,12 @@ async def rotate(request: Request, client_id: str) -> Response:
     """A new secret, shown once; the old one stops working."""
     here = f"{APPLICATIONS}/{client_id}"
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         if form.get("confirm") != "yes":
             raise InvalidParams("confirm", "Tick the box to confirm: the old secret stops working.")
         confirm_identity(visitor)
-        client = _find(session, visitor, client_id)
-        secret = rotate_secret(
-            session, visitor.services.hasher, visitor.context, client, actor_id=visitor.account.id
-        )
+        client = _find(unit.session, visitor, client_id)
+        secret = rotate_secret(unit, client, actor_id=visitor.account.id)
         return render(
             request,
             visitor,
@@ -180,10 +176,10 @@ async def confirm_delete(request: Request, client_id: str) -> Response:
 async def delete(request: Request, client_id: str) -> Response:
     """Delete the application and revoke everything granted to it."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        client = _find(session, visitor, client_id)
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        client = _find(unit.session, visitor, client_id)
         name = client.name
-        delete_client(session, visitor.context, client, actor_id=visitor.account.id)
+        delete_client(unit, client, actor_id=visitor.account.id)
         return done(APPLICATIONS, f"{name} was deleted.")
 
     return await act(request, f"{APPLICATIONS}/{client_id}", work)

@@ -2,9 +2,10 @@
 every form, recent re-authentication before secrets are shown or replaced, flash messages, and
 rendering inside the dashboard's navigation.
 
-Handlers are small functions of ``(session, visitor)`` (pages) or ``(session, visitor, form)``
-(actions) run by :func:`show` and :func:`act`; a domain error in an action comes back to the
-page it was sent from as a flash message, its audit event kept.
+Handlers are small functions of ``(session, visitor)`` (pages, which only read) or
+``(unit, visitor, form)`` (actions, which hand the request's :class:`~ostiary.unit.Unit` to the
+services they call) run by :func:`show` and :func:`act`; a domain error in an action comes back
+to the page it was sent from as a flash message, its audit event kept.
 """
 
 from __future__ import annotations
@@ -17,20 +18,21 @@ from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.accounts.rules import validate_password
+from ostiary.accounts.sessions import mark_seen
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams, NotFound, OstiaryError, RateLimited, Unauthorized
 from ostiary.events import RequestContext
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.scopes import ALL_SCOPES, MEANINGS
 from ostiary.tokens.services import regenerate
+from ostiary.unit import Unit
 from ostiary.web.browser import csrf_token, csrf_valid, current_login, page, see_other
-from ostiary.web.context import Services, request_context, services_of
+from ostiary.web.context import request_context, services_of, unit_of
 from ostiary.web.errors import persist_audit
 
 PREFIX = "/dashboard"
@@ -67,7 +69,6 @@ class Visitor:
     account: Account
     login: LoginSession
     context: RequestContext
-    services: Services
     password_proved: bool = False
     new_password_hash: str | None = None
 
@@ -87,21 +88,11 @@ def _visitor(request: Request, session: Session) -> Visitor:
     account = session.get(Account, login.account_id) if login is not None else None
     if login is None or account is None:
         raise SignInRequired
-    return Visitor(account, login, request_context(request), services_of(request))
+    return Visitor(account, login, request_context(request))
 
 
 def _seen_long_ago(visitor: Visitor) -> bool:
     return utcnow() - visitor.login.updated_at >= LAST_SEEN_RESOLUTION
-
-
-def _mark_seen(session: Session, visitor: Visitor) -> None:
-    """Record "last seen" for the sessions page (at most once a minute, so that reading pages
-    rarely writes)."""
-    session.execute(
-        update(LoginSession)
-        .where(LoginSession.id == visitor.login.id)
-        .values(updated_at=utcnow(), ip=visitor.context.ip)
-    )
 
 
 def confirm_identity(visitor: Visitor) -> None:
@@ -114,17 +105,10 @@ def confirm_identity(visitor: Visitor) -> None:
         raise Unauthorized("Enter your current password to confirm it is you.")
 
 
-def new_token(session: Session, visitor: Visitor, authorization: Authorization) -> str:
+def new_token(unit: Unit, authorization: Authorization) -> str:
     """Replace an authorization's token (the old one stops at once); the new plaintext, to show
     once. Asks for nothing: callers confirm the visitor's identity first."""
-    issued = regenerate(
-        session,
-        visitor.services.hasher,
-        visitor.context,
-        authorization,
-        oauth_ttl=visitor.services.settings.oauth_access_token_ttl,
-    )
-    return issued.access.plaintext
+    return regenerate(unit, authorization).access.plaintext
 
 
 def render(
@@ -177,9 +161,11 @@ def show(request: Request, build: Callable[[Session, Visitor], Response]) -> Res
                 )
     except SignInRequired:
         return _sign_in(request)
+    # "Last seen" for the sessions page, at most once a minute, so that reading pages rarely
+    # writes.
     if _seen_long_ago(visitor):
         with database.unit_of_work(write=True) as session:
-            _mark_seen(session, visitor)
+            mark_seen(unit_of(request, session), visitor.login.id)
     return response
 
 
@@ -210,13 +196,13 @@ async def _hash_new_password(request: Request, form: FormData, name: str) -> str
 async def act(
     request: Request,
     back: str,
-    work: Callable[[Session, Visitor, FormData], Response],
+    work: Callable[[Unit, Visitor, FormData], Response],
     *,
     proof_field: str | None = None,
     replacement_field: str | None = None,
 ) -> Response:
-    """Run a form's action in one transaction, after checking its CSRF token. A domain error
-    returns to ``back`` with its message.
+    """Run a form's action in one transaction (the unit ``work`` is given), after checking its
+    CSRF token. A domain error returns to ``back`` with its message.
 
     With ``proof_field``, a password typed there is verified first, outside the transaction
     (``visitor.password_proved``); with ``replacement_field`` too, the new password (and its
@@ -233,12 +219,13 @@ async def act(
         if replacement_field and typed:
             new_hash = await _hash_new_password(request, form, replacement_field)
         with services_of(request).database.unit_of_work(write=True) as session:
+            unit = unit_of(request, session)
             visitor = _visitor(request, session)
             visitor.password_proved = bool(typed)
             visitor.new_password_hash = new_hash
             if _seen_long_ago(visitor):
-                _mark_seen(session, visitor)
-            return work(session, visitor, form)
+                mark_seen(unit, visitor.login.id)
+            return work(unit, visitor, form)
     except SignInRequired:
         return _sign_in(request)
     except RateLimited as error:

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.accounts.models import LoginSession
-from ostiary.accounts.sessions import close_session, find_session, live_sessions_of
+from ostiary.accounts.sessions import (
+    close_other_sessions,
+    close_session,
+    find_session,
+    live_sessions_of,
+)
+from ostiary.unit import Unit
 from ostiary.web.dashboard.pages import PREFIX, Visitor, act, done, render, show
 
 router = APIRouter(include_in_schema=False)
@@ -33,13 +39,9 @@ async def sessions_page(request: Request) -> Response:
 async def sign_out_others(request: Request) -> Response:
     """End every session but this one."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        others = session.scalars(
-            live_sessions_of(visitor.account.id).where(LoginSession.id != visitor.login.id)
-        ).all()
-        for login in others:
-            close_session(session, visitor.context, login, actor_id=visitor.account.id)
-        return done(SESSIONS, f"Signed out {len(others)} other session(s).")
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        ended = close_other_sessions(unit, visitor.account.id, visitor.login.id)
+        return done(SESSIONS, f"Signed out {ended} other session(s).")
 
     return await act(request, SESSIONS, work)
 
@@ -48,9 +50,9 @@ async def sign_out_others(request: Request) -> Response:
 async def sign_out(request: Request, session_id: str) -> Response:
     """End one session (and the tokens made through it)."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        login = find_session(session, visitor.account.id, session_id)
-        close_session(session, visitor.context, login, actor_id=visitor.account.id)
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        login = find_session(unit.session, visitor.account.id, session_id)
+        close_session(unit, login, actor_id=visitor.account.id)
         return done(SESSIONS, "Session signed out.")
 
     return await act(request, SESSIONS, work)

@@ -14,9 +14,11 @@ from starlette.datastructures import FormData
 from ostiary.errors import InvalidParams
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.queries import authorizations_of, find_authorization
+from ostiary.tokens.records import NewAuthorization
 from ostiary.tokens.rules import is_expired
 from ostiary.tokens.scopes import parse_scopes
 from ostiary.tokens.services import create_authorization, revoke
+from ostiary.unit import Unit
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
@@ -69,7 +71,7 @@ async def tokens_page(request: Request) -> Response:
 async def create(request: Request) -> Response:
     """Create a token; its plaintext is in this answer only."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         scopes = parse_scopes([str(s) for s in form.getlist("scope")])
         days = field(form, "expires_in_days")
         if days and days not in {value for value, _ in EXPIRY_CHOICES}:
@@ -78,18 +80,16 @@ async def create(request: Request) -> Response:
             # As powerful as the API key, or alive until revoked: as sensitive as revealing it.
             confirm_identity(visitor)
         issued = create_authorization(
-            session,
-            visitor.services.hasher,
-            visitor.context,
-            account_id=visitor.account.id,
-            scopes=scopes,
-            description=field(form, "description")[:500],
-            expires_in=int(days) * 86400 if days else None,
-            creator_scopes=OWNER_SCOPES,
-            oauth_ttl=visitor.services.settings.oauth_access_token_ttl,
-            grant_ttl=visitor.services.settings.grant_code_ttl,
+            unit,
+            NewAuthorization(
+                account_id=visitor.account.id,
+                scopes=scopes,
+                description=field(form, "description")[:500],
+                expires_in=int(days) * 86400 if days else None,
+                creator_scopes=OWNER_SCOPES,
+            ),
         )
-        return _page(request, session, visitor, new_token=issued.access.plaintext)
+        return _page(request, unit.session, visitor, new_token=issued.access.plaintext)
 
     return await act(request, TOKENS, work, proof_field="password")
 
@@ -98,14 +98,12 @@ async def create(request: Request) -> Response:
 async def rotate(request: Request, authorization_id: str) -> Response:
     """A new token for the same authorization (shown once); the old one stops working."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         confirm_identity(visitor)
         authorization = find_authorization(
-            session, visitor.account.id, authorization_id, for_update=True
+            unit.session, visitor.account.id, authorization_id, for_update=True
         )
-        return _page(
-            request, session, visitor, new_token=new_token(session, visitor, authorization)
-        )
+        return _page(request, unit.session, visitor, new_token=new_token(unit, authorization))
 
     return await act(request, TOKENS, work, proof_field="password")
 
@@ -114,10 +112,10 @@ async def rotate(request: Request, authorization_id: str) -> Response:
 async def revoke_token(request: Request, authorization_id: str) -> Response:
     """Revoke a token; it stops working at once."""
 
-    def work(session: Session, visitor: Visitor, form: FormData) -> Response:
-        authorization = find_authorization(session, visitor.account.id, authorization_id)
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        authorization = find_authorization(unit.session, visitor.account.id, authorization_id)
         description = authorization.description or "The token"
-        revoke(session, visitor.context, authorization)
+        revoke(unit, authorization)
         return done(TOKENS, f"{description} was revoked.")
 
     return await act(request, TOKENS, work)
