@@ -5,7 +5,8 @@ RFC 8414 metadata. They
 speak RFC 6749's wire format, not the Platform API's: form-encoded requests, ``{"error",
 "error_description"}`` errors, no Accept version. Token responses carry ``Cache-Control:
 no-store`` and ``Pragma: no-cache`` (R35). CORS is allowed on token, revocation, introspection and
-metadata, never on the authorization endpoint (R31).
+metadata, never on the authorization endpoint (R31). Rule numbers refer to
+docs/oauth-server-rules.md.
 """
 
 from __future__ import annotations
