@@ -4,7 +4,13 @@ from ostiary.accounts.models import Account, LoginSession
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event
 from ostiary.oauth_clients.models import OAuthClient
-from ostiary.tokens.models import AccessToken, Authorization, AuthorizationGrant, RefreshToken
+from ostiary.tokens.models import (
+    AccessToken,
+    Authorization,
+    AuthorizationGrant,
+    DeviceAuthorization,
+    RefreshToken,
+)
 
 __all__ = [
     "AccessToken",
@@ -15,6 +21,7 @@ __all__ = [
     "AuthorizationGrant",
     "Collaborator",
     "ConfigVar",
+    "DeviceAuthorization",
     "Event",
     "LoginSession",
     "OAuthClient",

@@ -1,5 +1,5 @@
 """RFC 6749 (and the Security BCP's rules for it): each test tries the attack and shows it
-refused. Rule numbers refer to the shared oauth-server-rules."""
+refused. Rule numbers refer to docs/oauth-server-rules.md."""
 
 from __future__ import annotations
 

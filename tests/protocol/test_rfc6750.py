@@ -1,4 +1,5 @@
-"""RFC 6750 (bearer token usage) and the transport and entropy rules: R4, R24, R32, R33."""
+"""RFC 6750 (bearer token usage) and the transport and entropy rules R4, R24, R32 and R33 of
+docs/oauth-server-rules.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RFC 7009 (revocation): rule R37."""
+"""RFC 7009 (revocation): rule R37 of docs/oauth-server-rules.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""RFC 7636 (PKCE): rules R5-R8 and R13, each attack tried and refused."""
+"""RFC 7636 (PKCE): rules R5-R8 and R13 of docs/oauth-server-rules.md, each attack tried and
+refused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RFC 7662 (introspection): rule R38."""
+"""RFC 7662 (introspection): rule R38 of docs/oauth-server-rules.md."""
 
 from __future__ import annotations
 

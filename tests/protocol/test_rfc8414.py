@@ -1,4 +1,4 @@
-"""RFC 8414 (metadata) and RFC 9207 (iss): rules R25 and R26."""
+"""RFC 8414 (metadata) and RFC 9207 (iss): rules R25 and R26 of docs/oauth-server-rules.md."""
 
 from __future__ import annotations
 

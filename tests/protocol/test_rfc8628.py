@@ -1,4 +1,5 @@
-"""RFC 8628 (device authorization): rule R39, and the heroku CLI's browser login built on it."""
+"""RFC 8628 (device authorization): rule R39 of docs/oauth-server-rules.md, and the heroku CLI's
+browser login built on it."""
 
 from __future__ import annotations
 

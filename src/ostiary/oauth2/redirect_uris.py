@@ -6,7 +6,8 @@ or backslash (which browsers and parsers split differently), a port, when it has
 65535, and uses https, or http only on a loopback host (a native app's local listener).
 Matching at the authorization endpoint is by exact string, with one exception, a loopback URI's
 port (RFC 8252 section 7.3): only the port may vary, and only to a number from 1 to 65535; the
-requested URI is parsed as strictly as a registered one.
+requested URI is parsed as strictly as a registered one (rules R1 and R4 of
+docs/oauth-server-rules.md).
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ class MemoryRateLimiter:
     """A GCRA limiter in this process's memory.
 
     Exact for one server process. With several workers each keeps its own pool, so an account
-    can spend up to ``workers x capacity``; the Redis limiter (scale-out) shares one pool.
+    can spend up to ``workers x capacity``; a shared limiter (Redis, with the planned scale-out)
+    would keep one pool behind the same protocol.
     """
 
     def __init__(

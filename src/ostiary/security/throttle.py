@@ -1,4 +1,5 @@
-"""Throttling repeated failed authentication (rule R23; RFC 9700 section 4.11).
+"""Throttling repeated failed authentication (rule R23 of docs/oauth-server-rules.md; RFC 9700
+section 4.11).
 
 Each failure spends one unit of two budgets: its subject's (an account, named by its normalized
 email, or a client id) and its address's. While a budget is spent, attempts are refused with 429
@@ -20,7 +21,8 @@ Addresses are counted as ``security.address_limit.address_key`` says: an IPv6 cl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ostiary.errors import RateLimited, Unauthorized
@@ -32,13 +34,19 @@ class FailureThrottle:
     """Counts failures per subject and per address, and refuses attempts as the module's policy
     says. Addresses get a larger budget: many people can share one (a NAT, an office)."""
 
-    def __init__(self, limit: int, window_seconds: int, ip_limit: int) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: int,
+        ip_limit: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         per_window = 60 / window_seconds
-        self._subjects: RateLimiter = MemoryRateLimiter(limit, limit * per_window)
-        self._addresses: RateLimiter = MemoryRateLimiter(ip_limit, ip_limit * per_window)
+        self._subjects: RateLimiter = MemoryRateLimiter(limit, limit * per_window, clock)
+        self._addresses: RateLimiter = MemoryRateLimiter(ip_limit, ip_limit * per_window, clock)
         # One unit per (subject, address), returned a window after the pair's last failure: an
         # empty pool means "this address failed against this subject within the window".
-        self._records: RateLimiter = MemoryRateLimiter(1, per_window)
+        self._records: RateLimiter = MemoryRateLimiter(1, per_window, clock)
 
     def check(self, subject: str, ip: str | None) -> None:
         """Refuse (429) when the address has no budget left, or the subject has none and the

@@ -4,7 +4,7 @@ decides.
 No session: the login page first, then back here. Consent already given to the client for these
 scopes (a live authorization covers them) skips the page unless ``prompt=consent``. Allow and
 Deny are CSRF-protected POSTs answered with 303 (R28). Every response to the client carries
-``iss`` (RFC 9207; R26). No CORS here (R31).
+``iss`` (RFC 9207; R26). No CORS here (R31). Rule numbers refer to docs/oauth-server-rules.md.
 """
 
 from __future__ import annotations

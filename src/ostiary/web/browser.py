@@ -8,6 +8,8 @@
 - Pages send ``Content-Security-Policy`` (``default-src 'self'``, ``frame-ancestors 'none'``),
   ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store``
   (rules R29, R30), and load nothing from elsewhere.
+
+Rule numbers refer to docs/oauth-server-rules.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """``/device``: where a user approves a device (RFC 8628 section 3.3) and, at
 ``/auth/cli/browser/{code}``, the heroku CLI's browser login. Both need a signed-in browser,
 name what is asking, where and when it asked (its description is quoted as the requester's own
-claim), and take CSRF-protected decisions; wrong codes are throttled (R39)."""
+claim), and take CSRF-protected decisions; wrong codes are throttled (R39).
+
+Rule numbers refer to docs/oauth-server-rules.md.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The login page: email and password, CSRF-protected, throttled (R23); on success a login
-session row and its signed cookie, then back to where the user was going (a local path only)."""
+session row and its signed cookie, then back to where the user was going (a local path only).
+
+Rule numbers refer to docs/oauth-server-rules.md.
+"""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@
 RFC 8414 metadata. They speak RFC 6749's wire format, not the Platform API's: form-encoded
 requests, ``{"error", "error_description"}`` errors, no Accept version. Token responses carry
 ``Cache-Control: no-store`` and ``Pragma: no-cache`` (R35). CORS is allowed on token, revocation,
-introspection and metadata, never on the authorization endpoint (R31).
+introspection and metadata, never on the authorization endpoint (R31). Rule numbers refer to
+docs/oauth-server-rules.md.
 
 Here the protocol core (``ostiary.oauth2``) meets storage: each grant is bound to the domain's
 store for it and to a transaction of its own.

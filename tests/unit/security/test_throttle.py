@@ -1,16 +1,35 @@
-"""The failed-authentication throttle's lockout policy (security/throttle.py)."""
+"""The failed-authentication throttle's lockout policy (security/throttle.py; rule R23 of
+docs/oauth-server-rules.md), as a guesser and the account's owner see it."""
 
 from __future__ import annotations
 
 import pytest
 
-from ostiary.errors import RateLimited
+from ostiary.errors import Forbidden, RateLimited, Unauthorized
 from ostiary.security.throttle import FailureThrottle
 
 ACCOUNT = "login:carol@example.com"
+OTHER = "login:dave@example.com"
 
 
-def _fail(throttle: FailureThrottle, subject: str, ip: str, times: int) -> None:
+class FakeClock:
+    """Monotonic seconds that only move when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _refused(throttle: FailureThrottle, subject: str, ip: str | None) -> int:
+    """The Retry-After of a refused check (fails the test when the check passes)."""
+    with pytest.raises(RateLimited) as refused:
+        throttle.check(subject, ip)
+    return refused.value.retry_after
+
+
+def _fail(throttle: FailureThrottle, subject: str, ip: str | None, times: int) -> None:
     for _ in range(times):
         throttle.check(subject, ip)
         throttle.failed(subject, ip)
@@ -45,3 +64,118 @@ def test_an_address_that_spent_its_budget_is_refused_for_every_account() -> None
     with pytest.raises(RateLimited):
         throttle.check("login:someone-else@example.com", "203.0.113.5")
     throttle.check("login:someone-else@example.com", "198.51.100.7")
+
+
+def test_the_budget_refills_over_the_window_one_guess_at_a_time() -> None:
+    clock = FakeClock()
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=100, clock=clock)
+    _fail(throttle, ACCOUNT, "203.0.113.5", 3)
+    assert _refused(throttle, ACCOUNT, "203.0.113.5") == 100  # 300 s / 3 guesses
+    clock.now += 99
+    assert _refused(throttle, ACCOUNT, "203.0.113.5") == 1
+    clock.now += 1
+    _fail(throttle, ACCOUNT, "203.0.113.5", 1)  # one more guess, and only one
+    assert _refused(throttle, ACCOUNT, "203.0.113.5") == 100
+
+
+def test_nobody_is_locked_out_for_longer_than_the_window() -> None:
+    clock = FakeClock()
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=3, clock=clock)
+    _fail(throttle, ACCOUNT, "203.0.113.5", 3)  # spends the account's and the address's budget
+    assert _refused(throttle, ACCOUNT, "203.0.113.5") <= 300
+    assert _refused(throttle, OTHER, "203.0.113.5") <= 300
+    clock.now += 300
+    _fail(throttle, ACCOUNT, "203.0.113.5", 3)  # a full budget again
+
+
+def test_a_clean_record_is_per_account_and_lasts_until_the_address_fails_there() -> None:
+    clock = FakeClock()
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=100, clock=clock)
+    _fail(throttle, OTHER, "198.51.100.7", 1)  # the owner mistyped another account's password
+    _fail(throttle, ACCOUNT, "203.0.113.5", 3)
+    throttle.check(ACCOUNT, "198.51.100.7")  # a failure elsewhere leaves the record clean
+    throttle.failed(ACCOUNT, "198.51.100.7")
+    # The record stays stained for the whole window, even though the account's own budget
+    # refills sooner (one guess per 100 s, which the guessing addresses get too).
+    assert _refused(throttle, ACCOUNT, "198.51.100.7") == 100
+
+
+def test_a_spent_account_refuses_a_request_without_an_address() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=100)
+    _fail(throttle, ACCOUNT, "203.0.113.5", 3)
+    _refused(throttle, ACCOUNT, None)  # no address, so no clean record to claim
+    throttle.check(OTHER, None)
+
+
+def test_failures_without_an_address_spend_only_the_accounts_budget() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=1)
+    _fail(throttle, ACCOUNT, None, 3)  # e.g. over a Unix socket
+    _refused(throttle, ACCOUNT, None)
+    throttle.check(ACCOUNT, "203.0.113.5")  # any address has a clean record
+    throttle.check(OTHER, None)
+
+
+def test_an_ipv6_client_is_one_address_per_64() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=100)
+    for host in ("2001:db8:1:2::a", "2001:db8:1:2::b", "2001:db8:1:2:ffff::1"):
+        _fail(throttle, ACCOUNT, host, 1)
+    # A fresh address in the same /64 has no clean record; one in another /64 does.
+    _refused(throttle, ACCOUNT, "2001:db8:1:2::c")
+    throttle.check(ACCOUNT, "2001:db8:1:3::a")
+
+
+def test_an_ipv6_64_shares_one_address_budget() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=4)
+    for n in range(4):
+        _fail(throttle, f"login:user{n}@example.com", f"2001:db8:1:2::{n + 1}", 1)
+    _refused(throttle, "login:someone-else@example.com", "2001:db8:1:2::99")
+    throttle.check("login:someone-else@example.com", "2001:db8:1:3::1")
+
+
+def test_an_ipv4_mapped_address_is_the_ipv4_address() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=100)
+    _fail(throttle, ACCOUNT, "::ffff:203.0.113.5", 3)
+    _refused(throttle, ACCOUNT, "203.0.113.5")
+
+
+def test_concurrent_charged_attempts_cannot_outrun_the_budget() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=100)
+    for _ in range(3):  # three attempts charged, none finished yet
+        throttle.charge(ACCOUNT, "203.0.113.5")
+    _refused(throttle, ACCOUNT, "203.0.113.5")
+    with pytest.raises(RateLimited):
+        throttle.charge(ACCOUNT, "203.0.113.5")
+
+
+def test_a_refunded_attempt_costs_nothing() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=2)
+    for _ in range(20):  # the owner signs in again and again: each success is refunded
+        throttle.charge(ACCOUNT, "203.0.113.5")
+        throttle.refund(ACCOUNT, "203.0.113.5")
+    _fail(throttle, ACCOUNT, "203.0.113.5", 2)  # the address's whole budget is still there
+    _refused(throttle, OTHER, "203.0.113.5")
+
+
+def test_a_refund_gives_back_the_one_attempt_charged() -> None:
+    throttle = FailureThrottle(limit=3, window_seconds=300, ip_limit=100)
+    for _ in range(3):
+        throttle.charge(ACCOUNT, "203.0.113.5")
+    throttle.refund(ACCOUNT, "203.0.113.5")
+    throttle.charge(ACCOUNT, "203.0.113.5")
+    _refused(throttle, ACCOUNT, "203.0.113.5")
+    throttle.refund(ACCOUNT, None)  # without an address only the account's unit comes back
+    throttle.check(ACCOUNT, None)
+
+
+def test_guard_counts_only_an_unauthorized_attempt() -> None:
+    throttle = FailureThrottle(limit=1, window_seconds=300, ip_limit=100)
+    with throttle.guard(ACCOUNT, "203.0.113.5"):
+        pass  # a success costs nothing
+    with pytest.raises(Forbidden), throttle.guard(ACCOUNT, "203.0.113.5"):
+        raise Forbidden("signed in, but not allowed")  # not a guess
+    throttle.check(ACCOUNT, "203.0.113.5")
+    with pytest.raises(Unauthorized), throttle.guard(ACCOUNT, "203.0.113.5"):
+        raise Unauthorized("wrong password")
+    _refused(throttle, ACCOUNT, "203.0.113.5")
+    with pytest.raises(RateLimited), throttle.guard(ACCOUNT, "203.0.113.5"):
+        pytest.fail("a refused attempt is never tried")
