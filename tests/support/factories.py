@@ -11,13 +11,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ostiary.accounts.services import create_account, new_password_hash
+from ostiary.accounts.services import new_password_hash
 from ostiary.config import load_settings
 from ostiary.db import Database
 from ostiary.events import SYSTEM
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.owners import create_account
 from ostiary.tokens.services import issue_access_token
 from ostiary.unit import Unit
 from ostiary.web.context import lifetimes_of

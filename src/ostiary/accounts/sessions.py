@@ -12,8 +12,6 @@ from sqlalchemy.orm import Session
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound
-from ostiary.tokens.models import Authorization
-from ostiary.tokens.services import revoke_with_descendants
 from ostiary.unit import Unit
 
 
@@ -58,32 +56,6 @@ def find_session(session: Session, account_id: str, session_id: str | None) -> L
     if found is None:
         raise NotFound("session")
     return found
-
-
-def close_session(unit: Unit, login: LoginSession, *, actor_id: str) -> None:
-    """End a session and revoke every authorization created through it (with their
-    descendants); the row stays, marked ended, until the purge's retention has passed."""
-    now = unit.now()
-    revoked = revoke_with_descendants(unit.session, Authorization.session_id == login.id, now=now)
-    login.ended_at = now
-    unit.record(
-        "session:destroy",
-        actor_id=actor_id,
-        target_type="session",
-        target_id=login.id,
-        details={"authorizations_revoked": revoked},
-    )
-
-
-def close_other_sessions(unit: Unit, account_id: str, keep_session_id: str) -> int:
-    """End every live session of the account but ``keep_session_id`` (and the authorizations
-    made through them); how many ended."""
-    others = unit.session.scalars(
-        live_sessions_of(account_id).where(LoginSession.id != keep_session_id)
-    ).all()
-    for login in others:
-        close_session(unit, login, actor_id=account_id)
-    return len(others)
 
 
 def mark_seen(unit: Unit, login_id: str) -> None:

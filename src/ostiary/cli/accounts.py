@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_email
 from ostiary.accounts.rules import generate_password
-from ostiary.accounts.services import NewAccount, change_password, create_account, new_password_hash
+from ostiary.accounts.services import new_password_hash
 from ostiary.cli.api import print_json, print_table
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
@@ -19,6 +19,8 @@ from ostiary.errors import OstiaryError
 from ostiary.events import SYSTEM
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
+from ostiary.tokens.owners import change_password, create_account
+from ostiary.tokens.records import NewAccount
 from ostiary.unit import Unit
 from ostiary.web.context import lifetimes_of
 

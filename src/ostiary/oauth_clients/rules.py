@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ostiary.errors import Forbidden, InvalidParams
 from ostiary.oauth_clients.records import ClientRecord
+from ostiary.scopes import covers, parse_scopes
 from ostiary.security.hashing import SecretHasher
-from ostiary.tokens.scopes import covers, parse_scopes
 
 
 def checked_client_credentials_scopes(

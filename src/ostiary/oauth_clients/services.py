@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from ostiary.errors import InvalidParams
 from ostiary.oauth2.redirect_uris import validate_redirect_uris
 from ostiary.oauth_clients.models import ClientType, OAuthClient
@@ -16,7 +14,6 @@ from ostiary.oauth_clients.rules import (
     checked_name,
 )
 from ostiary.security.tokens import TokenKind, mint_token
-from ostiary.tokens.models import Authorization
 from ostiary.unit import Unit
 
 
@@ -118,24 +115,3 @@ def rotate_secret(unit: Unit, client: OAuthClient, *, actor_id: str) -> str:
         target_id=client.id,
     )
     return secret
-
-
-def delete_client(unit: Unit, client: OAuthClient, *, actor_id: str) -> None:
-    """Delete a client and every authorization granted to it.
-
-    This is deletion, not revocation: the foreign keys cascade from the client to its
-    authorizations, their tokens and their descendants. The event counts the live ones.
-    """
-    revoked = unit.session.scalar(
-        select(func.count()).where(
-            Authorization.client_id == client.id, Authorization.revoked_at.is_(None)
-        )
-    )
-    unit.session.delete(client)
-    unit.record(
-        "oauth:client:destroy",
-        actor_id=actor_id,
-        target_type="client",
-        target_id=client.id,
-        details={"authorizations_revoked": revoked},
-    )

@@ -38,14 +38,14 @@ from ostiary.tokens.services import (
     issue_access_token,
     issue_refresh_token,
     revoke_children,
+    revoke_with_descendants,
 )
 from ostiary.unit import Unit
 
 
 def _revoke_family(unit: Unit, authorization: Authorization, action: str) -> None:
     """Revoke an authorization (a refresh family) and what its tokens made, recorded."""
-    authorization.revoked_at = unit.now()
-    revoke_children(unit, authorization.id)
+    revoke_with_descendants(unit.session, Authorization.id == authorization.id, now=unit.now())
     authorization_event(unit, action, authorization)
 
 
@@ -259,10 +259,10 @@ class Revocations:
         row = self._found[token.id]
         now = unit.now()
         if isinstance(row, RefreshToken):
-            row.authorization.revoked_at = now
+            revoke_with_descendants(unit.session, Authorization.id == row.authorization_id, now=now)
             target_type, target_id = "authorization", row.authorization_id
         else:
-            row.revoked_at = now
+            row.revoked_at = row.revoked_at or now  # a second revocation keeps the first time
             target_type, target_id = "token", row.id
         revoke_children(unit, row.authorization_id)
         unit.record(

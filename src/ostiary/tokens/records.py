@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ostiary.accounts.models import Account
 from ostiary.accounts.records import AccountSnapshot
 from ostiary.oauth2.protocols import TokenSet
 from ostiary.oauth_clients.models import OAuthClient
@@ -128,3 +129,11 @@ class Principal:
     def account_id(self) -> str:
         """The id of the account the request acts for."""
         return self.account.id
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """A created account and its API key, whose plaintext is shown once."""
+
+    account: Account
+    api_key: IssuedToken

@@ -19,6 +19,7 @@ from ostiary.clock import utcnow
 from ostiary.errors import Forbidden, NotFound
 from ostiary.oauth2.protocols import Client
 from ostiary.oauth_clients.queries import find_client
+from ostiary.scopes import covers, parse_scopes
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, display_parts, mint_token
 from ostiary.tokens.models import (
@@ -45,7 +46,6 @@ from ostiary.tokens.rules import (
     check_may_regenerate,
     parse_expires_in,
 )
-from ostiary.tokens.scopes import covers, parse_scopes
 from ostiary.unit import Unit
 
 

@@ -26,8 +26,8 @@ from ostiary.oauth2.rfc6749.authorization_endpoint import (
     validate,
 )
 from ostiary.oauth_clients.oauth_storage import RegisteredClients
+from ostiary.scopes import MEANINGS, parse_scopes
 from ostiary.tokens.queries import consented
-from ostiary.tokens.scopes import MEANINGS, parse_scopes
 from ostiary.tokens.services import grant_code
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
 from ostiary.web.context import services_of, unit_of

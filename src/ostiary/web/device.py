@@ -20,9 +20,9 @@ from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.errors import NotFound, RateLimited, Unauthorized
 from ostiary.oauth2.rfc8628 import display_user_code
+from ostiary.scopes import MEANINGS
 from ostiary.tokens.device import DeviceKind, decide, find_pending
 from ostiary.tokens.models import DeviceAuthorization
-from ostiary.tokens.scopes import MEANINGS
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
 from ostiary.web.context import request_context, services_of, unit_of
 

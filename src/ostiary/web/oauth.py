@@ -32,6 +32,7 @@ from ostiary.oauth2.rfc6749.grants import client_credentials as cc
 from ostiary.oauth2.rfc6749.token_endpoint import Grant, TokenEndpoint
 from ostiary.oauth_clients.oauth_storage import Clients
 from ostiary.oauth_clients.records import ClientRecord
+from ostiary.scopes import ALL_SCOPES, parse_scopes
 from ostiary.tokens.client_credentials import ClientCredentialsTokens
 from ostiary.tokens.oauth_storage import (
     CodeGrants,
@@ -40,7 +41,6 @@ from ostiary.tokens.oauth_storage import (
     Revocations,
     TokenDescriptions,
 )
-from ostiary.tokens.scopes import ALL_SCOPES, parse_scopes
 from ostiary.unit import Unit
 from ostiary.web.context import Services, request_context, services_of, unit_of
 from ostiary.web.errors import persist_audit

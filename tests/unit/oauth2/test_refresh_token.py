@@ -11,7 +11,7 @@ from ostiary.errors import Forbidden, GrantReuse, InvalidGrant
 from ostiary.oauth2.errors import OAuthError
 from ostiary.oauth2.refresh_rotation import GRACE, Presented, classify
 from ostiary.oauth2.rfc6749.grants import refresh_token
-from ostiary.tokens.scopes import parse_scopes
+from ostiary.scopes import parse_scopes
 from tests.unit.oauth2.fakes import FakeClient, FakeRefreshes
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -13,12 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import LoginSession
-from ostiary.accounts.sessions import close_session, find_session, live_sessions_of, open_session
+from ostiary.accounts.sessions import find_session, live_sessions_of, open_session
 from ostiary.clock import utcnow
 from ostiary.config import load_settings
 from ostiary.errors import NotFound, Unauthorized
 from ostiary.migrate import upgrade
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+from ostiary.tokens.owners import close_session
 from ostiary.tokens.queries import authorizations_of, find_parent
 from ostiary.tokens.services import (
     issue_access_token,

@@ -14,11 +14,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from ostiary.accounts.logins import password_login
 from ostiary.clock import isoformat, seconds_until
 from ostiary.errors import Forbidden
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
+from ostiary.tokens.owners import password_login
 from ostiary.tokens.queries import api_key_of, authorizations_of, find_authorization, live_tokens
 from ostiary.tokens.records import IssuedAuthorization, LiveTokens, RequestedAuthorization
 from ostiary.tokens.rules import is_expired

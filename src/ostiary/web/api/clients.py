@@ -17,12 +17,8 @@ from pydantic import BaseModel, Field
 from ostiary.clock import isoformat
 from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.oauth_clients.queries import clients_of, find_client
-from ostiary.oauth_clients.services import (
-    delete_client,
-    register_client,
-    rotate_secret,
-    update_client,
-)
+from ostiary.oauth_clients.services import register_client, rotate_secret, update_client
+from ostiary.tokens.owners import delete_client
 from ostiary.tokens.rules import check_may_make_machine_credentials
 from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep, require_api_version
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range

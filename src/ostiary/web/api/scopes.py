@@ -11,7 +11,7 @@ config vars; ``create-apps`` creates apps and then acts only on the apps its aut
 
 from __future__ import annotations
 
-from ostiary.tokens.scopes import ALL_SCOPES
+from ostiary.scopes import ALL_SCOPES
 
 ANY_SCOPE = ALL_SCOPES
 IDENTITY = frozenset({"global", "identity"})

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ostiary.accounts.models import LoginSession
-from ostiary.accounts.sessions import close_session, find_session, live_sessions_of
+from ostiary.accounts.sessions import find_session, live_sessions_of
 from ostiary.clock import isoformat, seconds_until
+from ostiary.tokens.owners import close_session
 from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Timestamp

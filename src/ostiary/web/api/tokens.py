@@ -20,9 +20,9 @@ from ostiary.oauth2.rfc6749.client_auth import ClientSecretBeside
 from ostiary.oauth2.rfc6749.grants.authorization_code import redeem_code
 from ostiary.oauth2.rfc6749.grants.refresh_token import rotate_refresh
 from ostiary.oauth_clients.oauth_storage import Clients
+from ostiary.scopes import parse_scopes
 from ostiary.tokens.oauth_storage import CodeGrants, RefreshTokens
 from ostiary.tokens.records import IssuedAuthorization
-from ostiary.tokens.scopes import parse_scopes
 from ostiary.tokens.services import revoke_access_token
 from ostiary.web.api.authorizations import TokenOut
 from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, UnitDep, require_api_version

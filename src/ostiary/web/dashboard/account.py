@@ -7,9 +7,10 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from ostiary.accounts.rules import validate_password
-from ostiary.accounts.services import change_email, change_password, create_account, update_account
-from ostiary.accounts.sessions import close_session, open_session
+from ostiary.accounts.services import change_email, update_account
+from ostiary.accounts.sessions import open_session
 from ostiary.errors import InvalidParams, OstiaryError, RateLimited, Unauthorized
+from ostiary.tokens.owners import change_password, close_session, create_account
 from ostiary.unit import Unit
 from ostiary.web.browser import (
     SESSION_COOKIE,

@@ -11,12 +11,8 @@ from starlette.datastructures import FormData
 from ostiary.errors import InvalidParams
 from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.oauth_clients.queries import clients_of, find_client
-from ostiary.oauth_clients.services import (
-    delete_client,
-    register_client,
-    rotate_secret,
-    update_client,
-)
+from ostiary.oauth_clients.services import register_client, rotate_secret, update_client
+from ostiary.tokens.owners import delete_client
 from ostiary.unit import Unit
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,

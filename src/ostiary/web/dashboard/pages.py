@@ -27,8 +27,8 @@ from ostiary.accounts.sessions import mark_seen
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams, NotFound, OstiaryError, RateLimited, Unauthorized
 from ostiary.events import RequestContext
+from ostiary.scopes import ALL_SCOPES, MEANINGS
 from ostiary.tokens.models import Authorization
-from ostiary.tokens.scopes import ALL_SCOPES, MEANINGS
 from ostiary.tokens.services import regenerate
 from ostiary.unit import Unit
 from ostiary.web.browser import csrf_token, csrf_valid, current_login, page, see_other

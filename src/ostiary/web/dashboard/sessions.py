@@ -9,12 +9,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.accounts.models import LoginSession
-from ostiary.accounts.sessions import (
-    close_other_sessions,
-    close_session,
-    find_session,
-    live_sessions_of,
-)
+from ostiary.accounts.sessions import find_session, live_sessions_of
+from ostiary.tokens.owners import close_other_sessions, close_session
 from ostiary.unit import Unit
 from ostiary.web.dashboard.pages import PREFIX, Visitor, act, done, render, show
 

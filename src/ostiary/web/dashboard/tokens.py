@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from ostiary.errors import InvalidParams
+from ostiary.scopes import parse_scopes
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.queries import authorizations_of, find_authorization
 from ostiary.tokens.records import NewAuthorization
 from ostiary.tokens.rules import is_expired
-from ostiary.tokens.scopes import parse_scopes
 from ostiary.tokens.services import create_authorization, revoke
 from ostiary.unit import Unit
 from ostiary.web.dashboard.pages import (

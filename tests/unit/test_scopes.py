@@ -1,4 +1,4 @@
-"""Heroku's scopes (tokens/scopes.py): which scope a credential may grant, and which scope lists
+"""Heroku's scopes (scopes.py): which scope a credential may grant, and which scope lists
 a request may name. A token can never mint a wider one."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from ostiary.errors import InvalidParams
-from ostiary.tokens.scopes import ALL_SCOPES, IMPLIES, MEANINGS, covers, implied_by, parse_scopes
+from ostiary.scopes import ALL_SCOPES, IMPLIES, MEANINGS, covers, implied_by, parse_scopes
 
 # Written out here rather than read from IMPLIES, so a change to the table fails a test.
 EXPECTED = {
