@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from ostiary.errors import InvalidParams
+from ostiary.accounts.errors import WeakPassword
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -21,6 +21,4 @@ def generate_password() -> str:
 def validate_password(password: str) -> None:
     """Refuse passwords too short to resist guessing."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidParams(
-            "password", f"Password must be at least {MIN_PASSWORD_LENGTH} characters."
-        )
+        raise WeakPassword(MIN_PASSWORD_LENGTH)

@@ -5,10 +5,10 @@ Passwords are proved in ``accounts/passwords.py``."""
 
 from __future__ import annotations
 
+from ostiary.accounts.errors import EmailTaken, InvalidEmail
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_email, normalize_email
 from ostiary.accounts.rules import EMAIL_PATTERN, validate_password
-from ostiary.errors import Conflict, InvalidParams
 from ostiary.security.passwords import hash_password
 from ostiary.unit import Unit
 
@@ -47,9 +47,9 @@ def change_email(unit: Unit, account: Account, email: str) -> None:
     if normalized == account.email:
         return
     if not EMAIL_PATTERN.match(normalized) or len(normalized) > 254:
-        raise InvalidParams("email", f"{email!r} is not a valid email address.")
+        raise InvalidEmail(email)
     if find_by_email(unit.session, normalized) is not None:
-        raise Conflict(f"An account with the email {normalized} already exists.")
+        raise EmailTaken(normalized)
     account.email = normalized
     account.updated_at = unit.now()
     unit.record("account:email:change", actor_id=account.id, target_id=account.id)
@@ -66,9 +66,9 @@ def add_account(
     gives it its API key too)."""
     normalized = normalize_email(email)
     if not EMAIL_PATTERN.match(normalized) or len(normalized) > 254:
-        raise InvalidParams("email", f"{email!r} is not a valid email address.")
+        raise InvalidEmail(email)
     if find_by_email(unit.session, normalized) is not None:
-        raise Conflict(f"An account with the email {normalized} already exists.")
+        raise EmailTaken(normalized)
     account = Account(email=normalized, name=name, password_hash=password_hash)
     unit.session.add(account)
     unit.session.flush()

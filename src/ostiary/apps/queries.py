@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.queries import find_by_id_or_email
+from ostiary.apps.errors import AppNotFound
 from ostiary.apps.models import App, Collaborator
 from ostiary.apps.names import generate_name
+from ostiary.apps.records import AppAccess
 from ostiary.apps.rules import NAME_ATTEMPTS
 from ostiary.errors import Conflict, NotFound
 
@@ -43,15 +44,6 @@ def find_collaborator(session: Session, app: App, identity: str) -> Collaborator
     return collaborator
 
 
-@dataclass(frozen=True, slots=True)
-class AppAccess:
-    """Who is asking for apps: an account, optionally limited to apps one authorization created
-    (a token whose only fitting scope is ``create-apps``)."""
-
-    account_id: str
-    only_created_by: str | None = None
-
-
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
@@ -81,7 +73,7 @@ def find_app(
         query = query.with_for_update(of=App)
     app = session.scalar(query)
     if app is None:
-        raise NotFound("app")
+        raise AppNotFound()
     return app
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from ostiary.apps.catalog import PLANS_BY_ID
 from ostiary.apps.models import AddOn, App
-from ostiary.apps.queries import AppAccess, find_app, visible_apps
+from ostiary.apps.queries import find_app, visible_apps
+from ostiary.apps.records import AppAccess
 from ostiary.errors import NotFound
 
 # The resource names Heroku's 404s carry here; the heroku CLI's resolvers branch on them (a

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ostiary.apps.catalog import DEFAULT_REGION, DEFAULT_STACK, REGIONS, STACKS
+from ostiary.apps.errors import OwnerOnly
 from ostiary.apps.models import App
-from ostiary.errors import Forbidden, InvalidParams
+from ostiary.errors import InvalidParams
 
 NAME_ATTEMPTS = 20
 
@@ -28,4 +29,4 @@ def checked_stack(name: str | None) -> str:
 def require_owner(app: App, account_id: str, action: str) -> None:
     """Refuse an owner-only action to a collaborator."""
     if app.owner_id != account_id:
-        raise Forbidden(f"Only the app's owner can {action}.")
+        raise OwnerOnly(action)

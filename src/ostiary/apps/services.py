@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_id_or_email
+from ostiary.apps.errors import AppNameTaken, OwnerOnly
 from ostiary.apps.models import App, Collaborator
 from ostiary.apps.names import is_valid_app_name
 from ostiary.apps.queries import collaborators_of, name_taken, unused_generated_name
 from ostiary.apps.releases import create_release
 from ostiary.apps.rules import checked_region, checked_stack, require_owner
-from ostiary.errors import Conflict, Forbidden, InvalidParams, NotFound
+from ostiary.errors import Conflict, InvalidParams, NotFound
 from ostiary.unit import Unit
 
 
@@ -25,7 +26,7 @@ def _check_name(session: Session, name: str) -> str:
             "lowercase letters, digits, and dashes (3 to 30 characters).",
         )
     if name_taken(session, name):
-        raise Conflict(f"Name {name} is already taken.")
+        raise AppNameTaken(name)
     return name
 
 
@@ -66,7 +67,7 @@ def update_app(
     """Rename an app, toggle maintenance mode or change its stack."""
     if name is not None and name != app.name:
         if app.owner_id != actor_id:
-            raise Forbidden("Only the app's owner can rename it.")
+            raise OwnerOnly("rename it")
         app.name = _check_name(unit.session, name)
     if maintenance is not None:
         app.maintenance = maintenance

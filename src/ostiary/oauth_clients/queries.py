@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ostiary.errors import NotFound
+from ostiary.oauth_clients.errors import ClientNotFound
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.oauth_clients.records import CLIENT_BY_ID, CLIENT_RECORD, ClientRecord
 
@@ -22,7 +22,7 @@ def find_client(session: Session, client_id: str, *, owner_id: str | None = None
         query = query.where(OAuthClient.owner_id == owner_id)
     client = session.scalar(query)
     if client is None:
-        raise NotFound("client")
+        raise ClientNotFound()
     return client
 
 
@@ -30,5 +30,5 @@ def find_client_record(session: Session, client_id: str) -> ClientRecord:
     """A client by id as a :class:`ClientRecord`, read in the session's transaction."""
     record = CLIENT_RECORD.first_of(session.execute(CLIENT_BY_ID, {"client_id": client_id}))
     if record is None:
-        raise NotFound("client")
+        raise ClientNotFound()
     return record

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ostiary.errors import InvalidParams
 from ostiary.oauth2.redirect_uris import validate_redirect_uris
+from ostiary.oauth_clients.errors import PublicClientRefused
 from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.oauth_clients.rules import (
     checked_client_credentials_scopes,
@@ -39,7 +39,7 @@ def register_client(
     """Register a client; a confidential one gets a secret, shown in this answer only."""
     secret = None if client_type == ClientType.PUBLIC else mint_token(TokenKind.CLIENT_SECRET)
     if client_type == ClientType.PUBLIC and client_credentials_scopes is not None:
-        raise InvalidParams(
+        raise PublicClientRefused(
             "client_credentials_scopes", "A public client cannot use the client-credentials grant."
         )
     client = OAuthClient(
@@ -84,7 +84,7 @@ def update_client(
         client.redirect_uris = validate_redirect_uris(redirect_uris)
     if client_credentials_scopes is not ...:
         if client.is_public and client_credentials_scopes is not None:
-            raise InvalidParams(
+            raise PublicClientRefused(
                 "client_credentials_scopes",
                 "A public client cannot use the client-credentials grant.",
             )
@@ -104,7 +104,7 @@ def update_client(
 def rotate_secret(unit: Unit, client: OAuthClient, *, actor_id: str) -> str:
     """Give a confidential client a new secret; the old one stops working at commit."""
     if client.is_public:
-        raise InvalidParams("client", "A public client has no secret to rotate.")
+        raise PublicClientRefused("client", "A public client has no secret to rotate.")
     secret = mint_token(TokenKind.CLIENT_SECRET)
     client.secret_hash = unit.hasher.hash(secret)
     client.updated_at = unit.now()

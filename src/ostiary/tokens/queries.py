@@ -11,8 +11,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ostiary.clock import utcnow
-from ostiary.errors import NotFound, Unauthorized
+from ostiary.errors import Unauthorized
 from ostiary.oauth_clients.models import OAuthClient
+from ostiary.tokens.errors import AuthorizationNotFound, TokenNotFound
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -63,7 +64,7 @@ def find_authorization(
         query = query.with_for_update(of=Authorization)
     authorization = session.scalar(query)
     if authorization is None:
-        raise NotFound("authorization")
+        raise AuthorizationNotFound()
     return authorization
 
 
@@ -149,7 +150,7 @@ def api_key_of(session: Session, account_id: str, *, for_update: bool = False) -
         query = query.with_for_update(of=Authorization)
     authorization = session.scalar(query)
     if authorization is None:
-        raise NotFound("authorization")
+        raise AuthorizationNotFound()
     return authorization
 
 
@@ -166,7 +167,7 @@ def find_live_access_token(session: Session, account_id: str, token_id: str) -> 
         )
     )
     if token is None:
-        raise NotFound("token")
+        raise TokenNotFound()
     return token
 
 

@@ -8,8 +8,9 @@ import re
 from datetime import datetime, timedelta
 
 from ostiary.clock import utcnow
-from ostiary.errors import Forbidden, InvalidParams
+from ostiary.errors import InvalidParams
 from ostiary.security.tokens import TokenKind
+from ostiary.tokens.errors import CredentialNotAllowed
 from ostiary.tokens.models import (
     Authorization,
     AuthorizationKind,
@@ -53,13 +54,13 @@ def check_may_create_authorizations(parent: Authorization) -> None:
     would let an application mint a credential its user never saw being made.
     """
     if parent.kind == AuthorizationKind.CLIENT_CREDENTIALS:
-        raise Forbidden(
+        raise CredentialNotAllowed(
             "A client-credentials token acts for an application: it cannot create authorizations."
         )
     if parent.kind == AuthorizationKind.OAUTH and (
         parent.client is None or parent.client.owner_id is not None
     ):
-        raise Forbidden(
+        raise CredentialNotAllowed(
             "An OAuth token of a third-party application cannot create authorizations; "
             "use your API key or a token of your own."
         )
@@ -84,7 +85,7 @@ def check_may_regenerate(caller: Authorization, *, target_made_by_caller: bool) 
     check_may_create_authorizations(caller)
     if is_root_credential(caller) or target_made_by_caller:
         return
-    raise Forbidden(
+    raise CredentialNotAllowed(
         "This token can regenerate only itself and the tokens made with it; use your API key "
         "(or the dashboard) to regenerate others."
     )
@@ -95,7 +96,7 @@ def check_may_make_machine_credentials(caller: Authorization) -> None:
     and nothing revokes with the token that made it: only a root credential may make one,
     widen one or rotate its secret (the dashboard asks for a recent password)."""
     if not is_root_credential(caller):
-        raise Forbidden(
+        raise CredentialNotAllowed(
             "Only your API key (or the dashboard) can give a client client-credentials scopes "
             "or rotate such a client's secret."
         )

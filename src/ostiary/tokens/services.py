@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
-from ostiary.errors import Forbidden, NotFound
 from ostiary.oauth2.protocols import Client
 from ostiary.oauth_clients.queries import find_client
 from ostiary.scopes import covers, parse_scopes
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, display_parts, mint_token
+from ostiary.tokens.errors import AuthorizationNotFound, CredentialNotAllowed
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -106,7 +106,7 @@ def create_authorization(unit: Unit, request: NewAuthorization) -> IssuedAuthori
     """
     scopes, client, parent = request.scopes, request.client, request.parent
     if not covers(request.creator_scopes, scopes):
-        raise Forbidden(
+        raise CredentialNotAllowed(
             f"Your credential cannot grant {', '.join(scopes)}: "
             "an authorization can have at most the scopes of the token creating it."
         )
@@ -298,7 +298,7 @@ def revoke_client_access(unit: Unit, account_id: str, client_id: str) -> int:
         Authorization.kind == AuthorizationKind.OAUTH,
     )
     if revoked == 0:
-        raise NotFound("authorization")
+        raise AuthorizationNotFound()
     unit.record(
         "oauth:client:access-revoked",
         actor_id=account_id,

@@ -25,7 +25,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from ostiary.apps.queries import AppAccess
+from ostiary.apps.records import AppAccess
 from ostiary.errors import (
     BadRequest,
     MissingVersion,

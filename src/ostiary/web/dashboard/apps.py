@@ -11,7 +11,8 @@ from ostiary.apps.addons import addons_of
 from ostiary.apps.catalog import PLANS_BY_ID
 from ostiary.apps.config_vars import config_of
 from ostiary.apps.models import App
-from ostiary.apps.queries import AppAccess, collaborators_of, find_app, visible_apps
+from ostiary.apps.queries import collaborators_of, find_app, visible_apps
+from ostiary.apps.records import AppAccess
 from ostiary.web.dashboard.pages import PREFIX, Visitor, render, show
 
 router = APIRouter(include_in_schema=False)

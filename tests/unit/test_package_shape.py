@@ -1,0 +1,35 @@
+"""Every domain package has the same files with the same meanings (docs/architecture.md,
+"Layers"), so a newcomer knows where to look in any of them."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import ostiary
+
+PACKAGES = ("accounts", "apps", "oauth_clients", "tokens")
+SHAPE = ("models.py", "records.py", "queries.py", "rules.py", "services.py", "errors.py")
+ROOT = Path(ostiary.__file__).parent
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_domain_package_has_the_shape(package: str) -> None:
+    present = {path.name for path in (ROOT / package).glob("*.py")}
+    assert set(SHAPE) <= present, f"{package}/ lacks {sorted(set(SHAPE) - present)}"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_rules_and_errors_know_no_session(package: str) -> None:
+    """Rules decide without storage and errors carry no state: neither takes a Session."""
+    for name in ("rules.py", "errors.py"):
+        tree = ast.parse((ROOT / package / name).read_text())
+        imported = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "sqlalchemy.orm"
+            for alias in node.names
+        }
+        assert "Session" not in imported, f"{package}/{name} takes a database session"
