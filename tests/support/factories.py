@@ -88,3 +88,13 @@ class Factory:
     def close(self) -> None:
         """Release the database connections."""
         self.database.dispose()
+
+
+def add_authorization(session: Session, account_id: str, **fields: object) -> Authorization:
+    """A personal, global authorization of the account, flushed (``fields`` override)."""
+    row = Authorization(
+        account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["global"], **fields
+    )
+    session.add(row)
+    session.flush()
+    return row

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ostiary.clock import utcnow
-from ostiary.config import load_settings
 from ostiary.errors import Forbidden, Unauthorized
-from ostiary.migrate import upgrade
-from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+from ostiary.tokens.models import AccessToken
 from ostiary.tokens.queries import descends_from, find_parent
 from ostiary.tokens.rules import check_may_regenerate, is_root_credential
-from tests.support.factories import Factory
-
-
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    upgrade(load_settings(data_dir=tmp_path).effective_database_url)
-    made = Factory(tmp_path)
-    yield made
-    made.close()
-
-
-def _authorization(session: Session, account_id: str, **fields: object) -> Authorization:
-    row = Authorization(
-        account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["global"], **fields
-    )
-    session.add(row)
-    session.flush()
-    return row
+from tests.support.factories import Factory, add_authorization
 
 
 def test_a_token_revoked_after_its_request_was_authenticated_makes_no_child(
@@ -60,10 +37,10 @@ def test_a_token_revoked_after_its_request_was_authenticated_makes_no_child(
 def test_roots_and_descendants(factory: Factory) -> None:
     account = factory.account()
     with factory.database.unit_of_work(write=True) as session:
-        root = _authorization(session, account.id)
-        child = _authorization(session, account.id, parent_id=root.id)
-        grandchild = _authorization(session, account.id, parent_id=child.id)
-        other = _authorization(session, account.id)
+        root = add_authorization(session, account.id)
+        child = add_authorization(session, account.id, parent_id=root.id)
+        grandchild = add_authorization(session, account.id, parent_id=child.id)
+        other = add_authorization(session, account.id)
         assert is_root_credential(root)
         assert not is_root_credential(child)
         assert descends_from(session, grandchild, root.id)

@@ -4,9 +4,7 @@ revokes what was made through it and keeps the session, marked ended."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,10 +13,8 @@ from sqlalchemy.orm import Session
 from ostiary.accounts.models import LoginSession
 from ostiary.accounts.sessions import find_session, live_sessions_of, open_session
 from ostiary.clock import utcnow
-from ostiary.config import load_settings
 from ostiary.errors import NotFound, Unauthorized
-from ostiary.migrate import upgrade
-from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
+from ostiary.tokens.models import AccessToken, Authorization
 from ostiary.tokens.owners import close_session
 from ostiary.tokens.queries import authorizations_of, find_parent
 from ostiary.tokens.services import (
@@ -27,31 +23,14 @@ from ostiary.tokens.services import (
     revoke_children,
     revoke_with_descendants,
 )
-from tests.support.factories import Factory
-
-
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    upgrade(load_settings(data_dir=tmp_path).effective_database_url)
-    made = Factory(tmp_path)
-    yield made
-    made.close()
-
-
-def _authorization(session: Session, account_id: str, **fields: object) -> Authorization:
-    row = Authorization(
-        account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["global"], **fields
-    )
-    session.add(row)
-    session.flush()
-    return row
+from tests.support.factories import Factory, add_authorization
 
 
 def _lineage(session: Session, account_id: str, depth: int) -> list[Authorization]:
     """A root and ``depth - 1`` generations below it, one authorization each."""
-    lineage = [_authorization(session, account_id)]
+    lineage = [add_authorization(session, account_id)]
     for _ in range(depth - 1):
-        lineage.append(_authorization(session, account_id, parent_id=lineage[-1].id))
+        lineage.append(add_authorization(session, account_id, parent_id=lineage[-1].id))
     return lineage
 
 
@@ -68,7 +47,7 @@ def test_revoking_an_authorization_revokes_every_descendant_and_keeps_the_rows(
     account = factory.account()
     with factory.database.unit_of_work(write=True) as session:
         lineage = _lineage(session, account.id, depth=6)
-        sibling = _authorization(session, account.id, parent_id=lineage[1].id)
+        sibling = add_authorization(session, account.id, parent_id=lineage[1].id)
         unrelated = _lineage(session, account.id, depth=2)
         revoke(factory.unit(session), lineage[0])
         session.flush()
@@ -102,7 +81,7 @@ def test_revoking_children_leaves_the_parent_live(factory: Factory) -> None:
     account = factory.account()
     with factory.database.unit_of_work(write=True) as session:
         root, child, grandchild = _lineage(session, account.id, depth=3)
-        second_child = _authorization(session, account.id, parent_id=root.id)
+        second_child = add_authorization(session, account.id, parent_id=root.id)
         assert revoke_children(factory.unit(session), root.id) == 2
         session.flush()
         times = _revoked_at(session, [root.id, child.id, grandchild.id, second_child.id])
@@ -133,8 +112,8 @@ def test_ending_a_session_revokes_what_was_made_through_it_and_keeps_the_session
         login = open_session(
             factory.unit(session), account_id=account.id, description="cli", expires_at=None
         )
-        through = _authorization(session, account.id, session_id=login.id)
-        child = _authorization(session, account.id, parent_id=through.id)
+        through = add_authorization(session, account.id, session_id=login.id)
+        child = add_authorization(session, account.id, parent_id=through.id)
         issue_access_token(factory.unit(session), through)
         other = open_session(
             factory.unit(session), account_id=account.id, description="other", expires_at=None
