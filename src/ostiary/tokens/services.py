@@ -29,7 +29,7 @@ from ostiary.tokens.models import (
     AuthorizationKind,
     RefreshToken,
 )
-from ostiary.tokens.queries import MAX_LINEAGE, descends_from, find_live_access_token
+from ostiary.tokens.queries import descends_from, find_live_access_token
 from ostiary.tokens.records import (
     IssuedAuthorization,
     IssuedGrant,
@@ -256,18 +256,17 @@ def revoke_with_descendants(
     (children by ``parent_id``, theirs, and so on); how many matched the criteria.
 
     Rows are kept with ``revoked_at`` set. The authenticator checks only a token's own
-    authorization, so each descendant is marked itself: one generation per round, at most
-    :data:`~ostiary.tokens.queries.MAX_LINEAGE` rounds, in plain SELECT and UPDATE that SQLite
-    and PostgreSQL run alike. A revoked authorization has no live descendant (every path
-    revokes through here), so the walk stops at rows already revoked.
+    authorization, so each descendant is marked itself: one generation per round, in plain
+    SELECT and UPDATE that SQLite and PostgreSQL run alike, until a generation is empty however
+    deep the lineage (a fixed number of rounds would leave a chain made deeper on purpose
+    alive). A revoked authorization has no live descendant (every path revokes through here),
+    so the walk stops at rows already revoked, and a row is marked once, so it ends.
     """
     now = now or utcnow()
     live = Authorization.revoked_at.is_(None)
     generation = list(session.scalars(select(Authorization.id).where(*criteria, live)))
     matched = len(generation)
-    for _ in range(MAX_LINEAGE):
-        if not generation:
-            break
+    while generation:
         session.execute(
             update(Authorization)
             .where(Authorization.id.in_(generation), live)
@@ -313,6 +312,13 @@ def revoke_access_token(unit: Unit, account_id: str, token_id: str) -> AccessTok
     """Revoke one live access token of the account, effective for the next request; what the
     token made dies with it (children are made with the authorization's tokens)."""
     token = find_live_access_token(unit.session, account_id, token_id)
+    # Queue behind a child being made with this token (``queries.find_parent`` locks the same
+    # row), so the child is either seen and revoked here or refused there.
+    unit.session.execute(
+        select(Authorization.id)
+        .where(Authorization.id == token.authorization_id)
+        .with_for_update(of=Authorization)
+    )
     token.revoked_at = unit.now()
     revoke_children(unit, token.authorization_id)
     unit.record(

@@ -16,7 +16,7 @@ from ostiary.clock import utcnow
 from ostiary.errors import NotFound, Unauthorized
 from ostiary.tokens.models import AccessToken, Authorization
 from ostiary.tokens.owners import close_session
-from ostiary.tokens.queries import authorizations_of, find_parent
+from ostiary.tokens.queries import MAX_LINEAGE, authorizations_of, find_parent
 from ostiary.tokens.services import (
     issue_access_token,
     revoke,
@@ -128,3 +128,19 @@ def test_ending_a_session_revokes_what_was_made_through_it_and_keeps_the_session
         assert list(session.scalars(live_sessions_of(account.id))) == [other]
         with pytest.raises(NotFound):
             find_session(session, account.id, login.id)
+
+
+def test_a_lineage_deeper_than_any_limit_is_revoked_to_its_last_generation(
+    factory: Factory,
+) -> None:
+    """A chain made deep on purpose (each token making the next) must not outlive its root: the
+    authenticator checks only a token's own authorization."""
+    account = factory.account()
+    depth = MAX_LINEAGE + 8
+    with factory.database.unit_of_work(write=True) as session:
+        lineage = _lineage(session, account.id, depth=depth)
+        revoke(factory.unit(session), lineage[0])
+        session.flush()
+        revoked = _revoked_at(session, [a.id for a in lineage])
+        assert len(revoked) == depth
+        assert None not in revoked.values()
