@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from ostiary.oauth_clients.errors import ClientNotFound
 from ostiary.oauth_clients.models import OAuthClient
-from ostiary.oauth_clients.records import CLIENT_BY_ID, CLIENT_RECORD, ClientRecord
 
 
 def clients_of(owner_id: str) -> Select[OAuthClient]:
@@ -24,11 +23,3 @@ def find_client(session: Session, client_id: str, *, owner_id: str | None = None
     if client is None:
         raise ClientNotFound()
     return client
-
-
-def find_client_record(session: Session, client_id: str) -> ClientRecord:
-    """A client by id as a :class:`ClientRecord`, read in the session's transaction."""
-    record = CLIENT_RECORD.first_of(session.execute(CLIENT_BY_ID, {"client_id": client_id}))
-    if record is None:
-        raise ClientNotFound()
-    return record
