@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ostiary.clock import utcnow
+from ostiary.config import Settings
 from ostiary.events import RequestContext, record_event
 from ostiary.security.hashing import SecretHasher
 
@@ -61,3 +62,10 @@ class Unit:
             target_id=target_id,
             details=details,
         )
+
+
+def lifetimes_of(settings: Settings) -> TokenLifetimes:
+    """The token lifetimes the server is configured with."""
+    return TokenLifetimes(
+        oauth_access=settings.oauth_access_token_ttl, grant_code=settings.grant_code_ttl
+    )

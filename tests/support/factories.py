@@ -20,8 +20,7 @@ from ostiary.security.server_secret import load_or_create_secret
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.owners import create_account
 from ostiary.tokens.services import issue_access_token
-from ostiary.unit import Unit
-from ostiary.web.context import lifetimes_of
+from ostiary.unit import Unit, lifetimes_of
 
 _counter = itertools.count()
 PASSWORD = "correct horse battery staple"

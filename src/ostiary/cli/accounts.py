@@ -21,8 +21,7 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.tokens.owners import change_password, create_account
 from ostiary.tokens.records import NewAccount
-from ostiary.unit import Unit
-from ostiary.web.context import lifetimes_of
+from ostiary.unit import Unit, lifetimes_of
 
 
 def system_unit(session: Session, settings: Settings, hasher: SecretHasher) -> Unit:

@@ -18,7 +18,7 @@ from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
-from ostiary.unit import TokenLifetimes, Unit
+from ostiary.unit import Unit, lifetimes_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +48,6 @@ def request_context(connection: HTTPConnection) -> RequestContext:
         ip=client.host if client else None,
         user_agent=connection.headers.get("user-agent"),
         request_id=connection.scope.get("state", {}).get("request_id"),
-    )
-
-
-def lifetimes_of(settings: Settings) -> TokenLifetimes:
-    """The token lifetimes the server is configured with."""
-    return TokenLifetimes(
-        oauth_access=settings.oauth_access_token_ttl, grant_code=settings.grant_code_ttl
     )
 
 
