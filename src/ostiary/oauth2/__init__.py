@@ -7,5 +7,6 @@ Endpoints and grants take parsed parameters and the stores they need, typed as t
 maps). The domain packages implement the stores (``tokens.oauth_storage``,
 ``oauth_clients.oauth_storage``); ``web.oauth`` and ``web.api.tokens`` bind them to a transaction
 and turn the answers into HTTP. Nothing here imports SQLAlchemy or a domain package: an import
-contract (pyproject.toml, ``make imports``) holds it so.
+contract (pyproject.toml, ``make imports``) holds it so. Rule numbers (R1-R39) in this package
+refer to docs/oauth-server-rules.md.
 """
