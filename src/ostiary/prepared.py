@@ -293,8 +293,8 @@ class ReadModel(Generic[Model]):
         """A function turning a row whose columns carry ``labels`` into the model.
 
         Its code is generated once, as ``dataclasses`` generates ``__init__``: a call of the
-        model with each field's converted ``row[position]``, as one would write by hand. A
-        function per field cost half as much again as the lookup's SQL.
+        model with each field's converted ``row[position]``, as one would write by hand; a
+        closure per field cost half as much again (docs/architecture.md).
         """
         namespace: dict[str, Any] = {}
         expression = self._expression({label: i for i, label in enumerate(labels)}, "", namespace)
