@@ -1,21 +1,31 @@
-"""Prepared statements and direct transactions (ostiary.prepared, Database.direct_write) on a real
-SQLite file: what they store is what the ORM reads, a failed transaction leaves nothing behind,
-lookups see every commit, and writers queue instead of failing."""
+"""Prepared statements, read models and direct transactions (ostiary.prepared,
+Database.direct_write) on a real SQLite file: what they store is what the ORM reads (defaults
+included), what a read model reads is what the ORM reads, a failed transaction leaves nothing
+behind, an INSERT missing a required column never runs, lookups see every commit, and writers queue
+instead of failing."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
+from ostiary.accounts.models import Account
+from ostiary.accounts.records import ACCOUNT_SNAPSHOT, AccountSnapshot
+from ostiary.accounts.services import create_account
+from ostiary.clock import utcnow
 from ostiary.db import Database, WriterLock, table_of
 from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
 from ostiary.migrate import upgrade
-from ostiary.prepared import as_list, as_utc
+from ostiary.prepared import MissingColumnError, ReadModel, as_list, as_utc
+from ostiary.security.hashing import SecretHasher
+from ostiary.tokens.models import Authorization
 
 _BY_ACTION = select(table_of(Event).c.id, table_of(Event).c.details).where(
     table_of(Event).c.action == bindparam("action")
@@ -33,6 +43,167 @@ def database(tmp_path: Path) -> Iterator[Database]:
 
 def _event(action: str, details: dict[str, object] | None = None) -> dict[str, object]:
     return event_row(SYSTEM, action, actor_id=None, details=details)
+
+
+def _account(database: Database, email: str = "reader@example.com") -> Account:
+    with database.unit_of_work(write=True) as session:
+        created = create_account(
+            session, SecretHasher(b"k" * 32), SYSTEM, email=email, password_hash="x"
+        )
+        session.flush()
+        return created.account
+
+
+_accounts = table_of(Account)
+_authorizations = table_of(Authorization)
+_INSERT_AUTHORIZATION = insert(_authorizations)
+_ACCOUNT_BY_ID = ACCOUNT_SNAPSHOT.select().where(_accounts.c.id == bindparam("account_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Owned:
+    """A read model over two tables: constants, computed columns and a nested model."""
+
+    kind: str
+    description: str
+    scopes: list[str]
+    expired: bool
+    last_used_at: datetime | None
+    created_at: datetime
+    source: str
+    account: AccountSnapshot
+
+
+_OWNED = ReadModel(
+    _Owned,
+    _authorizations,
+    expired=_authorizations.c.expires_at < func.current_timestamp(),
+    source="direct",
+    account=ACCOUNT_SNAPSHOT,
+)
+_OWNED_BY_ID = (
+    _OWNED.select()
+    .join_from(_authorizations, _accounts, _authorizations.c.account_id == _accounts.c.id)
+    .where(_authorizations.c.id == bindparam("authorization_id"))
+)
+
+
+def test_a_read_model_reads_what_the_orm_reads(database: Database) -> None:
+    account = _account(database)
+    found = database.prepared(_ACCOUNT_BY_ID).first_as(ACCOUNT_SNAPSHOT, account_id=account.id)
+    assert found == AccountSnapshot(
+        id=account.id,
+        email="reader@example.com",
+        name=None,
+        allow_tracking=True,
+        beta=False,
+        created_at=account.created_at,
+        updated_at=account.updated_at,
+        last_login=None,
+    )
+    assert found.created_at.tzinfo is not None  # SQLite hands back naive ISO text
+    assert database.prepared(_ACCOUNT_BY_ID).first_as(ACCOUNT_SNAPSHOT, account_id="none") is None
+    with database.unit_of_work(write=False) as session:
+        through_session = ACCOUNT_SNAPSHOT.first_of(
+            session.execute(_ACCOUNT_BY_ID, {"account_id": account.id})
+        )
+    assert through_session == found
+
+
+def test_a_read_model_converts_by_field_type_across_tables(database: Database) -> None:
+    account = _account(database)
+    with database.direct_write() as transaction:
+        created = transaction.first(
+            _INSERT_AUTHORIZATION.returning(_authorizations.c.id),
+            account_id=account.id,
+            kind="personal",
+            scopes=["read", "identity"],
+            expires_at=utcnow() - timedelta(minutes=1),
+        )
+    assert created is not None
+    found = database.prepared(_OWNED_BY_ID).first_as(_OWNED, authorization_id=created[0])
+    assert found is not None
+    assert found.scopes == ["read", "identity"]  # JSON text from SQLite
+    assert found.expired is True  # an integer from SQLite
+    assert found.last_used_at is None
+    assert found.created_at.tzinfo is UTC
+    assert found.source == "direct"
+    assert found.account.email == "reader@example.com"
+    assert found.account.created_at == account.created_at
+
+
+def test_rows_are_read_by_label_not_position() -> None:
+    moment = datetime(2026, 11, 28, 12, 0, 1, tzinfo=UTC)
+    labels = [column.key for column in ACCOUNT_SNAPSHOT.columns()]
+    values = {
+        "id": "a1",
+        "email": "e@example.com",
+        "name": None,
+        "allow_tracking": 1,
+        "beta": 0,
+        "created_at": "2026-11-28 12:00:01.000000",
+        "updated_at": moment.replace(tzinfo=None),  # PostgreSQL: naive UTC
+        "last_login": None,
+    }
+    shuffled = [*reversed(labels), "unrelated"]
+    row = [*(values[label] for label in reversed(labels)), "ignored"]
+    found = ACCOUNT_SNAPSHOT.reader(shuffled)(row)
+    assert found == AccountSnapshot(
+        id="a1",
+        email="e@example.com",
+        name=None,
+        allow_tracking=True,
+        beta=False,
+        created_at=moment,
+        updated_at=moment,
+        last_login=None,
+    )
+    with pytest.raises(KeyError, match="last_login"):
+        ACCOUNT_SNAPSHOT.reader(labels[:-1])
+
+
+def test_a_read_model_must_say_what_every_field_reads() -> None:
+    with pytest.raises(TypeError, match="expired reads no column"):
+        ReadModel(_Owned, _authorizations, source="x", account=ACCOUNT_SNAPSHOT)
+    with pytest.raises(TypeError, match="has no field colour"):
+        ReadModel(AccountSnapshot, _accounts, colour=_accounts.c.name)
+
+
+def test_a_direct_insert_gets_the_models_defaults_anew_each_time(database: Database) -> None:
+    account = _account(database)
+    before = utcnow()
+    with database.direct_write() as transaction:
+        for _ in range(2):
+            transaction.execute(
+                _INSERT_AUTHORIZATION, account_id=account.id, kind="personal", scopes=["read"]
+            )
+    with database.unit_of_work(write=False) as session:
+        stored = list(
+            session.scalars(select(Authorization).where(Authorization.kind == "personal"))
+        )
+    assert len(stored) == 2
+    assert stored[0].id != stored[1].id
+    for authorization in stored:
+        assert uuid.UUID(authorization.id)
+        assert authorization.description == ""
+        assert authorization.refresh_generation == 0
+        assert before <= authorization.created_at <= utcnow()
+        assert before <= authorization.updated_at <= utcnow()
+        assert authorization.revoked_at is None
+
+
+def test_a_direct_insert_without_a_required_column_never_runs(database: Database) -> None:
+    """``kind`` is not nullable and has no default: leaving it out fails when the statement is
+    compiled, before anything reaches the database."""
+    account = _account(database)
+    with (
+        pytest.raises(MissingColumnError, match="leaves out kind"),
+        database.direct_write() as transaction,
+    ):
+        transaction.execute(_INSERT_AUTHORIZATION, account_id=account.id, scopes=["read"])
+    with database.unit_of_work(write=False) as session:
+        kinds = session.scalars(select(Authorization.kind)).all()
+    assert kinds == ["api_key"]  # the account's own key; nothing from the failed insert
 
 
 def test_a_direct_write_reads_back_through_the_orm_unchanged(database: Database) -> None:

@@ -9,7 +9,7 @@ minute per authorization so that reads do not turn into writes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 from sqlalchemy import bindparam, update
@@ -90,7 +90,7 @@ class TokenAuthenticator:
 
     def authenticate(self, token: str, context: RequestContext) -> Principal:
         """The principal for a live token; Unauthorized (and an event) for anything else."""
-        now = utcnow()
+        now = datetime.now(UTC)  # not utcnow(): that drops the microseconds
         if token_kind(token) is None:
             self._refuse("malformed token")
         found = self._lookup.first_as(_PRESENTED, token_hash=self._hasher.hash(token))
@@ -103,7 +103,7 @@ class TokenAuthenticator:
                 self._refuse("expired token", found.authorization_id)
         last_used = found.last_used_at
         if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-            self._touch(found.authorization_id, now, context.ip)
+            self._touch(found.authorization_id, utcnow(), context.ip)
         return Principal(
             account=found.account,
             authorization_id=found.authorization_id,
