@@ -15,7 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from ostiary.tokens.models import Authorization
 from tests.support.factories import Factory
 from tests.support.server import ServerProcess, start_server
 
@@ -95,6 +97,33 @@ def test_regenerated_key_is_refused_by_every_worker(
     assert statuses == {401}
     with pg_server.client(new_key) as api:
         assert {api.get("/account").status_code for _ in range(20)} == {200}
+
+
+def test_revoking_a_grandparent_revokes_the_lineage_on_postgres(
+    pg_server: ServerProcess, pg_factory: Factory
+) -> None:
+    """Revocation marks the whole lineage (rows kept) on PostgreSQL as on SQLite."""
+    account = pg_factory.account()
+    made: list[dict[str, Any]] = []
+    token = account.api_key
+    for description in ("grandparent", "parent", "grandchild"):
+        with pg_server.client(token) as api:
+            created = api.post("/oauth/authorizations", json={"description": description})
+        assert created.status_code == 201, created.text
+        made.append(created.json())
+        token = made[-1]["access_token"]["token"]
+    with pg_server.client(account.api_key) as api:
+        assert api.delete(f"/oauth/authorizations/{made[0]['id']}").status_code == 200
+    for authorization in made:
+        with pg_server.client(authorization["access_token"]["token"]) as api:
+            assert api.get("/account").status_code == 401
+    ids = [authorization["id"] for authorization in made]
+    with pg_factory.database.unit_of_work(write=False) as session:
+        revoked = session.scalars(
+            select(Authorization.revoked_at).where(Authorization.id.in_(ids))
+        ).all()
+    assert len(revoked) == 3
+    assert None not in revoked
 
 
 def test_concurrent_config_changes_get_distinct_release_numbers(
