@@ -18,7 +18,6 @@ from sqlalchemy import bindparam, func, insert, select
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.records import ACCOUNT_SNAPSHOT, AccountSnapshot
-from ostiary.accounts.services import create_account
 from ostiary.clock import utcnow
 from ostiary.db import Database, WriterLock, table_of
 from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
@@ -26,6 +25,8 @@ from ostiary.migrate import upgrade
 from ostiary.prepared import MissingColumnError, ReadModel, as_list, as_utc
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.models import Authorization
+from ostiary.tokens.owners import create_account
+from ostiary.unit import Unit
 
 _BY_ACTION = select(table_of(Event).c.id, table_of(Event).c.details).where(
     table_of(Event).c.action == bindparam("action")
@@ -47,9 +48,8 @@ def _event(action: str, details: dict[str, object] | None = None) -> dict[str, o
 
 def _account(database: Database, email: str = "reader@example.com") -> Account:
     with database.unit_of_work(write=True) as session:
-        created = create_account(
-            session, SecretHasher(b"k" * 32), SYSTEM, email=email, password_hash="x"
-        )
+        unit = Unit(session=session, hasher=SecretHasher(b"k" * 32), context=SYSTEM)
+        created = create_account(unit, email=email, password_hash="x")
         session.flush()
         return created.account
 
