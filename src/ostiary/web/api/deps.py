@@ -116,7 +116,7 @@ class Caller:
 
     def authorization(self, session: Session) -> Authorization:
         """The authorization of the presenting token, locked and its token checked again in
-        this transaction (``tokens.authorizations.find_parent``): for the routes that act on
+        this transaction (``tokens.queries.find_parent``): for the routes that act on
         credentials."""
         principal = self.principal
         return find_parent(session, principal.authorization_id, principal.access_token_id)
