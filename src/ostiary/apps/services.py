@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_id_or_email
-from ostiary.apps.errors import AppNameTaken, OwnerOnly
+from ostiary.apps.errors import AppNameTaken
 from ostiary.apps.models import App, Collaborator
 from ostiary.apps.names import is_valid_app_name
 from ostiary.apps.queries import collaborators_of, name_taken, unused_generated_name
@@ -66,8 +66,7 @@ def update_app(
 ) -> App:
     """Rename an app, toggle maintenance mode or change its stack."""
     if name is not None and name != app.name:
-        if app.owner_id != actor_id:
-            raise OwnerOnly("rename it")
+        require_owner(app, actor_id, "rename it")
         app.name = _check_name(unit.session, name)
     if maintenance is not None:
         app.maintenance = maintenance

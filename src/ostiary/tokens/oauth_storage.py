@@ -32,21 +32,15 @@ from ostiary.tokens.models import (
     RefreshToken,
 )
 from ostiary.tokens.records import IssuedAuthorization
-from ostiary.tokens.rules import access_expiry
 from ostiary.tokens.services import (
     authorization_event,
     issue_access_token,
     issue_refresh_token,
-    revoke_children,
+    revoke,
+    revoke_access_row,
     revoke_with_descendants,
 )
 from ostiary.unit import Unit
-
-
-def _revoke_family(unit: Unit, authorization: Authorization, action: str) -> None:
-    """Revoke an authorization (a refresh family) and what its tokens made, recorded."""
-    revoke_with_descendants(unit.session, Authorization.id == authorization.id, now=unit.now())
-    authorization_event(unit, action, authorization)
 
 
 def _issue_pair(unit: Unit, authorization: Authorization, *, rotate: bool) -> IssuedAuthorization:
@@ -55,7 +49,6 @@ def _issue_pair(unit: Unit, authorization: Authorization, *, rotate: bool) -> Is
     if rotate:
         authorization.refresh_generation += 1
     access = issue_access_token(unit, authorization)
-    access.row.expires_at = access_expiry(authorization, unit.lifetimes.oauth_access)
     refresh = issue_refresh_token(unit, authorization)
     authorization.updated_at = unit.now()
     unit.session.flush()
@@ -93,7 +86,7 @@ class CodeGrants:
 
     def revoke_code_family(self, code: StoredCode) -> None:
         """A replayed code: its authorization and every token of it (rule R11)."""
-        _revoke_family(self._unit, self._found[code.id].authorization, "oauth:grant:replay")
+        revoke(self._unit, self._found[code.id].authorization, "oauth:grant:replay")
 
     def redeem(self, code: StoredCode) -> IssuedAuthorization:
         """Spend the code; the authorization's first access and refresh tokens."""
@@ -147,7 +140,7 @@ class RefreshTokens:
     def revoke_family(self, refresh: StoredRefresh) -> None:
         """Reuse detected: the whole family."""
         _, authorization = self._found[refresh.authorization_id]
-        _revoke_family(self._unit, authorization, "oauth:refresh:reuse-detected")
+        revoke(self._unit, authorization, "oauth:refresh:reuse-detected")
 
     def rotate(self, refresh: StoredRefresh, *, advance: bool) -> IssuedAuthorization:
         """New tokens; ``advance`` spends the presented generation."""
@@ -262,9 +255,8 @@ class Revocations:
             revoke_with_descendants(unit.session, Authorization.id == row.authorization_id, now=now)
             target_type, target_id = "authorization", row.authorization_id
         else:
-            row.revoked_at = row.revoked_at or now  # a second revocation keeps the first time
+            revoke_access_row(unit, row)
             target_type, target_id = "token", row.id
-        revoke_children(unit, row.authorization_id)
         unit.record(
             "oauth:token:revoke",
             actor_id=row.authorization.account_id,

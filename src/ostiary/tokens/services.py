@@ -132,7 +132,6 @@ def create_authorization(unit: Unit, request: NewAuthorization) -> IssuedAuthori
     unit.session.add(authorization)
     unit.session.flush()
     access = issue_access_token(unit, authorization)
-    access.row.expires_at = access_expiry(authorization, unit.lifetimes.oauth_access)
     refresh = grant = None
     if client is not None:
         refresh = issue_refresh_token(unit, authorization)
@@ -280,11 +279,14 @@ def revoke_with_descendants(
     return matched
 
 
-def revoke(unit: Unit, authorization: Authorization) -> None:
-    """Revoke an authorization and its descendants: every token of theirs fails at commit, and
-    the rows stay (with ``revoked_at``) until the purge's retention has passed."""
+def revoke(
+    unit: Unit, authorization: Authorization, action: str = "token:authorization:revoke"
+) -> None:
+    """Revoke an authorization and its descendants, recorded as ``action``: every token of
+    theirs fails at commit, and the rows stay (with ``revoked_at``) until the purge's retention
+    has passed."""
     revoke_with_descendants(unit.session, Authorization.id == authorization.id, now=unit.now())
-    authorization_event(unit, "token:authorization:revoke", authorization)
+    authorization_event(unit, action, authorization)
 
 
 def revoke_client_access(unit: Unit, account_id: str, client_id: str) -> int:
@@ -312,15 +314,7 @@ def revoke_access_token(unit: Unit, account_id: str, token_id: str) -> AccessTok
     """Revoke one live access token of the account, effective for the next request; what the
     token made dies with it (children are made with the authorization's tokens)."""
     token = find_live_access_token(unit.session, account_id, token_id)
-    # Queue behind a child being made with this token (``queries.find_parent`` locks the same
-    # row), so the child is either seen and revoked here or refused there.
-    unit.session.execute(
-        select(Authorization.id)
-        .where(Authorization.id == token.authorization_id)
-        .with_for_update(of=Authorization)
-    )
-    token.revoked_at = unit.now()
-    revoke_children(unit, token.authorization_id)
+    revoke_access_row(unit, token)
     unit.record(
         "token:access:revoke",
         actor_id=account_id,
@@ -330,6 +324,20 @@ def revoke_access_token(unit: Unit, account_id: str, token_id: str) -> AccessTok
     return token
 
 
+def revoke_access_row(unit: Unit, token: AccessToken) -> None:
+    """Revoke one access token and what its authorization's tokens made. A second revocation
+    keeps the first time."""
+    # Queue behind a child being made with this token (``queries.find_parent`` locks the same
+    # row), so the child is either seen and revoked here or refused there.
+    unit.session.execute(
+        select(Authorization.id)
+        .where(Authorization.id == token.authorization_id)
+        .with_for_update(of=Authorization)
+    )
+    token.revoked_at = token.revoked_at or unit.now()
+    revoke_children(unit, token.authorization_id)
+
+
 def regenerate(unit: Unit, authorization: Authorization) -> IssuedAuthorization:
     """New tokens with the same scopes, description and lifetime policy; old ones die at commit,
     and so does every authorization the old tokens created (its children, and theirs)."""
@@ -337,7 +345,6 @@ def regenerate(unit: Unit, authorization: Authorization) -> IssuedAuthorization:
     revoke_access_tokens(unit, authorization, now)
     children = revoke_children(unit, authorization.id)
     access = issue_access_token(unit, authorization)
-    access.row.expires_at = access_expiry(authorization, unit.lifetimes.oauth_access)
     refresh = None
     if authorization.kind == AuthorizationKind.OAUTH:
         authorization.refresh_generation += 1
@@ -372,7 +379,8 @@ def mint_stored(hasher: SecretHasher, kind: TokenKind) -> tuple[str, dict[str, s
 
 
 def issue_access_token(unit: Unit, authorization: Authorization) -> IssuedToken:
-    """Mint a new access token for an authorization; only its keyed hash is stored."""
+    """Mint a new access token for an authorization, expiring as ``rules.access_expiry`` says
+    (OAuth tokens are short-lived); only its keyed hash is stored."""
     kind = TOKEN_KIND_BY_AUTHORIZATION[AuthorizationKind(authorization.kind)]
     plaintext, stored = mint_stored(unit.hasher, kind)
     if authorization.id is None:
@@ -380,7 +388,9 @@ def issue_access_token(unit: Unit, authorization: Authorization) -> IssuedToken:
     # Set the key, not the collection: appending would load every token the authorization ever
     # had (a client-credentials authorization gathers thousands).
     row = AccessToken(
-        **stored, authorization_id=authorization.id, expires_at=authorization.expires_at
+        **stored,
+        authorization_id=authorization.id,
+        expires_at=access_expiry(authorization, unit.lifetimes.oauth_access),
     )
     unit.session.add(row)
     return IssuedToken(row=row, plaintext=plaintext)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -25,9 +25,9 @@ from ostiary.tokens.oauth_storage import CodeGrants, RefreshTokens
 from ostiary.tokens.records import IssuedAuthorization
 from ostiary.tokens.services import revoke_access_token
 from ostiary.web.api.authorizations import TokenOut
-from ostiary.web.api.deps import CallerDep, ServicesDep, SessionDep, UnitDep, require_api_version
+from ostiary.web.api.deps import CallerDep, ServicesDep, UnitDep, require_api_version
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
-from ostiary.web.context import unit_of
+from ostiary.web.oauth import NO_STORE
 
 router = APIRouter(tags=["oauth-token"])
 
@@ -117,11 +117,8 @@ def _present(issued: IssuedAuthorization, grant: GrantRef) -> OAuthTokenOut:
     summary="OAuth token create",
     dependencies=[Depends(require_api_version)],
 )
-async def post_token(
-    body: TokenCreate, request: Request, session: SessionDep, services: ServicesDep
-) -> JSONResponse:
+async def post_token(body: TokenCreate, unit: UnitDep, services: ServicesDep) -> JSONResponse:
     """Exchange a grant code, or rotate a refresh token, for new tokens."""
-    unit = unit_of(request, session)
     client = ClientSecretBeside(Clients(services.database, services.hasher), body.client.secret)
     if body.grant.type == "authorization_code":
         if not body.grant.code:
@@ -151,7 +148,7 @@ async def post_token(
     return JSONResponse(
         shown.model_dump(mode="json"),
         status_code=201,
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        headers=NO_STORE,
     )
 
 
