@@ -45,6 +45,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from ostiary.files import private_file
+from ostiary.group_commit import GroupCommit
 from ostiary.prepared import (
     AnySelect,
     DirectTransaction,
@@ -227,6 +228,8 @@ class Database:
         self._dbapi_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._prepared: dict[AnySelect, PreparedQuery] = {}
         self._prepared_writes: dict[tuple[Executable, tuple[str, ...]], PreparedSQL] = {}
+        self.group_commit = GroupCommit(self.direct_write)
+        """Direct writes of concurrent requests committed together (``ostiary.group_commit``)."""
 
     def _prepared_sql(self, statement: Executable, column_keys: list[str]) -> PreparedSQL:
         is_insert = isinstance(statement, Insert)

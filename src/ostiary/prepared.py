@@ -205,6 +205,9 @@ class DirectTransaction:
     def __init__(self, connection: Any, prepare: Callable[[Executable, list[str]], PreparedSQL]):
         self._cursor = connection.cursor()
         self._prepare = prepare
+        self.found: dict[Any, Any] = {}
+        """What the transaction's writers looked up, for the next writer of the same batch
+        (``ostiary.group_commit``): valid until this transaction ends, and only in it."""
 
     def close(self) -> None:
         """Release the cursor."""

@@ -6,11 +6,19 @@ authorization per client and scope set carries every such token. Finding it and 
 token and its event are three prepared statements in a direct transaction
 (:meth:`ostiary.db.Database.direct_write`): measured on these machines, the same work through
 ORM objects cost four times as much (docs/architecture.md).
+
+The store mints the token at once and *stages* its writes (:attr:`ClientCredentialsTokens.staged`):
+the caller commits them, through :class:`ostiary.group_commit.GroupCommit` with the writes of
+the other requests ready at the same time, before it answers with the token. The staged
+function writes the same rows however often it runs, so a batch that was rolled back can run it
+again alone.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
@@ -60,46 +68,37 @@ def _authorization_for(
 
 
 class ClientCredentialsTokens:
-    """The client credentials grant's store (``oauth2.protocols.ClientCredentialsStore``), in a
-    direct transaction."""
+    """The client credentials grant's store (``oauth2.protocols.ClientCredentialsStore``): it
+    mints the token and stages its writes for a direct transaction the caller commits."""
 
-    def __init__(
-        self,
-        transaction: DirectTransaction,
-        hasher: SecretHasher,
-        context: RequestContext,
-        oauth_ttl: int,
-    ) -> None:
-        self._transaction = transaction
+    def __init__(self, hasher: SecretHasher, context: RequestContext, oauth_ttl: int) -> None:
         self._hasher = hasher
         self._context = context
         self._oauth_ttl = oauth_ttl
+        self.staged: list[Callable[[DirectTransaction], None]] = []
+        """The writes of the tokens issued, to run in a direct transaction before answering."""
 
     def issue_client_credentials(
         self, client: Client, owner_id: str, scopes: list[str]
     ) -> TokenSet:
-        """A new access token for the client's owner (RFC 6749 section 4.4.3)."""
-        transaction = self._transaction
-        authorization_id = _authorization_for(transaction, client, owner_id, scopes)
+        """A new access token for the client's owner (RFC 6749 section 4.4.3); it may be
+        returned once :attr:`staged` is committed."""
         plaintext, stored = mint_stored(self._hasher, TokenKind.OAUTH_ACCESS)
         now = utcnow()
         expires_at = now + timedelta(seconds=self._oauth_ttl)
-        transaction.execute(
-            _INSERT_ACCESS_TOKEN,
-            **stored,
-            authorization_id=authorization_id,
-            created_at=now,  # the instant the expiry counts from (introspection's iat)
-            expires_at=expires_at,
-        )
+        # The event's id and time are fixed here, so that every run writes the same row.
         event = event_row(
             self._context,
             "oauth:token:issue",
             actor_id=owner_id,
             target_type="authorization",
-            target_id=authorization_id,
             details={"grant": "client_credentials", "client_id": client.id},
         )
-        transaction.execute(INSERT_EVENT, **event)
+        self.staged.append(
+            lambda transaction: _store(
+                transaction, client, owner_id, scopes, stored, now, expires_at, event
+            )
+        )
         return TokenSet(
             access_token=plaintext,
             expires_at=expires_at,
@@ -107,3 +106,31 @@ class ClientCredentialsTokens:
             account_id=owner_id,
             session_id=None,
         )
+
+
+def _store(
+    transaction: DirectTransaction,
+    client: Client,
+    owner_id: str,
+    scopes: list[str],
+    stored: dict[str, str],
+    now: datetime,
+    expires_at: datetime,
+    event: dict[str, Any],
+) -> None:
+    """Write one issued token and its event, under the client's authorization for ``scopes``
+    (looked up once per transaction: the tokens of a group commit mostly share it)."""
+    key = (_authorization_for, client.id, tuple(scopes))
+    authorization_id = transaction.found.get(key)
+    if authorization_id is None:
+        authorization_id = transaction.found[key] = _authorization_for(
+            transaction, client, owner_id, scopes
+        )
+    transaction.execute(
+        _INSERT_ACCESS_TOKEN,
+        **stored,
+        authorization_id=authorization_id,
+        created_at=now,  # the instant the expiry counts from (introspection's iat)
+        expires_at=expires_at,
+    )
+    transaction.execute(INSERT_EVENT, **{**event, "target_id": authorization_id})

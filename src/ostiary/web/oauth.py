@@ -32,6 +32,7 @@ from ostiary.oauth2.rfc6749.grants import client_credentials as cc
 from ostiary.oauth2.rfc6749.token_endpoint import Grant, TokenEndpoint
 from ostiary.oauth_clients.oauth_storage import Clients
 from ostiary.oauth_clients.records import ClientRecord
+from ostiary.prepared import DirectTransaction
 from ostiary.scopes import ALL_SCOPES, parse_scopes
 from ostiary.tokens.client_credentials import ClientCredentialsTokens
 from ostiary.tokens.oauth_storage import (
@@ -85,23 +86,24 @@ def _in_unit(request: Request, work: Callable[[Unit], T]) -> T:
         return work(unit_of(request, session))
 
 
-def grants(request: Request) -> dict[str, Grant[ClientRecord]]:
-    """The token endpoint's grants, each bound to its store and its own transaction."""
+def grants(
+    request: Request, staged: list[Callable[[DirectTransaction], None]]
+) -> dict[str, Grant[ClientRecord]]:
+    """The token endpoint's grants, each bound to its store and its own transaction; the client
+    credentials grant's writes go to ``staged``, for the caller to commit before answering."""
     services = services_of(request)
 
     def in_unit(run: Callable[[Unit, ClientRecord, dict[str, str]], Issued]) -> Grant[ClientRecord]:
         return lambda client, form: _in_unit(request, lambda unit: run(unit, client, form))
 
     def client_credentials_grant(client: ClientRecord, form: dict[str, str]) -> Issued:
-        # The hot machine-to-machine grant writes on a direct transaction (prepared.py).
-        with services.database.direct_write() as transaction:
-            tokens = ClientCredentialsTokens(
-                transaction,
-                services.hasher,
-                request_context(request),
-                services.settings.oauth_access_token_ttl,
-            )
-            return cc.grant(tokens, client, form, parse_scopes)
+        # The hot machine-to-machine grant stages its writes for a group commit (group_commit.py).
+        tokens = ClientCredentialsTokens(
+            services.hasher, request_context(request), services.settings.oauth_access_token_ttl
+        )
+        issued = cc.grant(tokens, client, form, parse_scopes)
+        staged.extend(tokens.staged)
+        return issued
 
     return {
         authorization_code.GRANT_TYPE: in_unit(
@@ -123,16 +125,22 @@ def grants(request: Request) -> dict[str, Grant[ClientRecord]]:
 
 @router.post("/oauth/token", summary="Token endpoint (RFC 6749 section 3.2)")
 async def token(request: Request) -> JSONResponse:
-    """Exchange a grant for tokens."""
+    """Exchange a grant for tokens. A client-credentials token is answered once its rows are
+    committed, together with those of the token requests ready at the same time."""
     form = await _form(request)
     services = services_of(request)
+    staged: list[Callable[[DirectTransaction], None]] = []
     endpoint = TokenEndpoint(
-        Clients(services.database, services.hasher), services.failure_throttle, grants(request)
+        Clients(services.database, services.hasher),
+        services.failure_throttle,
+        grants(request, staged),
     )
     with _oauth_errors(request):
         body = endpoint.handle(
             request_context(request).ip, form, request.headers.get("authorization")
         )
+        for write in staged:
+            await services.database.group_commit.run(write)
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
@@ -197,7 +205,7 @@ async def metadata(request: Request) -> JSONResponse:
     """What this authorization server supports."""
     services = services_of(request)
     document = rfc8414.metadata(
-        issuer_of(request, services), list(grants(request)), sorted(ALL_SCOPES), device=True
+        issuer_of(request, services), list(grants(request, [])), sorted(ALL_SCOPES), device=True
     )
     return JSONResponse(document, headers=CORS)
 

@@ -1,0 +1,139 @@
+"""Group commit: the direct write transactions of concurrent requests, committed together by one
+writer thread per process.
+
+A worker answers requests on one event loop. A request that must write hands its writes (a
+function of the :class:`~ostiary.prepared.DirectTransaction`) to :meth:`GroupCommit.run` and
+waits. The writer thread runs every function waiting in one transaction and commits it once;
+meanwhile the event loop goes on reading, parsing and authenticating the next requests, which
+form the next batch. A request is answered only after the commit that holds its rows: nothing
+is returned that is not durable. On SQLite a batch waits for the writer lock and begins
+IMMEDIATE once instead of once per request, and the pages its rows share (a table's last leaf,
+an index page) go to the WAL once; on PostgreSQL a batch costs one COMMIT (one WAL flush), and
+its round trips no longer stop the event loop (docs/architecture.md, "Hot paths after issue 13").
+
+Nothing waits to fill a batch: a batch is whatever became ready while the previous one was
+being written, a single request when the server is idle.
+
+A failure does not spread. When a batch's transaction fails in any way (a function raised, an
+INSERT broke a constraint, the COMMIT failed), the whole transaction is rolled back, so nothing of
+it is written, and every function of the batch is run again alone, in a transaction of its own:
+each request then gets its own result or its own error, exactly as without batching. The
+functions must therefore write the same rows however often they run (what a rolled-back run
+wrote is gone with it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
+
+from ostiary.prepared import DirectTransaction
+
+T = TypeVar("T")
+Work = Callable[[DirectTransaction], Any]
+Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
+
+
+class _Batch:
+    """One event loop's requests waiting for the writer, and whether a batch of it is being
+    written (one at a time per loop: the next batch gathers meanwhile)."""
+
+    __slots__ = ("busy", "pending")
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Work, asyncio.Future[Any]]] = []
+        self.busy = False
+
+
+class GroupCommit:
+    """Commits the writes of the requests that wait together in one transaction."""
+
+    def __init__(self, transaction: Callable[[], AbstractContextManager[DirectTransaction]]):
+        self._transaction = transaction
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ostiary-writer")
+        # One batch per event loop: a test client's loop and a server's never share a batch.
+        self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.commits = 0
+        """Transactions committed (batches, and functions retried alone), for measuring; only
+        the writer thread counts."""
+
+    async def run(self, work: Callable[[DirectTransaction], T]) -> T:
+        """``work``'s result once the transaction it ran in is committed; or its exception
+        (or the failed commit's), from a transaction of its own."""
+        loop = asyncio.get_running_loop()
+        batch = self._batches.get(loop)
+        if batch is None:
+            batch = self._batches[loop] = _Batch()
+        future: asyncio.Future[T] = loop.create_future()
+        batch.pending.append((work, future))
+        if not batch.busy:
+            batch.busy = True
+            # After the callbacks already due in this turn of the loop: the other requests that
+            # are ready now reach this point first and join the batch.
+            loop.call_soon(self._write, loop, batch)
+        return await future
+
+    def _write(self, loop: asyncio.AbstractEventLoop, batch: _Batch) -> None:
+        """Hand the waiting functions to the writer thread (on the event loop)."""
+        waiting, batch.pending = batch.pending, []
+        done = self._writer.submit(self._commit, [work for work, _ in waiting])
+
+        def answer(outcomes: Future[list[Outcome]]) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile
+                loop.call_soon_threadsafe(self._answer, loop, batch, waiting, outcomes)
+
+        done.add_done_callback(answer)
+
+    def _answer(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        batch: _Batch,
+        waiting: list[tuple[Work, asyncio.Future[Any]]],
+        outcomes: Future[list[Outcome]],
+    ) -> None:
+        """Answer each waiting request, then write what gathered meanwhile (on the event loop)."""
+        error = outcomes.exception()
+        for index, (_, future) in enumerate(waiting):
+            if future.done():  # the request was cancelled meanwhile
+                continue
+            if error is not None:  # the writer itself failed: no outcome to hand out
+                future.set_exception(error)
+                continue
+            succeeded, value = outcomes.result()[index]
+            if succeeded:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        if batch.pending:
+            self._write(loop, batch)
+        else:
+            batch.busy = False
+
+    def _commit(self, works: list[Work]) -> list[Outcome]:
+        """Run ``works`` in one transaction; if it fails, each alone (in the writer thread)."""
+        if len(works) > 1:
+            try:
+                with self._transaction() as transaction:
+                    results = [work(transaction) for work in works]
+            except Exception:  # noqa: S110 (rolled back, nothing written: each is retried alone)
+                pass
+            else:
+                self.commits += 1
+                return [(True, result) for result in results]
+        return [self._alone(work) for work in works]
+
+    def _alone(self, work: Work) -> Outcome:
+        try:
+            with self._transaction() as transaction:
+                result = work(transaction)
+        except Exception as error:
+            return (False, error)
+        self.commits += 1
+        return (True, result)

@@ -1,0 +1,159 @@
+"""Group commit (ostiary.group_commit) on a real SQLite file: requests waiting together share one
+commit, each is answered only once its rows are committed, and a failure in a batch fails only
+its own request, with nothing of it written."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import bindparam, select
+
+from ostiary.db import Database, table_of
+from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
+from ostiary.group_commit import GroupCommit
+from ostiary.migrate import upgrade
+from ostiary.prepared import DirectTransaction
+
+_events = table_of(Event)
+_BY_ACTION = select(_events.c.id).where(_events.c.action == bindparam("action"))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    url = f"sqlite:///{tmp_path / 'ostiary.db'}"
+    upgrade(url)
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
+def _insert(action: str) -> Callable[[DirectTransaction], str]:
+    """A request's writes: one event row (the same row however often it runs)."""
+    row = event_row(SYSTEM, action, actor_id=None)
+
+    def write(transaction: DirectTransaction) -> str:
+        transaction.execute(INSERT_EVENT, **row)
+        return action
+
+    return write
+
+
+def _stored(database: Database, action: str) -> bool:
+    return database.prepared(_BY_ACTION).first(action=action) is not None
+
+
+def test_requests_waiting_together_share_one_commit(database: Database) -> None:
+    commit = GroupCommit(database.direct_write)
+
+    async def requests() -> list[str]:
+        return await asyncio.gather(*(commit.run(_insert(f"test:{n}")) for n in range(8)))
+
+    assert asyncio.run(requests()) == [f"test:{n}" for n in range(8)]
+    assert commit.commits == 1
+    assert all(_stored(database, f"test:{n}") for n in range(8))
+
+
+def test_a_request_is_answered_only_after_its_rows_are_committed(database: Database) -> None:
+    commit = GroupCommit(database.direct_write)
+    seen_by_another_connection: list[bool] = []
+
+    async def request(action: str) -> None:
+        await commit.run(_insert(action))
+        # The lookup runs on its own autocommit connection: it sees committed rows only.
+        seen_by_another_connection.append(_stored(database, action))
+
+    async def requests() -> None:
+        await asyncio.gather(request("test:a"), request("test:b"), request("test:c"))
+        await request("test:alone")
+
+    asyncio.run(requests())
+    assert seen_by_another_connection == [True, True, True, True]
+
+
+def test_a_failure_in_a_batch_fails_only_its_own_request(database: Database) -> None:
+    commit = GroupCommit(database.direct_write)
+
+    def fail_after_inserting(transaction: DirectTransaction) -> str:
+        _insert("test:failed")(transaction)
+        raise RuntimeError("this request's write failed")
+
+    async def requests() -> list[object]:
+        return await asyncio.gather(
+            commit.run(_insert("test:before")),
+            commit.run(fail_after_inserting),
+            commit.run(_insert("test:after")),
+            return_exceptions=True,
+        )
+
+    before, failed, after = asyncio.run(requests())
+    assert (before, after) == ("test:before", "test:after")
+    assert isinstance(failed, RuntimeError)
+    assert _stored(database, "test:before")
+    assert _stored(database, "test:after")
+    assert not _stored(database, "test:failed")  # nothing half-written
+
+
+def test_a_constraint_broken_by_one_request_leaves_the_others_committed(
+    database: Database,
+) -> None:
+    commit = GroupCommit(database.direct_write)
+    duplicate = _insert("test:twice")  # the same event id: the second insert breaks the key
+
+    async def requests() -> list[object]:
+        return await asyncio.gather(
+            commit.run(duplicate),
+            commit.run(_insert("test:other")),
+            commit.run(duplicate),
+            return_exceptions=True,
+        )
+
+    first, other, second = asyncio.run(requests())
+    assert (first, other) == ("test:twice", "test:other")
+    assert isinstance(second, database.engine.dialect.loaded_dbapi.IntegrityError)
+    assert _stored(database, "test:other")
+    with database.direct_write() as transaction:
+        assert len(transaction.rows(_BY_ACTION, action="test:twice")) == 1
+
+
+def test_a_failed_commit_is_retried_for_each_request_alone(database: Database) -> None:
+    """The batch's COMMIT fails (a full disk, say): nothing of it stays, and each request is
+    written in a transaction of its own."""
+    calls = 0
+
+    @contextmanager
+    def failing_first_commit() -> Iterator[DirectTransaction]:
+        nonlocal calls
+        calls += 1
+        with database.direct_write() as transaction:
+            yield transaction
+            if calls == 1:
+                raise OSError("disk full")  # before COMMIT: the transaction rolls back
+
+    transaction: Callable[[], AbstractContextManager[DirectTransaction]] = failing_first_commit
+    commit = GroupCommit(transaction)
+
+    async def requests() -> list[str]:
+        return await asyncio.gather(commit.run(_insert("test:x")), commit.run(_insert("test:y")))
+
+    assert asyncio.run(requests()) == ["test:x", "test:y"]
+    assert calls == 3  # the batch, then each alone
+    assert commit.commits == 2
+    assert _stored(database, "test:x")
+    assert _stored(database, "test:y")
+
+
+def test_what_arrives_while_a_batch_is_written_forms_the_next_batch(database: Database) -> None:
+    commit = GroupCommit(database.direct_write)
+
+    async def requests() -> None:
+        first = asyncio.ensure_future(commit.run(_insert("test:first")))
+        await asyncio.sleep(0)  # the first batch (one request) goes to the writer
+        later = [asyncio.ensure_future(commit.run(_insert(f"test:later-{n}"))) for n in range(5)]
+        await asyncio.gather(first, *later)
+
+    asyncio.run(requests())
+    assert commit.commits == 2
