@@ -38,8 +38,8 @@ V3 = b"application/vnd.heroku+json; version=3"
 
 async def call(
     app: ASGIApp, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b""
-) -> tuple[int, bytes]:
-    """One request through the ASGI app: its status and body."""
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """One request through the ASGI app: its status, body and headers."""
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -58,6 +58,7 @@ async def call(
     sent = False
     status = 0
     chunks: list[bytes] = []
+    headers_sent: list[tuple[bytes, bytes]] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal sent
@@ -70,11 +71,12 @@ async def call(
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+            headers_sent.extend(message["headers"])
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
 
     await app(scope, receive, send)
-    return status, b"".join(chunks)
+    return status, b"".join(chunks), headers_sent
 
 
 def main() -> None:
@@ -101,7 +103,7 @@ async def run(data_dir: Path, options: argparse.Namespace) -> None:
     app: ASGIApp = create_app(settings)
     api = [(b"accept", V3), (b"authorization", f"Bearer {key}".encode())]
     json_api = [*api, (b"content-type", b"application/json")]
-    status, body = await call(
+    status, body, _ = await call(
         app,
         "POST",
         "/oauth/clients",
@@ -118,7 +120,9 @@ async def run(data_dir: Path, options: argparse.Namespace) -> None:
     client = json.loads(body)
     basic = b"Basic " + base64.b64encode(f"{client['id']}:{client['secret']}".encode())
     form = [(b"content-type", b"application/x-www-form-urlencoded"), (b"authorization", basic)]
-    status, body = await call(app, "POST", "/oauth/token", form, b"grant_type=client_credentials")
+    status, body, _ = await call(
+        app, "POST", "/oauth/token", form, b"grant_type=client_credentials"
+    )
     assert status == 200, body
     token = json.loads(body)["access_token"]
     paths: dict[str, tuple[str, str, list[tuple[bytes, bytes]], bytes]] = {
@@ -137,7 +141,7 @@ async def run(data_dir: Path, options: argparse.Namespace) -> None:
         for _ in range(options.rounds):
             start = time.process_time()
             for _ in range(options.requests):
-                status, body = await call(app, method, path, headers, payload)
+                status, body, _ = await call(app, method, path, headers, payload)
                 assert status == 200, body
             best = min(best, (time.process_time() - start) / options.requests)
         print(f"{name:10s} {best * 1e6:7.1f} us CPU/request (best of {options.rounds})")

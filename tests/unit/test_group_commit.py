@@ -50,7 +50,7 @@ def test_requests_waiting_together_share_one_commit(database: Database) -> None:
     commit = GroupCommit(database.direct_write)
 
     async def requests() -> list[str]:
-        return await asyncio.gather(*(commit.run(_insert(f"test:{n}")) for n in range(8)))
+        return list(await asyncio.gather(*(commit.run(_insert(f"test:{n}")) for n in range(8))))
 
     assert asyncio.run(requests()) == [f"test:{n}" for n in range(8)]
     assert commit.commits == 1
@@ -82,11 +82,13 @@ def test_a_failure_in_a_batch_fails_only_its_own_request(database: Database) -> 
         raise RuntimeError("this request's write failed")
 
     async def requests() -> list[object]:
-        return await asyncio.gather(
-            commit.run(_insert("test:before")),
-            commit.run(fail_after_inserting),
-            commit.run(_insert("test:after")),
-            return_exceptions=True,
+        return list(
+            await asyncio.gather(
+                commit.run(_insert("test:before")),
+                commit.run(fail_after_inserting),
+                commit.run(_insert("test:after")),
+                return_exceptions=True,
+            )
         )
 
     before, failed, after = asyncio.run(requests())
@@ -104,11 +106,13 @@ def test_a_constraint_broken_by_one_request_leaves_the_others_committed(
     duplicate = _insert("test:twice")  # the same event id: the second insert breaks the key
 
     async def requests() -> list[object]:
-        return await asyncio.gather(
-            commit.run(duplicate),
-            commit.run(_insert("test:other")),
-            commit.run(duplicate),
-            return_exceptions=True,
+        return list(
+            await asyncio.gather(
+                commit.run(duplicate),
+                commit.run(_insert("test:other")),
+                commit.run(duplicate),
+                return_exceptions=True,
+            )
         )
 
     first, other, second = asyncio.run(requests())
@@ -137,7 +141,9 @@ def test_a_failed_commit_is_retried_for_each_request_alone(database: Database) -
     commit = GroupCommit(transaction)
 
     async def requests() -> list[str]:
-        return await asyncio.gather(commit.run(_insert("test:x")), commit.run(_insert("test:y")))
+        return list(
+            await asyncio.gather(commit.run(_insert("test:x")), commit.run(_insert("test:y")))
+        )
 
     assert asyncio.run(requests()) == ["test:x", "test:y"]
     assert calls == 3  # the batch, then each alone

@@ -19,7 +19,10 @@ In order, for each HTTP request:
    when it says the database cannot be reached.
 
 A request that carries no body (no ``Content-Length``, no ``Transfer-Encoding``), which is every
-GET, pays for two header look-ups and nothing else.
+GET, pays for nothing but the one pass over the request's headers that finds what every step
+needs. The response's headers are appended to the list the route gave, in one pass too: this
+middleware runs on every request, and Starlette's header mappings scan the list once per look-up
+(docs/architecture.md, "Hot paths after issue 13").
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import logging
 import re
 import uuid
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ostiary.errors import OstiaryError, PayloadTooLarge, UntrustedHost
@@ -83,15 +86,15 @@ class ConventionsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
+        headers = _RequestHeaders(scope["headers"])
         state = scope.setdefault("state", {})
-        request_id = request_id_for(headers.get("request-id"))
+        request_id = request_id_for(headers.request_id)
         state["request_id"] = request_id.split(",", 1)[0]
         https = scope.get("scheme") == "https"
         client = scope.get("client")
-        response = _Response(self, scope, send, request_id, https, headers)
+        response = _Response(self, scope, send, request_id, https, headers.if_none_match)
 
-        host = headers.get("host")
+        host = headers.host
         if host is None:
             server = scope.get("server")
             host = server[0] if server else ""
@@ -130,16 +133,51 @@ class ConventionsMiddleware:
                 raise
             await response.send_json(500, internal_error_body())
 
-    def _limited(self, headers: Headers, receive: Receive, response: _Response) -> Receive | None:
+    def _limited(
+        self, headers: _RequestHeaders, receive: Receive, response: _Response
+    ) -> Receive | None:
         """``receive`` as the route may use it, or None when the declared length is too big."""
-        length = headers.get("content-length")
-        if headers.get("transfer-encoding") is None:
+        length = headers.content_length
+        if not headers.chunked:
             if length is None:
                 return receive  # no body at all
             if length.isascii() and length.isdigit():
                 # The HTTP parser never passes on more than the declared length.
                 return receive if int(length) <= self.max_body_size else None
         return _CountedBody(receive, self.max_body_size, response).receive
+
+
+class _RequestHeaders:
+    """The request headers this middleware reads, found in one pass (the first of each name, as
+    ``Headers.get`` would; ASGI servers give names in lower case)."""
+
+    __slots__ = ("chunked", "content_length", "host", "if_none_match", "request_id")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.request_id: str | None = None
+        self.host: str | None = None
+        self.content_length: str | None = None
+        self.chunked = False  # a Transfer-Encoding header is present
+        self.if_none_match: str | None = None
+        for name, value in raw:
+            if name == b"host":
+                if self.host is None:
+                    self.host = value.decode("latin-1")
+            elif name == b"content-length":
+                if self.content_length is None:
+                    self.content_length = value.decode("latin-1")
+            elif name == b"request-id":
+                if self.request_id is None:
+                    self.request_id = value.decode("latin-1")
+            elif name == b"transfer-encoding":
+                self.chunked = True
+            elif name == b"if-none-match" and self.if_none_match is None:
+                self.if_none_match = value.decode("latin-1")
+
+
+_DECORATED = frozenset(
+    (b"request-id", b"x-content-type-options", b"ratelimit-remaining", b"strict-transport-security")
+)
 
 
 class _CountedBody:
@@ -173,14 +211,14 @@ class _Response:
         send: Send,
         request_id: str,
         https: bool,
-        request_headers: Headers,
+        if_none_match: str | None,
     ) -> None:
         self._middleware = middleware
         self._scope = scope
         self._send = send
         self._request_id = request_id
         self._https = https
-        self._if_none_match = request_headers.get("if-none-match")
+        self._if_none_match = if_none_match
         self._etag_wanted = scope["method"] in ("GET", "HEAD")
         self._held: Message | None = None
         self._body: list[bytes] = []
@@ -214,15 +252,26 @@ class _Response:
         await self.send_json(status, body, headers)
         self.refused = True
 
-    def _decorate(self, message: Message) -> None:
-        headers = MutableHeaders(scope=message)
-        headers["Request-Id"] = self._request_id
-        headers["X-Content-Type-Options"] = "nosniff"
+    def _decorate(self, message: Message) -> bytes:
+        """Add the conventional headers to a response start; its content type, for the ETag."""
+        headers = message["headers"] = list(message["headers"])
+        content_type = b""
+        replaces = False
+        for name, value in headers:
+            if name == b"content-type":
+                content_type = content_type or value
+            elif name in _DECORATED:
+                replaces = True
+        if replaces:  # a route set one of them: replace it, as a header mapping would
+            headers[:] = [(name, value) for name, value in headers if name not in _DECORATED]
+        headers.append((b"request-id", self._request_id.encode("latin-1")))
+        headers.append((b"x-content-type-options", b"nosniff"))
         remaining = self._scope["state"].get("rate_limit_remaining")
         if remaining is not None:
-            headers["RateLimit-Remaining"] = str(remaining)
+            headers.append((b"ratelimit-remaining", str(remaining).encode("latin-1")))
         if self._https:
-            headers["Strict-Transport-Security"] = self._middleware.hsts
+            headers.append((b"strict-transport-security", self._middleware.hsts.encode("latin-1")))
+        return content_type
 
     async def send(self, message: Message) -> None:
         """Pass a message on, holding back successful JSON GET bodies to tag them."""
@@ -230,9 +279,8 @@ class _Response:
             return  # a 413 went out while the route was reading; drop the route's answer
         if message["type"] == "http.response.start":
             self.started = True
-            self._decorate(message)
-            content_type = Headers(raw=message["headers"]).get("content-type", "")
-            if self._etag_wanted and message["status"] in (200, 206) and "json" in content_type:
+            content_type = self._decorate(message)
+            if self._etag_wanted and message["status"] in (200, 206) and b"json" in content_type:
                 self._held = message
                 return
             await self._send(message)
@@ -250,10 +298,10 @@ class _Response:
         body = b"".join(self._body)
         etag = _etag(body)
         start = self._held
-        headers = MutableHeaders(scope=start)
-        headers["ETag"] = etag
+        start["headers"].append((b"etag", etag.encode("latin-1")))  # a list, since _decorate
         if self._if_none_match and _etag_matches(self._if_none_match, etag):
             start["status"] = 304
+            headers = MutableHeaders(scope=start)
             del headers["content-length"]
             del headers["content-type"]
             body = b""

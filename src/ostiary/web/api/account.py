@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from ostiary.accounts.models import Account
@@ -77,28 +78,33 @@ class RateLimitOut(BaseModel):
     remaining: int
 
 
+def _account_fields(account: AccountFields) -> dict[str, Any]:
+    """The fields of an account in Heroku's shape, in :class:`AccountOut`'s order."""
+    return {
+        "allow_tracking": account.allow_tracking,
+        "beta": account.beta,
+        "created_at": isoformat(account.created_at) or "",
+        "email": account.email,
+        "federated": False,
+        "id": account.id,
+        "identity_provider": None,
+        "last_login": isoformat(account.last_login),
+        "name": account.name,
+        "sms_number": None,
+        "suspended_at": None,
+        "delinquent_at": None,
+        "two_factor_authentication": False,
+        "updated_at": isoformat(account.updated_at) or "",
+        "verified": True,
+        "country_of_residence": None,
+        "default_organization": None,
+        "default_team": None,
+    }
+
+
 def present_account(account: AccountFields) -> AccountOut:
     """An account in Heroku's shape."""
-    return AccountOut(
-        allow_tracking=account.allow_tracking,
-        beta=account.beta,
-        created_at=isoformat(account.created_at) or "",
-        email=account.email,
-        federated=False,
-        id=account.id,
-        identity_provider=None,
-        last_login=isoformat(account.last_login),
-        name=account.name,
-        sms_number=None,
-        suspended_at=None,
-        delinquent_at=None,
-        two_factor_authentication=False,
-        updated_at=isoformat(account.updated_at) or "",
-        verified=True,
-        country_of_residence=None,
-        default_organization=None,
-        default_team=None,
-    )
+    return AccountOut(**_account_fields(account))
 
 
 def _require_self(caller: Caller, identity: str) -> None:
@@ -107,17 +113,35 @@ def _require_self(caller: Caller, identity: str) -> None:
         raise NotFound("user")
 
 
+# The bytes pydantic writes for AccountOut: compact, UTF-8, its fields in order.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _account_response(account: AccountFields) -> Response:
+    """The account as FastAPI answers an ``AccountOut`` (the same bytes), without building and
+    validating a model twice for values that are plain strings, booleans and None (the hot GET;
+    docs/architecture.md)."""
+    return Response(
+        _COMPACT_JSON.encode(_account_fields(account)).encode(), media_type="application/json"
+    )
+
+
+# The hot GETs call authenticate_caller themselves rather than through Depends(): FastAPI's
+# dependency solving cost a fifth of the request (docs/architecture.md, "Hot paths after issue
+# 13"). The check is the same, and made before anything else.
 @router.get("/account", response_model=AccountOut, summary="Account info")
-async def get_account(caller: CallerDep) -> AccountOut:
+async def get_account(request: Request) -> Response:
     """The authenticated account, answered from the row read with the token."""
-    return present_account(caller.principal.account)
+    caller = await authenticate_caller(request)
+    return _account_response(caller.principal.account)
 
 
 @router.get("/users/{account_identity}", response_model=AccountOut, summary="Account info by user")
-async def get_user(account_identity: str, caller: CallerDep) -> AccountOut:
+async def get_user(account_identity: str, request: Request) -> Response:
     """The authenticated account, addressed as ``~``, by id or by email."""
+    caller = await authenticate_caller(request)
     _require_self(caller, account_identity)
-    return present_account(caller.principal.account)
+    return _account_response(caller.principal.account)
 
 
 async def _update(caller: Caller, unit: Unit, body: AccountUpdate) -> AccountOut:
