@@ -228,7 +228,7 @@ class Database:
         self._dbapi_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._prepared: dict[AnySelect, PreparedQuery] = {}
         self._prepared_writes: dict[tuple[Executable, tuple[str, ...]], PreparedSQL] = {}
-        self.group_commit = GroupCommit(self.direct_write)
+        self.group_commit = GroupCommit(self.direct_write, threaded=not self.is_sqlite)
         """Direct writes of concurrent requests committed together (``ostiary.group_commit``)."""
 
     def _prepared_sql(self, statement: Executable, column_keys: list[str]) -> PreparedSQL:
@@ -254,12 +254,20 @@ class Database:
             try:
                 if self.is_sqlite:  # pysqlite is in autocommit mode here; begin explicitly
                     connection.cursor().execute("BEGIN IMMEDIATE")
-                transaction = DirectTransaction(connection, self._prepared_sql)
-                try:
-                    yield transaction
-                finally:
-                    transaction.close()
-                connection.commit()
+                    pipeline: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+                else:
+                    # psycopg's pipeline mode sends a statement whose rows nobody reads (an
+                    # INSERT) without waiting for its answer: a group commit's inserts and its
+                    # COMMIT then cost one round trip, not one each. An error still surfaces,
+                    # at the latest at COMMIT, and rolls the whole transaction back.
+                    pipeline = connection.driver_connection.pipeline()
+                with pipeline:
+                    transaction = DirectTransaction(connection, self._prepared_sql)
+                    try:
+                        yield transaction
+                    finally:
+                        transaction.close()
+                    connection.commit()
             except self._dbapi_error:
                 self._write_connections.discard(connection)
                 raise

@@ -1,15 +1,15 @@
-"""Group commit: the direct write transactions of concurrent requests, committed together by one
-writer thread per process.
+"""Group commit: the direct write transactions of concurrent requests, committed together.
 
 A worker answers requests on one event loop. A request that must write hands its writes (a
 function of the :class:`~ostiary.prepared.DirectTransaction`) to :meth:`GroupCommit.run` and
-waits. The writer thread runs every function waiting in one transaction and commits it once;
-meanwhile the event loop goes on reading, parsing and authenticating the next requests, which
-form the next batch. A request is answered only after the commit that holds its rows: nothing
-is returned that is not durable. On SQLite a batch waits for the writer lock and begins
-IMMEDIATE once instead of once per request, and the pages its rows share (a table's last leaf,
-an index page) go to the WAL once; on PostgreSQL a batch costs one COMMIT (one WAL flush), and
-its round trips no longer stop the event loop (docs/architecture.md, "Hot paths after issue 13").
+waits. Once the requests ready in this turn of the loop have done the same, every waiting
+function runs in one transaction, committed once; what arrives meanwhile forms the next batch.
+A request is answered only after the commit that holds its rows: nothing is returned that is
+not durable. On SQLite a batch waits for the writer lock and begins IMMEDIATE once instead of
+once per request, and the pages its rows share (a table's last leaf, an index page) go to the
+WAL once. On PostgreSQL a batch costs one COMMIT (one WAL flush) instead of one per request, and
+it runs on a writer thread, so that its round trips no longer stop the event loop
+(docs/architecture.md, "Hot paths after issue 13").
 
 Nothing waits to fill a batch: a batch is whatever became ready while the previous one was
 being written, a single request when the server is idle.
@@ -51,18 +51,33 @@ class _Batch:
 
 
 class GroupCommit:
-    """Commits the writes of the requests that wait together in one transaction."""
+    """Commits the writes of the requests that wait together in one transaction.
 
-    def __init__(self, transaction: Callable[[], AbstractContextManager[DirectTransaction]]):
+    ``threaded``: the batches run on a writer thread of their own, so the event loop goes on
+    while a batch waits for the database (PostgreSQL's round trips). Without it they run on the
+    event loop, between two of its turns: SQLite answers in microseconds, and a writer thread
+    would then wait for the interpreter lock after every statement (docs/architecture.md).
+    """
+
+    def __init__(
+        self,
+        transaction: Callable[[], AbstractContextManager[DirectTransaction]],
+        *,
+        threaded: bool = True,
+    ) -> None:
         self._transaction = transaction
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ostiary-writer")
+        self._writer = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ostiary-writer")
+            if threaded
+            else None
+        )
         # One batch per event loop: a test client's loop and a server's never share a batch.
         self._batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Batch] = (
             weakref.WeakKeyDictionary()
         )
         self.commits = 0
-        """Transactions committed (batches, and functions retried alone), for measuring; only
-        the writer thread counts."""
+        """Transactions committed (batches, and functions retried alone), for measuring; one
+        thread counts (the writer, or the event loop's)."""
 
     async def run(self, work: Callable[[DirectTransaction], T]) -> T:
         """``work``'s result once the transaction it ran in is committed; or its exception
@@ -81,13 +96,19 @@ class GroupCommit:
         return await future
 
     def _write(self, loop: asyncio.AbstractEventLoop, batch: _Batch) -> None:
-        """Hand the waiting functions to the writer thread (on the event loop)."""
+        """Write the waiting functions, on the writer thread or right here (on the event loop)."""
         waiting, batch.pending = batch.pending, []
-        done = self._writer.submit(self._commit, [work for work, _ in waiting])
+        works = [work for work, _ in waiting]
+        if self._writer is None:
+            self._answer(loop, batch, waiting, self._commit(works))
+            return
+        done = self._writer.submit(self._commit, works)
 
         def answer(outcomes: Future[list[Outcome]]) -> None:
+            error = outcomes.exception()
+            results = [(False, error)] * len(works) if error is not None else outcomes.result()
             with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile
-                loop.call_soon_threadsafe(self._answer, loop, batch, waiting, outcomes)
+                loop.call_soon_threadsafe(self._answer, loop, batch, waiting, results)
 
         done.add_done_callback(answer)
 
@@ -96,17 +117,12 @@ class GroupCommit:
         loop: asyncio.AbstractEventLoop,
         batch: _Batch,
         waiting: list[tuple[Work, asyncio.Future[Any]]],
-        outcomes: Future[list[Outcome]],
+        outcomes: list[Outcome],
     ) -> None:
         """Answer each waiting request, then write what gathered meanwhile (on the event loop)."""
-        error = outcomes.exception()
-        for index, (_, future) in enumerate(waiting):
+        for (_, future), (succeeded, value) in zip(waiting, outcomes, strict=True):
             if future.done():  # the request was cancelled meanwhile
                 continue
-            if error is not None:  # the writer itself failed: no outcome to hand out
-                future.set_exception(error)
-                continue
-            succeeded, value = outcomes.result()[index]
             if succeeded:
                 future.set_result(value)
             else:
@@ -117,7 +133,7 @@ class GroupCommit:
             batch.busy = False
 
     def _commit(self, works: list[Work]) -> list[Outcome]:
-        """Run ``works`` in one transaction; if it fails, each alone (in the writer thread)."""
+        """Run ``works`` in one transaction; if it fails, each alone."""
         if len(works) > 1:
             try:
                 with self._transaction() as transaction:

@@ -31,6 +31,12 @@ def database(tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
+@pytest.fixture(params=[True, False], ids=["writer-thread", "event-loop"])
+def threaded(request: pytest.FixtureRequest) -> bool:
+    """Both ways a batch runs: on a writer thread (PostgreSQL), on the event loop (SQLite)."""
+    return bool(request.param)
+
+
 def _insert(action: str) -> Callable[[DirectTransaction], str]:
     """A request's writes: one event row (the same row however often it runs)."""
     row = event_row(SYSTEM, action, actor_id=None)
@@ -46,8 +52,8 @@ def _stored(database: Database, action: str) -> bool:
     return database.prepared(_BY_ACTION).first(action=action) is not None
 
 
-def test_requests_waiting_together_share_one_commit(database: Database) -> None:
-    commit = GroupCommit(database.direct_write)
+def test_requests_waiting_together_share_one_commit(database: Database, threaded: bool) -> None:
+    commit = GroupCommit(database.direct_write, threaded=threaded)
 
     async def requests() -> list[str]:
         return list(await asyncio.gather(*(commit.run(_insert(f"test:{n}")) for n in range(8))))
@@ -57,8 +63,10 @@ def test_requests_waiting_together_share_one_commit(database: Database) -> None:
     assert all(_stored(database, f"test:{n}") for n in range(8))
 
 
-def test_a_request_is_answered_only_after_its_rows_are_committed(database: Database) -> None:
-    commit = GroupCommit(database.direct_write)
+def test_a_request_is_answered_only_after_its_rows_are_committed(
+    database: Database, threaded: bool
+) -> None:
+    commit = GroupCommit(database.direct_write, threaded=threaded)
     seen_by_another_connection: list[bool] = []
 
     async def request(action: str) -> None:
@@ -74,8 +82,10 @@ def test_a_request_is_answered_only_after_its_rows_are_committed(database: Datab
     assert seen_by_another_connection == [True, True, True, True]
 
 
-def test_a_failure_in_a_batch_fails_only_its_own_request(database: Database) -> None:
-    commit = GroupCommit(database.direct_write)
+def test_a_failure_in_a_batch_fails_only_its_own_request(
+    database: Database, threaded: bool
+) -> None:
+    commit = GroupCommit(database.direct_write, threaded=threaded)
 
     def fail_after_inserting(transaction: DirectTransaction) -> str:
         _insert("test:failed")(transaction)
@@ -100,9 +110,9 @@ def test_a_failure_in_a_batch_fails_only_its_own_request(database: Database) -> 
 
 
 def test_a_constraint_broken_by_one_request_leaves_the_others_committed(
-    database: Database,
+    database: Database, threaded: bool
 ) -> None:
-    commit = GroupCommit(database.direct_write)
+    commit = GroupCommit(database.direct_write, threaded=threaded)
     duplicate = _insert("test:twice")  # the same event id: the second insert breaks the key
 
     async def requests() -> list[object]:
@@ -123,7 +133,9 @@ def test_a_constraint_broken_by_one_request_leaves_the_others_committed(
         assert len(transaction.rows(_BY_ACTION, action="test:twice")) == 1
 
 
-def test_a_failed_commit_is_retried_for_each_request_alone(database: Database) -> None:
+def test_a_failed_commit_is_retried_for_each_request_alone(
+    database: Database, threaded: bool
+) -> None:
     """The batch's COMMIT fails (a full disk, say): nothing of it stays, and each request is
     written in a transaction of its own."""
     calls = 0
@@ -138,7 +150,7 @@ def test_a_failed_commit_is_retried_for_each_request_alone(database: Database) -
                 raise OSError("disk full")  # before COMMIT: the transaction rolls back
 
     transaction: Callable[[], AbstractContextManager[DirectTransaction]] = failing_first_commit
-    commit = GroupCommit(transaction)
+    commit = GroupCommit(transaction, threaded=threaded)
 
     async def requests() -> list[str]:
         return list(
@@ -152,8 +164,10 @@ def test_a_failed_commit_is_retried_for_each_request_alone(database: Database) -
     assert _stored(database, "test:y")
 
 
-def test_what_arrives_while_a_batch_is_written_forms_the_next_batch(database: Database) -> None:
-    commit = GroupCommit(database.direct_write)
+def test_what_arrives_while_a_batch_is_written_forms_the_next_batch(
+    database: Database, threaded: bool
+) -> None:
+    commit = GroupCommit(database.direct_write, threaded=threaded)
 
     async def requests() -> None:
         first = asyncio.ensure_future(commit.run(_insert("test:first")))

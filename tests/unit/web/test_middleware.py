@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 import pytest
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ostiary.web.middleware import ConventionsMiddleware, request_id_for
 
@@ -154,3 +154,35 @@ def test_a_lost_database_escaping_everything_is_503_with_retry_after() -> None:
     assert response.status_code == 503
     assert response.json()["id"] == "service_unavailable"
     assert int(response.headers["retry-after"]) > 0
+
+
+def test_the_heap_built_at_startup_is_left_out_of_later_collections() -> None:
+    """After the application reports its startup complete, the objects alive then are frozen
+    (gc.freeze): a full collection no longer walks them (docs/architecture.md)."""
+    import gc
+
+    sent: list[str] = []
+
+    async def lifespan_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+
+    async def receive() -> Message:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: Message) -> None:
+        sent.append(message["type"])
+
+    app = ConventionsMiddleware(lifespan_app, hsts_max_age=60)
+    gc.unfreeze()
+    try:
+        # On a thread with its own event loop, as _get does.
+        worker = threading.Thread(
+            target=lambda: asyncio.run(app({"type": "lifespan"}, receive, send))
+        )
+        worker.start()
+        worker.join(timeout=30)
+        assert sent == ["lifespan.startup.complete"]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
