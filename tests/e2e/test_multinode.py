@@ -28,6 +28,7 @@ from ostiary.events import Event
 from ostiary.tokens.device import DeviceKind, decide, find_by_device_code
 from tests.support.cluster_nodes import Cluster, Node, sign_in, start_cluster, stop_nodes
 from tests.support.factories import PASSWORD, Factory, UserAccount
+from tests.support.nginx import CONFIG_TEMPLATE
 from tests.support.oauth_flow import CALLBACK, DEVICE_GRANT, hidden_fields, pkce_pair, query_of
 
 pytestmark = pytest.mark.server
@@ -591,3 +592,12 @@ def test_redis_stopped_and_started(
         time.sleep(0.5)
     for node in nodes:
         assert "unhandled error" not in node.log()
+
+
+# The documentation shows the configuration the tests run ---------------------------------------
+
+
+def test_the_deployment_guide_shows_the_nginx_configuration_the_tests_run() -> None:
+    guide = (CONFIG_TEMPLATE.parents[1] / "docs" / "deployment.md").read_text()
+    shown = guide.split("```nginx\n", 1)[1].split("```", 1)[0]
+    assert shown == CONFIG_TEMPLATE.read_text()
