@@ -43,6 +43,11 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     @property
+    def socket_url(self) -> str:
+        """The same server through its Unix socket."""
+        return f"unix://{self._dir / 'redis.sock'}?db=0"
+
+    @property
     def running(self) -> bool:
         """Whether the server process is up."""
         return self._process is not None and self._process.poll() is None
@@ -52,7 +57,8 @@ class PrivateRedis:
         with (self._dir / "redis.log").open("ab") as log:
             self._process = subprocess.Popen(
                 [self._binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(self._dir)],
+                 "--appendonly", "no", "--dir", str(self._dir),
+                 "--unixsocket", str(self._dir / "redis.sock"), "--unixsocketperm", "700"],
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + 10
