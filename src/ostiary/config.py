@@ -89,6 +89,20 @@ class Settings(BaseSettings):
         description="Seconds between runs of the server's periodic jobs (purging expired rows).",
     )
 
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis (redis://, rediss://, unix://) for the state several workers or nodes "
+        "share: the rate limit, the sign-in throttles and long-poll wake-ups; default: each "
+        "worker keeps its own.",
+    )
+    redis_prefix: str = Field(
+        default="ostiary",
+        min_length=1,
+        max_length=64,
+        description="Prefix of Ostiary's keys and channel in Redis (several deployments may "
+        "share one server).",
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:

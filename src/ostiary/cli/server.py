@@ -13,6 +13,7 @@ from ostiary.cli.accounts import create_account_now
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
 from ostiary.files import private_directory
+from ostiary.metrics import prepare_multiprocess
 from ostiary.migrate import upgrade
 from ostiary.net import is_loopback
 from ostiary.security.server_secret import load_or_create_secret
@@ -44,6 +45,8 @@ def _serve(
 ) -> None:
     private_directory(settings.data_dir)
     load_or_create_secret(settings)  # before the workers start, so they share one secret
+    if workers > 1:  # each worker counts in its own file; GET /metrics sums them
+        prepare_multiprocess(settings.data_dir / "metrics")
     _check_port_free(host, port)
     scheme = "https" if tls else "http"
     shown_host = "localhost" if is_loopback(host) else host

@@ -22,6 +22,7 @@ Addresses are counted as ``security.address_limit.address_key`` says: an IPv6 cl
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -30,9 +31,45 @@ from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 from ostiary.security.address_limit import address_key
 
 
-class FailureThrottle:
+class FailureThrottle(ABC):
     """Counts failures per subject and per address, and refuses attempts as the module's policy
-    says. Addresses get a larger budget: many people can share one (a NAT, an office)."""
+    says. Addresses get a larger budget: many people can share one (a NAT, an office).
+
+    Two implementations keep the budgets: :class:`MemoryFailureThrottle` in one process, and
+    ``security.shared_throttle.RedisFailureThrottle`` for every worker and node."""
+
+    @abstractmethod
+    def check(self, subject: str, ip: str | None) -> None:
+        """Refuse (429) when the address has no budget left, or the subject has none and the
+        address failed against it recently."""
+
+    @abstractmethod
+    def failed(self, subject: str, ip: str | None) -> None:
+        """Spend one unit of the subject's and the address's budgets."""
+
+    @abstractmethod
+    def charge(self, subject: str, ip: str | None) -> None:
+        """Check, then count the attempt as a failure before it is tried: a check that awaits
+        (a password hashed in the pool) cannot let concurrent attempts outrun the budget.
+        :meth:`refund` gives it back when the attempt succeeds or is never tried."""
+
+    @abstractmethod
+    def refund(self, subject: str, ip: str | None) -> None:
+        """Give back what :meth:`charge` spent."""
+
+    @contextmanager
+    def guard(self, subject: str, ip: str | None) -> Iterator[None]:
+        """Check first; count an Unauthorized raised inside as a failure."""
+        self.check(subject, ip)
+        try:
+            yield
+        except Unauthorized:
+            self.failed(subject, ip)
+            raise
+
+
+class MemoryFailureThrottle(FailureThrottle):
+    """The budgets in this process's memory: exact for one process, one set per worker."""
 
     def __init__(
         self,
@@ -49,8 +86,7 @@ class FailureThrottle:
         self._records: RateLimiter = MemoryRateLimiter(1, per_window, clock)
 
     def check(self, subject: str, ip: str | None) -> None:
-        """Refuse (429) when the address has no budget left, or the subject has none and the
-        address failed against it recently."""
+        """Refuse (429) as the module's policy says."""
         ip = address_key(ip) if ip else None
         if ip and self._addresses.remaining(ip) == 0:
             raise RateLimited(max(1, self._addresses.retry_after(ip)))
@@ -73,9 +109,7 @@ class FailureThrottle:
             self._records.hit(f"{subject}\n{ip}")
 
     def charge(self, subject: str, ip: str | None) -> None:
-        """Check, then count the attempt as a failure before it is tried: a check that awaits
-        (a password hashed in the pool) cannot let concurrent attempts outrun the budget.
-        :meth:`refund` gives it back when the attempt succeeds or is never tried."""
+        """Check, then count the attempt as a failure before it is tried."""
         self.check(subject, ip)
         self.failed(subject, ip)
 
@@ -86,13 +120,3 @@ class FailureThrottle:
             ip = address_key(ip)
             self._addresses.refund(ip)
             self._records.refund(f"{subject}\n{ip}")
-
-    @contextmanager
-    def guard(self, subject: str, ip: str | None) -> Iterator[None]:
-        """Check first; count an Unauthorized raised inside as a failure."""
-        self.check(subject, ip)
-        try:
-            yield
-        except Unauthorized:
-            self.failed(subject, ip)
-            raise
