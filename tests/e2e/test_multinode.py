@@ -268,27 +268,31 @@ def _approve_heroku_login(node: Node, cookies: CookieJar, browser_url: str) -> h
         return browser.post(browser_url, data={**hidden_fields(page.text), "decision": "allow"})
 
 
+def _heroku_login_delay(nodes: list[Node], cookies: CookieJar, email: str) -> float:
+    """A heroku login started on the first node, long-polled on the second and approved on the
+    third: seconds from the approval's answer to the long poll's."""
+    a, b, c = nodes
+    started = _start_heroku_login(a)
+    waiter = _LongPoll(b, started)
+    time.sleep(1.2)
+    assert waiter.waiting()  # nothing to answer before the browser decides
+    decided = _approve_heroku_login(c, cookies, started["browser_url"])
+    approved_at = time.monotonic()
+    assert decided.status_code == 303, decided.text
+    answer = waiter.join()
+    assert answer.status_code == 200, answer.text
+    with c.client(answer.json()["access_token"]) as api:
+        assert api.get("/account").json()["email"] == email
+    return waiter.answered_at - approved_at
+
+
 def test_heroku_login_long_poll_on_one_node_wakes_when_another_approves(
     nodes: list[Node], user: UserAccount
 ) -> None:
     """The answer follows the approval within 250 ms, each of three times (a once-a-second
     database re-read would miss that about three times in four)."""
-    a, b, c = nodes
-    cookies = sign_in(a, user.email, PASSWORD, client_ip=next(_addresses))
-    delays = []
-    for _ in range(3):
-        started = _start_heroku_login(a)
-        waiter = _LongPoll(b, started)
-        time.sleep(1.2)
-        assert waiter.waiting()  # nothing to answer before the browser decides
-        decided = _approve_heroku_login(c, cookies, started["browser_url"])
-        approved_at = time.monotonic()
-        assert decided.status_code == 303, decided.text
-        answer = waiter.join()
-        delays.append(waiter.answered_at - approved_at)
-        assert answer.status_code == 200, answer.text
-        with c.client(answer.json()["access_token"]) as api:
-            assert api.get("/account").json()["email"] == user.email
+    cookies = sign_in(nodes[0], user.email, PASSWORD, client_ip=next(_addresses))
+    delays = [_heroku_login_delay(nodes, cookies, user.email) for _ in range(3)]
     assert max(delays) < 0.25, f"long poll answered {delays} s after the approval"
 
 
@@ -557,13 +561,30 @@ def _client_secret_check(node: Node, client: dict[str, Any]) -> httpx.Response:
     return _token(node, {"grant_type": "client_credentials"}, (client["id"], client["secret"]))
 
 
+def _rate_limit_failures(node: Node) -> float:
+    """``ostiary_shared_state_failures_total{use="rate_limit"}`` on the node's ``/metrics``
+    (its workers summed), 0 before the first failure."""
+    with node.direct() as client:
+        metrics = client.get("/metrics")
+    assert metrics.status_code == 200, metrics.text
+    for line in metrics.text.splitlines():
+        if line.startswith('ostiary_shared_state_failures_total{use="rate_limit"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def test_redis_stopped_and_started(
     cluster: Cluster, nodes: list[Node], factory: Factory, user: UserAccount
 ) -> None:
-    """Tokens keep working without Redis (the rate limit fails open); password and client-secret
-    checks answer 503, never unthrottled; and everything comes back by itself with Redis."""
-    client = _register(nodes[0], user.api_key)
+    """Tokens keep working without Redis (the rate limit fails open); password, client-secret and
+    login-code checks answer 503, never unthrottled; and everything comes back by itself with
+    Redis: the checks, one rate-limit pool, the wake-ups of long polls on other nodes."""
+    client = _register(nodes[0], user.api_key, client_credentials_scopes=["read"])
+    assert _client_secret_check(nodes[1], client).status_code == 200
     assert _falls_by_one(_counted_in_one_pool(nodes, user.api_key))
+    failures_before = [_rate_limit_failures(node) for node in nodes]
+    cookies = sign_in(nodes[0], user.email, PASSWORD, client_ip=next(_addresses))
+    pending = _start_heroku_login(nodes[0])
     cluster.redis.stop()
     try:
         for node in nodes:
@@ -576,6 +597,9 @@ def test_redis_stopped_and_started(
             secret = _client_secret_check(node, client)
             assert secret.status_code == 503, secret.text
             assert secret.json()["error"] == "temporarily_unavailable"
+            with node.client(cookies=cookies, api=False) as browser:  # a login code is checked
+                code_check = browser.get(pending["browser_url"])
+            assert code_check.status_code == 503, code_check.text
         with cluster.through_nginx(user.api_key) as api:
             assert api.get("/account").status_code == 200
     finally:
@@ -590,7 +614,14 @@ def test_redis_stopped_and_started(
             break
         assert time.monotonic() < deadline, (logins, secrets_checked, shared)
         time.sleep(0.5)
-    for node in nodes:
+    # The wake-ups subscribe again by themselves: an approval on one node wakes another at once.
+    delays = [_heroku_login_delay(nodes, cookies, user.email)]
+    while delays[-1] >= 0.25 and time.monotonic() < deadline + 10:
+        delays.append(_heroku_login_delay(nodes, cookies, user.email))
+    assert delays[-1] < 0.25, delays
+    for node, before in zip(nodes, failures_before, strict=True):
+        assert _rate_limit_failures(node) > before, node.name  # counted, for the operator
+        assert "shared state unavailable for rate_limit" in node.log()
         assert "unhandled error" not in node.log()
 
 

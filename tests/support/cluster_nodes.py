@@ -32,7 +32,7 @@ from tests.support.factories import Factory
 from tests.support.nginx import Nginx
 from tests.support.oauth_flow import hidden_fields
 from tests.support.pg_cluster import PrivateCluster
-from tests.support.redis_server import PrivateRedis
+from tests.support.private_redis import PrivateRedis
 from tests.support.server import (
     API_HEADERS,
     ServerProcess,
@@ -226,7 +226,7 @@ class Cluster:
             self.factory.close()
         self.nginx.stop()
         stop_nodes(self.nodes)
-        self.redis.stop()
+        self.redis.destroy()
         self.postgres.destroy()
         shutil.rmtree(self.base, ignore_errors=True)
 
@@ -249,7 +249,7 @@ def start_cluster(node_names: list[str], settings: Mapping[str, str]) -> Cluster
         _allow_connections(postgres, MAX_CONNECTIONS)
         postgres.start()
         database_url = postgres.create_database("ostiary")
-        redis = PrivateRedis(base / "redis")
+        redis = PrivateRedis()
         redis.start()
         secret_key = secrets.token_urlsafe(48)
         # nginx's port first: it is every node's issuer. nginx starts once the nodes answer.
@@ -284,7 +284,7 @@ def start_cluster(node_names: list[str], settings: Mapping[str, str]) -> Cluster
         if nginx is not None:
             nginx.stop()
         if redis is not None:
-            redis.stop()
+            redis.destroy()
         postgres.destroy()
         shutil.rmtree(base, ignore_errors=True)
         raise
