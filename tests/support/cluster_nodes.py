@@ -42,6 +42,7 @@ from tests.support.server import (
     trusting,
     wait_until_healthy,
 )
+from tests.support.tools import require_program
 
 # Every node may hold pool_size + max_overflow = 20 connections per worker (db.py); PostgreSQL's
 # default of 100 is less than the 3 nodes x 2 workers x 20 of the main nodes plus a second trio.
@@ -240,6 +241,10 @@ def _allow_connections(postgres: PrivateCluster, count: int) -> None:
 
 def start_cluster(node_names: list[str], settings: Mapping[str, str]) -> Cluster:
     """PostgreSQL (migrated once), Redis, one node per name and nginx in front of them."""
+    # Every program first, so that a missing one skips before anything was started.
+    require_program("nginx", "apt-get install nginx")
+    require_program("openssl", "apt-get install openssl")
+    require_program("redis-server", "apt-get install redis-server")
     postgres = PrivateCluster()
     base = Path(tempfile.mkdtemp(prefix="ostiary-nodes-"))
     redis = None

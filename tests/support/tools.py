@@ -1,4 +1,4 @@
-"""Programs a test needs from the machine (nginx, openssl): found, or the test skips
+"""Programs a test needs from the machine (nginx, openssl, redis-server): found, or the test skips
 with the reason; under CI (``CI`` set) a missing program fails the test instead, as
 ``tests.support.pg_cluster`` does for PostgreSQL."""
 
