@@ -28,8 +28,9 @@ from ostiary.events import Event
 from ostiary.tokens.device import DeviceKind, decide, find_by_device_code
 from tests.support.cluster_nodes import Cluster, Node, sign_in, start_cluster, stop_nodes
 from tests.support.factories import PASSWORD, Factory, UserAccount
-from tests.support.nginx import CONFIG_TEMPLATE
+from tests.support.nginx import CONFIG_TEMPLATE, Nginx
 from tests.support.oauth_flow import CALLBACK, DEVICE_GRANT, hidden_fields, pkce_pair, query_of
+from tests.support.server import API_HEADERS, free_port, trusting
 
 pytestmark = pytest.mark.server
 
@@ -623,6 +624,28 @@ def test_redis_stopped_and_started(
         assert _rate_limit_failures(node) > before, node.name  # counted, for the operator
         assert "shared state unavailable for rate_limit" in node.log()
         assert "unhandled error" not in node.log()
+
+
+# nginx's own answers ----------------------------------------------------------------------------
+
+
+def test_nginx_answers_in_the_api_error_format_when_no_node_answers() -> None:
+    """Every node unreachable, or a body past nginx's cap: the API's JSON errors, not nginx's
+    HTML pages."""
+    nginx = Nginx([free_port(), free_port()])  # nobody listens on these
+    nginx.start()
+    try:
+        verify = trusting(nginx.cert_path)
+        down = httpx.get(f"{nginx.url}/account", headers=API_HEADERS, verify=verify)
+        too_large = httpx.post(f"{nginx.url}/apps", content=b"x" * (3 * 1024 * 1024), verify=verify)
+    finally:
+        nginx.stop()
+    assert down.status_code == 503
+    assert down.headers["content-type"] == "application/json"
+    assert down.json()["id"] == "service_unavailable"
+    assert int(down.headers["retry-after"]) > 0
+    assert too_large.status_code == 413
+    assert too_large.json()["id"] == "request_entity_too_large"
 
 
 # The documentation shows the configuration the tests run ---------------------------------------

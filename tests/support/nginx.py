@@ -62,21 +62,25 @@ class Nginx:
         self.directory = Path(tempfile.mkdtemp(prefix="ostiary-nginx-"))
         self.directory.chmod(0o755)
         self.port = free_port()
-        self.cert_path, key_path = self_signed_certificate(self.directory)
-        servers = "\n        ".join(f"server 127.0.0.1:{port};" for port in upstream_ports)
         self.config_path = self.directory / "nginx.conf"
-        self.config_path.write_text(
-            render_config(
-                {
-                    "RUN_DIR": str(self.directory),
-                    "LISTEN": f"127.0.0.1:{self.port}",
-                    "SERVER_NAME": "localhost",
-                    "TLS_CERT": str(self.cert_path),
-                    "TLS_KEY": str(key_path),
-                    "UPSTREAM_SERVERS": servers,
-                }
+        try:
+            self.cert_path, key_path = self_signed_certificate(self.directory)
+            servers = "\n        ".join(f"server 127.0.0.1:{port};" for port in upstream_ports)
+            self.config_path.write_text(
+                render_config(
+                    {
+                        "RUN_DIR": str(self.directory),
+                        "LISTEN": f"127.0.0.1:{self.port}",
+                        "SERVER_NAME": "localhost",
+                        "TLS_CERT": str(self.cert_path),
+                        "TLS_KEY": str(key_path),
+                        "UPSTREAM_SERVERS": servers,
+                    }
+                )
             )
-        )
+        except BaseException:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            raise
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
