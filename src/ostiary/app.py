@@ -97,7 +97,7 @@ class SharedBackends:
     wakeups: Wakeups
 
 
-def shared_backends(settings: Settings) -> SharedBackends:
+def shared_backends(settings: Settings, secret: bytes) -> SharedBackends:
     """Redis-backed when ``OSTIARY_REDIS_URL`` is set (docs/deployment.md), else this process's
     own: exact for one worker, per worker for several (``ostiary check`` warns)."""
 
@@ -120,7 +120,9 @@ def shared_backends(settings: Settings) -> SharedBackends:
             login_requests=AddressLimiter(settings.login_request_limit, login_limit()),
             wakeups=Wakeups(),
         )
-    shared = SharedState(settings.redis_url.get_secret_value(), prefix=settings.redis_prefix)
+    shared = SharedState(
+        settings.redis_url.get_secret_value(), secret=secret, prefix=settings.redis_prefix
+    )
     return SharedBackends(
         rate_limiter=FailOpenRateLimiter(
             RedisRateLimiter(
@@ -148,8 +150,9 @@ def shared_backends(settings: Settings) -> SharedBackends:
 def build_services(settings: Settings, database: Database | None = None) -> Services:
     """The long-lived collaborators the routes use."""
     database = database or Database(settings.effective_database_url)
-    hasher = SecretHasher(load_or_create_secret(settings))
-    backends = shared_backends(settings)
+    secret = load_or_create_secret(settings)
+    hasher = SecretHasher(secret)
+    backends = shared_backends(settings, secret)
     return Services(
         settings=settings,
         database=database,

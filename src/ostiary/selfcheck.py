@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from ostiary.config import Settings
 from ostiary.net import is_loopback
+from ostiary.shared_state import described
 from ostiary.web.hosts import HostPolicy
 
 
@@ -295,7 +296,11 @@ def check_redis(settings: Settings) -> Finding:
             "cross the network in clear, and anyone on the path can change them.",
             "Use rediss:// (Redis with TLS), with a password.",
         )
-    place = "a Unix socket" if url.scheme == "unix" else f"{url.hostname}:{url.port or 6379}"
+    place = (
+        "a Unix socket"
+        if url.scheme == "unix"
+        else described(settings.redis_url.get_secret_value())
+    )
     return Finding(
         "shared state",
         Level.OK,

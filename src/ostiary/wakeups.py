@@ -27,6 +27,7 @@ logger = logging.getLogger("ostiary.wakeups")
 
 RESUBSCRIBE_SECONDS = 1.0
 READY_SECONDS = 0.25
+SUBSCRIBER_TIMEOUT = 30.0
 
 
 class Wakeup:
@@ -105,7 +106,7 @@ class RedisWakeups(Wakeups):
         """Unsubscribe and stop the background task."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
 
@@ -126,8 +127,13 @@ class RedisWakeups(Wakeups):
 
     async def _receive(self) -> None:
         while True:
+            # A read timeout longer than the wait for a message: a link that died without a
+            # reset is found at the next health-check PING instead of never.
             client = redis.asyncio.Redis.from_url(
-                self._shared.url, socket_connect_timeout=1.0, health_check_interval=10
+                self._shared.url,
+                socket_connect_timeout=1.0,
+                socket_timeout=SUBSCRIBER_TIMEOUT,
+                health_check_interval=10,
             )
             try:
                 async with client.pubsub() as pubsub:
@@ -138,8 +144,10 @@ class RedisWakeups(Wakeups):
                             ignore_subscribe_messages=True, timeout=5.0
                         )
                         if message is not None and message["type"] == "message":
-                            self._wake(message["data"].decode())
-            except (redis.RedisError, OSError) as error:
+                            self._wake(message["data"].decode(errors="replace"))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
                 if self._subscribed.is_set():
                     logger.warning(
                         "wake-ups lost their Redis subscription (%s): long polls re-read the "
@@ -148,5 +156,6 @@ class RedisWakeups(Wakeups):
                     )
                 self._subscribed.clear()
             finally:
-                await client.aclose()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
             await asyncio.sleep(RESUBSCRIBE_SECONDS)

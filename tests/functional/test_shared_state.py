@@ -135,3 +135,4 @@ def test_without_redis_the_api_stays_up_and_secret_checks_fail_closed(
         assert time.monotonic() < deadline, "client authentication did not come back with Redis"
         time.sleep(0.2)
     assert _password_login(shared_server, owner).status_code == 201
+    assert "shared state for throttle is back" in shared_server.log()

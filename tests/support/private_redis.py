@@ -81,3 +81,6 @@ class PrivateRedis:
         """Stop the server and delete its directory."""
         self.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+SECRET = b"a server secret for tests, which keys the digests in Redis keys"

@@ -11,7 +11,7 @@ import pytest
 
 from ostiary.shared_state import SharedState
 from ostiary.wakeups import RedisWakeups, Wakeups
-from tests.support.private_redis import PrivateRedis
+from tests.support.private_redis import SECRET, PrivateRedis
 
 
 def test_a_publication_wakes_only_its_topic() -> None:
@@ -38,8 +38,8 @@ def test_a_publication_before_the_wait_is_not_lost() -> None:
 def test_another_node_is_woken_at_once_through_redis(redis_server: PrivateRedis) -> None:
     async def scenario() -> float:
         holder, approver = (
-            RedisWakeups(SharedState(redis_server.url)),
-            RedisWakeups(SharedState(redis_server.url)),
+            RedisWakeups(SharedState(redis_server.url, secret=SECRET)),
+            RedisWakeups(SharedState(redis_server.url, secret=SECRET)),
         )
         await holder.start()
         try:
@@ -61,8 +61,8 @@ def test_without_redis_the_listener_falls_back_and_resubscribes(
     monkeypatch.setattr("ostiary.wakeups.RESUBSCRIBE_SECONDS", 0.1)
 
     async def scenario() -> None:
-        holder = RedisWakeups(SharedState(redis_server.url))
-        approver = RedisWakeups(SharedState(redis_server.url))
+        holder = RedisWakeups(SharedState(redis_server.url, secret=SECRET))
+        approver = RedisWakeups(SharedState(redis_server.url, secret=SECRET))
         await holder.start()
         try:
             async with holder.listening("login-1") as woken:
@@ -80,3 +80,22 @@ def test_without_redis_the_listener_falls_back_and_resubscribes(
             await holder.close()
 
     asyncio.run(scenario())
+
+
+def test_a_garbled_publication_does_not_stop_the_receiver(redis_server: PrivateRedis) -> None:
+    import redis
+
+    async def scenario() -> bool:
+        shared = SharedState(redis_server.url, secret=SECRET)
+        holder = RedisWakeups(shared)
+        await holder.start()
+        try:
+            async with holder.listening("login-1") as woken:
+                with redis.Redis(port=redis_server.port) as raw:
+                    raw.publish(shared.key("wakeups"), b"\xff\xfe not UTF-8")
+                RedisWakeups(shared).publish("login-1")
+                return await woken.wait(2.0)
+        finally:
+            await holder.close()
+
+    assert asyncio.run(scenario())

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import socket
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
+import uvicorn.config
 
 from ostiary.accounts.rules import generate_password
 from ostiary.cli.accounts import create_account_now
@@ -66,7 +69,21 @@ def _serve(
         server_header=False,
         access_log=False,  # uvicorn's access log would print query strings; ours does not
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
     )
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration, with Ostiary's own loggers (``ostiary.*``) printed by
+    the same handler at ``level`` (without it Python would print their warnings bare and drop
+    everything below)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["ostiary"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -48,7 +48,7 @@ local function gcra_store(key, tat, now)
   if ttl <= 0 then
     redis.call('DEL', key)
   else
-    redis.call('SET', key, string.format('%.0f', tat), 'PX', ttl)
+    redis.call('SET', key, string.format('%.0f', tat), 'PX', string.format('%.0f', ttl))
   end
 end
 -- Spend one unit when the pool has one; answers the wait when it has none (0 when spent).

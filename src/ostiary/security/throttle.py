@@ -25,10 +25,24 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from ostiary.errors import RateLimited, Unauthorized
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 from ostiary.security.address_limit import address_key
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one :meth:`FailureThrottle.charge` spent, so that its refund gives back exactly
+    that: an address with a clean record may try against a spent account, and its charge spends
+    nothing of the account's; refunding a unit it never took would hand out a fresh guess."""
+
+    subject: str
+    ip: str | None
+    subject_spent: bool
+    address_spent: bool
+    record_spent: bool
 
 
 class FailureThrottle(ABC):
@@ -48,14 +62,14 @@ class FailureThrottle(ABC):
         """Spend one unit of the subject's and the address's budgets."""
 
     @abstractmethod
-    def charge(self, subject: str, ip: str | None) -> None:
-        """Check, then count the attempt as a failure before it is tried: a check that awaits
-        (a password hashed in the pool) cannot let concurrent attempts outrun the budget.
-        :meth:`refund` gives it back when the attempt succeeds or is never tried."""
+    def charge(self, subject: str, ip: str | None) -> Charge:
+        """Check, then count the attempt as a failure before it is tried, in one step: a check
+        that awaits (a password hashed in the pool) cannot let concurrent attempts outrun the
+        budget. :meth:`refund` gives it back when the attempt succeeds or is never tried."""
 
     @abstractmethod
-    def refund(self, subject: str, ip: str | None) -> None:
-        """Give back what :meth:`charge` spent."""
+    def refund(self, charge: Charge) -> None:
+        """Give back what ``charge`` spent, and nothing more."""
 
     @contextmanager
     def guard(self, subject: str, ip: str | None) -> Iterator[None]:
@@ -108,15 +122,27 @@ class MemoryFailureThrottle(FailureThrottle):
             self._addresses.hit(ip)
             self._records.hit(f"{subject}\n{ip}")
 
-    def charge(self, subject: str, ip: str | None) -> None:
+    def charge(self, subject: str, ip: str | None) -> Charge:
         """Check, then count the attempt as a failure before it is tried."""
         self.check(subject, ip)
-        self.failed(subject, ip)
+        subject_spent = self._subjects.hit(subject).allowed
+        if not ip:
+            return Charge(subject, None, subject_spent, False, False)
+        ip = address_key(ip)
+        return Charge(
+            subject,
+            ip,
+            subject_spent,
+            self._addresses.hit(ip).allowed,
+            self._records.hit(f"{subject}\n{ip}").allowed,
+        )
 
-    def refund(self, subject: str, ip: str | None) -> None:
-        """Give back what :meth:`charge` spent."""
-        self._subjects.refund(subject)
-        if ip:
-            ip = address_key(ip)
-            self._addresses.refund(ip)
-            self._records.refund(f"{subject}\n{ip}")
+    def refund(self, charge: Charge) -> None:
+        """Give back what ``charge`` spent."""
+        if charge.subject_spent:
+            self._subjects.refund(charge.subject)
+        if charge.ip is not None:
+            if charge.address_spent:
+                self._addresses.refund(charge.ip)
+            if charge.record_spent:
+                self._records.refund(f"{charge.subject}\n{charge.ip}")

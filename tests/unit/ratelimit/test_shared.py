@@ -12,7 +12,7 @@ from ostiary.metrics import SHARED_STATE_FAILURES
 from ostiary.ratelimit import MemoryRateLimiter
 from ostiary.ratelimit.shared import FailOpenRateLimiter, RedisRateLimiter
 from ostiary.shared_state import SharedState, SharedStateUnavailable
-from tests.support.private_redis import PrivateRedis
+from tests.support.private_redis import SECRET, PrivateRedis
 
 
 class FakeClock:
@@ -31,7 +31,7 @@ def _node(
 ) -> RedisRateLimiter:
     """One process's limiter on the shared pool."""
     return RedisRateLimiter(
-        SharedState(redis_server.url), "rate", capacity, per_minute, clock=clock
+        SharedState(redis_server.url, secret=SECRET), "rate", capacity, per_minute, clock=clock
     )
 
 
@@ -69,16 +69,18 @@ def test_an_idle_pool_leaves_no_key_behind(redis_server: PrivateRedis) -> None:
     limiter = _node(redis_server, capacity=2, per_minute=60)  # a unit back each second
     limiter.hit("account-1")
     limiter.hit("account-1")
+    cell = SharedState(redis_server.url, secret=SECRET).key("rate", "account-1")
     with redis.Redis(port=redis_server.port) as client:
+        assert client.keys("*") == [cell.encode()]  # the account's id is not in the key
         # The cell expires when its pool is full again: two seconds after two requests.
-        assert 1000 < client.pttl("ostiary:rate:account-1") <= 2000
+        assert 1000 < client.pttl(cell) <= 2000
 
 
 def test_redis_down_counts_per_process_then_shares_again(
     redis_server: PrivateRedis, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("ostiary.shared_state.BREAKER_SECONDS", 0.0)
-    shared = SharedState(redis_server.url)
+    shared = SharedState(redis_server.url, secret=SECRET)
     limiter = FailOpenRateLimiter(
         RedisRateLimiter(shared, "rate", 3, 0.001), MemoryRateLimiter(2, 0.001)
     )
@@ -102,7 +104,7 @@ def test_redis_down_counts_per_process_then_shares_again(
 def test_a_dead_redis_is_not_asked_again_until_the_breaker_closes(
     redis_server: PrivateRedis,
 ) -> None:
-    shared = SharedState(redis_server.url)
+    shared = SharedState(redis_server.url, secret=SECRET)
     limiter = RedisRateLimiter(shared, "rate", 3, 60)
     redis_server.stop()
     with pytest.raises(SharedStateUnavailable):
@@ -110,5 +112,5 @@ def test_a_dead_redis_is_not_asked_again_until_the_breaker_closes(
     redis_server.start()
     with pytest.raises(SharedStateUnavailable):  # within BREAKER_SECONDS: refused without a call
         limiter.hit("account-1")
-    shared._open_until = 0.0  # the breaker's second has passed
+    shared._breakers["rate_limit"].open_until = 0.0  # the breaker's second has passed
     assert limiter.hit("account-1").allowed

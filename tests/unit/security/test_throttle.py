@@ -12,7 +12,7 @@ from ostiary.errors import Forbidden, RateLimited, ServiceUnavailable, Unauthori
 from ostiary.security.shared_throttle import RedisFailureThrottle
 from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
 from ostiary.shared_state import SharedState
-from tests.support.private_redis import PrivateRedis
+from tests.support.private_redis import SECRET, PrivateRedis
 
 ACCOUNT = "login:carol@example.com"
 OTHER = "login:dave@example.com"
@@ -36,7 +36,7 @@ def make_throttle(request: pytest.FixtureRequest) -> MakeThrottle:
     """Builds throttles keeping their budgets in memory, or in a private Redis."""
     if request.param == "memory":
         return MemoryFailureThrottle
-    shared = SharedState(request.getfixturevalue("redis_server").url)
+    shared = SharedState(request.getfixturevalue("redis_server").url, secret=SECRET)
 
     def in_redis(
         limit: int, window_seconds: int, ip_limit: int, clock: FakeClock | None = None
@@ -184,21 +184,35 @@ def test_concurrent_charged_attempts_cannot_outrun_the_budget(make_throttle: Mak
 def test_a_refunded_attempt_costs_nothing(make_throttle: MakeThrottle) -> None:
     throttle = make_throttle(limit=3, window_seconds=300, ip_limit=2)
     for _ in range(20):  # the owner signs in again and again: each success is refunded
-        throttle.charge(ACCOUNT, "203.0.113.5")
-        throttle.refund(ACCOUNT, "203.0.113.5")
+        throttle.refund(throttle.charge(ACCOUNT, "203.0.113.5"))
     _fail(throttle, ACCOUNT, "203.0.113.5", 2)  # the address's whole budget is still there
     _refused(throttle, OTHER, "203.0.113.5")
 
 
 def test_a_refund_gives_back_the_one_attempt_charged(make_throttle: MakeThrottle) -> None:
     throttle = make_throttle(limit=3, window_seconds=300, ip_limit=100)
-    for _ in range(3):
-        throttle.charge(ACCOUNT, "203.0.113.5")
-    throttle.refund(ACCOUNT, "203.0.113.5")
+    charges = [throttle.charge(ACCOUNT, "203.0.113.5") for _ in range(3)]
+    throttle.refund(charges[-1])
     throttle.charge(ACCOUNT, "203.0.113.5")
     _refused(throttle, ACCOUNT, "203.0.113.5")
-    throttle.refund(ACCOUNT, None)  # without an address only the account's unit comes back
-    throttle.check(ACCOUNT, None)
+    throttle.refund(throttle.charge(OTHER, None))  # without an address: the account's unit only
+    throttle.check(OTHER, "203.0.113.5")
+
+
+def test_a_refund_never_gives_back_what_the_charge_did_not_take(
+    make_throttle: MakeThrottle,
+) -> None:
+    # An address with a clean record may try against a spent account: its charge spends the
+    # address's and the record's units but nothing of the account's. When that attempt is never
+    # checked (the password pool is full), its refund must not top the account up: otherwise
+    # each busy refusal would buy every other address one more guess.
+    throttle = make_throttle(limit=3, window_seconds=300, ip_limit=100)
+    _fail(throttle, ACCOUNT, "203.0.113.5", 3)
+    for guesser in range(20):
+        address = f"198.51.100.{guesser}"
+        throttle.refund(throttle.charge(ACCOUNT, address))  # tried from a clean record, refunded
+    _refused(throttle, ACCOUNT, "203.0.113.5")
+    _refused(throttle, ACCOUNT, None)
 
 
 def test_guard_counts_only_an_unauthorized_attempt(make_throttle: MakeThrottle) -> None:
@@ -217,7 +231,8 @@ def test_guard_counts_only_an_unauthorized_attempt(make_throttle: MakeThrottle) 
 
 def test_two_nodes_share_one_budget(redis_server: PrivateRedis) -> None:
     first, second = (
-        RedisFailureThrottle(SharedState(redis_server.url), 3, 300, 100) for _ in range(2)
+        RedisFailureThrottle(SharedState(redis_server.url, secret=SECRET), 3, 300, 100)
+        for _ in range(2)
     )
     _fail(first, ACCOUNT, "203.0.113.5", 2)
     _fail(second, ACCOUNT, "203.0.113.5", 1)
@@ -228,7 +243,7 @@ def test_two_nodes_share_one_budget(redis_server: PrivateRedis) -> None:
 def test_redis_keeps_no_email_or_address_in_clear(redis_server: PrivateRedis) -> None:
     import redis
 
-    throttle = RedisFailureThrottle(SharedState(redis_server.url), 3, 300, 100)
+    throttle = RedisFailureThrottle(SharedState(redis_server.url, secret=SECRET), 3, 300, 100)
     _fail(throttle, ACCOUNT, "203.0.113.5", 1)
     with redis.Redis(port=redis_server.port) as client:
         keys = [key.decode() for key in client.keys("*")]
@@ -241,13 +256,13 @@ def test_with_redis_down_every_check_is_refused_not_waved_through(
     redis_server: PrivateRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("ostiary.shared_state.BREAKER_SECONDS", 0.0)
-    throttle = RedisFailureThrottle(SharedState(redis_server.url), 3, 300, 100)
-    throttle.charge(ACCOUNT, "203.0.113.5")
+    throttle = RedisFailureThrottle(SharedState(redis_server.url, secret=SECRET), 3, 300, 100)
+    charge = throttle.charge(ACCOUNT, "203.0.113.5")
     redis_server.stop()
     for attempt in (throttle.check, throttle.charge, throttle.failed):
         with pytest.raises(ServiceUnavailable) as refused:
             attempt(ACCOUNT, "203.0.113.5")
         assert refused.value.retry_after >= 1
-    throttle.refund(ACCOUNT, "203.0.113.5")  # a lost refund is dropped, not an error
+    throttle.refund(charge)  # a lost refund is dropped, not an error
     redis_server.start()
     throttle.check(ACCOUNT, "203.0.113.5")  # back by itself
