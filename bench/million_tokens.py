@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +58,13 @@ from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.config import load_settings
 from ostiary.db import Database, new_id, table_of
-from ostiary.oauth_clients.records import CLIENT_BY_ID
+from ostiary.events import SYSTEM
+from ostiary.oauth_clients.records import CLIENT_BY_ID, load_client_record
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.tokens import TokenKind
 from ostiary.tokens import authenticator, client_credentials, descriptions, queries
+from ostiary.tokens.client_credentials import ClientCredentialsTokens
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from ostiary.tokens.services import mint_stored
 
@@ -86,6 +89,16 @@ class Mix:
         self.personal = self.total // 4
         self.oauth = self.total * 3 // 10
         self.client_credentials = self.total - self.accounts - self.personal - self.oauth
+
+
+def _sqlite_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat(" ", "microseconds")
+    if isinstance(value, list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -126,12 +139,16 @@ class Loader:
     def _write(self, connection: Connection, table: sa.Table, rows: list[Row]) -> None:
         if not rows:
             return
-        if self.is_sqlite:
-            connection.execute(sa.insert(table), rows)
-            return
         columns = list(rows[0])
         dbapi = connection.connection.driver_connection
         assert dbapi is not None
+        if self.is_sqlite:
+            # Straight to sqlite3, in the forms SQLAlchemy stores them (ISO timestamps with
+            # microseconds, JSON text, 0 and 1).
+            marks = ", ".join("?" * len(columns))
+            statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+            dbapi.executemany(statement, [tuple(map(_sqlite_value, row.values())) for row in rows])
+            return
         with (
             dbapi.cursor() as cursor,
             cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
@@ -445,6 +462,11 @@ def count_tokens(url: str) -> int:
         engine.dispose()
 
 
+def _apply_pragmas(pragmas: str, dbapi_connection: Any, _: object) -> None:
+    for pragma in pragmas.split(","):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
 def _timed(run: Callable[[int], object], repeat: int) -> float:
     """The median microseconds of ``run(i)`` over ``repeat`` calls (after a few untimed)."""
     for i in range(min(repeat, 20)):
@@ -457,10 +479,16 @@ def _timed(run: Callable[[int], object], repeat: int) -> float:
     return statistics.median(times) / 1000
 
 
-def sql_timings(url: str, target: Target, repeat: int) -> dict[str, float]:
+def sql_timings(
+    url: str, hasher: SecretHasher, target: Target, repeat: int, pragmas: str = ""
+) -> dict[str, float]:
     """Each statement the hot paths, the purge and the listing run, timed in this process on the
     server's own engine set-up (``ostiary.db.Database``): median microseconds per execution."""
     database = Database(url)
+    if pragmas:
+        # A variant of SQLite's settings, tried here before it goes into ostiary.db.
+        for engine in (database.engine, database.write_engine):
+            sa.event.listen(engine, "connect", partial(_apply_pragmas, pragmas))
     try:
         with database.engine.connect() as connection:
             sample = list(
@@ -492,6 +520,24 @@ def sql_timings(url: str, target: Target, repeat: int) -> dict[str, float]:
                     )
                 )
 
+        client_record = load_client_record(database, target.client_id)
+        assert client_record is not None
+        with database.engine.connect() as connection:
+            scopes = sorted(
+                connection.scalar(
+                    sa.select(table_of(Authorization).c.scopes).where(
+                        table_of(Authorization).c.id == target.cc_authorization_id
+                    )
+                )
+                or ()
+            )
+
+        def issuance(_: int) -> object:
+            with database.direct_write() as transaction:
+                return ClientCredentialsTokens(
+                    transaction, hasher, SYSTEM, int(OAUTH_TTL.total_seconds())
+                ).issue_client_credentials(client_record, target.owner_id, scopes)
+
         def listing(_: int) -> object:
             with database.unit_of_work(write=False) as session:
                 found = session.scalars(queries.authorizations_of(target.owner_id)).all()
@@ -509,6 +555,9 @@ def sql_timings(url: str, target: Target, repeat: int) -> dict[str, float]:
             ),
             "client by id": _timed(lambda _: client.first(client_id=target.client_id), repeat),
             "client-credentials authorization": _timed(client_credentials_lookup, repeat),
+            "client-credentials issuance (its whole transaction)": _timed(
+                issuance, max(50, repeat // 4)
+            ),
             "listing the client owner's authorizations": _timed(listing, max(5, repeat // 100)),
         }
         with database.engine.connect() as connection:
@@ -542,7 +591,7 @@ def run_backend(options: argparse.Namespace, database_url: str | None) -> None:
         loader = Loader(url, hasher)
         target = _target(loader, client.id)
         results: dict[int, dict[str, PathFigures]] = {}
-        timings: dict[int, dict[str, float]] = {}
+        timings: dict[str, dict[int, dict[str, float]]] = {}
         try:
             for size in (options.baseline, options.rows):
                 missing = size - count_tokens(url)
@@ -550,7 +599,12 @@ def run_backend(options: argparse.Namespace, database_url: str | None) -> None:
                     seconds = loader.load(Mix(missing), target)
                     print(f"loaded {missing:,} tokens in {seconds:.1f} s", flush=True)
                 stored = count_tokens(url)
-                timings[size] = sql_timings(url, target, options.sql_repeat)
+                for pragmas in options.sqlite_pragmas if loader.is_sqlite else [""]:
+                    timings.setdefault(pragmas, {})[size] = sql_timings(
+                        url, hasher, target, options.sql_repeat, pragmas
+                    )
+                if options.statements_only:
+                    continue
                 server = start_server(data_dir, settings=settings, workers=options.workers)
                 try:
                     results[size] = measure(server, client, options)
@@ -578,9 +632,24 @@ def report(
     options: argparse.Namespace,
     backend: str,
     results: dict[int, dict[str, PathFigures]],
-    timings: dict[int, dict[str, float]],
+    timings: dict[str, dict[int, dict[str, float]]],
 ) -> None:
     """One table: each path at both sizes, and the ratio."""
+    if results:
+        _report_paths(options, backend, results)
+    for pragmas, by_size in timings.items():
+        settings = f", with PRAGMA {pragmas}" if pragmas else ""
+        print(f"\n{backend}{settings}: statements timed in process (medians)")
+        print(f"| statement | us {options.baseline:,} | us {options.rows:,} | ratio |")
+        print("|---|---|---|---|")
+        for name, small_us in by_size[options.baseline].items():
+            large_us = by_size[options.rows][name]
+            print(f"| {name} | {small_us:,.0f} | {large_us:,.0f} | {large_us / small_us:.2f} |")
+
+
+def _report_paths(
+    options: argparse.Namespace, backend: str, results: dict[int, dict[str, PathFigures]]
+) -> None:
     small, large = results[options.baseline], results[options.rows]
     print(
         f"\n{backend}, workers={options.workers} connections={options.connections}"
@@ -604,11 +673,6 @@ def report(
         for size, figures in results.items()
     }
     print(f"req/s of every run: {runs}")
-    print(f"\n| statement (in process) | us {options.baseline:,} | us {options.rows:,} | ratio |")
-    print("|---|---|---|---|")
-    for name, small_us in timings[options.baseline].items():
-        large_us = timings[options.rows][name]
-        print(f"| {name} | {small_us:,.0f} | {large_us:,.0f} | {large_us / small_us:.2f} |")
 
 
 def main() -> None:
@@ -618,6 +682,17 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=1_000, help="stored tokens, small")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--statements-only", action="store_true", help="time the statements, skip the servers"
+    )
+    parser.add_argument(
+        "--sqlite-pragmas",
+        nargs="*",
+        default=[""],
+        metavar="PRAGMAS",
+        help='variants of the statement timings on SQLite, e.g. "" "mmap_size=268435456"'
+        ' "cache_size=-65536" (comma-separated pragmas; "" is ostiary.db as it is)',
+    )
     parser.add_argument("--sql-repeat", type=int, default=2000, help="executions per statement")
     parser.add_argument(
         "--database-url",
