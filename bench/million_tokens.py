@@ -1,15 +1,19 @@
 """The three hot paths with 1,000 and with a million stored tokens: is each one flat?
 
-Loads stored tokens straight into a fresh Ostiary database (bulk INSERTs of ``authorizations``
-and ``access_tokens`` rows with real keyed hashes; PostgreSQL's COPY), then measures, on a fresh
-server each time, what ``../shared/bench-peers/side_by_side.sh`` measures:
+Loads stored tokens straight into two fresh Ostiary databases (bulk INSERTs of
+``authorizations`` and ``access_tokens`` rows with real keyed hashes; PostgreSQL's COPY), one to
+``--baseline`` (1,000) and one to ``--rows`` stored tokens, starts a server on each, and measures
+on both, back to back (run i on one, then on the other, the order alternating, so that the
+machine's other load hits both sizes alike), what ``../shared/bench-peers/side_by_side.sh``
+measures:
 
 - ``POST /oauth/token`` with ``grant_type=client_credentials`` (client_secret_basic);
 - ``POST /oauth/introspect`` of one live access token;
 - ``GET /account`` with one OAuth Bearer token;
 
-once with ``--baseline`` (1,000) stored tokens and once with ``--rows``, and prints req/s, p99
-and the ratio of the two, plus the peak resident memory of each worker under that load.
+and prints req/s, p99 and the ratio of the two sizes, the peak resident memory of each worker
+under that load, and the same comparison for the statements of the hot paths, the purge and the
+listing, timed in this process. Token issuance is measured last, since it adds rows.
 
 What is stored, for N tokens (docs/architecture.md, "A million tokens, and memory per worker"):
 N/50 accounts with an API key each; 25% personal tokens (a third without expiry, a third live
@@ -23,8 +27,8 @@ Nothing is old enough for the purge, so the database does not change under the m
     .venv/bin/python -m bench.million_tokens --rows 1000000 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-With ``--database-url`` (a PostgreSQL server), a database of its own is created on that server
-for the run and dropped afterwards.
+With ``--database-url`` (a PostgreSQL server), the two databases are created on that server for
+the run and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -332,6 +336,7 @@ class PathFigures:
 
     results: list[WrkResult] = field(default_factory=list)
     worker_peak_rss_mb: float = 0.0
+    others_peak_rss_mb: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -374,10 +379,31 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
 
+    def others_peak_mb(self) -> float:
+        """The peak of uvicorn's master process and any helper (multiprocessing's resource
+        tracker), summed: what the server costs besides its workers."""
+        workers = self._workers()
+        return sum(rss for pid, rss in self.peaks.items() if pid not in workers) / 2**20
+
+    def _workers(self) -> set[int]:
+        # uvicorn's workers run the application: the processes below the master that import
+        # sqlalchemy (multiprocessing's resource tracker does not). With one worker, the
+        # master is the worker.
+        if len(self.peaks) == 1:
+            return set(self.peaks)
+        found = set()
+        for pid in set(self.peaks) - {self._root}:
+            try:
+                if "sqlalchemy" in Path(f"/proc/{pid}/maps").read_text():
+                    found.add(pid)
+            except FileNotFoundError:
+                pass
+        return found
+
     def worker_peak_mb(self) -> float:
-        """The largest peak among the workers (uvicorn's master process left out)."""
-        workers = {pid: rss for pid, rss in self.peaks.items() if pid != self._root}
-        return max(workers.values(), default=0) / 2**20
+        """The largest peak among the workers."""
+        workers = self._workers()
+        return max((rss for pid, rss in self.peaks.items() if pid in workers), default=0) / 2**20
 
 
 def scripts(client: BenchClient, introspected: str, bearer: str) -> dict[str, tuple[str, str]]:
@@ -413,29 +439,57 @@ def scripts(client: BenchClient, introspected: str, bearer: str) -> dict[str, tu
     }
 
 
-def measure(
-    server: ServerProcess, client: BenchClient, options: argparse.Namespace
-) -> dict[str, PathFigures]:
-    """Every path, ``options.runs`` times (a warm-up before each run)."""
-    plan = scripts(client, register_token(server, client), register_token(server, client))
-    figures: dict[str, PathFigures] = {}
-    for name in PATHS:
-        path, script = plan[name]
-        url = f"{server.url}{path}"
-        figures[name] = path_figures = PathFigures()
-        peaks = []
-        for _ in range(options.runs):
-            run_wrk(url, options.warmup, options.connections, script=script, threads=2)
-            with RssSampler(server) as sampler:
-                result = run_wrk(
-                    url, options.seconds, options.connections, script=script, threads=2
-                )
-            if result.errors:
-                raise SystemExit(f"{name}: {result.errors} failed requests ({result.statuses})")
-            path_figures.results.append(result)
-            peaks.append(sampler.worker_peak_mb())
-        path_figures.worker_peak_rss_mb = max(peaks)
-    return figures
+def measure_once(
+    server: ServerProcess, name: str, script: str, path: str, options: argparse.Namespace
+) -> tuple[WrkResult, RssSampler]:
+    """One warm-up and one measured wrk run of one path, the server's memory sampled."""
+    url = f"{server.url}{path}"
+    run_wrk(url, options.warmup, options.connections, script=script, threads=2)
+    with RssSampler(server) as sampler:
+        result = run_wrk(url, options.seconds, options.connections, script=script, threads=2)
+    if result.errors:
+        raise SystemExit(f"{name}: {result.errors} failed requests ({result.statuses})")
+    return result, sampler
+
+
+def measure(setups: list[Setup], options: argparse.Namespace) -> dict[int, dict[str, PathFigures]]:
+    """Every path on both databases, back to back: run i of a path on one server, then on the
+    other, the order alternating, so a change in the machine's other load hits both sizes."""
+    servers = [
+        start_server(setup.data_dir, settings=setup.settings, workers=options.workers)
+        for setup in setups
+    ]
+    try:
+        plans = [
+            scripts(
+                setup.client,
+                register_token(server, setup.client),
+                register_token(server, setup.client),
+            )
+            for setup, server in zip(setups, servers, strict=True)
+        ]
+        figures: dict[int, dict[str, PathFigures]] = {setup.size: {} for setup in setups}
+        # Token issuance last: it adds rows, and the small database should hold its size for
+        # the two reading paths.
+        for name in ("introspect", "resource", "token"):
+            for run in range(options.runs):
+                pairs = list(zip(setups, servers, plans, strict=True))
+                for setup, server, plan in pairs if run % 2 == 0 else reversed(pairs):
+                    path, script = plan[name]
+                    result, sampler = measure_once(server, name, script, path, options)
+                    path_figures = figures[setup.size].setdefault(name, PathFigures())
+                    path_figures.results.append(result)
+                    path_figures.worker_peak_rss_mb = max(
+                        path_figures.worker_peak_rss_mb, sampler.worker_peak_mb()
+                    )
+                    path_figures.others_peak_rss_mb = max(
+                        path_figures.others_peak_rss_mb, sampler.others_peak_mb()
+                    )
+            print(f"measured {name}", flush=True)
+        return figures
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def register_token(server: ServerProcess, client: BenchClient) -> str:
@@ -571,49 +625,82 @@ def sql_timings(
         database.dispose()
 
 
-def run_backend(options: argparse.Namespace, database_url: str | None) -> None:
-    """Both sizes on one database, each measured on a fresh server."""
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp)
-        settings = {**UNLIMITED, "OSTIARY_WORKERS": str(options.workers)}
-        if database_url:
-            settings["OSTIARY_DATABASE_URL"] = database_url
-        server = start_server(data_dir, settings=settings, workers=options.workers)
-        try:
-            factory = Factory(server.data_dir, database_url)
-            account = factory.account("bench")
-            factory.close()
-            client = register_client(server, account.api_key)
-        finally:
-            server.stop()
-        url = database_url or load_settings(data_dir=data_dir).effective_database_url
-        hasher = SecretHasher(load_or_create_secret(load_settings(data_dir=data_dir)))
-        loader = Loader(url, hasher)
+@dataclass(frozen=True)
+class Setup:
+    """One database loaded to one size, with the benchmark's account and client on it."""
+
+    size: int
+    data_dir: Path
+    url: str
+    settings: dict[str, str]
+    client: BenchClient
+    target: Target
+    hasher: SecretHasher
+
+
+def prepare(
+    size: int, data_dir: Path, database_url: str | None, options: argparse.Namespace
+) -> Setup:
+    """A migrated database with an account and a client, loaded to ``size`` stored tokens."""
+    settings = {**UNLIMITED, "OSTIARY_WORKERS": str(options.workers)}
+    if database_url:
+        settings["OSTIARY_DATABASE_URL"] = database_url
+    server = start_server(data_dir, settings=settings, workers=options.workers)
+    try:
+        factory = Factory(server.data_dir, database_url)
+        account = factory.account("bench")
+        factory.close()
+        client = register_client(server, account.api_key)
+    finally:
+        server.stop()
+    url = database_url or load_settings(data_dir=data_dir).effective_database_url
+    hasher = SecretHasher(load_or_create_secret(load_settings(data_dir=data_dir)))
+    loader = Loader(url, hasher)
+    try:
         target = _target(loader, client.id)
-        results: dict[int, dict[str, PathFigures]] = {}
-        timings: dict[str, dict[int, dict[str, float]]] = {}
-        try:
-            for size in (options.baseline, options.rows):
-                missing = size - count_tokens(url)
-                if missing > 0:
-                    seconds = loader.load(Mix(missing), target)
-                    print(f"loaded {missing:,} tokens in {seconds:.1f} s", flush=True)
-                stored = count_tokens(url)
-                for pragmas in options.sqlite_pragmas if loader.is_sqlite else [""]:
-                    timings.setdefault(pragmas, {})[size] = sql_timings(
-                        url, hasher, target, options.sql_repeat, pragmas
-                    )
-                if options.statements_only:
-                    continue
-                server = start_server(data_dir, settings=settings, workers=options.workers)
-                try:
-                    results[size] = measure(server, client, options)
-                finally:
-                    server.stop()
-                print(f"measured with {stored:,} stored access tokens", flush=True)
-        finally:
-            loader.close()
-    report(options, "PostgreSQL" if database_url else "SQLite", results, timings)
+        missing = size - count_tokens(url)
+        if missing > 0:
+            seconds = loader.load(Mix(missing), target)
+            print(f"loaded {missing:,} tokens in {seconds:.1f} s", flush=True)
+    finally:
+        loader.close()
+    return Setup(size, data_dir, url, settings, client, target, hasher)
+
+
+def timings_back_to_back(
+    setups: list[Setup], options: argparse.Namespace, is_sqlite: bool
+) -> dict[str, dict[int, dict[str, float]]]:
+    """The statements on both databases, three rounds, alternating: each statement's median over
+    the rounds, per size and SQLite variant."""
+    rounds: dict[str, dict[int, list[dict[str, float]]]] = {}
+    for round_ in range(3):
+        for setup in setups if round_ % 2 == 0 else list(reversed(setups)):
+            for pragmas in options.sqlite_pragmas if is_sqlite else [""]:
+                rounds.setdefault(pragmas, {}).setdefault(setup.size, []).append(
+                    sql_timings(setup.url, setup.hasher, setup.target, options.sql_repeat, pragmas)
+                )
+    return {
+        pragmas: {
+            size: {name: statistics.median(t[name] for t in runs) for name in runs[0]}
+            for size, runs in by_size.items()
+        }
+        for pragmas, by_size in rounds.items()
+    }
+
+
+def run_backend(options: argparse.Namespace, database_urls: list[str | None]) -> None:
+    """Two databases, loaded to the two sizes, measured back to back."""
+    with tempfile.TemporaryDirectory() as tmp:
+        setups = [
+            prepare(size, Path(tmp) / str(size), url, options)
+            for size, url in zip((options.baseline, options.rows), database_urls, strict=True)
+        ]
+        for setup in setups:
+            print(f"{count_tokens(setup.url):,} stored access tokens in {setup.url}", flush=True)
+        is_sqlite = database_urls[0] is None
+        timings = timings_back_to_back(setups, options, is_sqlite)
+        results = {} if options.statements_only else measure(setups, options)
+    report(options, "SQLite" if is_sqlite else "PostgreSQL", results, timings)
 
 
 def _target(loader: Loader, client_id: str) -> Target:
@@ -658,15 +745,15 @@ def _report_paths(
     print(
         f"| path | req/s {options.baseline:,} | req/s {options.rows:,} | ratio |"
         f" p99 ms {options.baseline:,} | p99 ms {options.rows:,} | ratio |"
-        " worker peak RSS MB (small / large) |"
+        " worker peak RSS MB (small / large) | master + helper peak RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name in PATHS:
         a, b = small[name], large[name]
         print(
             f"| {name} | {a.rps:,.0f} | {b.rps:,.0f} | {b.rps / a.rps:.2f} | {a.p99:.2f} |"
             f" {b.p99:.2f} | {b.p99 / a.p99:.2f} | {a.worker_peak_rss_mb:.0f} /"
-            f" {b.worker_peak_rss_mb:.0f} |"
+            f" {b.worker_peak_rss_mb:.0f} | {max(a.others_peak_rss_mb, b.others_peak_rss_mb):.0f} |"
         )
     runs = {
         size: {name: [round(r.rps) for r in f.results] for name, f in figures.items()}
@@ -701,10 +788,13 @@ def main() -> None:
     options = parser.parse_args()
     require_wrk()
     if options.database_url:
-        with postgres_database(options.database_url) as url:
-            run_backend(options, url)
+        with (
+            postgres_database(options.database_url) as small,
+            postgres_database(options.database_url) as large,
+        ):
+            run_backend(options, [small, large])
     else:
-        run_backend(options, None)
+        run_backend(options, [None, None])
 
 
 if __name__ == "__main__":
