@@ -471,7 +471,7 @@ def measure(setups: list[Setup], options: argparse.Namespace) -> dict[int, dict[
         figures: dict[int, dict[str, PathFigures]] = {setup.size: {} for setup in setups}
         # Token issuance last: it adds rows, and the small database should hold its size for
         # the two reading paths.
-        for name in ("introspect", "resource", "token"):
+        for name in [p for p in ("introspect", "resource", "token") if p in options.paths]:
             for run in range(options.runs):
                 pairs = list(zip(setups, servers, plans, strict=True))
                 for setup, server, plan in pairs if run % 2 == 0 else reversed(pairs):
@@ -748,7 +748,7 @@ def _report_paths(
         " worker peak RSS MB (small / large) | master + helper peak RSS MB |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for name in PATHS:
+    for name in [p for p in PATHS if p in small]:
         a, b = small[name], large[name]
         print(
             f"| {name} | {a.rps:,.0f} | {b.rps:,.0f} | {b.rps / a.rps:.2f} | {a.p99:.2f} |"
@@ -769,6 +769,7 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=1_000, help="stored tokens, small")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--paths", nargs="*", choices=PATHS, default=list(PATHS))
     parser.add_argument(
         "--statements-only", action="store_true", help="time the statements, skip the servers"
     )
