@@ -336,6 +336,7 @@ class PathFigures:
 
     results: list[WrkResult] = field(default_factory=list)
     worker_peak_rss_mb: float = 0.0
+    worker_high_water_mb: float = 0.0
     others_peak_rss_mb: float = 0.0
 
     @property
@@ -356,6 +357,7 @@ class RssSampler:
         assert server.process is not None
         self._root = server.process.pid
         self.peaks: dict[int, int] = {}
+        self.high_water: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -378,6 +380,19 @@ class RssSampler:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+        for pid in self.peaks:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.high_water[pid] = int(line.split()[1]) * 1024
+            except FileNotFoundError:
+                pass
+
+    def worker_high_water_mb(self) -> float:
+        """The largest VmHWM among the workers: the kernel's record of each one's peak since it
+        started (start-up included, which the sampling above does not see)."""
+        workers = self._workers()
+        return max((v for pid, v in self.high_water.items() if pid in workers), default=0) / 2**20
 
     def others_peak_mb(self) -> float:
         """The peak of uvicorn's master process and any helper (multiprocessing's resource
@@ -484,6 +499,9 @@ def measure(setups: list[Setup], options: argparse.Namespace) -> dict[int, dict[
                     )
                     path_figures.others_peak_rss_mb = max(
                         path_figures.others_peak_rss_mb, sampler.others_peak_mb()
+                    )
+                    path_figures.worker_high_water_mb = max(
+                        path_figures.worker_high_water_mb, sampler.worker_high_water_mb()
                     )
             print(f"measured {name}", flush=True)
         return figures
@@ -667,6 +685,57 @@ def prepare(
     return Setup(size, data_dir, url, settings, client, target, hasher)
 
 
+def postgres_buffers(setup: Setup) -> dict[str, float]:
+    """PostgreSQL's count of the pages (shared buffers hit or read) each hot statement touches,
+    from ``EXPLAIN (ANALYZE, BUFFERS)``: the work a statement does, which the machine's other
+    load cannot blur as it blurs a time (the median over 20 stored tokens for the lookups)."""
+    engine = sa.create_engine(setup.url)
+    tokens = table_of(AccessToken)
+    now = utcnow()
+    try:
+        with engine.connect() as connection:
+            sample = list(
+                connection.scalars(
+                    sa.select(tokens.c.token_hash).order_by(sa.func.random()).limit(20)
+                )
+            )
+
+            def pages(statement: sa.Executable, **params: object) -> int:
+                compiled = statement.compile(dialect=engine.dialect)  # type: ignore[attr-defined]
+                plan = connection.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {compiled}",
+                    {**compiled.params, **params},
+                ).scalar()
+                assert plan is not None
+                top = plan[0]["Plan"]
+                return int(top["Shared Hit Blocks"]) + int(top["Shared Read Blocks"])
+
+            figures = {
+                "token hash lookup (authenticator)": statistics.median(
+                    pages(authenticator._LOOKUP, token_hash=h) for h in sample
+                ),
+                "introspection lookup (descriptions)": statistics.median(
+                    pages(descriptions._ACCESS, token_hash=h) for h in sample
+                ),
+                "client by id": pages(CLIENT_BY_ID, client_id=setup.target.client_id),
+                "client-credentials authorization": pages(
+                    client_credentials._LIVE_AUTHORIZATIONS,
+                    client_id=setup.target.client_id,
+                    kind=AuthorizationKind.CLIENT_CREDENTIALS.value,
+                ),
+            }
+            for kind in purge.EXPIRING:
+                select = (
+                    sa.select(table_of(kind.model).c.id)
+                    .where(kind.purgeable(now - purge.GRACE, now))
+                    .limit(purge.BATCH_SIZE)
+                )
+                figures[f"purge batch: {kind.name}"] = pages(select)
+            return figures
+    finally:
+        engine.dispose()
+
+
 def timings_back_to_back(
     setups: list[Setup], options: argparse.Namespace, is_sqlite: bool
 ) -> dict[str, dict[int, dict[str, float]]]:
@@ -699,8 +768,15 @@ def run_backend(options: argparse.Namespace, database_urls: list[str | None]) ->
             print(f"{count_tokens(setup.url):,} stored access tokens in {setup.url}", flush=True)
         is_sqlite = database_urls[0] is None
         timings = timings_back_to_back(setups, options, is_sqlite)
+        buffers = {} if is_sqlite else {setup.size: postgres_buffers(setup) for setup in setups}
         results = {} if options.statements_only else measure(setups, options)
     report(options, "SQLite" if is_sqlite else "PostgreSQL", results, timings)
+    if buffers:
+        print("\nPostgreSQL: pages (shared buffers) per execution, EXPLAIN (ANALYZE, BUFFERS)")
+        print(f"| statement | {options.baseline:,} | {options.rows:,} |")
+        print("|---|---|---|")
+        for name, small_pages in buffers[options.baseline].items():
+            print(f"| {name} | {small_pages:g} | {buffers[options.rows][name]:g} |")
 
 
 def _target(loader: Loader, client_id: str) -> Target:
@@ -745,15 +821,17 @@ def _report_paths(
     print(
         f"| path | req/s {options.baseline:,} | req/s {options.rows:,} | ratio |"
         f" p99 ms {options.baseline:,} | p99 ms {options.rows:,} | ratio |"
-        " worker peak RSS MB (small / large) | master + helper peak RSS MB |"
+        " worker peak RSS MB (small / large) | worker VmHWM MB | master + helper peak RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in [p for p in PATHS if p in small]:
         a, b = small[name], large[name]
         print(
             f"| {name} | {a.rps:,.0f} | {b.rps:,.0f} | {b.rps / a.rps:.2f} | {a.p99:.2f} |"
             f" {b.p99:.2f} | {b.p99 / a.p99:.2f} | {a.worker_peak_rss_mb:.0f} /"
-            f" {b.worker_peak_rss_mb:.0f} | {max(a.others_peak_rss_mb, b.others_peak_rss_mb):.0f} |"
+            f" {b.worker_peak_rss_mb:.0f}"
+            f" | {max(a.worker_high_water_mb, b.worker_high_water_mb):.0f}"
+            f" | {max(a.others_peak_rss_mb, b.others_peak_rss_mb):.0f} |"
         )
     runs = {
         size: {name: [round(r.rps) for r in f.results] for name, f in figures.items()}
