@@ -101,6 +101,8 @@ class AccessToken(HashedToken, Base):
     # holds; deleting an authorization (its prefix). Migration 0013.
     __table_args__ = (
         Index("ix_access_tokens_authorization_id_created_at", "authorization_id", "created_at"),
+        # The purge's long-expired tokens (migration 0014).
+        Index("ix_access_tokens_expires_at", "expires_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
