@@ -11,6 +11,7 @@ import pytest
 
 from ostiary.shared_state import SharedState
 from ostiary.wakeups import RedisWakeups, Wakeups
+from tests.support.own_loop import run_in_own_loop
 from tests.support.private_redis import SECRET, PrivateRedis
 
 
@@ -21,7 +22,7 @@ def test_a_publication_wakes_only_its_topic() -> None:
             wakeups.publish("login-1")
             return await mine.wait(1.0), await other.wait(0.05)
 
-    assert asyncio.run(scenario()) == (True, False)
+    assert run_in_own_loop(scenario) == (True, False)
 
 
 def test_a_publication_before_the_wait_is_not_lost() -> None:
@@ -32,7 +33,7 @@ def test_a_publication_before_the_wait_is_not_lost() -> None:
             await asyncio.sleep(0)
             return await woken.wait(0.05)
 
-    assert asyncio.run(scenario())
+    assert run_in_own_loop(scenario)
 
 
 def test_another_node_is_woken_at_once_through_redis(redis_server: PrivateRedis) -> None:
@@ -51,7 +52,7 @@ def test_another_node_is_woken_at_once_through_redis(redis_server: PrivateRedis)
         finally:
             await holder.close()
 
-    assert asyncio.run(scenario()) < 0.25
+    assert run_in_own_loop(scenario) < 0.25
 
 
 def test_without_redis_the_listener_falls_back_and_resubscribes(
@@ -79,7 +80,7 @@ def test_without_redis_the_listener_falls_back_and_resubscribes(
         finally:
             await holder.close()
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)
 
 
 def test_a_garbled_publication_does_not_stop_the_receiver(redis_server: PrivateRedis) -> None:
@@ -98,4 +99,4 @@ def test_a_garbled_publication_does_not_stop_the_receiver(redis_server: PrivateR
         finally:
             await holder.close()
 
-    assert asyncio.run(scenario())
+    assert run_in_own_loop(scenario)

@@ -16,6 +16,7 @@ from ostiary.errors import PasswordChecksBusy, Unauthorized
 from ostiary.events import RequestContext
 from ostiary.security.passwords import PasswordPool
 from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
+from tests.support.own_loop import run_in_own_loop
 
 REFUSAL_DELAY = 0.05
 
@@ -91,7 +92,7 @@ def test_one_address_gets_at_most_per_address_checks_and_others_still_get_in() -
         with pytest.raises(Unauthorized):
             await again
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)
 
 
 def test_a_refusal_for_a_full_address_is_not_charged_to_the_throttle() -> None:
@@ -110,4 +111,4 @@ def test_a_refusal_for_a_full_address_is_not_charged_to_the_throttle() -> None:
             with pytest.raises(Unauthorized):
                 await task
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)

@@ -11,6 +11,7 @@ import pytest
 
 from ostiary.errors import PasswordChecksBusy
 from ostiary.security import passwords
+from tests.support.own_loop import run_in_own_loop
 
 
 def test_hash_is_argon2id_and_verifies() -> None:
@@ -52,11 +53,10 @@ def test_the_fixed_dummy_hash_costs_what_a_real_check_costs() -> None:
 
 def _run(coroutine: Any) -> Any:
     # A loop of its own, on a thread of its own: Playwright's loop may run in this worker.
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
-    thread.start()
-    thread.join()
-    return result[0]
+    async def awaited() -> Any:
+        return await coroutine
+
+    return run_in_own_loop(awaited)
 
 
 def test_the_pool_hashes_off_the_event_loop_at_the_lowest_priority(

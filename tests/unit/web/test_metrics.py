@@ -3,13 +3,12 @@ for anyone else."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 from fastapi import FastAPI
 
 from ostiary.metrics import SHARED_STATE_FAILURES
 from ostiary.web import metrics
+from tests.support.own_loop import run_in_own_loop
 
 
 def _get_from(address: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -21,7 +20,7 @@ def _get_from(address: str, headers: dict[str, str] | None = None) -> httpx.Resp
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             return await client.get("/metrics", headers=headers)
 
-    return asyncio.run(call())
+    return run_in_own_loop(call)
 
 
 def test_a_local_scraper_reads_the_shared_state_failures() -> None:
