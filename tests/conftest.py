@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.factories import Factory, UserAccount
+from tests.support.private_redis import PrivateRedis
 from tests.support.server import ServerProcess, start_server
 
 
@@ -37,6 +38,26 @@ def account(factory: Factory) -> UserAccount:
 def other_account(factory: Factory) -> UserAccount:
     """A second, unrelated account."""
     return factory.account("other")
+
+
+@pytest.fixture(scope="session")
+def _session_redis() -> Iterator[PrivateRedis]:
+    made = PrivateRedis()
+    made.start()
+    yield made
+    made.destroy()
+
+
+@pytest.fixture
+def redis_server(_session_redis: PrivateRedis) -> Iterator[PrivateRedis]:
+    """A private, empty Redis; running again after the test, should the test stop it."""
+    import redis
+
+    with redis.Redis(port=_session_redis.port) as client:
+        client.flushall()
+    yield _session_redis
+    if not _session_redis.running:
+        _session_redis.start()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

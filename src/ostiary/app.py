@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -28,14 +29,27 @@ from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.periodic import JobContext, PeriodicRunner, default_jobs
-from ostiary.ratelimit import MemoryRateLimiter
+from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
+from ostiary.ratelimit.shared import FailOpenRateLimiter, RedisRateLimiter
 from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.passwords import PasswordPool
 from ostiary.security.server_secret import load_or_create_secret
-from ostiary.security.throttle import FailureThrottle
+from ostiary.security.shared_throttle import RedisFailureThrottle
+from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
+from ostiary.shared_state import SharedState
 from ostiary.tokens.authenticator import TokenAuthenticator
-from ostiary.web import authorize, dashboard, device, health, heroku_login, login, oauth
+from ostiary.wakeups import RedisWakeups, Wakeups
+from ostiary.web import (
+    authorize,
+    dashboard,
+    device,
+    health,
+    heroku_login,
+    login,
+    metrics,
+    oauth,
+)
 from ostiary.web.api import (
     account,
     addons,
@@ -73,30 +87,86 @@ API_ROUTERS = (
 )
 
 
-def build_services(settings: Settings, database: Database | None = None) -> Services:
-    """The long-lived collaborators the routes use."""
-    database = database or Database(settings.effective_database_url)
-    hasher = SecretHasher(load_or_create_secret(settings))
-    failure_throttle = FailureThrottle(
+@dataclass(frozen=True, slots=True)
+class SharedBackends:
+    """What several workers and nodes must count together, and how long polls are woken."""
+
+    rate_limiter: RateLimiter
+    failure_throttle: FailureThrottle
+    login_requests: AddressLimiter
+    wakeups: Wakeups
+
+
+def shared_backends(settings: Settings, secret: bytes) -> SharedBackends:
+    """Redis-backed when ``OSTIARY_REDIS_URL`` is set (docs/deployment.md), else this process's
+    own: exact for one worker, per worker for several (``ostiary check`` warns)."""
+
+    def rate_limit() -> MemoryRateLimiter:
+        return MemoryRateLimiter(settings.rate_limit_capacity, settings.rate_limit_per_minute)
+
+    def login_limit() -> MemoryRateLimiter:
+        per_minute = settings.login_request_limit
+        return MemoryRateLimiter(per_minute, float(per_minute))
+
+    limits = (
         settings.auth_failure_limit,
         settings.auth_failure_window,
         settings.auth_failure_ip_limit,
     )
+    if settings.redis_url is None:
+        return SharedBackends(
+            rate_limiter=rate_limit(),
+            failure_throttle=MemoryFailureThrottle(*limits),
+            login_requests=AddressLimiter(settings.login_request_limit, login_limit()),
+            wakeups=Wakeups(),
+        )
+    shared = SharedState(
+        settings.redis_url.get_secret_value(), secret=secret, prefix=settings.redis_prefix
+    )
+    return SharedBackends(
+        rate_limiter=FailOpenRateLimiter(
+            RedisRateLimiter(
+                shared, "rate", settings.rate_limit_capacity, settings.rate_limit_per_minute
+            ),
+            rate_limit(),
+        ),
+        failure_throttle=RedisFailureThrottle(shared, *limits),
+        login_requests=AddressLimiter(
+            settings.login_request_limit,
+            FailOpenRateLimiter(
+                RedisRateLimiter(
+                    shared,
+                    "login-requests",
+                    settings.login_request_limit,
+                    float(settings.login_request_limit),
+                ),
+                login_limit(),
+            ),
+        ),
+        wakeups=RedisWakeups(shared),
+    )
+
+
+def build_services(settings: Settings, database: Database | None = None) -> Services:
+    """The long-lived collaborators the routes use."""
+    database = database or Database(settings.effective_database_url)
+    secret = load_or_create_secret(settings)
+    hasher = SecretHasher(secret)
+    backends = shared_backends(settings, secret)
     return Services(
         settings=settings,
         database=database,
         hasher=hasher,
         authenticator=TokenAuthenticator(database, hasher),
-        rate_limiter=MemoryRateLimiter(
-            settings.rate_limit_capacity, settings.rate_limit_per_minute
-        ),
-        failure_throttle=failure_throttle,
+        rate_limiter=backends.rate_limiter,
+        failure_throttle=backends.failure_throttle,
         passwords=PasswordChecker(
             database,
             PasswordPool(threads=settings.password_threads, queue=settings.password_queue),
-            failure_throttle,
+            backends.failure_throttle,
         ),
-        login_requests=AddressLimiter(settings.login_request_limit),
+        login_requests=backends.login_requests,
+        wakeups=backends.wakeups,
     )
 
 
@@ -110,9 +180,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.settings.periodic_interval,
     )
     task = asyncio.create_task(runner.run_forever(), name="ostiary-periodic")
+    await services.wakeups.start()
     try:
         yield
     finally:
+        await services.wakeups.close()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -135,6 +207,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     # Routes are matched in order, a few microseconds each: the busiest go first. After
     # /account come the five OAuth endpoints (token issuance and introspection), then the rest.
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(account.router)
     oauth.install(app)
     for module in API_ROUTERS:

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         default=100, ge=1, description="Failed authentications allowed per address per window."
     )
     auth_failure_window: int = Field(
-        default=300, ge=10, description="Seconds over which auth_failure_limit refills."
+        default=300, ge=10, le=86400, description="Seconds over which auth_failure_limit refills."
     )
     password_threads: int = Field(
         default=2, ge=1, le=16, description="argon2 threads per worker (lowest CPU priority)."
@@ -70,7 +70,9 @@ class Settings(BaseSettings):
         default=16, ge=0, description="Password checks that may wait per worker; more get 429."
     )
     rate_limit_capacity: int = Field(default=4500, ge=1, description="Requests an account banks.")
-    rate_limit_per_minute: float = Field(default=75.0, gt=0, description="Refill rate per minute.")
+    rate_limit_per_minute: float = Field(
+        default=75.0, ge=0.001, description="Refill rate per minute."
+    )
     hsts_max_age: int = Field(default=63072000, ge=0, description="Strict-Transport-Security age.")
     log_level: str = Field(default="info", description="Log level for the server.")
     signup: Literal["invite", "open"] = Field(
@@ -87,6 +89,20 @@ class Settings(BaseSettings):
         gt=0,
         le=86400,
         description="Seconds between runs of the server's periodic jobs (purging expired rows).",
+    )
+
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Redis (redis://, rediss://, unix://) for the state several workers or nodes "
+        "share: the rate limit, the sign-in throttles and long-poll wake-ups; default: each "
+        "worker keeps its own.",
+    )
+    redis_prefix: str = Field(
+        default="ostiary",
+        min_length=1,
+        max_length=64,
+        description="Prefix of Ostiary's keys and channel in Redis (several deployments may "
+        "share one server).",
     )
 
     @field_validator("trusted_proxies", mode="before")

@@ -193,13 +193,14 @@ class PasswordChecksBusy(RateLimited):
 
 
 class ServiceUnavailable(OstiaryError):
-    """A backing service (the database) cannot be reached; the client should retry later."""
+    """A backing service (the database, or the shared state in Redis) cannot be reached; the
+    client should retry later."""
 
     code = "service_unavailable"
 
-    def __init__(self, retry_after: int = 5) -> None:
+    def __init__(self, retry_after: int = 5, *, unreachable: str = "its database") -> None:
         super().__init__(
-            "The service is temporarily unavailable (its database cannot be reached). "
+            f"The service is temporarily unavailable ({unreachable} cannot be reached). "
             "Please retry shortly."
         )
         self.retry_after = retry_after

@@ -6,6 +6,9 @@ credentials cannot grow the database without bound (the periodic job "purge expi
 - Revoked authorizations, :data:`REVOKED_RETENTION` after they were revoked. Revoking only marks
   a row (``revoked_at``) so that what was revoked can still be named; deleting one deletes its
   tokens, codes and descendants with it (the foreign keys cascade), which were revoked with it.
+- Access tokens that expired :data:`REVOKED_RETENTION` ago, except each authorization's newest
+  (the listing shows it): a client-credentials authorization would otherwise keep every token
+  it ever issued.
 - Login sessions ended :data:`REVOKED_RETENTION` ago, and sessions past their expiry, once none
   of their authorizations is live or still kept for its retention. A session's authorizations
   are deleted with it (the foreign key cascades), so one that still works, which an older
@@ -26,11 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.db import Base, Database, table_of
-from ostiary.tokens.models import Authorization, AuthorizationGrant, DeviceAuthorization
+from ostiary.tokens.models import (
+    AccessToken,
+    Authorization,
+    AuthorizationGrant,
+    DeviceAuthorization,
+)
 
 logger = logging.getLogger("ostiary.purge")
 
@@ -65,6 +74,15 @@ def _revoked_long_ago(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
     return Authorization.revoked_at < now - REVOKED_RETENTION
 
 
+def _token_superseded_long_ago(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
+    newer = aliased(AccessToken)
+    superseded = exists().where(
+        newer.authorization_id == AccessToken.authorization_id,
+        newer.created_at > AccessToken.created_at,
+    )
+    return and_(AccessToken.expires_at < now - REVOKED_RETENTION, superseded)
+
+
 def _session_done(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
     kept_authorization = exists().where(
         Authorization.session_id == LoginSession.id,
@@ -90,6 +108,7 @@ EXPIRING = (
     Expiring("authorization codes", AuthorizationGrant, _grant_expired),
     # Before the sessions: an ended session goes once its revoked authorizations have gone.
     Expiring("revoked authorizations", Authorization, _revoked_long_ago),
+    Expiring("expired access tokens", AccessToken, _token_superseded_long_ago),
     Expiring("login sessions", LoginSession, _session_done),
 )
 

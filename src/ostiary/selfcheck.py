@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from ostiary.config import Settings
 from ostiary.net import is_loopback
+from ostiary.shared_state import described
 from ostiary.web.hosts import HostPolicy
 
 
@@ -255,20 +256,56 @@ def check_lifetimes(settings: Settings) -> Finding:
 
 
 def check_rate_limits(settings: Settings) -> Finding:
-    """The API's request budget per account."""
+    """The API's request budget per account, and whether workers share it."""
+    budget = (
+        f"{settings.rate_limit_capacity} requests banked, {settings.rate_limit_per_minute:g} "
+        "more per minute, per account"
+    )
+    if settings.redis_url is not None:
+        return Finding("rate limits", Level.OK, f"{budget}, shared by every worker in Redis.")
     if settings.workers > 1:
         return Finding(
             "rate limits",
             Level.WARNING,
-            f"{settings.workers} workers each keep their own budget, so an account may make up "
-            f"to {settings.workers} x {settings.rate_limit_capacity} requests.",
-            "Run one worker per machine, or lower OSTIARY_RATE_LIMIT_CAPACITY to match.",
+            f"{settings.workers} workers without Redis each keep their own budgets, so an "
+            f"account may make up to {settings.workers} x {settings.rate_limit_capacity} "
+            "requests, and a guesser gets each sign-in throttle once per worker.",
+            "Set OSTIARY_REDIS_URL (docs/deployment.md), or run one worker.",
         )
+    if make_url(settings.effective_database_url).get_backend_name() != "sqlite":
+        return Finding(
+            "rate limits",
+            Level.WARNING,
+            f"{budget}, counted in this process only: several nodes on one database each "
+            "keep their own budgets and sign-in throttles.",
+            "With more than one node, set OSTIARY_REDIS_URL (docs/deployment.md).",
+        )
+    return Finding("rate limits", Level.OK, f"{budget}.")
+
+
+def check_redis(settings: Settings) -> Finding:
+    """How the shared state is reached: across machines, only over TLS."""
+    if settings.redis_url is None:
+        return Finding("shared state", Level.OK, "No Redis: each worker keeps its own counters.")
+    url = urlsplit(settings.redis_url.get_secret_value())
+    if url.scheme == "redis" and not is_loopback(url.hostname):
+        return Finding(
+            "shared state",
+            Level.WARNING,
+            f"Redis at {url.hostname} is reached without TLS: throttle counters and wake-ups "
+            "cross the network in clear, and anyone on the path can change them.",
+            "Use rediss:// (Redis with TLS), with a password.",
+        )
+    place = (
+        "a Unix socket"
+        if url.scheme == "unix"
+        else described(settings.redis_url.get_secret_value())
+    )
     return Finding(
-        "rate limits",
+        "shared state",
         Level.OK,
-        f"{settings.rate_limit_capacity} requests banked, {settings.rate_limit_per_minute:g} "
-        "more per minute, per account.",
+        f"Rate limit, sign-in throttles and long-poll wake-ups shared through Redis at {place} "
+        "(the rate limit fails open and the throttles fail closed while it is away).",
     )
 
 
@@ -296,5 +333,6 @@ def audit(settings: Settings) -> list[Finding]:
         check_sign_up(settings),
         check_lifetimes(settings),
         check_rate_limits(settings),
+        check_redis(settings),
         check_hsts(settings),
     ]

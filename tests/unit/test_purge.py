@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,7 @@ def test_expired_rows_go_and_the_others_stay(database: Database, account_id: str
         "device and CLI logins": 2,
         "authorization codes": 1,
         "revoked authorizations": 3,
+        "expired access tokens": 0,
         "login sessions": 5,
     }
     for model, ids in seeded.doomed.items():
@@ -135,3 +137,40 @@ def test_a_revoked_lineage_is_kept_for_the_retention_then_goes_with_its_tokens(
     assert present(database, AccessToken, made["tokens"]) == set()
     assert count(database, RefreshToken) == 0
     assert present(database, Authorization, made["live"]) == set(made["live"])
+
+
+def test_long_expired_tokens_go_but_each_authorizations_newest_stays(
+    database: Database, account_id: str
+) -> None:
+    now = utcnow()
+    long_ago = now - REVOKED_RETENTION - timedelta(days=1)
+    with database.unit_of_work(write=True) as session:
+        machine = Authorization(
+            account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["read"]
+        )
+        lone = Authorization(
+            account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["read"]
+        )
+        session.add_all([machine, lone])
+        session.flush()
+
+        def token(owner: Authorization, created: timedelta, expires_at: datetime) -> str:
+            row = AccessToken(
+                authorization_id=owner.id,
+                token_hash=secrets.token_hex(32),
+                display_head="ostk_abcd",
+                display_tail="wxyz",
+                created_at=long_ago - created,
+                expires_at=expires_at,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+        superseded = [token(machine, timedelta(hours=h), long_ago) for h in (3, 2)]
+        newest = token(machine, timedelta(hours=1), long_ago)
+        recent = token(machine, timedelta(hours=4), now - timedelta(days=3))  # within retention
+        only = token(lone, timedelta(hours=1), long_ago)  # expired long ago, but its newest
+    assert purge_expired(database)["expired access tokens"] == 2
+    assert present(database, AccessToken, superseded) == set()
+    assert present(database, AccessToken, [newest, recent, only]) == {newest, recent, only}

@@ -8,7 +8,13 @@ from pathlib import Path
 
 from ostiary.config import load_settings
 from ostiary.files import private_directory, private_file
-from ostiary.selfcheck import Level, check_allowed_hosts, check_data_dir
+from ostiary.selfcheck import (
+    Level,
+    check_allowed_hosts,
+    check_data_dir,
+    check_rate_limits,
+    check_redis,
+)
 
 
 def test_loopback_serving_needs_no_host_names(tmp_path: Path) -> None:
@@ -83,3 +89,35 @@ def test_a_database_elsewhere_is_checked_where_it_is(tmp_path: Path) -> None:
         data_dir=private_directory(tmp_path / "data"), database_url=f"sqlite:///{elsewhere}"
     )
     assert check_data_dir(settings).fix == f"chmod 600 {elsewhere}"
+
+
+def test_several_workers_without_redis_are_warned_of_per_worker_budgets(tmp_path: Path) -> None:
+    finding = check_rate_limits(load_settings(data_dir=tmp_path, workers=4))
+    assert finding.level is Level.WARNING
+    assert "4 x 4500" in finding.message
+    assert finding.fix is not None
+    assert "OSTIARY_REDIS_URL" in finding.fix
+    shared = load_settings(data_dir=tmp_path, workers=4, redis_url="redis://127.0.0.1:6379/0")
+    assert check_rate_limits(shared).level is Level.OK
+
+
+def test_nodes_on_postgresql_without_redis_are_warned(tmp_path: Path) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, database_url="postgresql+psycopg://postgres@db.internal/ostiary"
+    )
+    assert check_rate_limits(settings).level is Level.WARNING
+    assert check_rate_limits(load_settings(data_dir=tmp_path)).level is Level.OK
+
+
+def test_redis_across_the_network_without_tls_is_a_warning(tmp_path: Path) -> None:
+    plain = check_redis(load_settings(data_dir=tmp_path, redis_url="redis://:pw@cache.internal/0"))
+    assert plain.level is Level.WARNING
+    assert plain.fix is not None
+    assert "rediss://" in plain.fix
+    assert "pw" not in plain.message
+    tls = check_redis(load_settings(data_dir=tmp_path, redis_url="rediss://:pw@cache.internal/0"))
+    assert tls.level is Level.OK
+    assert "pw" not in tls.message
+    local = check_redis(load_settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6380/0"))
+    assert local.level is Level.OK
+    assert "127.0.0.1:6380" in local.message

@@ -124,7 +124,7 @@ class PasswordChecker:
         try:
             if self._in_flight[address] >= PER_ADDRESS:
                 raise PasswordChecksBusy
-            self._throttle.charge(subject, ip)
+            charge = self._throttle.charge(subject, ip)
         except RateLimited:
             # Refused without hashing, but not at once: a flooding client then spends its
             # connections waiting instead of making the server answer refusals as fast as it
@@ -145,7 +145,7 @@ class PasswordChecker:
             if self._in_flight[address] <= 0:
                 del self._in_flight[address]
             if not outcome or outcome[-1]:
-                self._throttle.refund(subject, ip)
+                self._throttle.refund(charge)
 
     async def _proved(
         self, account_id: str | None, password_hash: str | None, password: str

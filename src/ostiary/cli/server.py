@@ -1,22 +1,26 @@
-"""``ostiary serve`` and ``ostiary run``: start the server."""
+"""``ostiary serve`` and ``ostiary run``: start the server.
+
+This process supervises the workers for as long as the server runs, so it imports only what
+serving needs: the database, migrations, the first account and certificate generation are
+imported by the code that uses them (docs/architecture.md, "A million tokens, and memory per
+worker").
+"""
 
 from __future__ import annotations
 
+import copy
 import socket
 from pathlib import Path
+from typing import Any
 
 import click
 import uvicorn
+import uvicorn.config
 
-from ostiary.accounts.rules import generate_password
-from ostiary.cli.accounts import create_account_now
 from ostiary.config import Settings, load_settings
-from ostiary.db import Database
 from ostiary.files import private_directory
-from ostiary.migrate import upgrade
 from ostiary.net import is_loopback
 from ostiary.security.server_secret import load_or_create_secret
-from ostiary.security.tls import ensure_self_signed
 from ostiary.web.transport import BoundedHttpToolsProtocol
 
 FIRST_ACCOUNT_EMAIL = "admin@ostiary.test"
@@ -29,6 +33,8 @@ def _tls_files(settings: Settings, cert: Path | None, key: Path | None) -> tuple
         raise click.UsageError("--tls-cert and --tls-key go together.")
     if cert is not None and key is not None:
         return cert, key
+    from ostiary.security.tls import ensure_self_signed  # cryptography: 8 MB, used once
+
     cert, key = settings.generated_cert_path, settings.generated_key_path
     if ensure_self_signed(cert, key):
         click.echo(f"Generated a self-signed certificate: {cert.resolve()}", err=True)
@@ -44,6 +50,10 @@ def _serve(
 ) -> None:
     private_directory(settings.data_dir)
     load_or_create_secret(settings)  # before the workers start, so they share one secret
+    if workers > 1:  # each worker counts in its own file; GET /metrics sums them
+        from ostiary.metrics import prepare_multiprocess
+
+        prepare_multiprocess(settings.data_dir / "metrics")
     _check_port_free(host, port)
     scheme = "https" if tls else "http"
     shown_host = "localhost" if is_loopback(host) else host
@@ -62,8 +72,23 @@ def _serve(
         proxy_headers=False,
         server_header=False,
         access_log=False,  # uvicorn's access log would print query strings; ours does not
+        ws="none",  # no WebSocket route: its protocol module is not imported in each worker
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
     )
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration, with Ostiary's own loggers (``ostiary.*``) printed by
+    the same handler at ``level`` (without it Python would print their warnings bare and drop
+    everything below)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["ostiary"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -144,14 +169,18 @@ def run() -> None:
     Example:
       ostiary run
     """
+    from ostiary.accounts.queries import any_account_exists
+    from ostiary.accounts.rules import generate_password
+    from ostiary.cli.accounts import create_account_now
+    from ostiary.db import Database
+    from ostiary.migrate import upgrade
+
     settings = load_settings()
     private_directory(settings.data_dir)
     upgrade(settings.effective_database_url)
     database = Database(settings.effective_database_url)
     try:
         with database.unit_of_work(write=False) as session:
-            from ostiary.accounts.queries import any_account_exists
-
             fresh = not any_account_exists(session)
     finally:
         database.dispose()

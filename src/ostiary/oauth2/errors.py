@@ -59,6 +59,13 @@ def from_domain(error: errors.OstiaryError, *, basic: bool = False) -> OAuthErro
             status=429,
             headers={"Retry-After": str(error.retry_after)},
         )
+    if isinstance(error, errors.ServiceUnavailable):
+        return OAuthError(
+            "temporarily_unavailable",
+            error.message,
+            status=503,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     if isinstance(error, errors.InvalidParams):
         return OAuthError(
             "invalid_scope" if error.field == "scope" else "invalid_request", error.message

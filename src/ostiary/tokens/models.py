@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ostiary.accounts.models import Account
@@ -35,6 +35,13 @@ class Authorization(Base):
     """Scopes granted to act for an account, until expiry or revocation."""
 
     __tablename__ = "authorizations"
+    # A client's authorizations of one kind, by account: the client-credentials lookup on every
+    # token request (client and kind), consent and revoking an application's access (all
+    # three), deleting a client (its prefix). Indexed by client alone, a popular application's
+    # token requests read every user's grant to it (migration 0013, docs/architecture.md).
+    __table_args__ = (
+        Index("ix_authorizations_client_id_kind_account_id", "client_id", "kind", "account_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     account_id: Mapped[str] = mapped_column(
@@ -44,7 +51,7 @@ class Authorization(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(String(500), default="")
     client_id: Mapped[str | None] = mapped_column(
-        ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+        ForeignKey("oauth_clients.id", ondelete="CASCADE")
     )
     session_id: Mapped[str | None] = mapped_column(
         ForeignKey("login_sessions.id", ondelete="CASCADE"), index=True
@@ -89,10 +96,18 @@ class AccessToken(HashedToken, Base):
     """A bearer secret of an authorization, stored as HMAC-SHA256(server secret, plaintext)."""
 
     __tablename__ = "access_tokens"
+    # An authorization's tokens newest first: the listing's newest live token of each
+    # authorization reads one entry, not the thousands a client-credentials authorization
+    # holds; deleting an authorization (its prefix). Migration 0013.
+    __table_args__ = (
+        Index("ix_access_tokens_authorization_id_created_at", "authorization_id", "created_at"),
+        # The purge's long-expired tokens (migration 0014).
+        Index("ix_access_tokens_expires_at", "expires_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     authorization_id: Mapped[str] = mapped_column(
-        ForeignKey("authorizations.id", ondelete="CASCADE"), index=True
+        ForeignKey("authorizations.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]

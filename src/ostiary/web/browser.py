@@ -14,19 +14,23 @@ Rule numbers refer to docs/oauth-server-rules.md.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.web.context import services_of
+
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
 
 SESSION_COOKIE = "ostiary_session"
 CSRF_COOKIE = "ostiary_csrf"
@@ -41,7 +45,14 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+@functools.cache
+def templates() -> Jinja2Templates:
+    """The page templates, loaded with the first page: a worker that serves only the API never
+    imports Jinja2 (2 MB of each worker's memory, docs/architecture.md)."""
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def _sign(request: Request, value: str) -> str:
@@ -110,7 +121,7 @@ def csrf_valid(request: Request, purpose: str, token: str | None) -> bool:
 
 def page(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
     """A rendered page with the page security headers and the CSRF cookie."""
-    response = templates.TemplateResponse(
+    response = templates().TemplateResponse(
         request,
         template,
         {"request": request, **context},

@@ -19,6 +19,7 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
 from ostiary.unit import Unit, lifetimes_of
+from ostiary.wakeups import Wakeups
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class Services:
     failure_throttle: FailureThrottle
     login_requests: AddressLimiter
     passwords: PasswordChecker
+    wakeups: Wakeups
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
-from ostiary.errors import NotFound, RateLimited, Unauthorized
+from ostiary.errors import NotFound, RateLimited, ServiceUnavailable, Unauthorized
 from ostiary.oauth2.rfc8628 import display_user_code
 from ostiary.scopes import MEANINGS
 from ostiary.tokens.device import DeviceKind, decide, find_pending
@@ -146,17 +146,20 @@ def _decide_or_show(
             row = _lookup(request, session, login.account_id, code, kind, raw=raw)
             account = session.get(Account, login.account_id)
             assert account is not None
-            if decision in ("allow", "deny"):
-                decide(
-                    unit_of(request, session), row, account_id=account.id, allow=decision == "allow"
+            if decision not in ("allow", "deny"):
+                shown = (
+                    None
+                    if raw
+                    else display_user_code(code.upper().replace("-", "").replace(" ", ""))
                 )
-                done = "approved" if decision == "allow" else "denied"
-                return see_other(f"/device/done?result={done}")
-            shown = (
-                None if raw else display_user_code(code.upper().replace("-", "").replace(" ", ""))
-            )
-            params = [] if raw else [("user_code", code)]
-            return _approve_page(request, row, account, action, params, shown)
+                params = [] if raw else [("user_code", code)]
+                return _approve_page(request, row, account, action, params, shown)
+            decide(unit_of(request, session), row, account_id=account.id, allow=decision == "allow")
+            decided = row.id
+        # Committed: wake the poll waiting for this decision, wherever it is held.
+        services.wakeups.publish(decided)
+        done = "approved" if decision == "allow" else "denied"
+        return see_other(f"/device/done?result={done}")
     except Unauthorized:
         return page(
             request,
@@ -172,6 +175,16 @@ def _decide_or_show(
             "device.html",
             status=429,
             error="Too many wrong codes. Wait a few minutes.",
+            csrf=csrf_token(request, "device"),
+        )
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except ServiceUnavailable as error:
+        response = page(
+            request,
+            "device.html",
+            status=503,
+            error="Codes cannot be checked right now. Please try again shortly.",
             csrf=csrf_token(request, "device"),
         )
         response.headers["Retry-After"] = str(error.retry_after)

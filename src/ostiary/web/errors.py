@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import sys
 from typing import Any
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -50,18 +50,39 @@ STATUS_BY_ERROR: dict[type[errors.OstiaryError], int] = {
 # What a lost database raises: through SQLAlchemy (sessions, pool checkouts) and straight from
 # the driver (the prepared statements of ``ostiary.prepared`` run on DBAPI connections).
 # ``TimeoutError`` is the pool's (no connection free in time) and the SQLite writer lock's.
-OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
     sqlite3.OperationalError,
     TimeoutError,
 )
 # What the database refuses to store: a client's value, not a bug or an outage.
-UNSTORABLE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DataError, psycopg.DataError)
+_UNSTORABLE_ERRORS: tuple[type[Exception], ...] = (sa_exc.DataError,)
+
+
+def _psycopg_errors(*names: str) -> tuple[type[Exception], ...]:
+    """psycopg's exception classes of these names, once psycopg is loaded.
+
+    Only a PostgreSQL database loads it (SQLAlchemy imports the driver when the engine is made,
+    before the error handlers are installed), and no error of its kind exists before then.
+    Importing it here cost every SQLite worker 10 MB of its memory (docs/architecture.md).
+    """
+    psycopg = sys.modules.get("psycopg")
+    return tuple(getattr(psycopg, name) for name in names) if psycopg is not None else ()
+
+
+def outage_errors() -> tuple[type[Exception], ...]:
+    """What a lost database raises, through SQLAlchemy or from the driver."""
+    return _OUTAGE_ERRORS + _psycopg_errors("OperationalError", "InterfaceError")
+
+
+def unstorable_errors() -> tuple[type[Exception], ...]:
+    """What the database raises for a value it refuses to store."""
+    return _UNSTORABLE_ERRORS + _psycopg_errors("DataError")
+
+
 RETRY_AFTER_SECONDS = 5
 
 _FRAMEWORK_ERRORS = {
@@ -122,7 +143,7 @@ def outage_of(exc: BaseException) -> errors.ServiceUnavailable | None:
     for _ in range(5):  # the cause chain of a wrapped driver error is short
         if seen is None:
             return None
-        if isinstance(seen, OUTAGE_ERRORS):
+        if isinstance(seen, outage_errors()):
             return errors.ServiceUnavailable(RETRY_AFTER_SECONDS)
         seen = seen.__cause__ or seen.__context__
     return None
@@ -142,7 +163,7 @@ async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.OstiaryError)
     try:
         persist_audit(request, exc)
-    except OUTAGE_ERRORS as outage:
+    except outage_errors() as outage:
         # The audit cannot be written while the database is away; the client learns that.
         logger.warning("audit event not recorded: %s", type(outage).__name__)
         return await handle_outage(request, outage)
@@ -220,7 +241,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.OstiaryError, handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
-    for outage in OUTAGE_ERRORS:
+    # After the database's engine was made (create_app), so psycopg's errors are in these when
+    # the database is PostgreSQL.
+    for outage in outage_errors():
         app.add_exception_handler(outage, handle_outage)
-    for unstorable in UNSTORABLE_ERRORS:
+    for unstorable in unstorable_errors():
         app.add_exception_handler(unstorable, handle_unstorable)

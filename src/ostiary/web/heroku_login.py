@@ -5,15 +5,16 @@
 3. The CLI long-polls ``GET cli_url`` with ``Authorization: Bearer <token>`` and gets
    ``{access_token}`` (a new global authorization, valid one year) or ``{error}``.
 
-The long poll waits with ``asyncio.sleep`` between short checks, so a waiting CLI holds no
-worker thread and no database connection. Anyone may start a login, so each address has a small
+The long poll waits between short checks without holding a worker thread or a database
+connection. The approval wakes it at once, on whichever worker or node holds it
+(``ostiary.wakeups``, through Redis when configured); without a wake-up it re-reads the database
+every second. Anyone may start a login, so each address has a small
 budget of them (``OSTIARY_LOGIN_REQUEST_LIMIT``), an unapproved login expires after five minutes,
 and the approval page says where and when it was requested (``web.device``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from fastapi import APIRouter, Request
@@ -96,14 +97,15 @@ async def wait_for_login(request: Request, login_id: str) -> JSONResponse:
     if scheme.lower() != "bearer" or not token:
         return JSONResponse({"error": "Send the login token as a Bearer token."}, status_code=401)
     deadline = time.monotonic() + LONG_POLL_LIMIT
-    while True:
-        answer = _check(request, login_id, token.strip())
-        if answer is not None:
-            status, body = answer
-            return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-        if time.monotonic() >= deadline or await request.is_disconnected():
-            return JSONResponse(
-                {"error": "Timed out waiting for the browser."},
-                headers={"Cache-Control": "no-store"},
-            )
-        await asyncio.sleep(POLL_SECONDS)
+    async with services_of(request).wakeups.listening(login_id) as decided:
+        while True:
+            answer = _check(request, login_id, token.strip())
+            if answer is not None:
+                status, body = answer
+                return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+            if time.monotonic() >= deadline or await request.is_disconnected():
+                return JSONResponse(
+                    {"error": "Timed out waiting for the browser."},
+                    headers={"Cache-Control": "no-store"},
+                )
+            await decided.wait(POLL_SECONDS)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ostiary.accounts.logins import sign_in
-from ostiary.errors import RateLimited, Unauthorized
+from ostiary.errors import RateLimited, ServiceUnavailable, Unauthorized
 from ostiary.web.browser import (
     SESSION_LIFETIME,
     csrf_token,
@@ -75,6 +75,10 @@ async def login(request: Request) -> Response:
         return again("That email and password do not match an account.", 401)
     except RateLimited as error:
         response = again("Too many attempts. Please wait a few minutes and try again.", 429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+    except ServiceUnavailable as error:
+        response = again("Sign-in is unavailable right now. Please try again shortly.", 503)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     response = see_other(target)

@@ -15,7 +15,8 @@ from ostiary.db import Database
 from ostiary.errors import PasswordChecksBusy, Unauthorized
 from ostiary.events import RequestContext
 from ostiary.security.passwords import PasswordPool
-from ostiary.security.throttle import FailureThrottle
+from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
+from tests.support.own_loop import run_in_own_loop
 
 REFUSAL_DELAY = 0.05
 
@@ -62,7 +63,7 @@ def _confirm(checker: PasswordChecker, ip: str) -> Any:
 def test_one_address_gets_at_most_per_address_checks_and_others_still_get_in() -> None:
     async def scenario() -> None:
         pool = HeldPool()
-        throttle = FailureThrottle(limit=100, window_seconds=60, ip_limit=100)
+        throttle = MemoryFailureThrottle(limit=100, window_seconds=60, ip_limit=100)
         checker = _checker(pool, throttle)
         held = [asyncio.create_task(_confirm(checker, "203.0.113.9")) for _ in range(PER_ADDRESS)]
         await asyncio.sleep(0.01)
@@ -91,14 +92,14 @@ def test_one_address_gets_at_most_per_address_checks_and_others_still_get_in() -
         with pytest.raises(Unauthorized):
             await again
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)
 
 
 def test_a_refusal_for_a_full_address_is_not_charged_to_the_throttle() -> None:
     async def scenario() -> None:
         pool = HeldPool()
         # One failure left for the account: a charged refusal would spend it.
-        throttle = FailureThrottle(limit=PER_ADDRESS + 1, window_seconds=3600, ip_limit=100)
+        throttle = MemoryFailureThrottle(limit=PER_ADDRESS + 1, window_seconds=3600, ip_limit=100)
         checker = _checker(pool, throttle)
         held = [asyncio.create_task(_confirm(checker, "203.0.113.9")) for _ in range(PER_ADDRESS)]
         await asyncio.sleep(0.01)
@@ -110,4 +111,4 @@ def test_a_refusal_for_a_full_address_is_not_charged_to_the_throttle() -> None:
             with pytest.raises(Unauthorized):
                 await task
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)

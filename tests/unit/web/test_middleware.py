@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
 
 import httpx
@@ -11,22 +9,18 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ostiary.web.middleware import ConventionsMiddleware, request_id_for
+from tests.support.own_loop import run_in_own_loop
 
 
 def _get(app: ASGIApp, path: str) -> httpx.Response:
-    """One in-process request, on a thread with its own event loop (another test's loop, such
-    as Playwright's in the same worker, may be running on this one)."""
-    result: list[httpx.Response] = []
+    """One in-process request, on a loop of its own (``tests.support.own_loop``)."""
 
-    async def call() -> None:
+    async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            result.append(await client.get(path))
+            return await client.get(path)
 
-    worker = threading.Thread(target=lambda: asyncio.run(call()))
-    worker.start()
-    worker.join(timeout=30)
-    return result[0]
+    return run_in_own_loop(call, timeout=30)
 
 
 async def _exploding_app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,19 +51,13 @@ def _request(
     app: ASGIApp, method: str, path: str, *, content: object = None, headers: dict[str, str]
 ) -> httpx.Response:
     """Like ``_get``, with a body (bytes, or an async iterator for a chunked body)."""
-    result: list[httpx.Response] = []
 
-    async def call() -> None:
+    async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            result.append(
-                await client.request(method, path, content=content, headers=headers)  # type: ignore[arg-type]
-            )
+            return await client.request(method, path, content=content, headers=headers)  # type: ignore[arg-type]
 
-    worker = threading.Thread(target=lambda: asyncio.run(call()))
-    worker.start()
-    worker.join(timeout=30)
-    return result[0]
+    return run_in_own_loop(call, timeout=30)
 
 
 class _BodyReader:
@@ -176,12 +164,7 @@ def test_the_heap_built_at_startup_is_left_out_of_later_collections() -> None:
     app = ConventionsMiddleware(lifespan_app, hsts_max_age=60)
     gc.unfreeze()
     try:
-        # On a thread with its own event loop, as _get does.
-        worker = threading.Thread(
-            target=lambda: asyncio.run(app({"type": "lifespan"}, receive, send))
-        )
-        worker.start()
-        worker.join(timeout=30)
+        run_in_own_loop(lambda: app({"type": "lifespan"}, receive, send))
         assert sent == ["lifespan.startup.complete"]
         assert gc.get_freeze_count() > 0
     finally:
