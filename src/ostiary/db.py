@@ -65,6 +65,12 @@ NAMING_CONVENTION = {
 }
 
 
+def _pipelines_supported() -> bool:
+    import psycopg  # only a PostgreSQL database loads the driver
+
+    return bool(psycopg.Pipeline.is_supported())
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored as naive UTC and always returned timezone-aware (UTC)."""
 
@@ -226,6 +232,10 @@ class Database:
         self._lookup_connections = ThreadConnections(self.engine, autocommit=True)
         self._write_connections = ThreadConnections(self.write_engine, autocommit=False)
         self._dbapi_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
+        self.integrity_error: type[Exception] = self.engine.dialect.loaded_dbapi.IntegrityError
+        """The driver's error for a write a constraint refused (a direct write raises it)."""
+        # psycopg's pipeline mode needs libpq 14 or later (the binary wheel brings its own).
+        self._pipelines = not self.is_sqlite and _pipelines_supported()
         self._prepared: dict[AnySelect, PreparedQuery] = {}
         self._prepared_writes: dict[tuple[Executable, tuple[str, ...]], PreparedSQL] = {}
         self.group_commit = GroupCommit(self.direct_write, threaded=not self.is_sqlite)
@@ -260,7 +270,11 @@ class Database:
                     # INSERT) without waiting for its answer: a group commit's inserts and its
                     # COMMIT then cost one round trip, not one each. An error still surfaces,
                     # at the latest at COMMIT, and rolls the whole transaction back.
-                    pipeline = connection.driver_connection.pipeline()
+                    pipeline = (
+                        connection.driver_connection.pipeline()
+                        if self._pipelines
+                        else contextlib.nullcontext()
+                    )
                 with pipeline:
                     transaction = DirectTransaction(connection, self._prepared_sql)
                     try:

@@ -99,10 +99,22 @@ class GroupCommit:
         """Write the waiting functions, on the writer thread or right here (on the event loop)."""
         waiting, batch.pending = batch.pending, []
         works = [work for work, _ in waiting]
-        if self._writer is None:
-            self._answer(loop, batch, waiting, self._commit(works))
+        try:
+            if self._writer is None:
+                outcomes = self._commit(works)
+            else:
+                done = self._writer.submit(self._commit, works)
+        except BaseException as error:
+            # Whatever stopped the batch (an interrupt, a writer that was shut down), its
+            # requests get the error, and the batch is not left busy for ever: every later
+            # request of this loop would wait on it.
+            self._answer(loop, batch, waiting, [(False, error)] * len(works))
+            if not isinstance(error, Exception):
+                raise
             return
-        done = self._writer.submit(self._commit, works)
+        if self._writer is None:
+            self._answer(loop, batch, waiting, outcomes)
+            return
 
         def answer(outcomes: Future[list[Outcome]]) -> None:
             error = outcomes.exception()

@@ -17,6 +17,7 @@ from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
 from ostiary.group_commit import GroupCommit
 from ostiary.migrate import upgrade
 from ostiary.prepared import DirectTransaction
+from tests.support.own_loop import run_in_own_loop
 
 _events = table_of(Event)
 _BY_ACTION = select(_events.c.id).where(_events.c.action == bindparam("action"))
@@ -58,7 +59,7 @@ def test_requests_waiting_together_share_one_commit(database: Database, threaded
     async def requests() -> list[str]:
         return list(await asyncio.gather(*(commit.run(_insert(f"test:{n}")) for n in range(8))))
 
-    assert asyncio.run(requests()) == [f"test:{n}" for n in range(8)]
+    assert run_in_own_loop(requests) == [f"test:{n}" for n in range(8)]
     assert commit.commits == 1
     assert all(_stored(database, f"test:{n}") for n in range(8))
 
@@ -78,7 +79,7 @@ def test_a_request_is_answered_only_after_its_rows_are_committed(
         await asyncio.gather(request("test:a"), request("test:b"), request("test:c"))
         await request("test:alone")
 
-    asyncio.run(requests())
+    run_in_own_loop(requests)
     assert seen_by_another_connection == [True, True, True, True]
 
 
@@ -101,7 +102,7 @@ def test_a_failure_in_a_batch_fails_only_its_own_request(
             )
         )
 
-    before, failed, after = asyncio.run(requests())
+    before, failed, after = run_in_own_loop(requests)
     assert (before, after) == ("test:before", "test:after")
     assert isinstance(failed, RuntimeError)
     assert _stored(database, "test:before")
@@ -125,7 +126,7 @@ def test_a_constraint_broken_by_one_request_leaves_the_others_committed(
             )
         )
 
-    first, other, second = asyncio.run(requests())
+    first, other, second = run_in_own_loop(requests)
     assert (first, other) == ("test:twice", "test:other")
     assert isinstance(second, database.engine.dialect.loaded_dbapi.IntegrityError)
     assert _stored(database, "test:other")
@@ -157,7 +158,7 @@ def test_a_failed_commit_is_retried_for_each_request_alone(
             await asyncio.gather(commit.run(_insert("test:x")), commit.run(_insert("test:y")))
         )
 
-    assert asyncio.run(requests()) == ["test:x", "test:y"]
+    assert run_in_own_loop(requests) == ["test:x", "test:y"]
     assert calls == 3  # the batch, then each alone
     assert commit.commits == 2
     assert _stored(database, "test:x")
@@ -175,5 +176,25 @@ def test_what_arrives_while_a_batch_is_written_forms_the_next_batch(
         later = [asyncio.ensure_future(commit.run(_insert(f"test:later-{n}"))) for n in range(5)]
         await asyncio.gather(first, *later)
 
-    asyncio.run(requests())
+    run_in_own_loop(requests)
     assert commit.commits == 2
+
+
+def test_a_writer_that_cannot_take_the_batch_fails_it_without_hanging_the_next(
+    database: Database,
+) -> None:
+    commit = GroupCommit(database.direct_write, threaded=True)
+    assert commit._writer is not None
+    commit._writer.shutdown()  # submit() now raises, as after an interpreter shutdown began
+
+    async def requests() -> tuple[list[object], bool]:
+        first = await asyncio.gather(commit.run(_insert("test:a")), return_exceptions=True)
+        # The batch is not left busy: a later request is answered too, not queued for ever.
+        later = await asyncio.wait_for(
+            asyncio.gather(commit.run(_insert("test:b")), return_exceptions=True), 5
+        )
+        return [*first, *later], _stored(database, "test:a")
+
+    outcomes, stored = run_in_own_loop(requests)
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
+    assert not stored

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from ostiary.clock import utcnow
 from ostiary.errors import OstiaryError
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
-from ostiary.oauth2.errors import OAuthError, from_domain, invalid_request
+from ostiary.oauth2.errors import OAuthError, from_domain, invalid_client, invalid_request
 from ostiary.oauth2.protocols import Issued
 from ostiary.oauth2.requests import client_credentials, parse_form
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
@@ -139,8 +139,13 @@ async def token(request: Request) -> JSONResponse:
         body = endpoint.handle(
             request_context(request).ip, form, request.headers.get("authorization")
         )
-        for write in staged:
-            await services.database.group_commit.run(write)
+        try:
+            for write in staged:
+                await services.database.group_commit.run(write)
+        except services.database.integrity_error as refused:
+            # The client was deleted while its token waited for the commit (its authorization
+            # row's foreign key): the token is not written, and the client no longer exists.
+            raise invalid_client("The client no longer exists.") from refused
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
