@@ -52,7 +52,7 @@ def test_a_client_deleted_before_the_commit_gets_invalid_client(tmp_path: Path) 
             assert created.status_code == 201, created.text
             client = created.json()
             basic = base64.b64encode(f"{client['id']}:{client['secret']}".encode()).decode()
-            group_commit.run = delete_then_commit  # type: ignore[method-assign]
+            group_commit.run = delete_then_commit
             return await api.post(
                 "/oauth/token",
                 data={"grant_type": "client_credentials"},
