@@ -6,9 +6,9 @@ credentials cannot grow the database without bound (the periodic job "purge expi
 - Revoked authorizations, :data:`REVOKED_RETENTION` after they were revoked. Revoking only marks
   a row (``revoked_at``) so that what was revoked can still be named; deleting one deletes its
   tokens, codes and descendants with it (the foreign keys cascade), which were revoked with it.
-- Access tokens that expired :data:`REVOKED_RETENTION` ago, except each authorization's newest
-  (the listing shows it): a client-credentials authorization would otherwise keep every token
-  it ever issued.
+- Access tokens that expired :data:`REVOKED_RETENTION` ago (within the retention before that),
+  except each authorization's newest (the listing shows it): a client-credentials authorization
+  would otherwise keep every token it ever issued.
 - Login sessions ended :data:`REVOKED_RETENTION` ago, and sessions past their expiry, once none
   of their authorizations is live or still kept for its retention. A session's authorizations
   are deleted with it (the foreign key cascades), so one that still works, which an older
@@ -80,7 +80,14 @@ def _token_superseded_long_ago(cutoff: datetime, now: datetime) -> ColumnElement
         newer.authorization_id == AccessToken.authorization_id,
         newer.created_at > AccessToken.created_at,
     )
-    return and_(AccessToken.expires_at < now - REVOKED_RETENTION, superseded)
+    # Only tokens that expired within one retention before the cut: an authorization's newest
+    # token is never deleted, so without a lower bound every run would re-read all of them (a
+    # popular application's users' last tokens); a superseded token gets a month of runs.
+    return and_(
+        AccessToken.expires_at < now - REVOKED_RETENTION,
+        AccessToken.expires_at >= now - 2 * REVOKED_RETENTION,
+        superseded,
+    )
 
 
 def _session_done(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
