@@ -143,7 +143,7 @@ def test_long_expired_tokens_go_but_each_authorizations_newest_stays(
     database: Database, account_id: str
 ) -> None:
     now = utcnow()
-    long_ago = now - REVOKED_RETENTION - timedelta(days=1)
+    long_ago = now - REVOKED_RETENTION - timedelta(hours=6)
     with database.unit_of_work(write=True) as session:
         machine = Authorization(
             account_id=account_id, kind=AuthorizationKind.PERSONAL, scopes=["read"]

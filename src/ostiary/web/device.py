@@ -170,25 +170,22 @@ def _decide_or_show(
             csrf=csrf_token(request, "device"),
         )
     except RateLimited as error:
-        response = page(
-            request,
-            "device.html",
-            status=429,
-            error="Too many wrong codes. Wait a few minutes.",
-            csrf=csrf_token(request, "device"),
-        )
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        return _retry_later(request, 429, "Too many wrong codes. Wait a few minutes.", error)
     except ServiceUnavailable as error:
-        response = page(
-            request,
-            "device.html",
-            status=503,
-            error="Codes cannot be checked right now. Please try again shortly.",
-            csrf=csrf_token(request, "device"),
-        )
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        message = "Codes cannot be checked right now. Please try again shortly."
+        return _retry_later(request, 503, message, error)
+
+
+def _retry_later(
+    request: Request, status: int, message: str, error: RateLimited | ServiceUnavailable
+) -> Response:
+    """The code page again with ``message``, and when to retry (the throttle's refusal, or its
+    shared state away)."""
+    response = page(
+        request, "device.html", status=status, error=message, csrf=csrf_token(request, "device")
+    )
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @router.get("/device/done")
