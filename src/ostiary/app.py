@@ -100,50 +100,36 @@ class SharedBackends:
 def shared_backends(settings: Settings, secret: bytes) -> SharedBackends:
     """Redis-backed when ``OSTIARY_REDIS_URL`` is set (docs/deployment.md), else this process's
     own: exact for one worker, per worker for several (``ostiary check`` warns)."""
+    shared = (
+        SharedState(
+            settings.redis_url.get_secret_value(), secret=secret, prefix=settings.redis_prefix
+        )
+        if settings.redis_url is not None
+        else None
+    )
 
-    def rate_limit() -> MemoryRateLimiter:
-        return MemoryRateLimiter(settings.rate_limit_capacity, settings.rate_limit_per_minute)
-
-    def login_limit() -> MemoryRateLimiter:
-        per_minute = settings.login_request_limit
-        return MemoryRateLimiter(per_minute, float(per_minute))
+    def pool(name: str, capacity: int, per_minute: float) -> RateLimiter:
+        # In Redis, this process's own pool counts while Redis is away (fail open).
+        local = MemoryRateLimiter(capacity, per_minute)
+        if shared is None:
+            return local
+        return FailOpenRateLimiter(RedisRateLimiter(shared, name, capacity, per_minute), local)
 
     limits = (
         settings.auth_failure_limit,
         settings.auth_failure_window,
         settings.auth_failure_ip_limit,
     )
-    if settings.redis_url is None:
-        return SharedBackends(
-            rate_limiter=rate_limit(),
-            failure_throttle=MemoryFailureThrottle(*limits),
-            login_requests=AddressLimiter(settings.login_request_limit, login_limit()),
-            wakeups=Wakeups(),
-        )
-    shared = SharedState(
-        settings.redis_url.get_secret_value(), secret=secret, prefix=settings.redis_prefix
-    )
+    logins = settings.login_request_limit
     return SharedBackends(
-        rate_limiter=FailOpenRateLimiter(
-            RedisRateLimiter(
-                shared, "rate", settings.rate_limit_capacity, settings.rate_limit_per_minute
-            ),
-            rate_limit(),
+        rate_limiter=pool("rate", settings.rate_limit_capacity, settings.rate_limit_per_minute),
+        failure_throttle=(
+            MemoryFailureThrottle(*limits)
+            if shared is None
+            else RedisFailureThrottle(shared, *limits)
         ),
-        failure_throttle=RedisFailureThrottle(shared, *limits),
-        login_requests=AddressLimiter(
-            settings.login_request_limit,
-            FailOpenRateLimiter(
-                RedisRateLimiter(
-                    shared,
-                    "login-requests",
-                    settings.login_request_limit,
-                    float(settings.login_request_limit),
-                ),
-                login_limit(),
-            ),
-        ),
-        wakeups=RedisWakeups(shared),
+        login_requests=AddressLimiter(pool("login-requests", logins, float(logins))),
+        wakeups=Wakeups() if shared is None else RedisWakeups(shared),
     )
 
 

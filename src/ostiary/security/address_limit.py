@@ -13,7 +13,7 @@ import ipaddress
 from functools import lru_cache
 
 from ostiary.errors import TooManyRequests
-from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
+from ostiary.ratelimit import RateLimiter
 
 
 @lru_cache(maxsize=4096)
@@ -31,10 +31,11 @@ def address_key(ip: str) -> str:
 
 
 class AddressLimiter:
-    """``per_minute`` requests per address a minute, banked up to the same number."""
+    """A budget per address, kept by ``limiter`` (the app gives it ``login_request_limit``
+    requests a minute, banked up to the same number, in memory or in Redis)."""
 
-    def __init__(self, per_minute: int, limiter: RateLimiter | None = None) -> None:
-        self._limiter = limiter or MemoryRateLimiter(per_minute, float(per_minute))
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
 
     def spend(self, ip: str | None) -> None:
         """Count one request from ``ip``; TooManyRequests (429, Retry-After) when its budget is

@@ -19,7 +19,7 @@ class Clock:
 
 
 def limiter(per_minute: int, clock: Clock) -> AddressLimiter:
-    return AddressLimiter(per_minute, MemoryRateLimiter(per_minute, per_minute, clock=clock))
+    return AddressLimiter(MemoryRateLimiter(per_minute, per_minute, clock=clock))
 
 
 def test_the_budget_is_spent_refused_and_refilled() -> None:
