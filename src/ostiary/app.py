@@ -212,6 +212,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         hsts_max_age=settings.hsts_max_age,
         max_body_size=settings.max_body_size,
         hosts=HostPolicy(settings.allowed_hosts, settings.issuer),
+        observers=app.state.services.request_observers,
     )
     app.add_middleware(
         ProxyHeadersMiddleware,

@@ -20,6 +20,7 @@ from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
 from ostiary.unit import Unit, lifetimes_of
 from ostiary.wakeups import Wakeups
+from ostiary.web.middleware import RequestObserver
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class Services:
     login_requests: AddressLimiter
     passwords: PasswordChecker
     wakeups: Wakeups
+    # Told of every finished request (usage counters, the access log, metrics).
+    request_observers: tuple[RequestObserver, ...] = ()
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -35,7 +35,10 @@ import hashlib
 import json
 import logging
 import re
+import time
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,6 +63,27 @@ def request_id_for(client_value: str | None) -> str:
     return ",".join(ids)
 
 
+@dataclass(frozen=True, slots=True)
+class ObservedRequest:
+    """One finished HTTP request as monitoring sees it (usage counters, the access log,
+    metrics). It holds no token, secret or query string: only the route's template."""
+
+    at: float  # wall-clock start, seconds since the epoch
+    method: str
+    route: str | None  # the matched route's template, e.g. ``/apps/{app}``; None when none
+    status: int
+    duration: float  # seconds, from the first byte seen to the last byte sent
+    ip: str | None
+    user_agent: str | None
+    request_id: str
+    account_id: str | None
+    authorization_id: str | None
+
+
+RequestObserver = Callable[[ObservedRequest], None]
+"""Told of every finished request, on the event loop: it must be quick and never block."""
+
+
 def _etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
@@ -79,14 +103,58 @@ class ConventionsMiddleware:
         hsts_max_age: int,
         max_body_size: int = 1024 * 1024,
         hosts: HostPolicy | None = None,
+        observers: Sequence[RequestObserver] = (),
     ) -> None:
         self.app = app
         self.hsts = f"max-age={hsts_max_age}; includeSubDomains"
         self.max_body_size = max_body_size
         self.hosts = hosts or HostPolicy(())
+        self.observers = tuple(observers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one ASGI call."""
+        """Handle one ASGI call; tell the observers of each finished HTTP request."""
+        if scope["type"] != "http" or not self.observers:
+            await self._handle(scope, receive, send)
+            return
+        at, started = time.time(), time.perf_counter()
+        outcome: list[int] = []
+        try:
+            await self._handle(scope, receive, send, outcome)
+        finally:
+            self._observe(scope, at, time.perf_counter() - started, outcome)
+
+    def _observe(self, scope: Scope, at: float, duration: float, outcome: list[int]) -> None:
+        state = scope.get("state", {})
+        client = scope.get("client")
+        route = scope.get("route")
+        user_agent = None
+        for name, value in scope["headers"]:
+            if name == b"user-agent":
+                user_agent = value.decode("latin-1")
+                break
+        observed = ObservedRequest(
+            at=at,
+            method=scope["method"],
+            route=getattr(route, "path", None),
+            status=outcome[-1] if outcome else 500,
+            duration=duration,
+            ip=client[0] if client else None,
+            user_agent=user_agent,
+            request_id=state.get("request_id", ""),
+            account_id=state.get("account_id"),
+            authorization_id=state.get("authorization_id"),
+        )
+        for observer in self.observers:
+            try:
+                observer(observed)
+            except Exception:
+                # Monitoring must never cost a request its answer.
+                logger.exception("request observer %r failed", observer)
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, outcome: list[int] | None = None
+    ) -> None:
+        """Handle one ASGI call; each status sent is appended to ``outcome``."""
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
                 send = _settling_heap_after_startup(send)
@@ -98,7 +166,7 @@ class ConventionsMiddleware:
         state["request_id"] = request_id.split(",", 1)[0]
         https = scope.get("scheme") == "https"
         client = scope.get("client")
-        response = _Response(self, scope, send, request_id, https, headers.if_none_match)
+        response = _Response(self, scope, send, request_id, https, headers.if_none_match, outcome)
 
         host = headers.host
         if host is None:
@@ -241,8 +309,10 @@ class _Response:
         request_id: str,
         https: bool,
         if_none_match: str | None,
+        outcome: list[int] | None = None,
     ) -> None:
         self._middleware = middleware
+        self._outcome = outcome
         self._scope = scope
         self._send = send
         self._request_id = request_id
@@ -308,6 +378,8 @@ class _Response:
             return  # a 413 went out while the route was reading; drop the route's answer
         if message["type"] == "http.response.start":
             self.started = True
+            if self._outcome is not None:
+                self._outcome.append(message["status"])
             content_type = self._decorate(message)
             if self._etag_wanted and message["status"] in (200, 206) and b"json" in content_type:
                 self._held = message
@@ -334,5 +406,7 @@ class _Response:
             del headers["content-length"]
             del headers["content-type"]
             body = b""
+            if self._outcome is not None:
+                self._outcome.append(304)
         await self._send(start)
         await self._send({"type": "http.response.body", "body": body})

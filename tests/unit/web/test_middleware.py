@@ -169,3 +169,40 @@ def test_the_heap_built_at_startup_is_left_out_of_later_collections() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_observers_see_each_finished_request_without_its_query() -> None:
+    from ostiary.web.middleware import ObservedRequest
+
+    seen: list[ObservedRequest] = []
+
+    async def teapot(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["state"]["account_id"] = "acct"
+        scope["state"]["authorization_id"] = "auth"
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b"short and stout"})
+
+    def broken(observed: ObservedRequest) -> None:
+        raise RuntimeError("an observer that fails costs the request nothing")
+
+    app = ConventionsMiddleware(teapot, hsts_max_age=60, observers=(broken, seen.append))
+    response = _request(app, "GET", "/pot?token=secret", headers={"User-Agent": "kettle/1"})
+    assert response.status_code == 418
+    assert len(seen) == 1
+    observed = seen[0]
+    assert (observed.method, observed.status, observed.ip) == ("GET", 418, "127.0.0.1")
+    assert (observed.account_id, observed.authorization_id) == ("acct", "auth")
+    assert observed.user_agent == "kettle/1"
+    assert observed.request_id == response.headers["request-id"]
+    assert observed.route is None  # no router matched: there is no template to report
+    assert "secret" not in repr(observed)
+    assert 0 <= observed.duration < 5
+
+
+def test_observers_see_an_unhandled_error_as_a_500() -> None:
+    from ostiary.web.middleware import ObservedRequest
+
+    seen: list[ObservedRequest] = []
+    app = ConventionsMiddleware(_exploding_app, hsts_max_age=60, observers=(seen.append,))
+    assert _get(app, "/anything").status_code == 500
+    assert [observed.status for observed in seen] == [500]

@@ -140,7 +140,17 @@ async def authenticate_caller(request: Request) -> Caller:
     token = bearer_token(request)
     if token is None:
         raise Unauthorized("No credentials provided: send `Authorization: Bearer <token>`.")
-    principal = services.authenticator.authenticate(token, context)
+    state = request.scope["state"]
+    try:
+        principal = services.authenticator.authenticate(token, context)
+    except Unauthorized as refused:
+        # A dead or expired credential refused is still that credential's use (monitoring).
+        if refused.audit is not None and refused.audit.target_type == "authorization":
+            state["authorization_id"] = refused.audit.target_id
+        raise
+    # What monitoring reads from the finished request (web.middleware.ObservedRequest).
+    state["account_id"] = principal.account_id
+    state["authorization_id"] = principal.authorization_id
 
     route_key = _route_key(request)
     limiter = services.rate_limiter
