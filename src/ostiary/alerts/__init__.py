@@ -1,0 +1,1 @@
+"""Anomaly alerts: what looks wrong about a credential's use, told to its owner."""

@@ -1,0 +1,1 @@
+"""Outgoing mail through the configured SMTP server."""

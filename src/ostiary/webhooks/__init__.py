@@ -1,0 +1,1 @@
+"""Account webhooks: subscriptions, signed deliveries with retries, and their outcomes."""
