@@ -30,6 +30,15 @@ SHARED_STATE_FAILURES = Counter(
     ["use"],
 )
 
+# Counted by the monitoring issue's packages (alerts, webhooks); the request metrics and the
+# rest of the operations list live beside them.
+ALERTS_RAISED = Counter("ostiary_alerts_raised_total", "Anomaly alerts raised, by rule.", ["rule"])
+WEBHOOK_DELIVERIES = Counter(
+    "ostiary_webhook_deliveries_total",
+    "Webhook delivery attempts, by outcome: delivered, failed (to be retried), abandoned.",
+    ["outcome"],
+)
+
 
 def prepare_multiprocess(directory: Path) -> None:
     """Start the worker processes' metric files afresh in ``directory`` (the files of an earlier
