@@ -68,6 +68,7 @@ from ostiary.web.api import (
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.hosts import HostPolicy
+from ostiary.web.hot_routes import hot_routes
 from ostiary.web.middleware import ConventionsMiddleware
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -232,6 +233,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         max_body_size=settings.max_body_size,
         hosts=HostPolicy(settings.allowed_hosts, settings.issuer),
         observers=app.state.services.request_observers,
+        hot_routes=hot_routes(app, (account.router, oauth.router)),
     )
     app.add_middleware(
         ProxyHeadersMiddleware,

@@ -37,7 +37,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -83,12 +83,14 @@ class ConventionsMiddleware:
         max_body_size: int = 1024 * 1024,
         hosts: HostPolicy | None = None,
         observers: Sequence[RequestObserver] = (),
+        hot_routes: Mapping[tuple[str, str], ASGIApp] | None = None,
     ) -> None:
         self.app = app
         self.hsts = f"max-age={hsts_max_age}; includeSubDomains"
         self.max_body_size = max_body_size
         self.hosts = hosts or HostPolicy(())
         self.observers = tuple(observers)
+        self.hot_routes = dict(hot_routes or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call; tell the observers of each finished HTTP request."""
@@ -166,8 +168,10 @@ class ConventionsMiddleware:
         if limited is None:
             await response.refuse(PayloadTooLarge(self.max_body_size), close=True)
             return
+        # The busiest routes skip FastAPI's per-request machinery (web.hot_routes).
+        target = self.hot_routes.get((scope["method"], scope["path"]), self.app)
         try:
-            await self.app(scope, limited, response.send)
+            await target(scope, limited, response.send)
         except Exception as error:
             if response.refused:
                 return  # the route stopped reading an oversize body; its 413 is sent
