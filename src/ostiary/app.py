@@ -50,6 +50,7 @@ from ostiary.web import (
     metrics,
     oauth,
 )
+from ostiary.web.access_log import open_access_log
 from ostiary.web.api import (
     account,
     addons,
@@ -68,7 +69,8 @@ from ostiary.web.api import (
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.hosts import HostPolicy
-from ostiary.web.middleware import ConventionsMiddleware
+from ostiary.web.metrics import RequestMetrics
+from ostiary.web.middleware import ConventionsMiddleware, RequestObserver
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_ROUTERS = (
@@ -133,6 +135,13 @@ def shared_backends(settings: Settings, secret: bytes) -> SharedBackends:
     )
 
 
+def operations_observers(settings: Settings) -> tuple[RequestObserver, ...]:
+    """The request observers of operations: the Prometheus request metrics, then the access
+    log unless ``OSTIARY_ACCESS_LOG=off``."""
+    access_log = open_access_log(settings.access_log)
+    return (RequestMetrics(),) if access_log is None else (RequestMetrics(), access_log)
+
+
 def build_services(settings: Settings, database: Database | None = None) -> Services:
     """The long-lived collaborators the routes use."""
     database = database or Database(settings.effective_database_url)
@@ -153,6 +162,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         ),
         login_requests=backends.login_requests,
         wakeups=backends.wakeups,
+        request_observers=operations_observers(settings),
     )
 
 

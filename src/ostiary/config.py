@@ -160,6 +160,32 @@ class Settings(BaseSettings):
         "frequent jobs (sealing the activity log, webhook deliveries).",
     )
 
+    # Operations (issue 14, wt-ops): the /metrics bearer token and the JSON access log.
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that lets a scraper at any address (through a proxy too) read "
+        "`/metrics`; at least 16 characters. Without it only loopback clients may.",
+    )
+    access_log: str = Field(
+        default="-",
+        min_length=1,
+        description="Where the JSON access log goes, one line per request: `-` (stderr), a "
+        "file path (appended to), or `off`.",
+    )
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_metrics_token_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # OSTIARY_METRICS_TOKEN= (set, empty): none
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # After parsing, so that the error shows the value as a SecretStr, never the token.
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("OSTIARY_METRICS_TOKEN must be at least 16 characters long.")
+        return value
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""
