@@ -70,7 +70,8 @@ from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.hosts import HostPolicy
 from ostiary.web.metrics import RequestMetrics
-from ostiary.web.middleware import ConventionsMiddleware, RequestObserver
+from ostiary.web.middleware import ConventionsMiddleware
+from ostiary.web.observed import RequestObserver
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_ROUTERS = (

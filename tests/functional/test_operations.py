@@ -13,6 +13,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ostiary.security.tokens import TokenKind, mint_token
 from tests.support.factories import Factory, UserAccount
 from tests.support.server import ServerProcess, start_server
 
@@ -88,7 +89,7 @@ class TestMetricsAfterRealTraffic:
         name = "ostiary_auth_failures_total"
         unknown = {"credential": "token", "reason": "unknown_token"}
         before = _sample(_metrics(watched).text, name, **unknown)
-        with watched.client("ostk_" + "0" * 36) as client:
+        with watched.client(mint_token(TokenKind.API_KEY)) as client:  # well formed, unknown
             assert client.get("/account").status_code == 401
         after = _metrics(watched).text
         assert _sample(after, name, **unknown) - before == 1

@@ -26,11 +26,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported at run time, web.middleware would import itself through web.errors
-    from ostiary.web.middleware import ObservedRequest
-
+from ostiary.web.observed import ObservedRequest
 
 OFF = "off"
 STDERR = "-"

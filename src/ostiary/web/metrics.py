@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -23,9 +22,7 @@ from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 
 from ostiary.metrics import REQUEST_DURATION, REQUESTS, exposition
-
-if TYPE_CHECKING:  # imported at run time, web.middleware would import itself through web.errors
-    from ostiary.web.middleware import ObservedRequest
+from ostiary.web.observed import ObservedRequest
 
 router = APIRouter(include_in_schema=False)
 
