@@ -19,7 +19,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 class Settings(BaseSettings):
     """Ostiary's configuration, read from ``OSTIARY_*`` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="OSTIARY_", extra="ignore")
+    # hide_input_in_errors: a refused value is never echoed, so a secret (OSTIARY_METRICS_TOKEN
+    # too short, say) does not reach the terminal or a log in the error that refuses it.
+    model_config = SettingsConfigDict(
+        env_prefix="OSTIARY_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(default=Path("var"), description="Database, TLS files and secret key.")
     database_url: str | None = Field(
@@ -181,7 +185,6 @@ class Settings(BaseSettings):
     @field_validator("metrics_token")
     @classmethod
     def _metrics_token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        # After parsing, so that the error shows the value as a SecretStr, never the token.
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("OSTIARY_METRICS_TOKEN must be at least 16 characters long.")
         return value

@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from ostiary.web.observed import ObservedRequest
 
@@ -76,14 +77,20 @@ def access_line(observed: ObservedRequest) -> str:
 class AccessLog:
     """A request observer (``Services.request_observers``) writing :func:`access_line`s."""
 
-    __slots__ = ("_write",)
+    __slots__ = ("_stream", "_write")
 
-    def __init__(self, write: Callable[[str], object]) -> None:
+    def __init__(self, write: Callable[[str], object], stream: TextIO | None = None) -> None:
         self._write = write
+        self._stream = stream  # the file it owns, if any
 
     def __call__(self, observed: ObservedRequest) -> None:
         """Write the request's line."""
         self._write(access_line(observed))
+
+    def close(self) -> None:
+        """Close the file it writes to (nothing for stderr); a worker's lasts as long as it."""
+        if self._stream is not None:
+            self._stream.close()
 
 
 def _to_stderr(line: str) -> None:
@@ -101,4 +108,4 @@ def open_access_log(destination: str) -> AccessLog | None:
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     # Line-buffered: each line leaves in one write(2), whole, on the O_APPEND descriptor.
     stream = open(descriptor, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 (kept open)
-    return AccessLog(stream.write)
+    return AccessLog(stream.write, stream)
