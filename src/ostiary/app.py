@@ -50,6 +50,7 @@ from ostiary.web import (
     metrics,
     oauth,
 )
+from ostiary.web.access_log import open_access_log
 from ostiary.web.api import (
     account,
     addons,
@@ -69,7 +70,9 @@ from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.hosts import HostPolicy
 from ostiary.web.hot_routes import hot_routes
+from ostiary.web.metrics import RequestMetrics
 from ostiary.web.middleware import ConventionsMiddleware
+from ostiary.web.observed import RequestObserver
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_ROUTERS = (
@@ -134,6 +137,13 @@ def shared_backends(settings: Settings, secret: bytes) -> SharedBackends:
     )
 
 
+def operations_observers(settings: Settings) -> tuple[RequestObserver, ...]:
+    """The request observers of operations: the Prometheus request metrics, then the access
+    log unless ``OSTIARY_ACCESS_LOG=off``."""
+    access_log = open_access_log(settings.access_log)
+    return (RequestMetrics(),) if access_log is None else (RequestMetrics(), access_log)
+
+
 def build_services(settings: Settings, database: Database | None = None) -> Services:
     """The long-lived collaborators the routes use."""
     database = database or Database(settings.effective_database_url)
@@ -154,6 +164,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         ),
         login_requests=backends.login_requests,
         wakeups=backends.wakeups,
+        request_observers=operations_observers(settings),
     )
 
 

@@ -19,7 +19,11 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 class Settings(BaseSettings):
     """Ostiary's configuration, read from ``OSTIARY_*`` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="OSTIARY_", extra="ignore")
+    # hide_input_in_errors: a refused value is never echoed, so a secret (OSTIARY_METRICS_TOKEN
+    # too short, say) does not reach the terminal or a log in the error that refuses it.
+    model_config = SettingsConfigDict(
+        env_prefix="OSTIARY_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(default=Path("var"), description="Database, TLS files and secret key.")
     database_url: str | None = Field(
@@ -159,6 +163,31 @@ class Settings(BaseSettings):
         description="Seconds between flushes of the usage counters, and runs of the other "
         "frequent jobs (sealing the activity log, webhook deliveries).",
     )
+
+    # Operations (issue 14, wt-ops): the /metrics bearer token and the JSON access log.
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that lets a scraper at any address (through a proxy too) read "
+        "`/metrics`; at least 16 characters. Without it only loopback clients may.",
+    )
+    access_log: str = Field(
+        default="-",
+        min_length=1,
+        description="Where the JSON access log goes, one line per request: `-` (stderr), a "
+        "file path (appended to), or `off`.",
+    )
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_metrics_token_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # OSTIARY_METRICS_TOKEN= (set, empty): none
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("OSTIARY_METRICS_TOKEN must be at least 16 characters long.")
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

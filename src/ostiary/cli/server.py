@@ -81,8 +81,16 @@ def _serve(
 def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging configuration, with Ostiary's own loggers (``ostiary.*``) printed by
     the same handler at ``level`` (without it Python would print their warnings bare and drop
-    everything below)."""
+    everything below), and without uvicorn's access log.
+
+    uvicorn's access lines print the path with its query string (where a client may have put a
+    token); Ostiary's own access log (``web.access_log``, ``OSTIARY_ACCESS_LOG``) replaces them.
+    Its logger is left with no handler and does not propagate, whatever ``access_log=`` says.
+    """
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["handlers"].pop("access", None)
+    config["formatters"].pop("access", None)
+    config["loggers"]["uvicorn.access"] = {"handlers": [], "propagate": False}
     config["loggers"]["ostiary"] = {
         "handlers": ["default"],
         "level": level.upper(),

@@ -13,6 +13,7 @@ import ipaddress
 from functools import lru_cache
 
 from ostiary.errors import TooManyRequests
+from ostiary.metrics import RATE_LIMITED
 from ostiary.ratelimit import RateLimiter
 
 
@@ -42,4 +43,5 @@ class AddressLimiter:
         spent. A request without a peer address (a Unix socket) shares one budget."""
         decision = self._limiter.hit(address_key(ip or "unknown"))
         if not decision.allowed:
+            RATE_LIMITED.labels(limit="login_requests").inc()
             raise TooManyRequests(decision.retry_after)

@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import Callable
 
 from ostiary.errors import RateLimited, ServiceUnavailable
+from ostiary.metrics import THROTTLED_AUTHENTICATIONS
 from ostiary.ratelimit.shared import GCRA_LUA, interval_of, microseconds
 from ostiary.security.address_limit import address_key
 from ostiary.security.throttle import Charge, FailureThrottle
@@ -122,6 +123,7 @@ class RedisFailureThrottle(FailureThrottle):
         """Refuse (429) as the policy says; 503 when Redis cannot be asked."""
         wait, _ = self._run("check", subject, address_key(ip) if ip else None)
         if wait:
+            THROTTLED_AUTHENTICATIONS.inc()
             raise RateLimited(wait)
 
     def failed(self, subject: str, ip: str | None) -> None:
@@ -133,6 +135,7 @@ class RedisFailureThrottle(FailureThrottle):
         address = address_key(ip) if ip else None
         wait, spent = self._run("charge", subject, address)
         if wait:
+            THROTTLED_AUTHENTICATIONS.inc()
             raise RateLimited(wait)
         return Charge(subject, address, bool(spent & 1), bool(spent & 2), bool(spent & 4))
 

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ostiary.errors import RateLimited, Unauthorized
+from ostiary.metrics import THROTTLED_AUTHENTICATIONS
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 from ostiary.security.address_limit import address_key
 
@@ -103,6 +104,7 @@ class MemoryFailureThrottle(FailureThrottle):
         """Refuse (429) as the module's policy says."""
         ip = address_key(ip) if ip else None
         if ip and self._addresses.remaining(ip) == 0:
+            THROTTLED_AUTHENTICATIONS.inc()
             raise RateLimited(max(1, self._addresses.retry_after(ip)))
         if self._subjects.remaining(subject) > 0:
             return
@@ -112,6 +114,7 @@ class MemoryFailureThrottle(FailureThrottle):
         wait = self._subjects.retry_after(subject)
         if ip:
             wait = min(wait, self._records.retry_after(record))
+        THROTTLED_AUTHENTICATIONS.inc()
         raise RateLimited(max(1, wait))
 
     def failed(self, subject: str, ip: str | None) -> None:

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ostiary import errors
 from ostiary.events import record_audit
+from ostiary.metrics import DATABASE_ERRORS, count_auth_failure
 from ostiary.web.context import request_context, services_of
 
 logger = logging.getLogger("ostiary.errors")
@@ -153,6 +154,7 @@ def persist_audit(request: Request, error: errors.OstiaryError) -> None:
     """Record the error's audit event, if any, in a transaction of its own."""
     if error.audit is None:
         return
+    count_auth_failure(error.audit.action, error.audit.details.get("reason"))
     database = services_of(request).database
     with database.unit_of_work(write=True) as session:
         record_audit(session, request_context(request), error.audit)
@@ -175,6 +177,7 @@ async def handle_domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def handle_outage(request: Request, exc: Exception) -> JSONResponse:
     """The database cannot be reached: 503 ``service_unavailable`` with ``Retry-After``."""
     unavailable = outage_of(exc) or errors.ServiceUnavailable(RETRY_AFTER_SECONDS)
+    DATABASE_ERRORS.labels(kind="unavailable").inc()
     logger.warning(
         "database unavailable in %s %s: %s", request.method, request.url.path, type(exc).__name__
     )
@@ -183,6 +186,7 @@ async def handle_outage(request: Request, exc: Exception) -> JSONResponse:
 
 async def handle_unstorable(request: Request, exc: Exception) -> JSONResponse:
     """A value the database refuses (too long for its column, a NUL character): 422."""
+    DATABASE_ERRORS.labels(kind="unstorable").inc()
     return error_response(
         422,
         "invalid_params",

@@ -43,6 +43,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ostiary.errors import OstiaryError, PayloadTooLarge, UntrustedHost
+from ostiary.metrics import DATABASE_ERRORS
 from ostiary.net import is_loopback
 from ostiary.web.errors import error_body, internal_error_body, outage_of, rendered
 from ostiary.web.hosts import HostPolicy
@@ -177,6 +178,7 @@ class ConventionsMiddleware:
                 return  # the route stopped reading an oversize body; its 413 is sent
             outage = outage_of(error)
             if outage is not None and not response.started:
+                DATABASE_ERRORS.labels(kind="unavailable").inc()
                 logger.warning(
                     "database unavailable in %s %s: %s",
                     scope["method"],

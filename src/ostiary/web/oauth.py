@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ostiary.clock import utcnow
 from ostiary.errors import OstiaryError
+from ostiary.metrics import count_token_issued
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_client, invalid_request
 from ostiary.oauth2.protocols import Issued
@@ -146,6 +147,7 @@ async def token(request: Request) -> JSONResponse:
             # The client was deleted while its token waited for the commit (its authorization
             # row's foreign key): the token is not written, and the client no longer exists.
             raise invalid_client("The client no longer exists.") from refused
+    count_token_issued(form["grant_type"])  # committed: only a known grant gets this far
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.clock import isoformat, seconds_until
 from ostiary.errors import Forbidden
+from ostiary.metrics import count_token_issued
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
 from ostiary.tokens.owners import password_login
@@ -228,9 +229,11 @@ async def post_authorization(
             credentials.context, credentials.email, credentials.password
         )
         issued = password_login(unit, proof, requested)
+        count_token_issued("password")
     else:
         parent = credentials.authorization(unit.session)
         issued = create_child(unit, parent, requested, creator_scopes=credentials.principal.scopes)
+        count_token_issued("authorization")
     return _created(issued, unit.lifetimes.grant_code)
 
 
@@ -306,4 +309,6 @@ async def regenerate_authorization(
     dashboard-made token) may regenerate the rest, the API key included."""
     regenerating = caller.authorization(unit.session)
     authorization = _find(unit.session, caller, authorization_identity, for_update=True)
-    return present_issued(regenerate_as(unit, regenerating, authorization))
+    issued = regenerate_as(unit, regenerating, authorization)
+    count_token_issued("regenerate")
+    return present_issued(issued)

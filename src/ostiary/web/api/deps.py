@@ -35,6 +35,7 @@ from ostiary.errors import (
     Unauthorized,
 )
 from ostiary.events import RequestContext
+from ostiary.metrics import RATE_LIMITED
 from ostiary.security.tokens import token_kind
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.queries import find_parent
@@ -160,6 +161,7 @@ async def authenticate_caller(request: Request) -> Caller:
         decision = limiter.hit(principal.account_id)
         request.state.rate_limit_remaining = decision.remaining
         if not decision.allowed:
+            RATE_LIMITED.labels(limit="account").inc()
             raise RateLimited(decision.retry_after)
 
     allowed = allowed_scopes(*route_key)

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import InvalidParams
+from ostiary.metrics import count_token_issued
 from ostiary.oauth2.rfc6749.client_auth import ClientSecretBeside
 from ostiary.oauth2.rfc6749.grants.authorization_code import redeem_code
 from ostiary.oauth2.rfc6749.grants.refresh_token import rotate_refresh
@@ -144,6 +145,7 @@ async def post_token(body: TokenCreate, unit: UnitDep, services: ServicesDep) ->
             now=unit.now(),
         )
         grant = GrantRef(code="", type="refresh_token")
+    count_token_issued(grant.type)
     shown = _present(issued, grant)
     return JSONResponse(
         shown.model_dump(mode="json"),
