@@ -17,12 +17,12 @@ dead-credential     credential per day (UTC)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from ostiary.alerts.records import RULES, Anomaly, Rule
 from ostiary.errors import InvalidParams
-from ostiary.security.tokens import token_kind
 
 # Keys of a rule's facts read for the finding, first present wins (the detectors may name them
 # either way); a finding without one falls back to the time it was observed.
@@ -32,6 +32,9 @@ _DISTINCT_BY: Mapping[str, tuple[str, ...]] = {
     "dormant-use": ("last_used_at",),
 }
 _SECRET_WORDS = ("token", "secret", "password")
+# Anything shaped like one of Ostiary's bearer secrets (its prefix and base62), valid or not: a
+# mistyped token is still most of a secret.
+_LOOKS_LIKE_SECRET = re.compile(r"ost[a-z]_[0-9A-Za-z]{16,}")
 _MAX_FINDING = 300
 
 
@@ -57,12 +60,12 @@ def finding_of(anomaly: Anomaly) -> str:
 
 def safe_facts(details: Mapping[str, object]) -> dict[str, object]:
     """A finding's facts with anything that could be a secret left out: keys naming a token,
-    secret, password or code, and any string that is one of Ostiary's bearer secrets."""
+    secret, password or code, and any string holding something shaped like a bearer secret."""
     kept: dict[str, object] = {}
     for key, value in details.items():
         if key.lower() == "code" or any(word in key.lower() for word in _SECRET_WORDS):
             continue
-        if isinstance(value, str) and token_kind(value) is not None:
+        if isinstance(value, str) and _LOOKS_LIKE_SECRET.search(value):
             continue
         if isinstance(value, Mapping):
             value = safe_facts(value)
