@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +31,6 @@ from ostiary.alerts.rules import (
     summary_of,
     validated_suspend_on,
 )
-from ostiary.clock import utcnow
 from ostiary.db import new_id, table_of
 from ostiary.events import SYSTEM, RequestContext, record_event
 from ostiary.metrics import ALERTS_RAISED
@@ -106,7 +105,8 @@ def raise_alert(session: Session, anomaly: Anomaly, context: RequestContext) -> 
     if credential is None:
         logger.warning("anomaly %s about an unknown credential, dropped", anomaly.rule)
         return None
-    now = utcnow()
+    # To the microsecond (utcnow() drops them): the list pages by raised_at.
+    now = datetime.now(UTC)
     suspend = (
         anomaly.rule in policy_of(session, anomaly.account_id).suspend_on
         and credential.revoked_at is None
