@@ -122,13 +122,13 @@ async def list_alerts(
 
 
 @router.post(
-    "/account/alerts/{alert_id}/actions/mark-seen",
+    "/account/alerts/{alert_identity}/actions/mark-seen",
     response_model=AlertOut,
     summary="Alert mark seen",
 )
-async def mark_alert_seen(alert_id: str, caller: CallerDep, unit: UnitDep) -> AlertOut:
+async def mark_alert_seen(alert_identity: str, caller: CallerDep, unit: UnitDep) -> AlertOut:
     """Mark an alert seen: the dashboard's notice counts only unseen ones."""
-    return present_alert(mark_seen(unit, caller.account_id, alert_id))
+    return present_alert(mark_seen(unit, caller.account_id, alert_identity))
 
 
 @router.get("/account/alert-policy", response_model=PolicyOut, summary="Alert policy info")

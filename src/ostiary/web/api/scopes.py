@@ -41,7 +41,7 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/oauth/authorizations/{authorization_identity}/actions/reinstate"): ACCOUNT_WRITE,
     # Alerts (issue 14): read with the account, acted on with global only.
     ("GET", "/account/alerts"): IDENTITY,
-    ("POST", "/account/alerts/{alert_id}/actions/mark-seen"): ACCOUNT_WRITE,
+    ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): ACCOUNT_WRITE,
     ("GET", "/account/alert-policy"): IDENTITY,
     ("PATCH", "/account/alert-policy"): ACCOUNT_WRITE,
     ("POST", "/oauth/clients"): ACCOUNT_WRITE,
