@@ -71,9 +71,14 @@ def alert_at_authentication(session: Session, finding: AuthenticationFinding) ->
 def _insert(session: Session) -> Insert:
     # Raised at most once per finding, even by two workers at once: a duplicate is skipped by
     # the database, not refused (which would roll back the whole usage flush).
+    # RETURNING says whether the row went in (a rowcount may read -1 on some drivers' paths).
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(_alerts).on_conflict_do_nothing(index_elements=["finding"])
-    return sqlite.insert(_alerts).on_conflict_do_nothing(index_elements=["finding"])
+        statement: Insert = postgresql.insert(_alerts).on_conflict_do_nothing(
+            index_elements=["finding"]
+        )
+    else:
+        statement = sqlite.insert(_alerts).on_conflict_do_nothing(index_elements=["finding"])
+    return statement.returning(_alerts.c.id)
 
 
 def _credential(session: Session, anomaly: Anomaly) -> Authorization | None:
@@ -137,7 +142,7 @@ def raise_alert(session: Session, anomaly: Anomaly, context: RequestContext) -> 
             "details": details,
         },
     )
-    if not inserted.rowcount:
+    if inserted.first() is None:
         return None
     record_event(
         session,
