@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from ostiary.alerts.records import RULES, Anomaly, Rule
 from ostiary.errors import InvalidParams
@@ -58,18 +58,38 @@ def finding_of(anomaly: Anomaly) -> str:
     return f"{rule}:{anomaly.authorization_id}:{distinct}"[:_MAX_FINDING]
 
 
+def _storable(value: object) -> object:
+    """A fact as JSON holds it: timestamps in ISO 8601, sequences as lists, the rest as text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_storable(item) for item in value]
+        return [
+            item
+            for item in items
+            if not (isinstance(item, str) and _LOOKS_LIKE_SECRET.search(item))
+        ]
+    return str(value)
+
+
 def safe_facts(details: Mapping[str, object]) -> dict[str, object]:
-    """A finding's facts with anything that could be a secret left out: keys naming a token,
-    secret, password or code, and any string holding something shaped like a bearer secret."""
+    """A finding's facts with anything that could be a secret left out (keys naming a token,
+    secret, password or code, and any string holding something shaped like a bearer secret),
+    and every value one that JSON holds (a detector may hand a datetime or a set)."""
     kept: dict[str, object] = {}
     for key, value in details.items():
-        if key.lower() == "code" or any(word in key.lower() for word in _SECRET_WORDS):
-            continue
-        if isinstance(value, str) and _LOOKS_LIKE_SECRET.search(value):
+        name = str(key)
+        if name.lower() == "code" or any(word in name.lower() for word in _SECRET_WORDS):
             continue
         if isinstance(value, Mapping):
-            value = safe_facts(value)
-        kept[key] = value
+            kept[name] = safe_facts(value)
+            continue
+        stored = _storable(value)
+        if isinstance(stored, str) and _LOOKS_LIKE_SECRET.search(stored):
+            continue
+        kept[name] = stored
     return kept
 
 

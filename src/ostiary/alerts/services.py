@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.alerts.queries import find_alert, policy_of, records_of
-from ostiary.alerts.records import AlertPolicyRecord, Anomaly, RaisedAlert
+from ostiary.alerts.records import AlertPolicyRecord, AlertSink, Anomaly, RaisedAlert
 from ostiary.alerts.rules import (
     as_rule,
     credential_label,
@@ -49,6 +49,10 @@ def raise_alerts(
     """Raise each anomaly's alert once, in the caller's transaction (the AlertSink)."""
     for anomaly in anomalies:
         raise_alert(session, anomaly, context)
+
+
+SINK: AlertSink = raise_alerts
+"""The sink the usage flush is given (``app.frequent_jobs``)."""
 
 
 def alert_at_authentication(session: Session, finding: AuthenticationFinding) -> str | None:

@@ -71,6 +71,17 @@ def test_facts_never_carry_a_secret() -> None:
     assert kept == {"address": "203.0.113.5", "nested": {"requests": 5}}
 
 
+def test_facts_are_stored_as_json_holds_them() -> None:
+    kept = safe_facts(
+        {"at": AT, "families": {"curl"}, "pair": ("a", "ostk_" + "c" * 30), "n": 2.5, "x": object}
+    )
+    assert kept["at"] == "2026-12-01T10:15:00+00:00"
+    assert kept["families"] == ["curl"]
+    assert kept["pair"] == ["a"]
+    assert kept["n"] == 2.5
+    assert isinstance(kept["x"], str)
+
+
 def test_summary_names_the_credential_and_the_facts() -> None:
     text = summary_of(
         "dead-credential", "CI deploys", {"reason": "revoked token", "address": "::1"}
