@@ -108,3 +108,28 @@ def test_without_an_alarm_nothing_is_told_and_dormant_use_still_works(factory: F
     _set(factory, authorization_id, last_used_at=utcnow() - timedelta(days=400))
     principal = TokenAuthenticator(factory.database, factory.hasher).authenticate(token, CONTEXT)
     assert principal.authorization_id == authorization_id
+
+
+def test_a_suspended_grant_cannot_refresh(factory: Factory) -> None:
+    """Attack: a stolen refresh token of a suspended grant would mint tokens that outlive the
+    suspension's purpose; the refresh grant sees it as inactive."""
+    from ostiary.tokens.models import AuthorizationKind
+    from ostiary.tokens.oauth_storage import RefreshTokens
+    from ostiary.tokens.services import issue_refresh_token
+
+    account = factory.account()
+    with factory.database.unit_of_work(write=True) as session:
+        grant = Authorization(account_id=account.id, kind=AuthorizationKind.OAUTH, scopes=["read"])
+        session.add(grant)
+        session.flush()
+        refresh = issue_refresh_token(factory.unit(session), grant).plaintext
+        grant_id = grant.id
+    with factory.database.unit_of_work(write=True) as session:
+        found = RefreshTokens(factory.unit(session)).find_refresh(refresh)
+        assert found is not None
+        assert found.authorization_active
+    _set(factory, grant_id, suspended_at=utcnow(), suspended_by="alert-1")
+    with factory.database.unit_of_work(write=True) as session:
+        found = RefreshTokens(factory.unit(session)).find_refresh(refresh)
+        assert found is not None
+        assert not found.authorization_active
