@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -26,6 +27,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
+from ostiary.alerts.services import alert_at_authentication
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
@@ -54,6 +56,7 @@ from ostiary.web.access_log import open_access_log
 from ostiary.web.api import (
     account,
     addons,
+    alerts,
     apps,
     attachments,
     authorizations,
@@ -88,6 +91,7 @@ API_ROUTERS = (
     clients,
     tokens,
     sessions,
+    alerts,
 )
 
 
@@ -154,7 +158,12 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         settings=settings,
         database=database,
         hasher=hasher,
-        authenticator=TokenAuthenticator(database, hasher),
+        authenticator=TokenAuthenticator(
+            database,
+            hasher,
+            alarm=alert_at_authentication,
+            dormant_after=timedelta(days=settings.alert_dormant_days),
+        ),
         rate_limiter=backends.rate_limiter,
         failure_throttle=backends.failure_throttle,
         passwords=PasswordChecker(

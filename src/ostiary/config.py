@@ -189,6 +189,15 @@ class Settings(BaseSettings):
             raise ValueError("OSTIARY_METRICS_TOKEN must be at least 16 characters long.")
         return value
 
+    # Alerts (issue 14, wt-alerts): the rules seen at authentication.
+    alert_dormant_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days unused after which a credential's next use raises a dormant-use "
+        "alert (a credential never used counts from its creation).",
+    )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

@@ -1,6 +1,7 @@
 """Every model, imported in one place so the metadata is complete (Alembic, tests)."""
 
 from ostiary.accounts.models import Account, LoginSession
+from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event
 from ostiary.oauth_clients.models import OAuthClient
@@ -16,6 +17,8 @@ __all__ = [
     "AccessToken",
     "Account",
     "AddOn",
+    "Alert",
+    "AlertPolicy",
     "App",
     "Authorization",
     "AuthorizationGrant",

@@ -293,6 +293,7 @@ def test_every_api_route_requires_the_version(server: ServerProcess, account: Us
             authorization_identity="~",
             client_identity="x",
             token_identity="x",
+            alert_identity="x",
             session_identity="~",
         )
         response = httpx.request(

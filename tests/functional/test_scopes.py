@@ -36,6 +36,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PATCH", "/oauth/authorizations/{authorization_identity}"): "global",
     ("DELETE", "/oauth/authorizations/{authorization_identity}"): "global",
     ("POST", "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens"): "global",
+    ("POST", "/oauth/authorizations/{authorization_identity}/actions/reinstate"): "global",
+    ("GET", "/account/alerts"): "global identity",
+    ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): "global",
+    ("GET", "/account/alert-policy"): "global identity",
+    ("PATCH", "/account/alert-policy"): "global",
     ("POST", "/oauth/clients"): "global",
     ("GET", "/oauth/clients"): "global",
     ("PATCH", "/oauth/clients/{client_identity}"): "global",
@@ -127,6 +132,18 @@ class Target:
         created = self.owner.post("/oauth/authorizations", json={"scope": ["read"]})
         return str(created.json()["id"])
 
+    def alert(self) -> str:
+        """A fresh alert of the owner (about a fresh authorization): its id."""
+        from ostiary.alerts.records import Anomaly
+        from ostiary.alerts.services import raise_alerts
+        from ostiary.clock import utcnow
+
+        account_id = str(self.owner.get("/account").json()["id"])
+        anomaly = Anomaly("spike", account_id, self.authorization(), utcnow(), {})
+        with self.factory.database.unit_of_work(write=True) as session:
+            raise_alerts(session, [anomaly])
+        return str(self.owner.get("/account/alerts").json()[0]["id"])
+
     def access_token_id(self) -> str:
         """The access token id of a fresh authorization."""
         created = self.owner.post("/oauth/authorizations", json={"scope": ["read"]})
@@ -195,6 +212,22 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
         "POST",
         f"/oauth/authorizations/{t.authorization()}/actions/regenerate-tokens",
         None,
+    ),
+    (
+        "POST",
+        "/oauth/authorizations/{authorization_identity}/actions/reinstate",
+    ): lambda t: ("POST", f"/oauth/authorizations/{t.authorization()}/actions/reinstate", None),
+    ("GET", "/account/alerts"): lambda t: ("GET", "/account/alerts", None),
+    ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): lambda t: (
+        "POST",
+        f"/account/alerts/{t.alert()}/actions/mark-seen",
+        None,
+    ),
+    ("GET", "/account/alert-policy"): lambda t: ("GET", "/account/alert-policy", None),
+    ("PATCH", "/account/alert-policy"): lambda t: (
+        "PATCH",
+        "/account/alert-policy",
+        {"suspend_on": []},
     ),
     ("POST", "/oauth/clients"): lambda t: (
         "POST",

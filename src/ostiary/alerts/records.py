@@ -1,4 +1,5 @@
-"""What the detectors of unusual use hand to the alerts: an :class:`Anomaly`."""
+"""What the detectors of unusual use hand to the alerts (an :class:`Anomaly`), and what the alerts
+hand back to their readers (:class:`RaisedAlert`, :class:`AlertPolicyRecord`)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,38 @@ class Anomaly:
 
 AlertSink = Callable[[Session, Sequence[Anomaly]], None]
 """Raises the alerts of anomalies, in the caller's transaction (``alerts.services``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RaisedAlert:
+    """An alert as its owner reads it (the API, the dashboard)."""
+
+    id: str
+    account_id: str
+    authorization_id: str | None
+    rule: str
+    raised_at: datetime
+    seen_at: datetime | None
+    details: dict[str, object]
+    # The credential's state now: suspended by this alert, and whether it may be reinstated.
+    suspended: bool = False
+
+    @property
+    def summary(self) -> str:
+        """The sentence written for a person when it was raised."""
+        return str(self.details.get("summary", self.rule))
+
+    @property
+    def credential(self) -> str:
+        """How a person recognises the credential."""
+        credential = self.details.get("credential")
+        if isinstance(credential, dict):
+            return str(credential.get("label", ""))
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPolicyRecord:
+    """An account's alert policy: the rules that suspend the credential they fire on."""
+
+    suspend_on: tuple[Rule, ...] = ()

@@ -4,15 +4,26 @@ One indexed SELECT (token hash -> authorization -> account) per request, run as 
 :class:`~ostiary.prepared.PreparedQuery`. Nothing is cached, so a revoked or regenerated token
 fails on the very next request in every worker. ``last_used_at`` is written at most once a
 minute per authorization so that reads do not turn into writes.
+
+Two alert rules are seen here, and told to the callback the application injects (``alerts``
+sits above ``tokens``): the first use after ``dormant_after`` unused (found when the touch is
+due, and raised in the touch's transaction), and a revoked or expired token presented again
+(raised in a small transaction of its own, at most once per credential per day per process: a
+flood of dead tokens is unauthenticated work and must stay cheap). A credential suspended by
+its owner's alert policy is refused, read in the same lookup.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import NoReturn
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal, NoReturn
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.records import ACCOUNT_SNAPSHOT, AccountSnapshot
@@ -27,6 +38,33 @@ from ostiary.tokens.models import AccessToken, Authorization
 from ostiary.tokens.records import Principal
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+DEFAULT_DORMANT_AFTER = timedelta(days=30)
+# Dead credentials already raised today by this process: forgotten wholesale when this full.
+_DEAD_REMEMBERED = 10_000
+SUSPENDED_MESSAGE = (
+    "This credential was suspended after a security alert (alert {alert}). Its owner can "
+    "reinstate it on the dashboard's Alerts page or with "
+    "`POST /oauth/authorizations/{authorization}/actions/reinstate`, or revoke it."
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticationFinding:
+    """A rule seen while authenticating, for the alerts: the credential, its owner, the facts."""
+
+    rule: Literal["dormant-use", "dead-credential"]
+    account_id: str
+    authorization_id: str
+    observed_at: datetime
+    context: RequestContext
+    details: dict[str, object] = field(default_factory=dict)
+
+
+AuthenticationAlarm = Callable[[Session, AuthenticationFinding], str | None]
+"""Raises the alert of a finding in the given transaction; the alert's id when it suspended the
+credential, else None (``alerts.services.alert_at_authentication``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +81,9 @@ class PresentedToken:
     authorization_expires_at: datetime | None
     authorization_revoked: bool
     last_used_at: datetime | None
+    authorization_created_at: datetime
+    suspended_at: datetime | None
+    suspended_by: str | None
     session_id: str | None
     account: AccountSnapshot
 
@@ -62,6 +103,9 @@ _PRESENTED = ReadModel(
     authorization_expires_at=_authorizations.c.expires_at,
     authorization_revoked=_authorizations.c.revoked_at.is_not(None),
     last_used_at=_authorizations.c.last_used_at,
+    authorization_created_at=_authorizations.c.created_at,
+    suspended_at=_authorizations.c.suspended_at,
+    suspended_by=_authorizations.c.suspended_by,
     session_id=_authorizations.c.session_id,
     account=ACCOUNT_SNAPSHOT,
 )
@@ -83,10 +127,20 @@ _TOUCH = (
 class TokenAuthenticator:
     """Turns a bearer token into a :class:`Principal`, or raises :class:`Unauthorized`."""
 
-    def __init__(self, database: Database, hasher: SecretHasher) -> None:
+    def __init__(
+        self,
+        database: Database,
+        hasher: SecretHasher,
+        *,
+        alarm: AuthenticationAlarm | None = None,
+        dormant_after: timedelta = DEFAULT_DORMANT_AFTER,
+    ) -> None:
         self._database = database
         self._hasher = hasher
         self._lookup = database.prepared(_LOOKUP)
+        self._alarm = alarm
+        self._dormant_after = dormant_after
+        self._dead_raised: set[tuple[str, date]] = set()
 
     def authenticate(self, token: str, context: RequestContext) -> Principal:
         """The principal for a live token; Unauthorized (and an event) for anything else."""
@@ -97,13 +151,17 @@ class TokenAuthenticator:
         if found is None:
             self._refuse("unknown token")
         if found.token_revoked or found.authorization_revoked:
-            self._refuse("revoked token", found.authorization_id)
+            self._dead(found, "revoked token", now, context)
         for expiry in (found.token_expires_at, found.authorization_expires_at):
             if expiry is not None and expiry <= now:
-                self._refuse("expired token", found.authorization_id)
+                self._dead(found, "expired token", now, context)
+        if found.suspended_at is not None:
+            self._refuse_suspended(found.authorization_id, found.suspended_by)
         last_used = found.last_used_at
         if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
-            self._touch(found.authorization_id, utcnow(), context.ip)
+            suspended_by = self._touch(found, now, context)
+            if suspended_by is not None:
+                self._refuse_suspended(found.authorization_id, suspended_by)
         return Principal(
             account=found.account,
             authorization_id=found.authorization_id,
@@ -113,9 +171,77 @@ class TokenAuthenticator:
             access_token_id=found.access_token_id,
         )
 
-    def _touch(self, authorization_id: str, now: datetime, ip: str | None) -> None:
-        with self._database.write_engine.begin() as connection:
-            connection.execute(_TOUCH, {"authorization_id": authorization_id, "now": now, "ip": ip})
+    def _touch(self, found: PresentedToken, now: datetime, context: RequestContext) -> str | None:
+        """Write the last use; raise dormant-use with it when due. The alert's id when that
+        suspended the credential."""
+        values = {"authorization_id": found.authorization_id, "now": utcnow(), "ip": context.ip}
+        since = found.last_used_at or found.authorization_created_at
+        if self._alarm is None or now - since < self._dormant_after:
+            with self._database.write_engine.begin() as connection:
+                connection.execute(_TOUCH, values)
+            return None
+        finding = AuthenticationFinding(
+            rule="dormant-use",
+            account_id=found.account.id,
+            authorization_id=found.authorization_id,
+            observed_at=now,
+            context=context,
+            details={
+                "last_used_at": found.last_used_at.isoformat() if found.last_used_at else None,
+                "created_at": found.authorization_created_at.isoformat(),
+                "days": (now - since).days,
+                "address": context.ip,
+                "user_agent": (context.user_agent or "")[:200] or None,
+            },
+        )
+        with self._database.unit_of_work(write=True) as session:
+            session.connection().execute(_TOUCH, values)
+            return self._alarm(session, finding)
+
+    def _dead(
+        self, found: PresentedToken, reason: str, now: datetime, context: RequestContext
+    ) -> NoReturn:
+        """Refuse a revoked or expired token, raising dead-credential first (once a day)."""
+        remembered = (found.authorization_id, now.date())
+        if self._alarm is not None and remembered not in self._dead_raised:
+            if len(self._dead_raised) >= _DEAD_REMEMBERED:
+                self._dead_raised.clear()
+            self._dead_raised.add(remembered)
+            finding = AuthenticationFinding(
+                rule="dead-credential",
+                account_id=found.account.id,
+                authorization_id=found.authorization_id,
+                observed_at=now,
+                context=context,
+                details={
+                    "reason": reason,
+                    "address": context.ip,
+                    "user_agent": (context.user_agent or "")[:200] or None,
+                },
+            )
+            try:
+                with self._database.unit_of_work(write=True) as session:
+                    self._alarm(session, finding)
+            except SQLAlchemyError:
+                # The refusal is the answer that matters; the alert is tried again tomorrow,
+                # or by another worker.
+                logger.exception("could not raise the dead-credential alert")
+        self._refuse(reason, found.authorization_id)
+
+    @staticmethod
+    def _refuse_suspended(authorization_id: str, alert_id: str | None) -> NoReturn:
+        """401 naming the alert that suspended the credential and how to reinstate it."""
+        raise Unauthorized(
+            SUSPENDED_MESSAGE.format(
+                alert=alert_id or "unrecorded", authorization=authorization_id
+            ),
+            audit=Audit(
+                "auth:failure",
+                target_type="authorization",
+                target_id=authorization_id,
+                details={"reason": "suspended credential"},
+            ),
+        )
 
     @staticmethod
     def _refuse(reason: str, authorization_id: str | None = None) -> NoReturn:

@@ -33,12 +33,15 @@ class TokenDescription:
     expires_at: datetime | None
     authorization_expires_at: datetime | None
     authorization_revoked_at: datetime | None
+    # Suspended by an alert (ostiary.alerts): refused by the authenticator, so inactive here too.
+    suspended_at: datetime | None
 
     def active(self, now: datetime) -> bool:
         """Whether the token would be accepted at ``now``."""
         return (
             self.live
             and self.authorization_revoked_at is None
+            and self.suspended_at is None
             and all(
                 expiry is None or expiry > now
                 for expiry in (self.expires_at, self.authorization_expires_at)

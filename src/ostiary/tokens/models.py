@@ -72,6 +72,11 @@ class Authorization(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(index=True)
     last_used_at: Mapped[datetime | None]
     last_used_ip: Mapped[str | None] = mapped_column(String(45))
+    # Suspended by the owner's alert policy (ostiary.alerts): the authenticator refuses it until
+    # the owner reinstates or revokes it. ``suspended_by`` is the alert's id (no foreign key: the
+    # alerts table belongs to a higher layer, and an alert is kept or deleted on its own).
+    suspended_at: Mapped[datetime | None]
+    suspended_by: Mapped[str | None] = mapped_column(String(36))
 
     account: Mapped[Account] = relationship(lazy="joined")
     client: Mapped[OAuthClient | None] = relationship(lazy="joined")

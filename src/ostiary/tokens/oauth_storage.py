@@ -134,7 +134,9 @@ class RefreshTokens:
             current_generation=authorization.refresh_generation,
             rotated_at=row.rotated_at,
             scopes=list(authorization.scopes),
-            authorization_active=authorization.is_active(self._unit.now()),
+            # Suspended by an alert (ostiary.alerts): no new tokens until its owner reinstates it.
+            authorization_active=authorization.is_active(self._unit.now())
+            and authorization.suspended_at is None,
         )
 
     def revoke_family(self, refresh: StoredRefresh) -> None:

@@ -38,6 +38,12 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens"): (
         ACCOUNT_WRITE
     ),
+    ("POST", "/oauth/authorizations/{authorization_identity}/actions/reinstate"): ACCOUNT_WRITE,
+    # Alerts (issue 14): read with the account, acted on with global only.
+    ("GET", "/account/alerts"): IDENTITY,
+    ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): ACCOUNT_WRITE,
+    ("GET", "/account/alert-policy"): IDENTITY,
+    ("PATCH", "/account/alert-policy"): ACCOUNT_WRITE,
     ("POST", "/oauth/clients"): ACCOUNT_WRITE,
     ("GET", "/oauth/clients"): ACCOUNT_WRITE,
     ("PATCH", "/oauth/clients/{client_identity}"): ACCOUNT_WRITE,

@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.accounts.rules import validate_password
 from ostiary.accounts.sessions import mark_seen
+from ostiary.alerts.queries import unseen_count
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams, NotFound, OstiaryError, RateLimited, Unauthorized
 from ostiary.events import RequestContext
@@ -54,6 +55,7 @@ NAVIGATION = [
     ("Authorized applications", f"{PREFIX}/authorized-applications"),
     ("Sessions", f"{PREFIX}/sessions"),
     ("Apps", f"{PREFIX}/apps"),
+    ("Alerts", f"{PREFIX}/alerts"),
 ]
 
 
@@ -71,6 +73,8 @@ class Visitor:
     context: RequestContext
     password_proved: bool = False
     new_password_hash: str | None = None
+    # Shown as a notice on every page until they are seen (ostiary.alerts).
+    unseen_alerts: int = 0
 
     @property
     def recently_authenticated(self) -> bool:
@@ -88,7 +92,9 @@ def _visitor(request: Request, session: Session) -> Visitor:
     account = session.get(Account, login.account_id) if login is not None else None
     if login is None or account is None:
         raise SignInRequired
-    return Visitor(account, login, request_context(request))
+    return Visitor(
+        account, login, request_context(request), unseen_alerts=unseen_count(session, account.id)
+    )
 
 
 def _seen_long_ago(visitor: Visitor) -> bool:
