@@ -11,6 +11,7 @@ from ostiary.tokens.models import (
     DeviceAuthorization,
     RefreshToken,
 )
+from ostiary.usage.models import UsageHour, UsageRefusal, UsageSource
 
 __all__ = [
     "AccessToken",
@@ -27,4 +28,7 @@ __all__ = [
     "OAuthClient",
     "RefreshToken",
     "Release",
+    "UsageHour",
+    "UsageRefusal",
+    "UsageSource",
 ]
