@@ -39,6 +39,9 @@ from ostiary.security.shared_throttle import RedisFailureThrottle
 from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
 from ostiary.shared_state import SharedState
 from ostiary.tokens.authenticator import TokenAuthenticator
+from ostiary.usage.buffer import MemoryUsageBuffer
+from ostiary.usage.flush import UsageFlush
+from ostiary.usage.rules import Thresholds
 from ostiary.wakeups import RedisWakeups, Wakeups
 from ostiary.web import (
     authorize,
@@ -139,6 +142,13 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     secret = load_or_create_secret(settings)
     hasher = SecretHasher(secret)
     backends = shared_backends(settings, secret)
+    # Usage per credential: counted by a request observer, written by the frequent job. The
+    # alerts' sink is handed to the flush here (the default finds anomalies and drops them).
+    usage = (
+        UsageFlush(MemoryUsageBuffer(), Thresholds.of(settings))
+        if settings.usage_recording
+        else None
+    )
     return Services(
         settings=settings,
         database=database,
@@ -153,6 +163,8 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         ),
         login_requests=backends.login_requests,
         wakeups=backends.wakeups,
+        request_observers=(usage.buffer.observe,) if usage is not None else (),
+        usage=usage,
     )
 
 
@@ -192,7 +204,11 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
     graceful stop): flushing the usage counters (which raises alerts), sealing the activity
     log's new events into its hash chain, then the deliveries those events call for."""
-    return ()
+    jobs: list[Job] = []
+    usage = services.usage
+    if usage is not None:
+        jobs.append(Job("usage flush", lambda context: usage(context.database)))
+    return tuple(jobs)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

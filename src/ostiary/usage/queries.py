@@ -145,13 +145,10 @@ def owners_of(session: Session, authorization_ids: Collection[str]) -> dict[str,
     """The account of each of these authorizations that still exists."""
     owners: dict[str, str] = {}
     for chunk in _chunks(authorization_ids):
-        owners.update(
-            session.execute(
-                select(Authorization.id, Authorization.account_id).where(
-                    Authorization.id.in_(chunk)
-                )
-            ).tuples()
+        rows = session.execute(
+            select(Authorization.id, Authorization.account_id).where(Authorization.id.in_(chunk))
         )
+        owners.update({row[0]: row[1] for row in rows})
     return owners
 
 
@@ -165,7 +162,7 @@ def hour_totals(
             select(UsageHour.authorization_id, UsageHour.hour, func.sum(UsageHour.count))
             .where(UsageHour.authorization_id.in_(chunk), UsageHour.hour >= since)
             .group_by(UsageHour.authorization_id, UsageHour.hour)
-        ).tuples():
+        ):
             totals[authorization_id][hour] = int(count)
     return totals
 
@@ -183,7 +180,7 @@ def known_sources(
                 UsageSource.value,
                 UsageSource.last_seen,
             ).where(UsageSource.authorization_id.in_(chunk))
-        ).tuples():
+        ):
             known[authorization_id].append((kind, value, last_seen))
     return known
 
@@ -198,6 +195,6 @@ def refusals_since(
             select(UsageRefusal.authorization_id, UsageRefusal.minute, UsageRefusal.count).where(
                 UsageRefusal.authorization_id.in_(chunk), UsageRefusal.minute >= since
             )
-        ).tuples():
+        ):
             found[authorization_id][minute] = count
     return found

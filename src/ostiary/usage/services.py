@@ -315,6 +315,11 @@ def _probing(
     return found
 
 
+def _deleted(result: object) -> int:
+    count: int = result.rowcount  # type: ignore[attr-defined]
+    return count
+
+
 def prune(database: Database, now: datetime | None = None) -> int:
     """Delete usage past its retention (:data:`rules.RETENTION`, refusals after a day), in
     short bounded transactions; how many rows went."""
@@ -336,9 +341,9 @@ def prune(database: Database, now: datetime | None = None) -> int:
                 )
             )
             if old_hours:
-                removed += session.execute(
-                    delete(hours).where(hours.c.hour.in_(old_hours))
-                ).rowcount
+                removed += _deleted(
+                    session.execute(delete(hours).where(hours.c.hour.in_(old_hours)))
+                )
             old_sources = session.execute(
                 select(sources.c.authorization_id, sources.c.kind, sources.c.value)
                 .where(sources.c.last_seen < cutoff)
@@ -346,9 +351,11 @@ def prune(database: Database, now: datetime | None = None) -> int:
             ).all()
             if old_sources:
                 key = tuple_(sources.c.authorization_id, sources.c.kind, sources.c.value)
-                removed += session.execute(
-                    delete(sources).where(key.in_([tuple(row) for row in old_sources]))
-                ).rowcount
+                removed += _deleted(
+                    session.execute(
+                        delete(sources).where(key.in_([tuple(row) for row in old_sources]))
+                    )
+                )
             old_minutes = list(
                 session.scalars(
                     select(refusals.c.minute)
@@ -358,9 +365,9 @@ def prune(database: Database, now: datetime | None = None) -> int:
                 )
             )
             if old_minutes:
-                removed += session.execute(
-                    delete(refusals).where(refusals.c.minute.in_(old_minutes))
-                ).rowcount
+                removed += _deleted(
+                    session.execute(delete(refusals).where(refusals.c.minute.in_(old_minutes)))
+                )
         if not (old_hours or old_sources or old_minutes):
             break
     return removed
