@@ -67,6 +67,7 @@ from ostiary.web.api import (
     releases,
     sessions,
     tokens,
+    usage,
 )
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
@@ -87,6 +88,7 @@ API_ROUTERS = (
     clients,
     tokens,
     sessions,
+    usage,
 )
 
 
@@ -144,7 +146,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     backends = shared_backends(settings, secret)
     # Usage per credential: counted by a request observer, written by the frequent job. The
     # alerts' sink is handed to the flush here (the default finds anomalies and drops them).
-    usage = (
+    usage_flush = (
         UsageFlush(MemoryUsageBuffer(), Thresholds.of(settings))
         if settings.usage_recording
         else None
@@ -163,8 +165,8 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         ),
         login_requests=backends.login_requests,
         wakeups=backends.wakeups,
-        request_observers=(usage.buffer.observe,) if usage is not None else (),
-        usage=usage,
+        request_observers=(usage_flush.buffer.observe,) if usage_flush is not None else (),
+        usage=usage_flush,
     )
 
 

@@ -36,6 +36,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PATCH", "/oauth/authorizations/{authorization_identity}"): "global",
     ("DELETE", "/oauth/authorizations/{authorization_identity}"): "global",
     ("POST", "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens"): "global",
+    ("GET", "/oauth/authorizations/{authorization_identity}/usage"): "global",
     ("POST", "/oauth/clients"): "global",
     ("GET", "/oauth/clients"): "global",
     ("PATCH", "/oauth/clients/{client_identity}"): "global",
@@ -194,6 +195,11 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ): lambda t: (
         "POST",
         f"/oauth/authorizations/{t.authorization()}/actions/regenerate-tokens",
+        None,
+    ),
+    ("GET", "/oauth/authorizations/{authorization_identity}/usage"): lambda t: (
+        "GET",
+        "/oauth/authorizations/~/usage",
         None,
     ),
     ("POST", "/oauth/clients"): lambda t: (

@@ -19,9 +19,10 @@ import ipaddress
 import statistics
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from ostiary.config import Settings
+from ostiary.usage.errors import InvalidUsageWindow
 
 RETENTION = timedelta(days=90)
 SPIKE_HISTORY = timedelta(days=7)
@@ -120,3 +121,31 @@ def is_probing(refusals: int, threshold: int) -> bool:
 def probing_begins(before: int, after: int, threshold: int) -> bool:
     """Whether the window's refusals reached the threshold with this flush."""
     return is_probing(after, threshold) and not is_probing(before, threshold)
+
+
+MAX_WINDOW = RETENTION + timedelta(hours=1)
+DEFAULT_WINDOW = timedelta(days=7)
+
+
+def _instant(field: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidUsageWindow(field, f"{field} must be an ISO 8601 time.") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def usage_window(since: str | None, until: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """The hours a usage read covers, from ``since`` (its hour) to ``until`` (exclusive): the
+    last 7 days up to the current hour by default, at most 90 days."""
+    end = _instant("until", until) if until else _hour_of(now) + timedelta(hours=1)
+    start = _hour_of(_instant("since", since)) if since else _hour_of(end) - DEFAULT_WINDOW
+    if start >= end:
+        raise InvalidUsageWindow("since", "since must be before until.")
+    if end - start > MAX_WINDOW:
+        raise InvalidUsageWindow("since", "Usage is kept for 90 days: ask for at most that.")
+    return start, end

@@ -38,6 +38,8 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/oauth/authorizations/{authorization_identity}/actions/regenerate-tokens"): (
         ACCOUNT_WRITE
     ),
+    # Usage per credential (issue 14): as the authorizations themselves.
+    ("GET", "/oauth/authorizations/{authorization_identity}/usage"): ACCOUNT_WRITE,
     ("POST", "/oauth/clients"): ACCOUNT_WRITE,
     ("GET", "/oauth/clients"): ACCOUNT_WRITE,
     ("PATCH", "/oauth/clients/{client_identity}"): ACCOUNT_WRITE,
