@@ -166,3 +166,33 @@ def test_nothing_counted_is_lost_on_a_graceful_stop(tmp_path: Path) -> None:
     finally:
         server.stop()
         factory.close()
+
+
+def test_a_client_credentials_clients_usage_is_its_owners_to_read(
+    usage_server: ServerProcess, usage_factory: Factory
+) -> None:
+    owner = usage_factory.account("machine-owner")
+    with usage_server.client(owner.api_key) as api:
+        client = api.post(
+            "/oauth/clients",
+            json={
+                "name": "machine",
+                "redirect_uri": "https://example.com/cb",
+                "client_credentials_scopes": ["identity"],
+            },
+        ).json()
+    issued = httpx.post(
+        f"{usage_server.url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client["id"], client["secret"]),
+    )
+    assert issued.status_code == 200, issued.text
+    with usage_server.client(issued.json()["access_token"]) as machine:
+        for _ in range(3):
+            assert _from(machine, "/account", "192.0.2.9", "machine/1.0") == 200
+    with usage_server.client(owner.api_key) as api:
+        listed = api.get("/oauth/authorizations").json()
+    [authorization] = [a["id"] for a in listed if (a["client"] or {}).get("id") == client["id"]]
+    body = _usage(usage_server, owner.api_key, authorization, 3)
+    assert body["total"] == 3
+    assert [(a["address"], a["count"]) for a in body["addresses"]] == [("192.0.2.9", 3)]
