@@ -7,9 +7,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ostiary.clock import utcnow
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.errors import AuthorizationNotFound
 from ostiary.tokens.models import Authorization, AuthorizationKind
@@ -111,7 +112,10 @@ def usage_of(
 def busiest(
     session: Session, account_id: str, since: datetime, limit: int = 5
 ) -> list[BusyCredential]:
-    """The account's credentials with the most requests since ``since``, most first."""
+    """The account's live credentials with the most requests since ``since``, most first.
+    Revoked and expired ones are left out: their tries show on their own page and in the
+    dead-credential alert, and there is nothing left to do about them here."""
+    now = utcnow()
     total = func.sum(UsageHour.count).label("requests")
     rows = session.execute(
         select(
@@ -124,7 +128,12 @@ def busiest(
         )
         .join(Authorization, Authorization.id == UsageHour.authorization_id)
         .outerjoin(OAuthClient, OAuthClient.id == Authorization.client_id)
-        .where(UsageHour.account_id == account_id, UsageHour.hour >= since)
+        .where(
+            UsageHour.account_id == account_id,
+            UsageHour.hour >= since,
+            Authorization.revoked_at.is_(None),
+            or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
+        )
         .group_by(
             Authorization.id,
             Authorization.kind,
