@@ -121,7 +121,7 @@ def test_a_tokens_page_shows_exactly_its_usage(
     assert page.locator("script:not([src])").count() == 0
     assert "7 requests" in page.inner_text(".usage")
     chart = page.locator("svg.chart").first
-    assert chart.get_attribute("viewBox") == "0 0 720 260"
+    assert chart.get_attribute("viewBox") == "0 0 540 300"
     assert "Requests per hour" in chart.inner_html()
     assert "Day (UTC)" in chart.inner_html()
     assert "2xx 6 (86%)" in page.locator("svg.chart").nth(1).inner_html()

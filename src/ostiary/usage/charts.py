@@ -15,8 +15,12 @@ from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 10, 14, 46
+# Drawn small and scaled up rather than large and scaled down, so that its text stays
+# readable on a phone (16 units are about 10 px there, 20 px on a desktop).
+WIDTH, HEIGHT = 540, 300
+LEFT, RIGHT, TOP, BOTTOM = 58, 8, 14, 56
+FONT_SIZE = 16
+LEGEND_COLUMNS = 3
 BAR = "#5b4fc4"
 AXIS = "#6b6a80"
 GRID = "#e3e1ef"
@@ -55,7 +59,7 @@ def hourly_chart(per_hour: Mapping[datetime, int], since: datetime, until: datet
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
         f'preserveAspectRatio="xMidYMid meet" aria-label="{escape(label)}" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="12">',
+        f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="{FONT_SIZE}">',
         f"<title>{escape(label)}</title>",
     ]
     for fraction in (0, 0.5, 1):
@@ -85,7 +89,8 @@ def hourly_chart(per_hour: Mapping[datetime, int], since: datetime, until: datet
         x = LEFT + n * step
         parts.append(
             f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{TOP + plot_h + 4}" stroke="{GRID}"/>'
-            f'<text x="{x + 3:.1f}" y="{TOP + plot_h + 16}" fill="{AXIS}">{moment:%b %d}</text>'
+            f'<text x="{x + 2:.1f}" y="{TOP + plot_h + 20}" fill="{AXIS}" font-size="13">'
+            f"{moment:%b %d}</text>"
         )
     parts.append(
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
@@ -93,8 +98,8 @@ def hourly_chart(per_hour: Mapping[datetime, int], since: datetime, until: datet
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}" stroke="{AXIS}"/>'
         f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle" '
         f'fill="{AXIS}">Day (UTC)</text>'
-        f'<text x="14" y="{TOP + plot_h / 2:.0f}" text-anchor="middle" fill="{AXIS}" '
-        f'transform="rotate(-90 14 {TOP + plot_h / 2:.0f})">Requests per hour</text>'
+        f'<text x="16" y="{TOP + plot_h / 2:.0f}" text-anchor="middle" fill="{AXIS}" '
+        f'transform="rotate(-90 16 {TOP + plot_h / 2:.0f})">Requests per hour</text>'
         "</svg>"
     )
     return Markup("".join(parts))  # noqa: S704 - every value above is a number, a date or escaped
@@ -103,16 +108,18 @@ def hourly_chart(per_hour: Mapping[datetime, int], since: datetime, until: datet
 def status_bar(mix: Mapping[str, int]) -> Markup:
     """The status classes' shares of the requests as one stacked bar with a legend."""
     total = sum(mix.values())
+    rows = max(1, math.ceil(len(mix) / LEGEND_COLUMNS))
     label = ", ".join(f"{cls}: {count}" for cls, count in mix.items()) or "no requests"
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} 56" width="100%" '
+        f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {28 + 26 * rows}" width="100%" '
         f'aria-label="Status mix: {escape(label)}" xmlns="http://www.w3.org/2000/svg" '
-        'font-family="sans-serif" font-size="12">',
+        f'font-family="sans-serif" font-size="{FONT_SIZE}">',
         f"<title>Status mix: {escape(label)}</title>",
     ]
     x = 0.0
-    legend_x = 0
-    for cls, count in mix.items():
+    for index, (cls, count) in enumerate(mix.items()):
+        legend_x = (index % LEGEND_COLUMNS) * (WIDTH // LEGEND_COLUMNS)
+        legend_y = 32 + 26 * (index // LEGEND_COLUMNS)
         colour = STATUS_COLOURS.get(cls, AXIS)
         if total:
             width = WIDTH * count / total
@@ -122,11 +129,10 @@ def status_bar(mix: Mapping[str, int]) -> Markup:
             )
             x += width
         parts.append(
-            f'<rect x="{legend_x}" y="34" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{legend_x + 16}" y="45" fill="#33324a">{escape(cls)} {count} '
+            f'<rect x="{legend_x}" y="{legend_y}" width="14" height="14" fill="{colour}"/>'
+            f'<text x="{legend_x + 19}" y="{legend_y + 13}" fill="#33324a">{escape(cls)} {count} '
             f"({100 * count / total if total else 0:.0f}%)</text>"
         )
-        legend_x += 140
     if not total:
         parts.append(f'<rect x="0" y="0" width="{WIDTH}" height="22" fill="{GRID}"/>')
     parts.append("</svg>")

@@ -29,7 +29,7 @@ def test_the_scale_rounds_up_to_one_two_or_five() -> None:
 def test_the_hourly_chart_draws_each_busy_hour_with_labelled_axes() -> None:
     chart = hourly_chart({SINCE: 3, SINCE + timedelta(hours=30): 7}, SINCE, UNTIL)
     assert chart.count("<rect") == 2
-    assert 'viewBox="0 0 720 260"' in chart
+    assert 'viewBox="0 0 540 300"' in chart
     assert 'width="100%"' in chart
     assert "Requests per hour" in chart
     assert "Day (UTC)" in chart
