@@ -41,6 +41,9 @@ from ostiary.security.shared_throttle import RedisFailureThrottle
 from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
 from ostiary.shared_state import SharedState
 from ostiary.tokens.authenticator import TokenAuthenticator
+from ostiary.usage.buffer import MemoryUsageBuffer
+from ostiary.usage.flush import UsageFlush
+from ostiary.usage.rules import Thresholds
 from ostiary.wakeups import RedisWakeups, Wakeups
 from ostiary.web import (
     authorize,
@@ -68,6 +71,7 @@ from ostiary.web.api import (
     releases,
     sessions,
     tokens,
+    usage,
 )
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
@@ -92,6 +96,7 @@ API_ROUTERS = (
     tokens,
     sessions,
     alerts,
+    usage,
 )
 
 
@@ -154,6 +159,13 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     secret = load_or_create_secret(settings)
     hasher = SecretHasher(secret)
     backends = shared_backends(settings, secret)
+    # Usage per credential: counted by a request observer, written by the frequent job. The
+    # alerts' sink is handed to the flush here (the default finds anomalies and drops them).
+    usage_flush = (
+        UsageFlush(MemoryUsageBuffer(), Thresholds.of(settings))
+        if settings.usage_recording
+        else None
+    )
     return Services(
         settings=settings,
         database=database,
@@ -173,7 +185,11 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         ),
         login_requests=backends.login_requests,
         wakeups=backends.wakeups,
-        request_observers=operations_observers(settings),
+        request_observers=(
+            *((usage_flush.buffer.observe,) if usage_flush is not None else ()),
+            *operations_observers(settings),
+        ),
+        usage=usage_flush,
     )
 
 
@@ -213,7 +229,11 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
     graceful stop): flushing the usage counters (which raises alerts), sealing the activity
     log's new events into its hash chain, then the deliveries those events call for."""
-    return ()
+    jobs: list[Job] = []
+    usage = services.usage
+    if usage is not None:
+        jobs.append(Job("usage flush", lambda context: usage(context.database)))
+    return tuple(jobs)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

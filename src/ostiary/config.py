@@ -198,6 +198,29 @@ class Settings(BaseSettings):
         "alert (a credential never used counts from its creation).",
     )
 
+    # Usage per credential and its anomaly rules (issue 14, usage; docs/usage.md).
+    usage_recording: bool = Field(
+        default=True,
+        description="Count each credential's requests (hourly usage, addresses, user agents) and "
+        "run the spike, new-network, new-user-agent and probing rules on them.",
+    )
+    alert_spike_factor: float = Field(
+        default=10.0,
+        gt=1,
+        description="A spike: an hour's requests over this many times the credential's "
+        "trailing 7-day hourly median (and over OSTIARY_ALERT_SPIKE_FLOOR).",
+    )
+    alert_spike_floor: int = Field(
+        default=100,
+        ge=1,
+        description="A spike needs more than this many requests in the hour.",
+    )
+    alert_probing_threshold: int = Field(
+        default=20,
+        ge=1,
+        description="Probing: this many 401 or 403 answers to one credential within 5 minutes.",
+    )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

@@ -12,6 +12,7 @@ from ostiary.tokens.models import (
     DeviceAuthorization,
     RefreshToken,
 )
+from ostiary.usage.models import UsageHour, UsageRefusal, UsageSource
 
 __all__ = [
     "AccessToken",
@@ -30,4 +31,7 @@ __all__ = [
     "OAuthClient",
     "RefreshToken",
     "Release",
+    "UsageHour",
+    "UsageRefusal",
+    "UsageSource",
 ]

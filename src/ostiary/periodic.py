@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.purge import purge_expired
+from ostiary.usage.services import prune as prune_usage
 
 logger = logging.getLogger("ostiary.periodic")
 
@@ -45,7 +46,11 @@ class Job:
 
 def default_jobs() -> tuple[Job, ...]:
     """The jobs every server runs."""
-    return (Job("purge expired", lambda context: purge_expired(context.database)),)
+    return (
+        Job("purge expired", lambda context: purge_expired(context.database)),
+        # Usage past its 90 days (ostiary.usage.rules.RETENTION), in bounded batches.
+        Job("prune usage", lambda context: prune_usage(context.database)),
+    )
 
 
 class PeriodicRunner:

@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): "global",
     ("GET", "/account/alert-policy"): "global identity",
     ("PATCH", "/account/alert-policy"): "global",
+    ("GET", "/oauth/authorizations/{authorization_identity}/usage"): "global",
     ("POST", "/oauth/clients"): "global",
     ("GET", "/oauth/clients"): "global",
     ("PATCH", "/oauth/clients/{client_identity}"): "global",
@@ -228,6 +229,11 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
         "PATCH",
         "/account/alert-policy",
         {"suspend_on": []},
+    ),
+    ("GET", "/oauth/authorizations/{authorization_identity}/usage"): lambda t: (
+        "GET",
+        "/oauth/authorizations/~/usage",
+        None,
     ),
     ("POST", "/oauth/clients"): lambda t: (
         "POST",

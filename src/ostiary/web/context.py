@@ -19,6 +19,7 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
 from ostiary.unit import Unit, lifetimes_of
+from ostiary.usage.flush import UsageFlush
 from ostiary.wakeups import Wakeups
 from ostiary.web.observed import RequestObserver
 
@@ -38,6 +39,8 @@ class Services:
     wakeups: Wakeups
     # Told of every finished request (usage counters, the access log, metrics).
     request_observers: tuple[RequestObserver, ...] = ()
+    # Writes the usage the request observers counted (a frequent job); None when not recorded.
+    usage: UsageFlush | None = None
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -44,6 +44,8 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): ACCOUNT_WRITE,
     ("GET", "/account/alert-policy"): IDENTITY,
     ("PATCH", "/account/alert-policy"): ACCOUNT_WRITE,
+    # Usage per credential (issue 14): as the authorizations themselves.
+    ("GET", "/oauth/authorizations/{authorization_identity}/usage"): ACCOUNT_WRITE,
     ("POST", "/oauth/clients"): ACCOUNT_WRITE,
     ("GET", "/oauth/clients"): ACCOUNT_WRITE,
     ("PATCH", "/oauth/clients/{client_identity}"): ACCOUNT_WRITE,

@@ -1,6 +1,7 @@
 """Tokens: the account's personal authorizations. Create (scopes with their meaning, an expiry
 of 7, 30, 90 or 365 days or never), shown once; last use and where from; rotate; revoke. Expired
-ones stay listed as expired."""
+ones stay listed as expired. The list leads with the account's busiest credentials of the week;
+each credential's own page shows its usage (``web.dashboard.usage``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ostiary.tokens.records import NewAuthorization
 from ostiary.tokens.rules import is_expired
 from ostiary.tokens.services import create_authorization, revoke
 from ostiary.unit import Unit
+from ostiary.usage.queries import credential_of
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
@@ -32,6 +34,7 @@ from ostiary.web.dashboard.pages import (
     render,
     show,
 )
+from ostiary.web.dashboard.usage import KIND_NAMES, busiest_rows, usage_view
 
 router = APIRouter(include_in_schema=False)
 TOKENS = f"{PREFIX}/tokens"
@@ -55,6 +58,7 @@ def _page(request: Request, session: Session, visitor: Visitor, **context: Any) 
         visitor,
         "tokens.html",
         tokens=[(token, is_expired(token)) for token in tokens],
+        busiest=busiest_rows(session, visitor.account.id),
         expiry_choices=EXPIRY_CHOICES,
         scope_choices=SCOPE_CHOICES,
         **context,
@@ -65,6 +69,26 @@ def _page(request: Request, session: Session, visitor: Visitor, **context: Any) 
 async def tokens_page(request: Request) -> Response:
     """The account's tokens and the form to create one."""
     return show(request, lambda session, visitor: _page(request, session, visitor))
+
+
+@router.get(f"{TOKENS}/{{authorization_id}}")
+async def token_page(request: Request, authorization_id: str) -> Response:
+    """One credential of the account (a token, the API key, a client-credentials client's)
+    and its usage over the last 7 days."""
+
+    def build(session: Session, visitor: Visitor) -> Response:
+        token = credential_of(session, visitor.account.id, authorization_id)
+        return render(
+            request,
+            visitor,
+            "token.html",
+            token=token,
+            kind=KIND_NAMES.get(AuthorizationKind(token.kind), token.kind),
+            expired=is_expired(token),
+            view=usage_view(session, [token.id]),
+        )
+
+    return show(request, build)
 
 
 @router.post(TOKENS)
