@@ -126,9 +126,9 @@ def test_a_tokens_page_shows_exactly_its_usage(
     assert "Day (UTC)" in chart.inner_html()
     assert "2xx 6 (86%)" in page.locator("svg.chart").nth(1).inner_html()
     assert "4xx 1 (14%)" in page.locator("svg.chart").nth(1).inner_html()
-    addresses = {row[0]: row[3] for row in _table(page, "table.addresses")}
+    addresses = {row[0]: row[2] for row in _table(page, "table.addresses")}
     assert addresses == {"203.0.113.10": "5", "198.51.100.20": "2"}
-    agents = {row[0].splitlines()[0]: row[3] for row in _table(page, "table.agents")}
+    agents = {row[0].splitlines()[0]: row[2] for row in _table(page, "table.agents")}
     assert agents == {"heroku on Linux": "3", "Firefox on Linux": "2", "curl": "2"}
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "usage-token.png"), full_page=True)
@@ -145,7 +145,10 @@ def test_a_tokens_page_shows_exactly_its_usage(
     page.goto(f"{server.url}/dashboard/authorized-applications/{client_id}")
     assert "Deploy Bot" in page.inner_text("h1")
     assert "4 requests" in page.inner_text(".usage")
-    assert {row[0]: row[3] for row in _table(page, "table.addresses")} == {"192.0.2.44": "4"}
+    assert {row[0]: row[2] for row in _table(page, "table.addresses")} == {"192.0.2.44": "4"}
+    [seen] = [row[1] for row in _table(page, "table.addresses")]
+    assert seen.startswith("first ")
+    assert "\nlast " in seen
     page.screenshot(path=str(SCREENSHOTS / "usage-authorized-application.png"), full_page=True)
 
     page.goto(f"{server.url}/dashboard/tokens")
