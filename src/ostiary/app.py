@@ -26,6 +26,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
+from ostiary.activity.chain import chain_key
+from ostiary.activity.records import SealedEventsSubscriber
+from ostiary.activity.services import seal_events
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
@@ -60,6 +63,7 @@ from ostiary.web.api import (
     collaborators,
     config_vars,
     dynos,
+    events,
     pipelines,
     releases,
     sessions,
@@ -84,6 +88,7 @@ API_ROUTERS = (
     clients,
     tokens,
     sessions,
+    events,
 )
 
 
@@ -192,6 +197,14 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
     graceful stop): flushing the usage counters (which raises alerts), sealing the activity
     log's new events into its hash chain, then the deliveries those events call for."""
+    key = chain_key(load_or_create_secret(services.settings))
+    subscribers = sealed_events_subscribers(services)
+    return (Job("seal events", lambda context: seal_events(context.database, key, subscribers)),)
+
+
+def sealed_events_subscribers(services: Services) -> tuple[SealedEventsSubscriber, ...]:
+    """Who is told of each batch of newly sealed events, in the sealing transaction (webhook
+    deliveries and mail enqueue theirs there)."""
     return ()
 
 

@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ostiary.activity.services import prune_events
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.purge import purge_expired
@@ -45,7 +46,13 @@ class Job:
 
 def default_jobs() -> tuple[Job, ...]:
     """The jobs every server runs."""
-    return (Job("purge expired", lambda context: purge_expired(context.database)),)
+    return (
+        Job("purge expired", lambda context: purge_expired(context.database)),
+        Job(
+            "prune events",
+            lambda context: prune_events(context.database, context.settings.event_retention_days),
+        ),
+    )
 
 
 class PeriodicRunner:

@@ -44,6 +44,7 @@ class PresentedToken:
     authorization_revoked: bool
     last_used_at: datetime | None
     session_id: str | None
+    client_id: str | None
     account: AccountSnapshot
 
 
@@ -63,6 +64,7 @@ _PRESENTED = ReadModel(
     authorization_revoked=_authorizations.c.revoked_at.is_not(None),
     last_used_at=_authorizations.c.last_used_at,
     session_id=_authorizations.c.session_id,
+    client_id=_authorizations.c.client_id,
     account=ACCOUNT_SNAPSHOT,
 )
 
@@ -110,6 +112,7 @@ class TokenAuthenticator:
             authorization_kind=found.authorization_kind,
             scopes=frozenset(found.scopes),
             session_id=found.session_id,
+            client_id=found.client_id,
             access_token_id=found.access_token_id,
         )
 
