@@ -5,6 +5,7 @@ the web application)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
@@ -20,7 +21,10 @@ from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
 from ostiary.unit import Unit, lifetimes_of
 from ostiary.wakeups import Wakeups
-from ostiary.web.middleware import RequestObserver
+
+if TYPE_CHECKING:
+    # For the annotation only: web.middleware imports web.errors, which imports this module.
+    from ostiary.web.middleware import RequestObserver
 
 
 @dataclass(frozen=True, slots=True)
