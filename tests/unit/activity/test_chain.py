@@ -46,12 +46,14 @@ def test_events_are_inserted_unsealed_and_sealed_in_order(
 ) -> None:
     record(3)
     report = _verify(database)
-    assert report.intact and report.unsealed == 3 and report.checked == 0
+    assert report.intact
+    assert (report.unsealed, report.checked) == (3, 0)
     assert seal_events(database, KEY) == 3
     record(2)
     assert seal_events(database, KEY, batch_size=1) == 2  # one transaction per batch
     report = _verify(database)
-    assert report.intact and report.unsealed == 0 and report.checked == 5 and report.head_seq == 5
+    assert report.intact
+    assert (report.unsealed, report.checked, report.head_seq) == (0, 5, 5)
     with database.write_engine.begin() as connection:
         rows = connection.execute(text("SELECT seq FROM events ORDER BY created_at, id")).all()
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
@@ -84,7 +86,8 @@ def test_a_subscriber_that_fails_leaves_its_batch_unsealed(
 
 def test_an_intact_chain_verifies(sealed: Database) -> None:
     report = _verify(sealed)
-    assert report.intact and report.checked == 8
+    assert report.intact
+    assert report.checked == 8
 
 
 def test_an_edited_event_is_reported_as_modified(sealed: Database) -> None:
