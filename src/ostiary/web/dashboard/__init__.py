@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from ostiary.web.dashboard import (
     account,
+    activity,
     api_key,
     apps,
     authorized,
@@ -19,5 +20,5 @@ from ostiary.web.dashboard import (
 # Included one by one, flat: FastAPI pays a route-matching pass per level of nesting.
 ROUTERS: list[APIRouter] = [
     module.router
-    for module in (account, api_key, tokens, oauth_clients, authorized, sessions, apps)
+    for module in (account, api_key, tokens, oauth_clients, authorized, sessions, apps, activity)
 ]
