@@ -32,6 +32,7 @@ PAGES = [
     "/dashboard/authorized-applications",
     "/dashboard/sessions",
     "/dashboard/apps",
+    "/dashboard/activity",
 ]
 
 

@@ -20,7 +20,7 @@ PHRASES = {
     "session:destroy": "Signed out",
     "token:api-key:create": "API key created",
     "token:api-key:regenerate": "API key regenerated",
-    "token:personal:regenerate": "Token regenerated",
+    "token:authorization:regenerate": "Token regenerated",
     "token:authorization:create": "Token created",
     "token:authorization:update": "Token changed",
     "token:authorization:revoke": "Token revoked",
