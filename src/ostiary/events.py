@@ -33,8 +33,9 @@ class Event(Base):
 
     __tablename__ = "events"
     # Every issued token writes an event, and each index is a page more in that commit
-    # (docs/architecture.md): the two indexes besides the actor's are partial, so an insert
-    # touches them only when it names a subject (rare); ``seq``'s is written by the sealer.
+    # (docs/architecture.md): the indexes besides the actor's are partial. An insert touches
+    # the subject's only when it names one (rare), and the unsealed events' (a few seconds'
+    # worth of rows); ``seq``'s is written by the sealer.
     __table_args__ = (
         Index("ix_events_actor_id_created_at", "actor_id", "created_at"),
         Index(
@@ -43,6 +44,13 @@ class Event(Base):
             "created_at",
             sqlite_where=text("subject_id IS NOT NULL"),
             postgresql_where=text("subject_id IS NOT NULL"),
+        ),
+        # The events waiting for the sealer: a few seconds' worth, so a small, hot index.
+        Index(
+            "ix_events_unsealed",
+            "created_at",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
         ),
         Index(
             "ix_events_seq",

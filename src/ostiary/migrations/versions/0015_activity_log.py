@@ -50,6 +50,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("subject_id IS NOT NULL"),
     )
     op.create_index(
+        "ix_events_unsealed",
+        "events",
+        ["created_at"],
+        sqlite_where=sa.text("seq IS NULL"),
+        postgresql_where=sa.text("seq IS NULL"),
+    )
+    op.create_index(
         "ix_events_seq",
         "events",
         ["seq"],
@@ -86,6 +93,7 @@ def downgrade() -> None:
     """Revert this migration."""
     op.drop_table("event_chain")
     op.drop_index("ix_events_seq", table_name="events")
+    op.drop_index("ix_events_unsealed", table_name="events")
     op.drop_index("ix_events_subject_id_created_at", table_name="events")
     with op.batch_alter_table("events", schema=None) as batch:
         for name in (
