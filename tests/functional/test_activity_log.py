@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
+from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.server import ServerProcess, run_cli, start_server
 
 EVENTS = "/account/events"
@@ -315,3 +316,28 @@ def test_audit_verify_fails_on_an_event_edited_in_the_database(tmp_path: Path) -
         assert "modified" in tampered.stdout
     finally:
         own.stop()
+
+
+def test_the_cli_lists_and_exports_events(
+    server: ServerProcess, api: httpx.Client, account: UserAccount, tmp_path: Path
+) -> None:
+    name = _new_app(api)
+    home = tmp_path / "home"
+    home.mkdir()
+    cli = OstiaryCLI(server, home)
+    table = cli.run("events", "--action", "app:*", api_key=account.api_key)
+    assert table.returncode == 0, table.stderr
+    assert "app:create" in table.stdout
+    assert "127.0.0.1" in table.stdout
+    listed = cli.run("events", "--json", api_key=account.api_key)
+    assert json.loads(listed.stdout)[0]["action"] == "app:create"
+    lines = cli.run("events", "--format", "jsonl", "--app", name, api_key=account.api_key)
+    assert [json.loads(line)["action"] for line in lines.stdout.splitlines()] == ["app:create"]
+    exported = cli.run("events", "--format", "csv", "--since", "2000-01-01T00:00:00Z",
+                       api_key=account.api_key)  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == len(_events(api))
+    bad = cli.run("events", "--since", "tuesday", api_key=account.api_key)
+    assert bad.returncode == 1
+    assert "since must be an RFC 3339 time" in bad.stderr
+    assert "Traceback" not in bad.stderr
