@@ -4,9 +4,11 @@ deletion and a swap done directly in the database, and retention keeps the chain
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -18,7 +20,9 @@ from ostiary.clock import utcnow
 from ostiary.db import Database
 from ostiary.events import RequestContext, record_event
 from ostiary.migrate import upgrade
+from tests.support.factories import Factory
 from tests.support.pg_cluster import PrivateCluster
+from tests.support.server import run_cli, start_server
 
 KEY = chain_key(b"p" * 48)
 
@@ -97,3 +101,34 @@ def test_retention_on_postgresql_keeps_the_chain_verifiable(database: Database) 
     report = _verify(database)
     assert report.intact, report
     assert (report.anchor_seq, report.checked) == (5, 2)
+
+
+def test_a_server_on_postgresql_lists_exports_seals_and_verifies(
+    cluster: PrivateCluster, tmp_path: Path
+) -> None:
+    url = cluster.create_database("activity_server")
+    server = start_server(
+        tmp_path / "pg-server",
+        settings={"OSTIARY_DATABASE_URL": url, "OSTIARY_USAGE_FLUSH_SECONDS": "0.5"},
+        workers=2,
+    )
+    factory = Factory(server.data_dir, database_url=url)
+    try:
+        user = factory.account("pg-activity")
+        with server.client(user.api_key) as api:
+            for _ in range(3):
+                assert api.post("/apps").status_code == 201
+            events = api.get("/account/events", params={"action": "app:*"}).json()
+            assert [e["action"] for e in events] == ["app:create"] * 3
+            exported = api.get("/account/events", headers={"Accept": "application/x-ndjson"})
+            assert len(exported.text.splitlines()) == len(api.get("/account/events").json())
+            deadline = time.monotonic() + 20
+            while any(e["seq"] is None for e in api.get("/account/events").json()):
+                assert time.monotonic() < deadline, "not sealed"
+                time.sleep(0.3)
+        verified = run_cli("audit", "verify", env=server.env)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "Intact" in verified.stdout
+    finally:
+        factory.close()
+        server.stop()

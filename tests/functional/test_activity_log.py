@@ -341,3 +341,23 @@ def test_the_cli_lists_and_exports_events(
     assert bad.returncode == 1
     assert "since must be an RFC 3339 time" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_graceful_stop_seals_what_is_waiting(tmp_path: Path) -> None:
+    own = start_server(tmp_path / "stopping", settings={"OSTIARY_USAGE_FLUSH_SECONDS": "3600"})
+    try:
+        made = Factory(own.data_dir)
+        try:
+            user = made.account("stopping")
+        finally:
+            made.close()
+        with own.client(user.api_key) as client:
+            _new_app(client)
+            assert all(e["seq"] is None for e in _events(client))  # no run for an hour
+    finally:
+        own.stop()
+    with sqlite3.connect(own.data_dir / "ostiary.db") as db:
+        unsealed = db.execute("SELECT count(*) FROM events WHERE seq IS NULL").fetchone()[0]
+        sealed = db.execute("SELECT count(*) FROM events WHERE seq IS NOT NULL").fetchone()[0]
+    assert (unsealed, sealed > 0) == (0, True)
+    assert run_cli("audit", "verify", env=own.env).returncode == 0
