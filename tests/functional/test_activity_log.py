@@ -361,3 +361,33 @@ def test_a_graceful_stop_seals_what_is_waiting(tmp_path: Path) -> None:
         sealed = db.execute("SELECT count(*) FROM events WHERE seq IS NOT NULL").fetchone()[0]
     assert (unsealed, sealed > 0) == (0, True)
     assert run_cli("audit", "verify", env=own.env).returncode == 0
+
+
+def test_what_another_account_did_to_this_one_shows_without_its_request(
+    server: ServerProcess, account: UserAccount, other_account: UserAccount
+) -> None:
+    with server.client(other_account.api_key) as owner:
+        owner.headers["User-Agent"] = "owner-agent/1"
+        name = _new_app(owner)
+        added = owner.post(f"/apps/{name}/collaborators", json={"user": account.email})
+        assert added.status_code == 201
+        owner_token = owner.get("/oauth/authorizations/~").json()["access_token"]["token"]
+    with server.client(account.api_key) as mine:
+        shared = _events(mine, action="app:collaborator:create")
+        everything = mine.get(EVENTS).text
+        creations = _events(mine, action="app:create")
+    assert len(shared) == 1
+    assert shared[0]["actor"] == {"id": other_account.id}
+    assert shared[0]["subject"] == {"id": account.id}
+    assert shared[0]["app"] is not None
+    # The owner's request and credential are the owner's: not in the collaborator's log.
+    assert (shared[0]["source_ip"], shared[0]["user_agent"], shared[0]["request_id"]) == (
+        None,
+        None,
+        None,
+    )
+    assert shared[0]["authorization"] is None
+    assert owner_token not in everything
+    assert "owner-agent" not in everything
+    # The owner's own app:create is not the collaborator's business at all.
+    assert all(e["actor"]["id"] == account.id for e in creations)

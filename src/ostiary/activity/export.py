@@ -14,7 +14,7 @@ from sqlalchemy import and_, or_
 from ostiary.activity.chain import timestamp
 from ostiary.activity.queries import events_of, logged_event
 from ostiary.activity.records import LoggedEvent
-from ostiary.activity.rules import EventFilter
+from ostiary.activity.rules import EventFilter, as_seen_by
 from ostiary.db import Database
 from ostiary.events import Event
 
@@ -130,7 +130,7 @@ def batches(
             )
         query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(size)
         with database.unit_of_work(write=False) as session:
-            batch = [logged_event(row) for row in session.scalars(query)]
+            batch = [as_seen_by(logged_event(row), account_id) for row in session.scalars(query)]
         if not batch:
             return
         yield batch

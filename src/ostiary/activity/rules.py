@@ -3,10 +3,12 @@ query string are read (bad ones are 422 ``invalid_params`` naming the parameter)
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ostiary.activity.records import LoggedEvent
 from ostiary.errors import InvalidParams
 
 # An action filter: a whole action (``token:api-key:regenerate``), or a prefix ending in ``*``
@@ -71,3 +73,25 @@ def check_window(since: datetime | None, until: datetime | None) -> None:
 def escape_like(prefix: str) -> str:
     """A prefix for SQL LIKE ... ESCAPE '\\': its own ``%`` and ``_`` match only themselves."""
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def as_seen_by(event: LoggedEvent, account_id: str) -> LoggedEvent:
+    """``event`` as the account ``account_id`` may see it.
+
+    An event is in an account's log when it acted or when it was done to it; in the second case
+    another account may have acted (an owner adding it as a collaborator), and that account's
+    request (its address, agent, request id) and credential are that account's own business,
+    so they are left out. A refused credential's event has no acting account: the address it
+    was tried from is exactly what its owner needs to see.
+    """
+    if event.actor_id is None or event.actor_id == account_id:
+        return event
+    return dataclasses.replace(
+        event,
+        authorization_id=None,
+        token=None,
+        client_id=None,
+        ip=None,
+        user_agent=None,
+        request_id=None,
+    )

@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 from ostiary.activity.chain import timestamp
 from ostiary.activity.export import batches, csv_stream, event_document, ndjson_stream
 from ostiary.activity.queries import events_of, logged_event, resolve_app
-from ostiary.activity.rules import EventFilter, check_window, parse_action, parse_timestamp
+from ostiary.activity.rules import (
+    EventFilter,
+    as_seen_by,
+    check_window,
+    parse_action,
+    parse_timestamp,
+)
 from ostiary.errors import BadRequest
 from ostiary.events import Event
 from ostiary.web.api.deps import Caller, authenticate_checked, check_api_version
@@ -120,7 +126,7 @@ def _page(
     order = (column.desc(), Event.id.desc()) if requested.descending else (column, Event.id)
     rows = list(session.scalars(query.order_by(*order).limit(requested.max + 1)))
     has_more = len(rows) > requested.max
-    events = [logged_event(row) for row in rows[: requested.max]]
+    events = [as_seen_by(logged_event(row), caller.account_id) for row in rows[: requested.max]]
     first = encode_value(timestamp(events[0].created_at)) if events else ""
     last = encode_value(timestamp(events[-1].created_at)) if events else ""
     headers = {"Accept-Ranges": ", ".join(SORTABLE), "Content-Range": f"created_at {first}..{last}"}

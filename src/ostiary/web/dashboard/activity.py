@@ -18,7 +18,13 @@ from ostiary.activity.chain import timestamp
 from ostiary.activity.describe import sentence
 from ostiary.activity.queries import events_of, logged_event, resolve_app
 from ostiary.activity.records import LoggedEvent
-from ostiary.activity.rules import EventFilter, check_window, parse_action, parse_timestamp
+from ostiary.activity.rules import (
+    EventFilter,
+    as_seen_by,
+    check_window,
+    parse_action,
+    parse_timestamp,
+)
 from ostiary.apps.models import App
 from ostiary.errors import InvalidParams
 from ostiary.events import Event
@@ -112,7 +118,8 @@ async def activity_page(request: Request) -> Response:
         if cursor is not None:
             query = query.where(Event.created_at < cursor)
         query = query.order_by(Event.created_at.desc(), Event.id.desc()).limit(PAGE_SIZE + 1)
-        events = [logged_event(row) for row in session.scalars(query)]
+        mine = visitor.account.id
+        events = [as_seen_by(logged_event(row), mine) for row in session.scalars(query)]
         more, events = len(events) > PAGE_SIZE, events[:PAGE_SIZE]
         kinds, names = _links(session, events), _app_names(session, events)
         rows = []
