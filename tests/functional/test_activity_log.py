@@ -234,6 +234,9 @@ def test_exports_stream_the_whole_filtered_range(
         headers={**base, "Accept": "application/x-ndjson"},
     )
     assert ndjson.status_code == 200
+    # Streamed as it is read: chunked, never held whole to compute an ETag.
+    assert ndjson.headers.get("transfer-encoding") == "chunked"
+    assert "etag" not in ndjson.headers
     lines = [json.loads(line) for line in ndjson.text.splitlines()]
     assert lines == listed  # the same documents, every one of them, not one page
     exported = httpx.get(
