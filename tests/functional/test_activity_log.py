@@ -193,6 +193,16 @@ def test_range_pages_newest_first_without_gaps_or_repeats(api: httpx.Client) -> 
     assert set(statuses[:-1]) == {206}
     assert statuses[-1] == 200
     assert api.get(EVENTS, headers={"Range": "created_at nonsense..; max=2"}).status_code == 400
+    # Oldest first when asked, and Next-Range keeps the order.
+    ascending: list[str] = []
+    header = "created_at ..; max=2, order=asc"
+    for _ in range(50):
+        response = api.get(EVENTS, headers={"Range": header})
+        ascending += [e["id"] for e in response.json()]
+        if "next-range" not in response.headers:
+            break
+        header = response.headers["next-range"]
+    assert ascending == everything[::-1]
 
 
 def test_scopes_global_or_identity(

@@ -131,7 +131,8 @@ def _page(
     last = encode_value(timestamp(events[-1].created_at)) if events else ""
     headers = {"Accept-Ranges": ", ".join(SORTABLE), "Content-Range": f"created_at {first}..{last}"}
     if has_more:
-        direction = ", order=desc" if requested.descending else ""
+        # Always named: without it this route reads a Range as newest first.
+        direction = ", order=desc" if requested.descending else ", order=asc"
         headers["Next-Range"] = f"created_at ]{last}..; max={requested.max}{direction}"
     body = [event_document(event) for event in events]
     return JSONResponse(body, status_code=206 if has_more else 200, headers=headers)
