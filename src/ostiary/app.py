@@ -27,6 +27,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
+from ostiary.activity.chain import chain_key
+from ostiary.activity.records import SealedEventsSubscriber
+from ostiary.activity.services import seal_events
 from ostiary.alerts.services import alert_at_authentication
 from ostiary.config import Settings
 from ostiary.db import Database
@@ -67,6 +70,7 @@ from ostiary.web.api import (
     collaborators,
     config_vars,
     dynos,
+    events,
     pipelines,
     releases,
     sessions,
@@ -97,6 +101,7 @@ API_ROUTERS = (
     sessions,
     alerts,
     usage,
+    events,
 )
 
 
@@ -233,7 +238,16 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     usage = services.usage
     if usage is not None:
         jobs.append(Job("usage flush", lambda context: usage(context.database)))
+    key = chain_key(load_or_create_secret(services.settings))
+    subscribers = sealed_events_subscribers(services)
+    jobs.append(Job("seal events", lambda context: seal_events(context.database, key, subscribers)))
     return tuple(jobs)
+
+
+def sealed_events_subscribers(services: Services) -> tuple[SealedEventsSubscriber, ...]:
+    """Who is told of each batch of newly sealed events, in the sealing transaction (webhook
+    deliveries and mail enqueue theirs there)."""
+    return ()
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

@@ -221,6 +221,15 @@ class Settings(BaseSettings):
         description="Probing: this many 401 or 403 answers to one credential within 5 minutes.",
     )
 
+    # The activity log (issue 14): how long events are kept.
+    event_retention_days: int = Field(
+        default=400,
+        ge=1,
+        le=36500,
+        description="Days an activity-log event is kept; older sealed events are pruned by the "
+        "periodic task, the last pruned one kept as the hash chain's anchor.",
+    )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

@@ -3,7 +3,7 @@
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
-from ostiary.events import Event
+from ostiary.events import Event, EventChain
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.models import (
     AccessToken,
@@ -27,6 +27,7 @@ __all__ = [
     "ConfigVar",
     "DeviceAuthorization",
     "Event",
+    "EventChain",
     "LoginSession",
     "OAuthClient",
     "RefreshToken",

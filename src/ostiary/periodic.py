@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ostiary.activity.services import prune_events
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.purge import purge_expired
@@ -50,6 +51,10 @@ def default_jobs() -> tuple[Job, ...]:
         Job("purge expired", lambda context: purge_expired(context.database)),
         # Usage past its 90 days (ostiary.usage.rules.RETENTION), in bounded batches.
         Job("prune usage", lambda context: prune_usage(context.database)),
+        Job(
+            "prune events",
+            lambda context: prune_events(context.database, context.settings.event_retention_days),
+        ),
     )
 
 

@@ -33,6 +33,7 @@ PAGES = [
     "/dashboard/sessions",
     "/dashboard/apps",
     "/dashboard/alerts",
+    "/dashboard/activity",
 ]
 
 

@@ -30,6 +30,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PATCH", "/account"): "global",
     ("PATCH", "/users/{account_identity}"): "global",
     ("GET", "/account/rate-limits"): EVERYONE,
+    ("GET", "/account/events"): "global identity",  # the activity log (issue 14)
     ("POST", "/oauth/authorizations"): EVERYONE,  # but never wider than the caller: see below
     ("GET", "/oauth/authorizations"): "global",
     ("GET", "/oauth/authorizations/{authorization_identity}"): "global",
@@ -185,6 +186,7 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("PATCH", "/account"): lambda t: ("PATCH", "/account", {"name": "Scoped"}),
     ("PATCH", "/users/{account_identity}"): lambda t: ("PATCH", "/users/~", {"beta": True}),
     ("GET", "/account/rate-limits"): lambda t: ("GET", "/account/rate-limits", None),
+    ("GET", "/account/events"): lambda t: ("GET", "/account/events", None),
     ("POST", "/oauth/authorizations"): lambda t: (
         "POST",
         "/oauth/authorizations",

@@ -11,7 +11,11 @@ from sqlalchemy.orm import Session
 
 @dataclass(frozen=True, slots=True)
 class LoggedEvent:
-    """One event, sealed into the chain (``seq`` is its place in it)."""
+    """One event, sealed into the chain (``seq`` is its place in it).
+
+    ``subject_id`` is the account it was done to when not the actor (a failed sign-in, a dead
+    token of its tried, a collaborator added); ``token`` the credential's redacted form.
+    """
 
     id: str
     seq: int
@@ -26,6 +30,12 @@ class LoggedEvent:
     request_id: str | None
     outcome: str
     details: dict[str, object] = field(default_factory=dict)
+    # Added with the activity log's API (all optional, so older constructors still work).
+    subject_id: str | None = None
+    token: str | None = None
+    client_id: str | None = None
+    app_id: str | None = None
+    chain_hash: str | None = None
 
 
 SealedEventsSubscriber = Callable[[Session, Sequence[LoggedEvent]], None]

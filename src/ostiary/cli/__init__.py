@@ -54,6 +54,8 @@ COMMAND_MODULES = {
         ["collaborators", "collaborators:add", "collaborators:remove"], "collaborators"
     ),
     **dict.fromkeys(["addons", "addons:create", "addons:destroy"], "addons"),
+    "events": "events",
+    "audit": "audit",
 }
 
 

@@ -19,6 +19,7 @@ from ostiary.client.resources import (
     Clients,
     Collaborators,
     ConfigVars,
+    Events,
     Sessions,
 )
 from ostiary.client.token_storage import TokenStore
@@ -86,6 +87,7 @@ class Client:
         self.authorizations = Authorizations(self)
         self.clients = Clients(self)
         self.sessions = Sessions(self)
+        self.events = Events(self)
 
     def request(
         self,
@@ -122,9 +124,12 @@ class Client:
         """The JSON answer of a request."""
         return self.request(method, api_path, **kwargs).json()
 
-    def paginate(self, api_path: str, model: type[M]) -> Iterator[M]:
+    def paginate(
+        self, api_path: str, model: type[M], *, sort: str = "id", descending: bool = False
+    ) -> Iterator[M]:
         """Every item of a list, fetched page by page as the iteration reaches it."""
-        range_header = f"id ..; max={self.page_size}" if self.page_size else None
+        order = ", order=desc" if descending else ""
+        range_header = f"{sort} ..; max={self.page_size}{order}" if self.page_size else None
         while True:
             response = self.request(
                 "GET", api_path, headers={"Range": range_header} if range_header else None
@@ -135,6 +140,22 @@ class Client:
             if response.status_code != 206 or not next_range:
                 return
             range_header = next_range
+
+    def stream(self, method: str, api_path: str, *, accept: str) -> Iterator[bytes]:
+        """The body of a request answered in another media type (an export), in chunks as they
+        arrive; an error answer raises its :class:`ApiError` before the first chunk."""
+        request = self._http.build_request(method, api_path, headers={"Accept": accept})
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as error:
+            raise unreachable(self.base_url, error) from error
+        try:
+            if response.is_error:
+                response.read()
+                raise api_error(response)
+            yield from response.iter_bytes()
+        finally:
+            response.close()
 
     def account(self) -> Account:
         """The account the token acts for."""

@@ -212,3 +212,34 @@ class AddOn:
             _name(data.get("app")),
             data,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event of the account's activity log (``GET /account/events``)."""
+
+    id: str
+    action: str
+    created_at: datetime | None
+    outcome: str
+    source_ip: str | None
+    user_agent: str | None
+    authorization_id: str | None
+    token: str | None
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        credential = data.get("authorization") or {}
+        return cls(
+            data["id"],
+            data["action"],
+            _time(data.get("created_at")),
+            data.get("outcome") or "",
+            data.get("source_ip"),
+            data.get("user_agent"),
+            credential.get("id"),
+            credential.get("token"),
+            data,
+        )

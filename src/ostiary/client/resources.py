@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
-from ostiary.client.models import AddOn, App, Authorization, Collaborator, OAuthClient, Session
+from ostiary.client.models import (
+    AddOn,
+    App,
+    Authorization,
+    Collaborator,
+    Event,
+    OAuthClient,
+    Session,
+)
 from ostiary.client.urls import api_path as _path
 
 if TYPE_CHECKING:
@@ -221,3 +230,59 @@ class Sessions(_Resource):
         return Session.from_json(
             self._client.json("DELETE", _path("oauth", "sessions", session_id))
         )
+
+
+EXPORT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+
+
+class Events(_Resource):
+    """``/account/events``: the account's activity log, newest first."""
+
+    @staticmethod
+    def _path(filters: Mapping[str, str | None]) -> str:
+        query = urlencode({name: value for name, value in filters.items() if value})
+        return "/account/events" + (f"?{query}" if query else "")
+
+    def list(
+        self,
+        *,
+        action: str | None = None,
+        authorization_id: str | None = None,
+        app: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[Event]:
+        """The events matching the filters (``since``/``until`` RFC 3339, ``action`` exact or a
+        prefix ending in ``*``), newest first, fetched page by page."""
+        path = self._path(
+            {
+                "action": action,
+                "authorization_id": authorization_id,
+                "app": app,
+                "since": since,
+                "until": until,
+            }
+        )
+        return self._client.paginate(path, Event, sort="created_at", descending=True)
+
+    def export(
+        self,
+        export_format: str,
+        *,
+        action: str | None = None,
+        authorization_id: str | None = None,
+        app: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Iterator[bytes]:
+        """The whole filtered range as ``csv`` or ``jsonl`` (NDJSON), streamed in chunks."""
+        path = self._path(
+            {
+                "action": action,
+                "authorization_id": authorization_id,
+                "app": app,
+                "since": since,
+                "until": until,
+            }
+        )
+        return self._client.stream("GET", path, accept=EXPORT_TYPES[export_format])

@@ -85,6 +85,7 @@ class PresentedToken:
     suspended_at: datetime | None
     suspended_by: str | None
     session_id: str | None
+    client_id: str | None
     account: AccountSnapshot
 
 
@@ -107,6 +108,7 @@ _PRESENTED = ReadModel(
     suspended_at=_authorizations.c.suspended_at,
     suspended_by=_authorizations.c.suspended_by,
     session_id=_authorizations.c.session_id,
+    client_id=_authorizations.c.client_id,
     account=ACCOUNT_SNAPSHOT,
 )
 
@@ -168,6 +170,7 @@ class TokenAuthenticator:
             authorization_kind=found.authorization_kind,
             scopes=frozenset(found.scopes),
             session_id=found.session_id,
+            client_id=found.client_id,
             access_token_id=found.access_token_id,
         )
 

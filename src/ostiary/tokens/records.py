@@ -124,6 +124,8 @@ class Principal:
     scopes: frozenset[str]
     session_id: str | None = None
     access_token_id: str | None = None
+    # The OAuth client of a grant or client-credentials authorization (the activity log).
+    client_id: str | None = None
 
     @property
     def account_id(self) -> str:

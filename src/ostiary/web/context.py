@@ -50,12 +50,18 @@ def services_of(connection: HTTPConnection) -> Services:
 
 
 def request_context(connection: HTTPConnection) -> RequestContext:
-    """The request's peer address, user agent and request id, for events."""
+    """The request's peer address, user agent and request id, for events; and its credential
+    once the request is authenticated (``web.api.deps.authenticate_caller`` leaves it in the
+    request's state: the authorization id, the token redacted, the OAuth client)."""
     client = connection.client
+    state = connection.scope.get("state", {})
     return RequestContext(
         ip=client.host if client else None,
         user_agent=connection.headers.get("user-agent"),
-        request_id=connection.scope.get("state", {}).get("request_id"),
+        request_id=state.get("request_id"),
+        authorization_id=state.get("authorization_id"),
+        token=state.get("redacted_token"),
+        client_id=state.get("client_id"),
     )
 
 

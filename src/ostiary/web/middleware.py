@@ -366,7 +366,13 @@ class _Response:
             if self._outcome is not None:
                 self._outcome.append(message["status"])
             content_type = self._decorate(message)
-            if self._etag_wanted and message["status"] in (200, 206) and b"json" in content_type:
+            # Not a streamed NDJSON export: tagging it would hold the whole of it in memory.
+            if (
+                self._etag_wanted
+                and message["status"] in (200, 206)
+                and b"json" in content_type
+                and b"ndjson" not in content_type
+            ):
                 self._held = message
                 return
             await self._send(message)

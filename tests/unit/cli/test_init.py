@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import ostiary.cli
 from ostiary.cli import COMMAND_MODULES, cli
 
-SERVER_SIDE = {"serve", "run", "db", "accounts", "completion"}
+SERVER_SIDE = {"serve", "run", "db", "accounts", "completion", "audit"}
 PRINTS_NOTHING_BUT_MESSAGES = {"login", "logout", "auth:token"}
 
 

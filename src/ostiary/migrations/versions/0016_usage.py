@@ -17,7 +17,7 @@ from alembic import op
 from ostiary.db import UTCDateTime
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

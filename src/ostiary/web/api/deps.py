@@ -36,7 +36,7 @@ from ostiary.errors import (
 )
 from ostiary.events import RequestContext
 from ostiary.metrics import RATE_LIMITED
-from ostiary.security.tokens import token_kind
+from ostiary.security.tokens import display_parts, redact, token_kind
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.queries import find_parent
 from ostiary.tokens.records import Principal
@@ -136,6 +136,13 @@ async def require_api_version(request: Request) -> None:
 async def authenticate_caller(request: Request) -> Caller:
     """Check the API version, then authenticate, rate-limit and scope-check the request."""
     check_api_version(request)
+    return authenticate_checked(request)
+
+
+def authenticate_checked(request: Request) -> Caller:
+    """Authenticate, rate-limit and scope-check a request whose Accept header was checked
+    already (by :func:`check_api_version`, or by a route that serves other media types, as the
+    activity log's exports)."""
     services: Services = services_of(request)
     context = request_context(request)
     token = bearer_token(request)
@@ -152,6 +159,11 @@ async def authenticate_caller(request: Request) -> Caller:
     # What monitoring reads from the finished request (web.middleware.ObservedRequest).
     state["account_id"] = principal.account_id
     state["authorization_id"] = principal.authorization_id
+    # The credential this request's events record (web.context.request_context): never the
+    # token itself, only its listing form.
+    state["redacted_token"] = redact(*display_parts(token))
+    state["client_id"] = principal.client_id
+    context = request_context(request)
 
     route_key = _route_key(request)
     limiter = services.rate_limiter

@@ -30,6 +30,7 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/account"): ACCOUNT_WRITE,
     ("PATCH", "/users/{account_identity}"): ACCOUNT_WRITE,
     ("GET", "/account/rate-limits"): ANY_SCOPE,
+    ("GET", "/account/events"): IDENTITY,  # the activity log (issue 14)
     ("POST", "/oauth/authorizations"): ANY_SCOPE,  # the new scopes must be implied by the caller's
     ("GET", "/oauth/authorizations"): ACCOUNT_WRITE,
     ("GET", "/oauth/authorizations/{authorization_identity}"): ACCOUNT_WRITE,

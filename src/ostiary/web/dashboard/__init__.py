@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from ostiary.web.dashboard import (
     account,
+    activity,
     alerts,
     api_key,
     apps,
@@ -20,5 +21,15 @@ from ostiary.web.dashboard import (
 # Included one by one, flat: FastAPI pays a route-matching pass per level of nesting.
 ROUTERS: list[APIRouter] = [
     module.router
-    for module in (account, api_key, tokens, oauth_clients, authorized, sessions, apps, alerts)
+    for module in (
+        account,
+        api_key,
+        tokens,
+        oauth_clients,
+        authorized,
+        sessions,
+        apps,
+        activity,
+        alerts,
+    )
 ]

@@ -56,6 +56,7 @@ NAVIGATION = [
     ("Sessions", f"{PREFIX}/sessions"),
     ("Apps", f"{PREFIX}/apps"),
     ("Alerts", f"{PREFIX}/alerts"),
+    ("Activity", f"{PREFIX}/activity"),
 ]
 
 

@@ -1,0 +1,72 @@
+"""The events' hash chain: ``chain_hash = HMAC-SHA256(key, prev_hash || canonical_json(event))``.
+
+The key is derived from the server secret, so someone who can write the database but not read
+the secret cannot recompute the chain after editing, removing or reordering events. The event's
+canonical JSON covers every column but ``chain_hash`` itself, ``seq`` included (sorted keys, no
+whitespace, UTF-8, timestamps as RFC 3339 UTC to the microsecond).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from ostiary.activity.records import LoggedEvent
+
+# blake2b's personalisation separates this key from every other derived from the same secret.
+_PERSON = b"ostiary-events"
+
+CHAINED_FIELDS = (
+    "id",
+    "seq",
+    "action",
+    "created_at",
+    "actor_id",
+    "subject_id",
+    "authorization_id",
+    "token",
+    "client_id",
+    "app_id",
+    "target_type",
+    "target_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "outcome",
+    "details",
+)
+
+
+def chain_key(secret: bytes) -> bytes:
+    """The chain's HMAC key, derived from the server secret."""
+    return hashlib.blake2b(secret, person=_PERSON).digest()
+
+
+def timestamp(moment: datetime) -> str:
+    """A timestamp as the chain (and the activity log's API) writes it: UTC, microseconds."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(event: LoggedEvent) -> bytes:
+    """The bytes of an event the chain hashes."""
+    fields: Mapping[str, object] = {name: getattr(event, name) for name in CHAINED_FIELDS}
+    document = dict(fields, created_at=timestamp(event.created_at))
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode("utf-8")
+
+
+def link(key: bytes, previous: str, event: LoggedEvent) -> str:
+    """The chain hash of ``event`` following the hash ``previous`` (hex)."""
+    message = previous.encode("ascii") + canonical_json(event)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def links(key: bytes, previous: str, event: LoggedEvent, stored: str | None) -> bool:
+    """Whether ``stored`` is the chain hash of ``event`` after ``previous`` (constant time)."""
+    return stored is not None and hmac.compare_digest(link(key, previous, event), stored)

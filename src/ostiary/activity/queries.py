@@ -1,0 +1,122 @@
+"""Reads of the activity log: an account's events (filtered, in time order), the unsealed
+events, the sealed ones in chain order, and the chain's anchor and head."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from ostiary.activity.errors import AppNotFound
+from ostiary.activity.records import LoggedEvent
+from ostiary.activity.rules import EventFilter, escape_like
+from ostiary.apps.queries import find_app
+from ostiary.apps.records import AppAccess
+from ostiary.errors import NotFound
+from ostiary.events import CHAIN_ID, GENESIS, Event, EventChain
+
+
+def logged_event(row: Event) -> LoggedEvent:
+    """An event row as its readers get it (``seq`` 0 while it is not sealed yet)."""
+    return LoggedEvent(
+        id=row.id,
+        seq=row.seq or 0,
+        action=row.action,
+        created_at=row.created_at,
+        actor_id=row.actor_id,
+        authorization_id=row.authorization_id,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        request_id=row.request_id,
+        outcome=row.outcome,
+        details=dict(row.details or {}),
+        subject_id=row.subject_id,
+        token=row.token,
+        client_id=row.client_id,
+        app_id=row.app_id,
+        chain_hash=row.chain_hash,
+    )
+
+
+def events_of(account_id: str, wanted: EventFilter, app_id: str | None = None) -> Select[Event]:
+    """What an account did (actor) and what was done to it (subject), filtered; unordered.
+
+    ``app_id`` is the ``app`` filter resolved to an id by the caller.
+    """
+    query = select(Event).where(or_(Event.actor_id == account_id, Event.subject_id == account_id))
+    prefix = wanted.action_prefix
+    if prefix is not None:
+        if prefix:
+            query = query.where(Event.action.like(escape_like(prefix), escape="\\"))
+    elif wanted.action is not None:
+        query = query.where(Event.action == wanted.action)
+    if wanted.authorization_id is not None:
+        query = query.where(Event.authorization_id == wanted.authorization_id)
+    if app_id is not None:
+        query = query.where(Event.app_id == app_id)
+    if wanted.since is not None:
+        query = query.where(Event.created_at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(Event.created_at <= wanted.until)
+    return query
+
+
+def unsealed(session: Session, limit: int) -> Sequence[Event]:
+    """The oldest events not sealed yet, in (created_at, id) order."""
+    query = (
+        select(Event).where(Event.seq.is_(None)).order_by(Event.created_at, Event.id).limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def unsealed_count(session: Session) -> int:
+    """How many events are not sealed yet (not tamper-evident until they are)."""
+    return int(session.scalar(select(func.count()).where(Event.seq.is_(None))) or 0)
+
+
+def sealed_after(session: Session, seq: int, limit: int) -> Sequence[Event]:
+    """Sealed events after ``seq``, in chain order."""
+    query = select(Event).where(Event.seq > seq).order_by(Event.seq).limit(limit)
+    return session.scalars(query).all()
+
+
+def chain_of(session: Session, *, for_update: bool = False) -> EventChain:
+    """The chain's anchor and head (created, at the genesis, if missing)."""
+    query = select(EventChain).where(EventChain.id == CHAIN_ID)
+    if for_update:
+        query = query.with_for_update()
+    chain = session.scalar(query)
+    if chain is None:
+        chain = EventChain(
+            id=CHAIN_ID, anchor_seq=0, anchor_hash=GENESIS, head_seq=0, head_hash=GENESIS
+        )
+        session.add(chain)
+        session.flush()
+    return chain
+
+
+def is_uuid(value: str) -> bool:
+    """Whether ``value`` is written as a UUID (an id rather than a name)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_app(session: Session, account_id: str, identity: str | None) -> str | None:
+    """The ``app`` filter as an app id: an id as given (the app may be gone, its events stay),
+    a name resolved among the apps the account can see, else :class:`AppNotFound`."""
+    if identity is None or identity == "":
+        return None
+    if is_uuid(identity):
+        return identity.lower()
+    try:
+        app = find_app(session, AppAccess(account_id, None), identity)
+    except NotFound:
+        raise AppNotFound() from None
+    return app.id

@@ -1,0 +1,169 @@
+"""``ostiary audit verify``: walk the hash chain from its anchor to its head and report the first
+event modified, removed, inserted or reordered.
+
+- **removed**: a ``seq`` is missing (in the middle, or at the end before the recorded head);
+- **reordered**: an event's hash is right for another place in the chain (its ``seq`` or its
+  neighbour changed), found by trying the places near it;
+- **inserted**: an event whose hash fits nowhere while the one after it fits this place (the
+  rows after it were shifted), or an event before the anchor or after the head;
+- **modified**: an event whose hash fits nowhere else either (its content changed).
+
+Unsealed events (``seq`` NULL) are counted: they are not tamper-evident until the next sealing
+run (every ``OSTIARY_USAGE_FLUSH_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ostiary.activity.chain import links
+from ostiary.activity.queries import chain_of, logged_event, sealed_after, unsealed_count
+from ostiary.activity.records import LoggedEvent
+from ostiary.events import Event
+
+Problem = Literal["modified", "removed", "inserted", "reordered"]
+PAGE = 1000
+# How many places either side of a broken link are tried for a reordered event.
+WINDOW = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What verification found."""
+
+    checked: int
+    unsealed: int
+    anchor_seq: int
+    head_seq: int
+    problem: Problem | None = None
+    seq: int | None = None
+    event_id: str | None = None
+    explanation: str = ""
+
+    @property
+    def intact(self) -> bool:
+        """Whether the chain verified from anchor to head."""
+        return self.problem is None
+
+
+def _fits_elsewhere(
+    key: bytes, event: LoggedEvent, stored: str | None, hashes: list[str], seqs: set[int]
+) -> int | None:
+    """The place (seq) near which ``event``'s stored hash would be right, if any."""
+    for seq in sorted(seqs, key=lambda s: abs(s - event.seq)):
+        if seq == event.seq:
+            continue
+        moved = dataclasses.replace(event, seq=seq)
+        for previous in hashes:
+            if links(key, previous, moved, stored):
+                return seq
+    return None
+
+
+def verify_chain(session: Session, key: bytes) -> ChainReport:
+    """Verify the chain in ``session`` (one read transaction)."""
+    chain = chain_of(session)
+    anchor_seq, head_seq = chain.anchor_seq, chain.head_seq
+    report = ChainReport(
+        checked=0, unsealed=unsealed_count(session), anchor_seq=anchor_seq, head_seq=head_seq
+    )
+    early = session.scalar(select(func.min(Event.seq)).where(Event.seq <= anchor_seq))
+    if early is not None:
+        row = session.scalar(select(Event).where(Event.seq == early))
+        return dataclasses.replace(
+            report,
+            checked=0,
+            problem="inserted",
+            seq=early,
+            event_id=row.id if row else None,
+            explanation=f"an event at seq {early}, before the anchor (seq {anchor_seq})",
+        )
+    previous, expected, checked = chain.anchor_hash, anchor_seq + 1, 0
+    recent: deque[tuple[int, str]] = deque([(anchor_seq, previous)], maxlen=WINDOW)
+    after = anchor_seq
+    while True:
+        page = list(sealed_after(session, after, PAGE))
+        if not page:
+            break
+        for index, row in enumerate(page):
+            event = logged_event(row)
+            if event.seq > head_seq:
+                return dataclasses.replace(
+                    report,
+                    checked=checked,
+                    problem="inserted",
+                    seq=event.seq,
+                    event_id=event.id,
+                    explanation=f"an event after the recorded head (seq {head_seq})",
+                )
+            if event.seq != expected:
+                last = event.seq - 1
+                span = f"seq {expected}" if last == expected else f"seq {expected} to {last}"
+                return dataclasses.replace(
+                    report,
+                    checked=checked,
+                    problem="removed",
+                    seq=expected,
+                    explanation=f"the event(s) at {span} are missing",
+                )
+            if not links(key, previous, event, row.chain_hash):
+                ahead = page[index + 1 : index + 1 + WINDOW]
+                if len(ahead) < WINDOW and len(page) == PAGE:
+                    ahead += list(sealed_after(session, page[-1].seq or 0, WINDOW))
+                return _broken(key, event, row.chain_hash, previous, recent, ahead, checked, report)
+            previous = row.chain_hash or ""
+            recent.append((event.seq, previous))
+            expected += 1
+            checked += 1
+            after = event.seq
+    if expected - 1 < head_seq:
+        return dataclasses.replace(
+            report,
+            checked=checked,
+            problem="removed",
+            seq=expected,
+            explanation=f"the events from seq {expected} to the head (seq {head_seq}) are missing",
+        )
+    return dataclasses.replace(report, checked=checked)
+
+
+def _broken(
+    key: bytes,
+    event: LoggedEvent,
+    stored: str | None,
+    previous: str,
+    recent: deque[tuple[int, str]],
+    ahead: list[Event],
+    checked: int,
+    report: ChainReport,
+) -> ChainReport:
+    """Say what broke the link at ``event``."""
+    following = [logged_event(row) for row in ahead]
+    hashes = [h for _, h in recent] + [row.chain_hash or "" for row in ahead]
+    places = {s for s, _ in recent} | {e.seq for e in following}
+    places |= set(range(event.seq - WINDOW, event.seq + WINDOW + 1))
+    elsewhere = _fits_elsewhere(key, event, stored, hashes, places)
+    common = dataclasses.replace(report, checked=checked, seq=event.seq, event_id=event.id)
+    if elsewhere is not None:
+        return dataclasses.replace(
+            common,
+            problem="reordered",
+            explanation=f"sealed at seq {elsewhere}, now at seq {event.seq}",
+        )
+    if following:
+        nxt = dataclasses.replace(following[0], seq=event.seq)
+        if links(key, previous, nxt, ahead[0].chain_hash):
+            return dataclasses.replace(
+                common,
+                problem="inserted",
+                explanation=f"not sealed here: event {nxt.id} was sealed at this place",
+            )
+    return dataclasses.replace(
+        common, problem="modified", explanation="its content no longer matches its hash"
+    )
