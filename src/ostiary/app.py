@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
+from ostiary.mail.smtp import MailError, mailer_from
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 from ostiary.ratelimit.shared import FailOpenRateLimiter, RedisRateLimiter
@@ -64,11 +66,15 @@ from ostiary.web.api import (
     releases,
     sessions,
     tokens,
+    webhooks,
 )
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
 from ostiary.web.hosts import HostPolicy
 from ostiary.web.middleware import ConventionsMiddleware
+from ostiary.webhooks.jobs import send_deliveries, send_mail
+
+logger = logging.getLogger("ostiary.app")
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_ROUTERS = (
@@ -84,6 +90,7 @@ API_ROUTERS = (
     clients,
     tokens,
     sessions,
+    webhooks,
 )
 
 
@@ -192,7 +199,21 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
     graceful stop): flushing the usage counters (which raises alerts), sealing the activity
     log's new events into its hash chain, then the deliveries those events call for."""
-    return ()
+    jobs = [
+        Job(
+            "webhook deliveries",
+            lambda context: send_deliveries(context.database, context.settings),
+        )
+    ]
+    try:
+        mailer = mailer_from(services.settings)
+    except MailError as error:
+        logger.warning("no mail is sent: %s (see `ostiary check`)", error)
+        mailer = None
+    if mailer is not None:
+        sender = mailer
+        jobs.append(Job("mail outbox", lambda context: send_mail(context.database, sender)))
+    return tuple(jobs)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

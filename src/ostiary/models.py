@@ -11,6 +11,8 @@ from ostiary.tokens.models import (
     DeviceAuthorization,
     RefreshToken,
 )
+from ostiary.webhooks.models import Webhook, WebhookDelivery
+from ostiary.webhooks.outbox import OutboxMail
 
 __all__ = [
     "AccessToken",
@@ -25,6 +27,9 @@ __all__ = [
     "Event",
     "LoginSession",
     "OAuthClient",
+    "OutboxMail",
     "RefreshToken",
     "Release",
+    "Webhook",
+    "WebhookDelivery",
 ]
