@@ -33,3 +33,19 @@ def test_rules_and_errors_know_no_session(package: str) -> None:
             for alias in node.names
         }
         assert "Session" not in imported, f"{package}/{name} takes a database session"
+
+
+def test_every_data_file_is_in_the_package_data() -> None:
+    """A file the server reads (a template, a stylesheet) but the wheel leaves out works in a
+    checkout and fails once installed: every non-Python file must match package-data."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT.parents[1] / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["ostiary"]
+    packaged = {path for pattern in patterns for path in ROOT.glob(pattern)}
+    data = {
+        path
+        for path in ROOT.rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+    }
+    assert data - packaged == set()

@@ -20,7 +20,7 @@ from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
 from ostiary.unit import Unit, lifetimes_of
 from ostiary.wakeups import Wakeups
-from ostiary.web.middleware import RequestObserver
+from ostiary.web.observed import RequestObserver
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,6 +46,7 @@ from ostiary.errors import OstiaryError, PayloadTooLarge, UntrustedHost
 from ostiary.net import is_loopback
 from ostiary.web.errors import error_body, internal_error_body, outage_of, rendered
 from ostiary.web.hosts import HostPolicy
+from ostiary.web.observed import ObservedRequest, RequestObserver
 
 logger = logging.getLogger("ostiary.server")
 
@@ -61,27 +61,6 @@ def request_id_for(client_value: str | None) -> str:
         sent = [part.strip() for part in client_value.split(",")]
         ids.extend(part for part in sent[:_MAX_CLIENT_IDS] if _UUID.match(part))
     return ",".join(ids)
-
-
-@dataclass(frozen=True, slots=True)
-class ObservedRequest:
-    """One finished HTTP request as monitoring sees it (usage counters, the access log,
-    metrics). It holds no token, secret or query string: only the route's template."""
-
-    at: float  # wall-clock start, seconds since the epoch
-    method: str
-    route: str | None  # the matched route's template, e.g. ``/apps/{app}``; None when none
-    status: int
-    duration: float  # seconds, from the first byte seen to the last byte sent
-    ip: str | None
-    user_agent: str | None
-    request_id: str
-    account_id: str | None
-    authorization_id: str | None
-
-
-RequestObserver = Callable[[ObservedRequest], None]
-"""Told of every finished request, on the event loop: it must be quick and never block."""
 
 
 def _etag(body: bytes) -> str:

@@ -172,7 +172,7 @@ def test_the_heap_built_at_startup_is_left_out_of_later_collections() -> None:
 
 
 def test_observers_see_each_finished_request_without_its_query() -> None:
-    from ostiary.web.middleware import ObservedRequest
+    from ostiary.web.observed import ObservedRequest
 
     seen: list[ObservedRequest] = []
 
@@ -200,7 +200,7 @@ def test_observers_see_each_finished_request_without_its_query() -> None:
 
 
 def test_observers_see_an_unhandled_error_as_a_500() -> None:
-    from ostiary.web.middleware import ObservedRequest
+    from ostiary.web.observed import ObservedRequest
 
     seen: list[ObservedRequest] = []
     app = ConventionsMiddleware(_exploding_app, hsts_max_age=60, observers=(seen.append,))
