@@ -96,7 +96,7 @@ def enqueue_alert_mail(
             select(Account.id, Account.email).where(
                 Account.id.in_({event.actor_id for event in alerts})
             )
-        ).tuples()
+        ).all()
     )
     now = utcnow()
     queued = 0

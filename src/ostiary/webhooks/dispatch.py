@@ -75,7 +75,7 @@ def _claimed(database: Database, ids: list[str]) -> list[Claimed]:
             select(WebhookDelivery, Webhook)
             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
             .where(WebhookDelivery.id.in_(ids))
-        ).tuples()
+        ).all()
         return [
             Claimed(
                 id=delivery.id,

@@ -157,7 +157,7 @@ def enqueue_deliveries(
     if not hooks:
         return 0
     emails = dict(
-        session.execute(select(Account.id, Account.email).where(Account.id.in_(hooks))).tuples()
+        session.execute(select(Account.id, Account.email).where(Account.id.in_(hooks))).all()
     )
     now = utcnow()
     made = 0

@@ -1,0 +1,76 @@
+"""A real SMTP server for tests (aiosmtpd on 127.0.0.1): it keeps every message it receives,
+parsed, so a test reads what a recipient would."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.support.server import free_port
+
+
+@dataclass
+class Sink:
+    """The running server: its port and the messages it received, with their envelopes."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    recipients: list[list[str]] = field(default_factory=list)
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def parts(self, index: int = -1) -> tuple[str, str]:
+        """The text and HTML parts of a received message."""
+        message = self.messages[index]
+        text = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        assert text is not None and html is not None, "a text and an HTML part"
+        return str(text.get_content()), str(html.get_content())
+
+
+class _Handler:
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.sink.messages.append(parsed)
+        self.sink.recipients.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+@contextmanager
+def smtp_sink(credentials: tuple[str, str] | None = None) -> Iterator[Sink]:
+    """Run an SMTP server on loopback for the block; with ``credentials``, it requires AUTH
+    (over plain text, which only a loopback test may do)."""
+    sink = Sink(port=free_port())
+    kwargs: dict[str, Any] = {}
+    if credentials is not None:
+
+        def authenticate(
+            server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+        ) -> AuthResult:
+            if isinstance(data, LoginPassword):
+                login = (data.login.decode(), data.password.decode())
+                sink.logins.append(login)
+                return AuthResult(success=login == credentials)
+            return AuthResult(success=False)
+
+        kwargs = {"authenticator": authenticate, "auth_require_tls": False, "auth_required": True}
+    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port, **kwargs)
+    with warnings.catch_warnings():
+        # aiosmtpd warns that AUTH without TLS is unsafe: true, and why this is loopback only.
+        warnings.simplefilter("ignore")
+        controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
