@@ -56,15 +56,13 @@ def webhook_receiver(answers: list[int] | None = None) -> Iterator[Receiver]:
     state: list[Receiver] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             receiver = state[0]
             with receiver.lock:
                 receiver.received.append(
-                    Received(
-                        self.path, {k.lower(): v for k, v in self.headers.items()}, body
-                    )
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
             status = receiver.next_status()
             self.send_response(status)
@@ -73,7 +71,7 @@ def webhook_receiver(answers: list[int] | None = None) -> Iterator[Receiver]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             """Quiet: the tests read what was received instead."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -34,6 +34,15 @@ RULE_SUMMARIES = {
     "probing": "a burst of refused requests was made with a credential",
     "dead-credential": "a revoked or expired credential was presented again",
 }
+# Short enough for a subject line that is never folded.
+RULE_SUBJECTS = {
+    "spike": "a spike in requests",
+    "new-network": "a credential used from a new network",
+    "new-user-agent": "a credential used by a new client",
+    "dormant-use": "a dormant credential used again",
+    "probing": "refused requests in a burst",
+    "dead-credential": "a revoked or expired credential presented",
+}
 _ADDRESS_KEYS = ("ip", "address", "network")
 
 
@@ -81,7 +90,8 @@ def alert_mail(event: LoggedEvent, to: str, link: str) -> Mail:
         "<p>If this was you, nothing needs doing. If not, revoke the credential on "
         f'<a href="{html.escape(link)}">your dashboard</a>.</p>'
     )
-    return Mail(to=to, subject=f"Ostiary alert: {summary}", text=text, html=body)
+    subject = RULE_SUBJECTS.get(rule, "unusual activity")
+    return Mail(to=to, subject=f"Ostiary alert: {subject}", text=text, html=body)
 
 
 def enqueue_alert_mail(

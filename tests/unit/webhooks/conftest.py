@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,11 +40,18 @@ class World:
         """A system unit on a session."""
         return Unit(session=session, hasher=SecretHasher(SERVER_SECRET), context=SYSTEM)  # type: ignore[arg-type]
 
-    def webhook(self, account_id: str, url: str, include: list[str], **extra: object) -> CreatedWebhook:
+    def webhook(
+        self, account_id: str, url: str, include: list[str], **extra: Any
+    ) -> CreatedWebhook:
         """A webhook made through the service."""
         with self.database.unit_of_work(write=True) as session:
             return create_webhook(
-                self.unit(session), self.box, account_id=account_id, url=url, include=include, **extra
+                self.unit(session),
+                self.box,
+                account_id=account_id,
+                url=url,
+                include=include,
+                **extra,
             )
 
 

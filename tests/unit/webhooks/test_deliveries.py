@@ -32,7 +32,7 @@ def _deliveries(world: World) -> list[WebhookDelivery]:
 
 
 def _count(outcome: str) -> float:
-    return WEBHOOK_DELIVERIES.labels(outcome)._value.get()  # type: ignore[attr-defined,no-any-return]
+    return WEBHOOK_DELIVERIES.labels(outcome)._value.get()  # type: ignore[no-any-return]
 
 
 def test_a_delivery_arrives_signed_with_the_secret_and_without_secrets(world: World) -> None:
@@ -43,7 +43,8 @@ def test_a_delivery_arrives_signed_with_the_secret_and_without_secrets(world: Wo
         assert _enqueue(world, event) == 1
         before = _count("delivered")
         run = deliver_due(world.database, world.box)
-    assert run.delivered == 1 and _count("delivered") == before + 1
+    assert run.delivered == 1
+    assert _count("delivered") == before + 1
     [got] = receiver.received
     assert got.signed_with(hook.secret)
     assert not got.signed_with("another secret")
@@ -55,7 +56,8 @@ def test_a_delivery_arrives_signed_with_the_secret_and_without_secrets(world: Wo
         "id", "created_at", "published_at", "resource", "action", "actor", "data",
         "previous_data", "version", "webhook_metadata",
     }  # fmt: skip
-    assert payload["id"] == event.id and payload["action"] == event.action
+    assert payload["id"] == event.id
+    assert payload["action"] == event.action
     assert payload["actor"] == {"id": world.alice, "email": "alice@example.com"}
     assert payload["data"]["ip"] == "203.0.113.5"
     assert payload["data"]["details"] == {"rule": "r"}
@@ -63,9 +65,12 @@ def test_a_delivery_arrives_signed_with_the_secret_and_without_secrets(world: Wo
     assert payload["webhook_metadata"]["delivery"] == {"id": delivery.id}
     assert payload["webhook_metadata"]["event"] == {"id": event.id, "include": "event"}
     raw = got.body.decode()
-    assert token not in raw and hook.secret not in raw
-    assert delivery.status == "succeeded" and delivery.num_attempts == 1
-    assert delivery.last_attempt_code == 200 and delivery.next_attempt_at is None
+    assert token not in raw
+    assert hook.secret not in raw
+    assert delivery.status == "succeeded"
+    assert delivery.num_attempts == 1
+    assert delivery.last_attempt_code == 200
+    assert delivery.next_attempt_at is None
     assert deliver_due(world.database, world.box).delivered == 0  # sent once
 
 
@@ -99,7 +104,8 @@ def test_a_failing_receiver_gets_retries_with_backoff_then_success(world: World)
         start = utcnow()
         assert deliver_due(world.database, world.box, now=start).failed == 1
         [first] = _deliveries(world)
-        assert first.status == "retrying" and first.last_attempt_code == 500
+        assert first.status == "retrying"
+        assert first.last_attempt_code == 500
         assert first.next_attempt_at is not None
         wait_1 = first.next_attempt_at - start
         assert timedelta(seconds=15) <= wait_1 <= timedelta(seconds=30)
@@ -108,17 +114,20 @@ def test_a_failing_receiver_gets_retries_with_backoff_then_success(world: World)
         second_at = first.next_attempt_at
         assert deliver_due(world.database, world.box, now=second_at).failed == 1
         [second] = _deliveries(world)
-        assert second.num_attempts == 2 and second.last_attempt_code == 503
+        assert second.num_attempts == 2
+        assert second.last_attempt_code == 503
         assert second.next_attempt_at is not None
         wait_2 = second.next_attempt_at - second_at
         assert timedelta(seconds=30) <= wait_2 <= timedelta(seconds=60)
         assert deliver_due(world.database, world.box, now=second.next_attempt_at).delivered == 1
     [done] = _deliveries(world)
-    assert done.status == "succeeded" and done.num_attempts == 3
+    assert done.status == "succeeded"
+    assert done.num_attempts == 3
     assert len(receiver.received) == 3
     assert all(r.signed_with(hook.secret) for r in receiver.received)
     attempts = {json.loads(r.body)["webhook_metadata"]["attempt"]["id"] for r in receiver.received}
-    assert len(attempts) == 3 and done.last_attempt_id in attempts
+    assert len(attempts) == 3
+    assert done.last_attempt_id in attempts
 
 
 def test_a_delivery_is_abandoned_after_the_retry_window(world: World) -> None:
@@ -133,7 +142,8 @@ def test_a_delivery_is_abandoned_after_the_retry_window(world: World) -> None:
             if row.next_attempt_at is None:
                 break
             now = row.next_attempt_at
-    assert row.status == "failed" and row.next_attempt_at is None
+    assert row.status == "failed"
+    assert row.next_attempt_at is None
     assert 2 <= row.num_attempts <= 5  # 15-30 s, 30-60 s, 60-120 s... within 3 minutes
     assert _count("abandoned") == before + 1
     assert len(receiver.received) == row.num_attempts
@@ -146,7 +156,8 @@ def test_a_redirect_is_not_followed(world: World) -> None:
         assert deliver_due(world.database, world.box).failed == 1
     assert [r.path for r in receiver.received] == ["/hooks"]  # never /elsewhere
     [row] = _deliveries(world)
-    assert row.status == "retrying" and row.last_attempt_code == 302
+    assert row.status == "retrying"
+    assert row.last_attempt_code == 302
 
 
 def test_an_unreachable_receiver_is_a_failure_recorded_by_class(world: World) -> None:
@@ -156,7 +167,8 @@ def test_an_unreachable_receiver_is_a_failure_recorded_by_class(world: World) ->
     _enqueue(world, logged(world.alice))
     assert deliver_due(world.database, world.box, timeout=2).failed == 1
     [row] = _deliveries(world)
-    assert row.last_attempt_code is None and row.last_attempt_error == "ConnectError"
+    assert row.last_attempt_code is None
+    assert row.last_attempt_error == "ConnectError"
 
 
 def test_two_senders_at_once_send_each_delivery_once(world: World) -> None:
@@ -176,7 +188,8 @@ def test_two_senders_at_once_send_each_delivery_once(world: World) -> None:
         for thread in threads:
             thread.join(60)
     ids = [r.headers["heroku-webhook-id"] for r in receiver.received]
-    assert len(ids) == 30 and len(set(ids)) == 30
+    assert len(ids) == 30
+    assert len(set(ids)) == 30
     assert {row.status for row in _deliveries(world)} == {"succeeded"}
 
 
