@@ -14,10 +14,11 @@ from ostiary.web.dashboard import (
     oauth_clients,
     sessions,
     tokens,
+    webhooks,
 )
 
 # Included one by one, flat: FastAPI pays a route-matching pass per level of nesting.
 ROUTERS: list[APIRouter] = [
     module.router
-    for module in (account, api_key, tokens, oauth_clients, authorized, sessions, apps)
+    for module in (account, api_key, tokens, oauth_clients, authorized, sessions, apps, webhooks)
 ]

@@ -54,6 +54,7 @@ NAVIGATION = [
     ("Authorized applications", f"{PREFIX}/authorized-applications"),
     ("Sessions", f"{PREFIX}/sessions"),
     ("Apps", f"{PREFIX}/apps"),
+    ("Webhooks", f"{PREFIX}/webhooks"),
 ]
 
 
