@@ -1,7 +1,7 @@
 """Claiming due work (webhook deliveries, outbox mail) so that no two senders, in this process
 or another node, attempt the same row at once.
 
-A claim is one short write transaction: choose up to ``limit`` due rows whose lease is free,
+A claim is one short write transaction (after a read that finds whether anything is due): choose up to ``limit`` due rows whose lease is free,
 mark them with a fresh claim id and ``locked_until = now + lease``, commit. On PostgreSQL the
 choice is ``FOR UPDATE SKIP LOCKED``, so concurrent claimers take disjoint rows without waiting
 for each other; SQLite's writers are serialized (``BEGIN IMMEDIATE``), which gives the same. A
@@ -43,6 +43,11 @@ def claim_due(
         .order_by(model.next_attempt_at)
         .limit(limit)
     )
+    # Looked for first in a read transaction: most runs find nothing, and on SQLite a write
+    # transaction every few seconds in every worker would queue behind the requests' writes.
+    with database.unit_of_work(write=False) as session:
+        if session.scalar(due.limit(1)) is None:
+            return claim, []
     if not database.is_sqlite:
         due = due.with_for_update(skip_locked=True)
     with database.unit_of_work(write=True) as session:

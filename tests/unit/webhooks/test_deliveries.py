@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from ostiary.clock import utcnow
+from ostiary.config import load_settings
 from ostiary.metrics import WEBHOOK_DELIVERIES
 from ostiary.security.tokens import TokenKind, mint_token
-from ostiary.webhooks.dispatch import deliver_due
+from ostiary.webhooks.dispatch import BATCH, deliver_due
+from ostiary.webhooks.jobs import send_deliveries
 from ostiary.webhooks.models import WebhookDelivery
 from ostiary.webhooks.services import enqueue_deliveries
 from tests.support.webhook_receiver import webhook_receiver
@@ -200,3 +203,14 @@ def test_the_webhooks_authorization_header_is_sent(world: World) -> None:
         deliver_due(world.database, world.box)
     assert receiver.received[0].headers["authorization"] == "Bearer receiver-key"
     assert b"receiver-key" not in receiver.received[0].body
+
+
+def test_the_job_works_through_a_backlog_in_one_run(world: World, tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, usage_flush_seconds=30)
+    with webhook_receiver() as receiver:
+        world.webhook(world.alice, receiver.url, ["event"])
+        _enqueue(world, *(logged(world.alice) for _ in range(3 * BATCH + 2)))
+        run = send_deliveries(world.database, settings, box=world.box)
+    assert run.delivered == 3 * BATCH + 2
+    assert len(receiver.received) == 3 * BATCH + 2
+    assert send_deliveries(world.database, settings, box=world.box).delivered == 0
