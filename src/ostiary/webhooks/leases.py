@@ -1,14 +1,14 @@
 """Claiming due work (webhook deliveries, outbox mail) so that no two senders, in this process
 or another node, attempt the same row at once.
 
-A claim is one short write transaction (after a read that finds whether anything is due):
-choose up to ``limit`` due rows whose lease is free, mark them with a fresh claim id and ``locked_until = now + lease``, commit. On PostgreSQL the
-choice is ``FOR UPDATE SKIP LOCKED``, so concurrent claimers take disjoint rows without waiting
-for each other; SQLite's writers are serialized (``BEGIN IMMEDIATE``), which gives the same. A
-sender that dies mid-batch leaves its rows locked until the lease runs out, then another takes
-them: a delivery may then be sent twice, never concurrently (receivers dedupe on the delivery
-id). Outcomes are written only ``WHERE claim = <its claim>``, so a sender whose lease was taken
-over cannot overwrite the newer attempt.
+A claim is one short write transaction (after a read that finds whether anything is due): choose
+up to ``limit`` due rows whose lease is free, mark them with a fresh claim id and ``locked_until
+= now + lease``, commit. On PostgreSQL the choice is ``FOR UPDATE SKIP LOCKED``, so concurrent
+claimers take disjoint rows without waiting for each other; SQLite's writers are serialized
+(``BEGIN IMMEDIATE``), which gives the same. A sender that dies mid-batch leaves its rows locked
+until the lease runs out, then another takes them: a delivery may then be sent twice, never
+concurrently (receivers dedupe on the delivery id). Outcomes are written only ``WHERE claim =
+<its claim>``, so a sender whose lease was taken over cannot overwrite the newer attempt.
 """
 
 from __future__ import annotations
