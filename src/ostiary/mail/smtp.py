@@ -102,10 +102,17 @@ class Mailer:
         """Send one mail; :class:`MailError` names what failed, never with the password."""
         server = self.server
         try:
+            message = compose(mail, self.sender)
+        except (ValueError, TypeError) as error:
+            # A header the email package refuses (a newline in an address): never sendable.
+            raise MailError(
+                f"The message could not be composed ({type(error).__name__})."
+            ) from None
+        try:
             with self._connect() as connection:
                 if server.username is not None:
                     connection.login(server.username, server.password or "")
-                connection.send_message(compose(mail, self.sender))
+                connection.send_message(message)
         except smtplib.SMTPAuthenticationError as error:
             raise MailError(
                 f"{server.describe()} refused the credentials ({error.smtp_code})."

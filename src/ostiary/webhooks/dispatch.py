@@ -121,8 +121,10 @@ def attempt(
         # Streamed and closed unread: a receiver's answer body is none of our business.
         with client.stream("POST", claimed.url, content=body, headers=headers) as response:
             return AttemptOutcome(code=response.status_code, error_class=None)
-    except httpx.HTTPError as error:
-        return AttemptOutcome(code=None, error_class=type(error).__name__)
+    except Exception as error:
+        # httpx's transport errors, and anything else (an address its parser refuses): the
+        # class is recorded and the delivery retried, so one bad row never stops the batch.
+        return AttemptOutcome(code=None, error_class=type(error).__name__[:80])
 
 
 def _record(

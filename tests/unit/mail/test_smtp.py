@@ -93,3 +93,12 @@ def test_smtp_urls(url: str, expected: SmtpServer) -> None:
 def test_unusable_smtp_urls(url: str) -> None:
     with pytest.raises(MailError):
         parse_smtp_url(url)
+
+
+def test_a_recipient_with_a_newline_is_refused_not_sent() -> None:
+    with smtp_sink() as sink:
+        mailer = Mailer(parse_smtp_url(f"smtp://127.0.0.1:{sink.port}"), "ostiary@example.org")
+        bad = Mail("victim@example.com\nBcc: attacker@example.com", "s", "t", "<p>h</p>")
+        with pytest.raises(MailError):
+            mailer.send(bad)
+    assert sink.messages == []
