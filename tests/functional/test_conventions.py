@@ -294,6 +294,8 @@ def test_every_api_route_requires_the_version(server: ServerProcess, account: Us
             client_identity="x",
             token_identity="x",
             session_identity="~",
+            webhook_identity="x",
+            delivery_identity="x",
         )
         response = httpx.request(
             method, server.url + path, headers={"Authorization": f"Bearer {account.api_key}"}
