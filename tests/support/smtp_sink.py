@@ -3,6 +3,7 @@ parsed, so a test reads what a recipient would."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,9 +49,15 @@ class _Handler:
 
 
 @contextmanager
-def smtp_sink(credentials: tuple[str, str] | None = None) -> Iterator[Sink]:
+def smtp_sink(
+    credentials: tuple[str, str] | None = None,
+    *,
+    tls: ssl.SSLContext | None = None,
+    implicit_tls: bool = False,
+) -> Iterator[Sink]:
     """Run an SMTP server on loopback for the block; with ``credentials``, it accepts AUTH
-    with those only."""
+    with those only. With ``tls`` (a server context), it requires STARTTLS before anything
+    else, or with ``implicit_tls`` speaks TLS from the first byte (smtps)."""
     sink = Sink(port=free_port())
     kwargs: dict[str, Any] = {}
     if credentials is not None:
@@ -67,6 +74,10 @@ def smtp_sink(credentials: tuple[str, str] | None = None) -> Iterator[Sink]:
         # AUTH offered over plain text (only a loopback test may); not "required", which makes
         # aiosmtpd warn on every connection. The test checks that the login happened.
         kwargs = {"authenticator": authenticate, "auth_require_tls": False}
+    if tls is not None and implicit_tls:
+        kwargs["ssl_context"] = tls
+    elif tls is not None:
+        kwargs |= {"tls_context": tls, "require_starttls": True}
     controller = Controller(_Handler(sink), hostname="127.0.0.1", port=sink.port, **kwargs)
     controller.start()
     try:

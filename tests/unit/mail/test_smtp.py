@@ -4,11 +4,14 @@ SMTP URL's forms. No password in any error or log line."""
 from __future__ import annotations
 
 import logging
+import ssl
+from pathlib import Path
 
 import pytest
 
 from ostiary.mail.messages import Mail
 from ostiary.mail.smtp import Mailer, MailError, SmtpServer, parse_smtp_url
+from ostiary.security.tls import ensure_self_signed
 from tests.support.server import free_port
 from tests.support.smtp_sink import smtp_sink
 
@@ -102,3 +105,42 @@ def test_a_recipient_with_a_newline_is_refused_not_sent() -> None:
         with pytest.raises(MailError):
             mailer.send(bad)
     assert sink.messages == []
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a self-signed certificate for 127.0.0.1, and a client context
+    that trusts exactly it."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    ensure_self_signed(cert, key)
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    return server, ssl.create_default_context(cafile=str(cert))
+
+
+def test_starttls_upgrades_before_the_credentials_are_sent(
+    certificate: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_tls, client_tls = certificate
+    with smtp_sink(credentials=("mailer", "pw"), tls=server_tls) as sink:
+        url = f"smtp://mailer:pw@127.0.0.1:{sink.port}?starttls=true"
+        Mailer(parse_smtp_url(url), "o@example.org", tls_context=client_tls).send(MAIL)
+        # Without STARTTLS the same server refuses to go on (it requires it).
+        plain = f"smtp://127.0.0.1:{sink.port}"
+        with pytest.raises(MailError):
+            Mailer(parse_smtp_url(plain), "o@example.org").send(MAIL)
+    assert sink.logins == [("mailer", "pw")]
+    assert len(sink.messages) == 1
+
+
+def test_smtps_speaks_tls_from_the_start_and_checks_the_certificate(
+    certificate: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_tls, client_tls = certificate
+    with smtp_sink(tls=server_tls, implicit_tls=True) as sink:
+        url = f"smtps://127.0.0.1:{sink.port}"
+        Mailer(parse_smtp_url(url), "o@example.org", tls_context=client_tls).send(MAIL)
+        # The system's authorities do not know this self-signed certificate: refused.
+        with pytest.raises(MailError):
+            Mailer(parse_smtp_url(url), "o@example.org").send(MAIL)
+    assert len(sink.messages) == 1
