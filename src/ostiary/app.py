@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,11 +29,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
 from ostiary.activity.chain import chain_key
-from ostiary.activity.records import SealedEventsSubscriber
 from ostiary.activity.services import seal_events
-from ostiary.alerts.services import alert_at_authentication
+from ostiary.alerts.services import alert_at_authentication, raise_alerts
 from ostiary.config import Settings
 from ostiary.db import Database
+from ostiary.mail.smtp import MailError, mailer_from
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 from ostiary.ratelimit.shared import FailOpenRateLimiter, RedisRateLimiter
@@ -76,6 +77,7 @@ from ostiary.web.api import (
     sessions,
     tokens,
     usage,
+    webhooks,
 )
 from ostiary.web.context import Services
 from ostiary.web.errors import install_error_handlers
@@ -84,6 +86,9 @@ from ostiary.web.hot_routes import hot_routes
 from ostiary.web.metrics import RequestMetrics
 from ostiary.web.middleware import ConventionsMiddleware
 from ostiary.web.observed import RequestObserver
+from ostiary.webhooks.jobs import sealed_event_subscribers, send_deliveries, send_mail
+
+logger = logging.getLogger("ostiary.app")
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 API_ROUTERS = (
@@ -102,6 +107,7 @@ API_ROUTERS = (
     alerts,
     usage,
     events,
+    webhooks,
 )
 
 
@@ -164,10 +170,10 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
     secret = load_or_create_secret(settings)
     hasher = SecretHasher(secret)
     backends = shared_backends(settings, secret)
-    # Usage per credential: counted by a request observer, written by the frequent job. The
-    # alerts' sink is handed to the flush here (the default finds anomalies and drops them).
+    # Usage per credential: counted by a request observer, written by the frequent job, whose
+    # findings raise their alerts in the flush's transaction.
     usage_flush = (
-        UsageFlush(MemoryUsageBuffer(), Thresholds.of(settings))
+        UsageFlush(MemoryUsageBuffer(), Thresholds.of(settings), raise_alerts)
         if settings.usage_recording
         else None
     )
@@ -239,15 +245,23 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     if usage is not None:
         jobs.append(Job("usage flush", lambda context: usage(context.database)))
     key = chain_key(load_or_create_secret(services.settings))
-    subscribers = sealed_events_subscribers(services)
+    subscribers = sealed_event_subscribers(services.settings)
     jobs.append(Job("seal events", lambda context: seal_events(context.database, key, subscribers)))
+    jobs.append(
+        Job(
+            "webhook deliveries",
+            lambda context: send_deliveries(context.database, context.settings),
+        )
+    )
+    try:
+        mailer = mailer_from(services.settings)
+    except MailError as error:
+        logger.warning("no mail is sent: %s (see `ostiary check`)", error)
+        mailer = None
+    if mailer is not None:
+        sender = mailer
+        jobs.append(Job("mail outbox", lambda context: send_mail(context.database, sender)))
     return tuple(jobs)
-
-
-def sealed_events_subscribers(services: Services) -> tuple[SealedEventsSubscriber, ...]:
-    """Who is told of each batch of newly sealed events, in the sealing transaction (webhook
-    deliveries and mail enqueue theirs there)."""
-    return ()
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

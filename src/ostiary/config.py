@@ -230,6 +230,39 @@ class Settings(BaseSettings):
         "periodic task, the last pruned one kept as the hash chain's anchor.",
     )
 
+    # Webhooks and mail (issue 14's webhooks, and the sending half of issue 16's mail).
+    webhook_limit: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Webhooks an account may have at once.",
+    )
+    webhook_retry_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        le=7 * 86400,
+        description="How long a failing webhook delivery is retried (with exponential backoff "
+        "and jitter) before it is marked failed: 24 hours.",
+    )
+    webhook_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds a webhook receiver has to connect and to answer each delivery.",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="SMTP server for outgoing mail: `smtp://[user:pass@]host[:port]` "
+        "(`?starttls=true` to upgrade the connection) or `smtps://` for implicit TLS; "
+        "default: no mail is sent (alert mail is off).",
+    )
+    mail_from: str = Field(
+        default="ostiary@localhost",
+        min_length=3,
+        max_length=254,
+        description="The From address of the mail Ostiary sends.",
+    )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

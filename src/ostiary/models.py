@@ -13,6 +13,8 @@ from ostiary.tokens.models import (
     RefreshToken,
 )
 from ostiary.usage.models import UsageHour, UsageRefusal, UsageSource
+from ostiary.webhooks.models import Webhook, WebhookDelivery
+from ostiary.webhooks.outbox import OutboxMail
 
 __all__ = [
     "AccessToken",
@@ -30,9 +32,12 @@ __all__ = [
     "EventChain",
     "LoginSession",
     "OAuthClient",
+    "OutboxMail",
     "RefreshToken",
     "Release",
     "UsageHour",
     "UsageRefusal",
     "UsageSource",
+    "Webhook",
+    "WebhookDelivery",
 ]

@@ -14,6 +14,7 @@ from cryptography import x509
 from sqlalchemy.engine import make_url
 
 from ostiary.config import Settings
+from ostiary.mail.smtp import MailError, parse_smtp_url
 from ostiary.net import is_loopback
 from ostiary.shared_state import described
 from ostiary.web.hosts import HostPolicy
@@ -321,6 +322,36 @@ def check_hsts(settings: Settings) -> Finding:
     return Finding("HSTS", Level.OK, f"max-age {settings.hsts_max_age} s.")
 
 
+def check_mail(settings: Settings) -> Finding:
+    """The SMTP server alert mail (and, later, account mail) goes through."""
+    if settings.smtp_url is None:
+        return Finding(
+            "mail",
+            Level.WARNING,
+            "OSTIARY_SMTP_URL is not set: alert mail is off (alerts still reach the dashboard "
+            "and webhooks), and nothing is queued for mail.",
+            "Set OSTIARY_SMTP_URL=smtp://user:password@host:587?starttls=true (or smtps://) "
+            "and OSTIARY_MAIL_FROM.",
+        )
+    try:
+        server = parse_smtp_url(settings.smtp_url.get_secret_value())
+    except MailError as error:
+        return Finding("mail", Level.ERROR, str(error), "Fix OSTIARY_SMTP_URL (see README).")
+    if server.security == "none" and not is_loopback(server.host):
+        return Finding(
+            "mail",
+            Level.WARNING,
+            f"Mail goes to {server.describe()} in plain text"
+            + (": the SMTP password crosses the network readable." if server.username else "."),
+            "Add ?starttls=true, or use smtps://.",
+        )
+    return Finding(
+        "mail",
+        Level.OK,
+        f"Alert mail is on: sent through {server.describe()} from {settings.mail_from}.",
+    )
+
+
 def audit(settings: Settings) -> list[Finding]:
     """Every finding about ``settings``."""
     return [
@@ -335,4 +366,5 @@ def audit(settings: Settings) -> list[Finding]:
         check_rate_limits(settings),
         check_redis(settings),
         check_hsts(settings),
+        check_mail(settings),
     ]

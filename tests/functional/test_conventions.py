@@ -295,6 +295,8 @@ def test_every_api_route_requires_the_version(server: ServerProcess, account: Us
             token_identity="x",
             alert_identity="x",
             session_identity="~",
+            webhook_identity="x",
+            delivery_identity="x",
         )
         response = httpx.request(
             method, server.url + path, headers={"Authorization": f"Bearer {account.api_key}"}

@@ -85,6 +85,13 @@ EXPECTED: dict[tuple[str, str], str] = {
     ): "global read-protected write-protected create-apps",
     ("GET", "/apps/{app_identity}/dynos"): APPS_READ,
     ("GET", "/apps/{app_identity}/pipeline-couplings"): APPS_READ,
+    ("GET", "/account/webhooks"): "global",
+    ("POST", "/account/webhooks"): "global",
+    ("GET", "/account/webhooks/{webhook_identity}"): "global",
+    ("PATCH", "/account/webhooks/{webhook_identity}"): "global",
+    ("DELETE", "/account/webhooks/{webhook_identity}"): "global",
+    ("GET", "/account/webhook-deliveries"): "global",
+    ("GET", "/account/webhook-deliveries/{delivery_identity}"): "global",
 }
 
 # Allowed answers that are not a 2xx: Heroku's 404 for an app that is in no pipeline.
@@ -171,6 +178,27 @@ class Target:
         return str(
             self.owner.post(f"/apps/{app}/addons", json={"plan": "heroku-redis"}).json()["id"]
         )
+
+    def webhook(self) -> str:
+        """A fresh webhook of the owner (to loopback, where nothing listens): its id."""
+        body = {"url": "https://127.0.0.1:9/scope-test", "include": ["event"]}
+        return str(self.owner.post("/account/webhooks", json=body).json()["id"])
+
+    def delivery(self) -> str:
+        """A delivery to a fresh webhook of the owner: its id."""
+        from ostiary.activity.records import LoggedEvent
+        from ostiary.clock import utcnow
+        from ostiary.db import new_id
+        from ostiary.webhooks.services import enqueue_deliveries
+
+        hook = self.webhook()
+        account_id = self.owner.get("/account").json()["id"]
+        event = LoggedEvent(new_id(), 1, "scope:test", utcnow(), account_id, None, None, None,
+                            None, None, None, "success")  # fmt: skip
+        with self.factory.database.unit_of_work(write=True) as session:
+            enqueue_deliveries(session, [event])
+        listed = self.owner.get("/account/webhook-deliveries").json()
+        return str(next(d["id"] for d in listed if d["webhook"]["id"] == hook))
 
     def attachment(self, app: str) -> str:
         """The attachment name of a fresh add-on on ``app``."""
@@ -367,6 +395,33 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ("GET", "/apps/{app_identity}/pipeline-couplings"): lambda t: (
         "GET",
         f"/apps/{t.app}/pipeline-couplings",
+        None,
+    ),
+    ("GET", "/account/webhooks"): lambda t: ("GET", "/account/webhooks", None),
+    ("POST", "/account/webhooks"): lambda t: (
+        "POST",
+        "/account/webhooks",
+        {"url": "https://127.0.0.1:9/scope-test", "include": ["alert"]},
+    ),
+    ("GET", "/account/webhooks/{webhook_identity}"): lambda t: (
+        "GET",
+        f"/account/webhooks/{t.webhook()}",
+        None,
+    ),
+    ("PATCH", "/account/webhooks/{webhook_identity}"): lambda t: (
+        "PATCH",
+        f"/account/webhooks/{t.webhook()}",
+        {"level": "sync"},
+    ),
+    ("DELETE", "/account/webhooks/{webhook_identity}"): lambda t: (
+        "DELETE",
+        f"/account/webhooks/{t.webhook()}",
+        None,
+    ),
+    ("GET", "/account/webhook-deliveries"): lambda t: ("GET", "/account/webhook-deliveries", None),
+    ("GET", "/account/webhook-deliveries/{delivery_identity}"): lambda t: (
+        "GET",
+        f"/account/webhook-deliveries/{t.delivery()}",
         None,
     ),
 }

@@ -83,6 +83,14 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/apps/{app_identity}/releases/{release_identity}/config-vars"): CONFIG_READ,
     ("GET", "/apps/{app_identity}/dynos"): APP_READ,
     ("GET", "/apps/{app_identity}/pipeline-couplings"): APP_READ,
+    # Account webhooks (issue 14): what they deliver is the account's whole activity.
+    ("GET", "/account/webhooks"): ACCOUNT_WRITE,
+    ("POST", "/account/webhooks"): ACCOUNT_WRITE,
+    ("GET", "/account/webhooks/{webhook_identity}"): ACCOUNT_WRITE,
+    ("PATCH", "/account/webhooks/{webhook_identity}"): ACCOUNT_WRITE,
+    ("DELETE", "/account/webhooks/{webhook_identity}"): ACCOUNT_WRITE,
+    ("GET", "/account/webhook-deliveries"): ACCOUNT_WRITE,
+    ("GET", "/account/webhook-deliveries/{delivery_identity}"): ACCOUNT_WRITE,
 }
 
 # Routes that take no token: a client's public description, and Heroku's token exchange (the

@@ -16,6 +16,7 @@ from ostiary.web.dashboard import (
     oauth_clients,
     sessions,
     tokens,
+    webhooks,
 )
 
 # Included one by one, flat: FastAPI pays a route-matching pass per level of nesting.
@@ -31,5 +32,6 @@ ROUTERS: list[APIRouter] = [
         apps,
         activity,
         alerts,
+        webhooks,
     )
 ]

@@ -57,6 +57,7 @@ NAVIGATION = [
     ("Apps", f"{PREFIX}/apps"),
     ("Alerts", f"{PREFIX}/alerts"),
     ("Activity", f"{PREFIX}/activity"),
+    ("Webhooks", f"{PREFIX}/webhooks"),
 ]
 
 
