@@ -76,7 +76,7 @@ def test_add_see_deliveries_and_delete_a_webhook(
         page.screenshot(path=str(SCREENSHOTS / "dashboard-webhooks-added.png"), full_page=True)
         with factory.database.unit_of_work(write=True) as session:
             enqueue_deliveries(session, [_alert(user)])
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # the job runs every second; a loaded machine is slow
         while not receiver.received and time.monotonic() < deadline:
             time.sleep(0.2)
         [got] = receiver.received

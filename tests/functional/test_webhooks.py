@@ -208,7 +208,7 @@ def test_the_servers_job_delivers_retries_and_lists_the_outcomes(
             body: dict[str, Any] = answer.json()
             return body
 
-        retrying = _until(fetch, "retrying", 20)
+        retrying = _until(fetch, "retrying", 45)
         assert retrying["status"] == "retrying", retrying
         assert_matches_heroku("app-webhook-delivery", retrying)
         assert retrying["num_attempts"] == 1
@@ -217,7 +217,7 @@ def test_the_servers_job_delivers_retries_and_lists_the_outcomes(
         assert retrying["next_attempt_at"] is not None
         assert retrying["webhook"] == {"id": created.json()["id"], "level": "sync"}
         assert retrying["event"]["include"] == "alert"
-        done = _until(fetch, "succeeded", 60)
+        done = _until(fetch, "succeeded", 120)
         assert done["status"] == "succeeded", done
         assert done["num_attempts"] == 2
         assert done["last_attempt"]["code"] == 200
