@@ -25,7 +25,7 @@ from ostiary.tokens.models import Authorization
 from ostiary.tokens.queries import api_key_of, live_tokens
 from ostiary.web.api.authorizations import AuthorizationOut, present_authorization
 from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep
-from ostiary.web.api.ranges import Page, Range, RangeHeader, list_response, parse_range
+from ostiary.web.api.ranges import Page, Range, RangeHeader, list_response, parse_range, within
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
 
 router = APIRouter(tags=["alert"])
@@ -87,18 +87,7 @@ def _moment(value: str) -> datetime:
 def _page(session: Session, account_id: str, requested: Range) -> Page[RaisedAlert]:
     """One page of alerts by ``raised_at`` (timestamps to the microsecond, as Next-Range sends
     them back)."""
-    column = Alert.raised_at
-    query = alerts_of(account_id)
-    if requested.start is not None:
-        bound = _moment(requested.start)
-        if requested.descending:
-            query = query.where(column < bound if requested.start_exclusive else column <= bound)
-        else:
-            query = query.where(column > bound if requested.start_exclusive else column >= bound)
-    if requested.end is not None:
-        bound = _moment(requested.end)
-        query = query.where(column >= bound if requested.descending else column <= bound)
-    query = query.order_by(column.desc() if requested.descending else column.asc())
+    query = within(alerts_of(account_id), Alert.raised_at, requested, _moment)
     rows = list(session.scalars(query.limit(requested.max + 1)).all())
     items = records_of(session, rows[: requested.max])
     return Page(

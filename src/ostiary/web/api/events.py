@@ -37,7 +37,7 @@ from ostiary.activity.rules import (
 from ostiary.errors import BadRequest
 from ostiary.events import Event
 from ostiary.web.api.deps import Caller, authenticate_checked, check_api_version
-from ostiary.web.api.ranges import RangeHeader, encode_value, parse_range
+from ostiary.web.api.ranges import RangeHeader, encode_value, parse_range, within
 from ostiary.web.context import services_of
 
 router = APIRouter(tags=["account-event"])
@@ -112,19 +112,14 @@ def _page(
     if "asc" not in (header or ""):
         # Newest first unless the client asks for order=asc (the "newest first").
         requested = dataclasses.replace(requested, descending=True)
-    query = events_of(caller.account_id, wanted, app_id)
-    column = Event.created_at
-    if requested.start is not None:
-        bound = parse_range_time(requested.start)
-        if requested.descending:
-            query = query.where(column < bound if requested.start_exclusive else column <= bound)
-        else:
-            query = query.where(column > bound if requested.start_exclusive else column >= bound)
-    if requested.end is not None:
-        bound = parse_range_time(requested.end)
-        query = query.where(column >= bound if requested.descending else column <= bound)
-    order = (column.desc(), Event.id.desc()) if requested.descending else (column, Event.id)
-    rows = list(session.scalars(query.order_by(*order).limit(requested.max + 1)))
+    query = within(
+        events_of(caller.account_id, wanted, app_id),
+        Event.created_at,
+        requested,
+        parse_range_time,
+        tiebreak=Event.id,
+    )
+    rows = list(session.scalars(query.limit(requested.max + 1)))
     has_more = len(rows) > requested.max
     events = [as_seen_by(logged_event(row), caller.account_id) for row in rows[: requested.max]]
     first = encode_value(timestamp(events[0].created_at)) if events else ""

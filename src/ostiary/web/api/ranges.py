@@ -136,6 +136,30 @@ def _coerce(column: InstrumentedAttribute[Any], value: str) -> Any:
     return value
 
 
+def within(
+    query: Select[T],
+    column: InstrumentedAttribute[Any],
+    requested: Range,
+    bound_of: Callable[[str], Any],
+    tiebreak: InstrumentedAttribute[Any] | None = None,
+) -> Select[T]:
+    """``query`` limited to the Range's start and end on ``column`` (each read by ``bound_of``,
+    which refuses a malformed one) and sorted by it in the Range's order, then by ``tiebreak``."""
+    if requested.start is not None:
+        bound = bound_of(requested.start)
+        if requested.descending:
+            query = query.where(column < bound if requested.start_exclusive else column <= bound)
+        else:
+            query = query.where(column > bound if requested.start_exclusive else column >= bound)
+    if requested.end is not None:
+        bound = bound_of(requested.end)
+        query = query.where(column >= bound if requested.descending else column <= bound)
+    order = [column.desc() if requested.descending else column.asc()]
+    if tiebreak is not None:
+        order.append(tiebreak.desc() if requested.descending else tiebreak.asc())
+    return query.order_by(*order)
+
+
 def paginate(
     session: Session,
     query: Select[T],
@@ -144,16 +168,7 @@ def paginate(
 ) -> Page[T]:
     """Run a query for one page, sorted by the Range attribute."""
     column = columns[requested.attribute]
-    if requested.start is not None:
-        bound = _coerce(column, requested.start)
-        if requested.descending:
-            query = query.where(column < bound if requested.start_exclusive else column <= bound)
-        else:
-            query = query.where(column > bound if requested.start_exclusive else column >= bound)
-    if requested.end is not None:
-        bound = _coerce(column, requested.end)
-        query = query.where(column >= bound if requested.descending else column <= bound)
-    query = query.order_by(column.desc() if requested.descending else column.asc())
+    query = within(query, column, requested, lambda value: _coerce(column, value))
     rows = list(session.scalars(query.limit(requested.max + 1)).unique().all())
     has_more = len(rows) > requested.max
     items = rows[: requested.max]
