@@ -139,7 +139,9 @@ def wait_until_healthy(server: ServerProcess, timeout: float = 30.0) -> None:
             verify: ssl.SSLContext | bool = trusting(server.cert_path) if server.tls else True
             if httpx.get(f"{server.url}/health", verify=verify, timeout=2).status_code == 200:
                 return
-        except httpx.TransportError:
+        except (httpx.TransportError, ssl.SSLError):
+            # ssl.SSLError: the certificate file is being written (a loaded machine sees it
+            # half-written); try again with the whole file.
             pass
         time.sleep(0.1)
     server.stop()
