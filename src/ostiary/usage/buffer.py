@@ -36,6 +36,7 @@ MAX_AGENT_LENGTH = 400
 # bounds memory when the database is away for long, or a caller sends a new user agent each time.
 DEFAULT_CAP = 50_000
 _STATUS_CLASSES = ("1xx", "1xx", "2xx", "3xx", "4xx", "5xx")
+UNAUTHENTICATED = 401
 _REFUSED = frozenset({401, 403})
 
 
@@ -167,9 +168,13 @@ class MemoryUsageBuffer:
                 hours[hour_key] = 1
             else:
                 self.dropped += 1
-            if request.ip is not None:
-                self._see(batch, (authorization_id, ADDRESS, request.ip), at)
-            self._see(batch, (authorization_id, AGENT, agent), at)
+            # Where a credential was used from is learnt only from requests it authenticated:
+            # a 401 is a dead or refused token, and whoever holds one could otherwise feed the
+            # credential made-up addresses and agents (a new-network or new-agent alert each).
+            if request.status != UNAUTHENTICATED:
+                if request.ip is not None:
+                    self._see(batch, (authorization_id, ADDRESS, request.ip), at)
+                self._see(batch, (authorization_id, AGENT, agent), at)
             if request.status in _REFUSED:
                 minute_key = (authorization_id, int(at) // 60 * 60)
                 refusals = batch.refusals

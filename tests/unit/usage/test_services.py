@@ -216,7 +216,7 @@ def test_the_counts_of_a_deleted_credential_are_dropped(factory: Factory, creden
 def test_prune_deletes_what_is_past_retention(factory: Factory, credential: str) -> None:
     flush, buffer, _ = _flusher()
     old = (NOW - timedelta(days=91)).timestamp()
-    _send(buffer, credential, 2, at=old, ip="192.0.2.1", user_agent="old/1", status=401)
+    _send(buffer, credential, 2, at=old, ip="192.0.2.1", user_agent="old/1", status=403)
     _send(buffer, credential, 1)
     flush(factory.database)
     assert prune(factory.database, NOW) == 4  # an hour, an address, an agent, a minute
