@@ -173,14 +173,13 @@ def test_mark_seen_revoke_and_the_policy_form(
 
     page.uncheck("#suspend-dormant-use")
     page.check("#suspend-spike")
-    page.check("#suspend-dead-credential")
+    page.check("#suspend-probing")
+    assert page.locator("#suspend-dead-credential").count() == 0  # it never suspends
     page.click("button:has-text('Save the policy')")
     page.wait_for_url("**/dashboard/alerts")
-    assert "spike, dead-credential" in page.text_content(".flash")
+    assert "spike, probing" in page.text_content(".flash")
     with _api(alerts_server, user.api_key) as api:
-        assert api.get("/account/alert-policy").json() == {
-            "suspend_on": ["spike", "dead-credential"]
-        }
+        assert api.get("/account/alert-policy").json() == {"suspend_on": ["spike", "probing"]}
 
 
 def test_another_account_and_a_forged_form_change_nothing(

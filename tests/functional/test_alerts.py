@@ -241,6 +241,130 @@ class TestSuspension:
             assert narrow.patch("/account/alert-policy", json={"suspend_on": []}).status_code == 403
 
 
+class TestSuspensionReachesWhatTheCredentialMade:
+    def test_a_stolen_keys_child_is_suspended_with_it_and_cannot_reinstate_it(
+        self, server: ServerProcess, factory: Factory, account: UserAccount
+    ) -> None:
+        """Attack: a stolen credential X makes a child Y (POST /oauth/authorizations) before X
+        is suspended; Y must stop with X, and must not lift X's suspension even once the owner
+        has reinstated Y alone."""
+        _policy(server, account, ["dormant-use"])
+        stolen_id, stolen = factory.token(account, ["global"])
+        with server.client(stolen) as attacker:
+            made = attacker.post("/oauth/authorizations", json={"description": "mine"})
+        assert made.status_code == 201, made.text
+        child_id, child = made.json()["id"], made.json()["access_token"]["token"]
+        _back_date(factory, stolen_id, last_used_at=utcnow() - timedelta(days=40))
+        with server.client(stolen) as attacker:
+            assert attacker.get("/account").status_code == 401  # dormant use: suspended
+        with server.client(child) as attacker:
+            refused = attacker.get("/account")
+            assert refused.status_code == 401
+            assert "suspended after a security alert" in refused.json()["message"]
+            assert (
+                attacker.post(f"/oauth/authorizations/{stolen_id}/actions/reinstate").status_code
+                == 401
+            )
+        with server.client(account.api_key) as owner:
+            reinstated = owner.post(f"/oauth/authorizations/{child_id}/actions/reinstate")
+            assert reinstated.status_code == 200
+        with server.client(child) as attacker:
+            assert attacker.get("/account").status_code == 200
+            lifting = attacker.post(f"/oauth/authorizations/{stolen_id}/actions/reinstate")
+            assert lifting.status_code == 403
+            assert lifting.json()["id"] == "forbidden"
+            assert (
+                "cannot be reinstated by itself or by a token made with it"
+                in (lifting.json()["message"])
+            )
+        with server.client(stolen) as attacker:
+            assert attacker.get("/account").status_code == 401
+        with server.client(account.api_key) as owner:
+            assert (
+                owner.post(f"/oauth/authorizations/{stolen_id}/actions/reinstate").status_code
+                == 200
+            )
+        with server.client(stolen) as client:
+            assert client.get("/account").status_code == 200
+
+
+class TestDeadTokensCannotSuspend:
+    def test_the_policy_refuses_dead_credential(
+        self, server: ServerProcess, account: UserAccount
+    ) -> None:
+        refused = _policy(server, account, ["dead-credential"])
+        assert refused.status_code == 422
+        assert refused.json()["id"] == "invalid_params"
+        assert "'dead-credential' cannot suspend" in refused.json()["message"]
+
+    def test_an_old_api_key_after_regenerate_does_not_suspend_the_new_one(
+        self, server: ServerProcess, factory: Factory, account: UserAccount
+    ) -> None:
+        """Attack: whoever holds a copy of the API key from before its regeneration presents
+        it to suspend the owner's live key (a policy stored before the rule was refused)."""
+        from ostiary.alerts.models import AlertPolicy
+
+        with factory.database.unit_of_work(write=True) as session:
+            session.merge(AlertPolicy(account_id=account.id, suspend_on=["dead-credential"]))
+        with server.client(account.api_key) as owner:
+            regenerated = owner.post("/oauth/authorizations/~/actions/regenerate-tokens")
+            assert regenerated.status_code == 200, regenerated.text
+            new_key = regenerated.json()["access_token"]["token"]
+            key_id = regenerated.json()["id"]
+        with server.client(account.api_key) as attacker:
+            assert attacker.get("/account").status_code == 401
+        assert _alerts_and_events(factory, key_id, "dead-credential") == (1, 1)
+        with server.client(new_key) as owner:
+            assert owner.get("/account").status_code == 200
+            assert [a["suspended"] for a in owner.get("/account/alerts").json()] == [False]
+
+
+def _token_request(
+    server: ServerProcess, form: dict[str, str], auth: tuple[str, str]
+) -> httpx.Response:
+    return httpx.post(f"{server.url}/oauth/token", data=form, auth=auth)
+
+
+class TestClientCredentialsSuspension:
+    def test_another_scope_set_does_not_escape_the_suspension(
+        self, server: ServerProcess, factory: Factory, account: UserAccount
+    ) -> None:
+        """Attack: a suspended client asks for a different scope set, which used to create a
+        fresh, unsuspended authorization."""
+        client = register(server, account.api_key, client_credentials_scopes=["read", "identity"])
+        auth = (client["id"], client["secret"])
+        form = {"grant_type": "client_credentials", "scope": "read"}
+        issued = _token_request(server, form, auth)
+        assert issued.status_code == 200, issued.text
+        with factory.database.unit_of_work(write=True) as session:
+            suspended = session.execute(
+                update(Authorization)
+                .where(Authorization.client_id == client["id"])
+                .values(suspended_at=utcnow(), suspended_by="alert-1")
+            )
+            assert suspended.rowcount == 1  # type: ignore[attr-defined]
+        for scope in ("identity", "read", "read identity"):
+            refused = _token_request(server, {**form, "scope": scope}, auth)
+            assert refused.status_code == 401
+            assert refused.json()["error"] == "invalid_client"
+            assert (
+                "suspended after a security alert (alert alert-1)"
+                in (refused.json()["error_description"])
+            )
+        with factory.database.unit_of_work(write=False) as session:
+            made = session.scalars(
+                select(Authorization.id).where(Authorization.client_id == client["id"])
+            ).all()
+        assert len(made) == 1  # no fresh authorization
+        with factory.database.unit_of_work(write=True) as session:
+            session.execute(
+                update(Authorization)
+                .where(Authorization.client_id == client["id"])
+                .values(suspended_at=None, suspended_by=None)
+            )
+        assert _token_request(server, {**form, "scope": "identity"}, auth).status_code == 200
+
+
 class TestAlertApi:
     def test_policy_refuses_an_unknown_rule(
         self, server: ServerProcess, account: UserAccount

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ostiary.errors import NotFound
+from ostiary.errors import Forbidden, NotFound
 
 
 class AlertNotFound(NotFound):
@@ -11,3 +11,15 @@ class AlertNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("alert")
+
+
+class ReinstateNotAllowed(Forbidden):
+    """A suspended credential may not be reinstated by itself or by a credential it made: that
+    is whoever holds the suspended one (a stolen key's child) lifting its own suspension."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A suspended credential cannot be reinstated by itself or by a token made with it "
+            "(its descendants are suspended with it). Reinstate it from the dashboard or with "
+            "another credential of the account, such as the API key."
+        )

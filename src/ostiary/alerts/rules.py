@@ -137,9 +137,13 @@ def summary_of(rule: str, credential: str, facts: Mapping[str, object]) -> str:
     return _SUMMARIES.get(rule, "{credential}: " + rule).format_map(values)
 
 
+# Found through a dead token: it tells the owner, it never suspends the live authorization.
+NEVER_SUSPENDS: Rule = "dead-credential"
+
+
 def validated_suspend_on(rules: Iterable[str]) -> list[str]:
     """The rules of a suspension policy, checked and in the documented order; 422
-    ``invalid_params`` naming the unknown one."""
+    ``invalid_params`` naming the unknown one, or ``dead-credential`` (which never suspends)."""
     wanted = set(rules)
     unknown = sorted(wanted - set(RULES))
     if unknown:
@@ -147,7 +151,20 @@ def validated_suspend_on(rules: Iterable[str]) -> list[str]:
             "suspend_on",
             f"Unknown alert rule {unknown[0]!r}; the rules are: {', '.join(RULES)}.",
         )
+    if NEVER_SUSPENDS in wanted:
+        raise InvalidParams(
+            "suspend_on",
+            f"{NEVER_SUSPENDS!r} cannot suspend: it is raised by a token that is already dead "
+            "(revoked, or of an expired authorization), so whoever presents an old copy would "
+            "suspend the live credential it belonged to. It is still raised and told.",
+        )
     return [rule for rule in RULES if rule in wanted]
+
+
+def may_suspend(rule: str) -> bool:
+    """Whether an alert of ``rule`` may suspend its credential (whatever a stored policy says:
+    a policy saved before this rule was refused may still name it)."""
+    return rule != NEVER_SUSPENDS
 
 
 def is_rule(name: str) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ostiary.alerts.errors import ReinstateNotAllowed
 from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.alerts.queries import find_alert, policy_of, records_of
 from ostiary.alerts.records import AlertPolicyRecord, AlertSink, Anomaly, RaisedAlert
@@ -27,6 +28,7 @@ from ostiary.alerts.rules import (
     as_rule,
     credential_label,
     finding_of,
+    may_suspend,
     safe_facts,
     summary_of,
     validated_suspend_on,
@@ -37,6 +39,7 @@ from ostiary.metrics import ALERTS_RAISED
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.tokens.authenticator import AuthenticationFinding
 from ostiary.tokens.models import Authorization
+from ostiary.tokens.services import lineage
 from ostiary.unit import Unit
 
 logger = logging.getLogger(__name__)
@@ -118,6 +121,7 @@ def raise_alert(session: Session, anomaly: Anomaly, context: RequestContext) -> 
     now = datetime.now(UTC)
     suspend = (
         anomaly.rule in policy_of(session, anomaly.account_id).suspend_on
+        and may_suspend(anomaly.rule)
         and credential.revoked_at is None
         and credential.suspended_at is None
     )
@@ -179,12 +183,18 @@ def _suspend(
     now: datetime,
     context: RequestContext,
 ) -> None:
-    session.execute(
-        update(Authorization)
-        .where(Authorization.id == credential.id, Authorization.suspended_at.is_(None))
-        .values(suspended_at=now, suspended_by=alert_id)
-        .execution_options(synchronize_session="fetch")
-    )
+    """Suspend the credential and its live descendants, by this alert: a child made with a
+    stolen token would otherwise go on working (and could reinstate its parent). Descendants
+    already suspended keep their own alert."""
+    suspended = 0
+    for generation in lineage(session, Authorization.id == credential.id):
+        result = session.execute(
+            update(Authorization)
+            .where(Authorization.id.in_(generation), Authorization.suspended_at.is_(None))
+            .values(suspended_at=now, suspended_by=alert_id)
+            .execution_options(synchronize_session="fetch")
+        )
+        suspended += int(result.rowcount or 0)  # type: ignore[attr-defined]
     record_event(
         session,
         context,
@@ -192,7 +202,7 @@ def _suspend(
         actor_id=credential.account_id,
         target_type="authorization",
         target_id=credential.id,
-        details={"alert_id": alert_id},
+        details={"alert_id": alert_id, "descendants": max(suspended - 1, 0)},
     )
 
 
@@ -234,19 +244,46 @@ def set_policy(unit: Unit, account_id: str, suspend_on: Sequence[str]) -> AlertP
     return AlertPolicyRecord(tuple(as_rule(rule) for rule in rules))
 
 
-def reinstate(unit: Unit, authorization: Authorization) -> Authorization:
-    """Lift a credential's suspension (nothing to do when it is not suspended)."""
+def reinstate(
+    unit: Unit, authorization: Authorization, *, by_authorization_id: str | None = None
+) -> Authorization:
+    """Lift a credential's suspension, and that of its descendants suspended by the same alert
+    (nothing to do when it is not suspended).
+
+    ``by_authorization_id`` is the credential asking (an API token; None from the dashboard's
+    password-proved session): ReinstateNotAllowed (403) when it is the suspended credential or
+    one of its descendants, which would let a stolen key's child lift the key's suspension.
+    """
     if authorization.suspended_at is None:
         return authorization
     alert_id = authorization.suspended_by
+    family = [
+        found
+        for generation in lineage(unit.session, Authorization.id == authorization.id)
+        for found in generation
+    ]
+    if by_authorization_id is not None and (
+        by_authorization_id == authorization.id or by_authorization_id in family
+    ):
+        raise ReinstateNotAllowed()
+    descendants = [found for found in family if found != authorization.id]
     authorization.suspended_at = None
     authorization.suspended_by = None
+    lifted = 0
+    if descendants and alert_id is not None:
+        result = unit.session.execute(
+            update(Authorization)
+            .where(Authorization.id.in_(descendants), Authorization.suspended_by == alert_id)
+            .values(suspended_at=None, suspended_by=None)
+            .execution_options(synchronize_session="fetch")
+        )
+        lifted = int(result.rowcount or 0)  # type: ignore[attr-defined]
     unit.session.flush()
     unit.record(
         "token:authorization:reinstate",
         actor_id=authorization.account_id,
         target_type="authorization",
         target_id=authorization.id,
-        details={"alert_id": alert_id},
+        details={"alert_id": alert_id, "descendants": lifted},
     )
     return authorization

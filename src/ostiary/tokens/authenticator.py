@@ -7,10 +7,13 @@ minute per authorization so that reads do not turn into writes.
 
 Two alert rules are seen here, and told to the callback the application injects (``alerts``
 sits above ``tokens``): the first use after ``dormant_after`` unused (found when the touch is
-due, and raised in the touch's transaction), and a revoked or expired token presented again
-(raised in a small transaction of its own, at most once per credential per day per process: a
-flood of dead tokens is unauthenticated work and must stay cheap). A credential suspended by
-its owner's alert policy is refused, read in the same lookup.
+due, and raised in the touch's transaction), and a revoked token, or one of an expired
+authorization, presented again (raised in a small transaction of its own, at most once per
+credential per day per process: a flood of dead tokens is unauthenticated work and must stay
+cheap). An expired access token of a live authorization is refused without an alert: that is
+an OAuth client's refresh cycle. A dead credential's alert never suspends (``alerts``): the
+live authorization an old token belonged to is not the presenter's to stop. A credential
+suspended by its owner's alert policy is refused, read in the same lookup.
 """
 
 from __future__ import annotations
@@ -154,9 +157,12 @@ class TokenAuthenticator:
             self._refuse("unknown token")
         if found.token_revoked or found.authorization_revoked:
             self._dead(found, "revoked token", now, context)
-        for expiry in (found.token_expires_at, found.authorization_expires_at):
-            if expiry is not None and expiry <= now:
-                self._dead(found, "expired token", now, context)
+        if found.authorization_expires_at is not None and found.authorization_expires_at <= now:
+            self._dead(found, "expired token", now, context)
+        if found.token_expires_at is not None and found.token_expires_at <= now:
+            # The authorization lives: an OAuth access token expiring while its grant is
+            # refreshed is the normal cycle, not a leak, and raises nothing.
+            self._refuse("expired token", found.authorization_id)
         if found.suspended_at is not None:
             self._refuse_suspended(found.authorization_id, found.suspended_by)
         last_used = found.last_used_at
@@ -204,7 +210,8 @@ class TokenAuthenticator:
     def _dead(
         self, found: PresentedToken, reason: str, now: datetime, context: RequestContext
     ) -> NoReturn:
-        """Refuse a revoked or expired token, raising dead-credential first (once a day)."""
+        """Refuse a revoked token or one of an expired authorization, raising dead-credential
+        first (once a day)."""
         remembered = (found.authorization_id, now.date())
         if self._alarm is not None and remembered not in self._dead_raised:
             if len(self._dead_raised) >= _DEAD_REMEMBERED:

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import bindparam, insert, select
 
 from ostiary.clock import utcnow
 from ostiary.db import table_of
+from ostiary.errors import Audit, Unauthorized
 from ostiary.events import INSERT_EVENT, RequestContext, event_row
 from ostiary.oauth2.protocols import Client, TokenSet
 from ostiary.prepared import DirectTransaction, as_list
@@ -34,7 +35,10 @@ from ostiary.tokens.services import mint_stored
 
 _authorizations = table_of(Authorization)
 
-_LIVE_AUTHORIZATIONS = select(_authorizations.c.id, _authorizations.c.scopes).where(
+# The suspension comes with the rows the grant reads anyway: no query of its own on this path.
+_LIVE_AUTHORIZATIONS = select(
+    _authorizations.c.id, _authorizations.c.scopes, _authorizations.c.suspended_by
+).where(
     _authorizations.c.client_id == bindparam("client_id"),
     _authorizations.c.kind == bindparam("kind"),
     _authorizations.c.revoked_at.is_(None),
@@ -46,11 +50,17 @@ _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
 def _authorization_for(
     transaction: DirectTransaction, client: Client, owner_id: str, scopes: list[str]
 ) -> str:
-    """The id of the client's live authorization for exactly these scopes, created if needed."""
+    """The id of the client's live authorization for exactly these scopes, created if needed.
+
+    Unauthorized (``invalid_client``) while any of the client's client-credentials
+    authorizations is suspended, whatever scopes are asked: otherwise asking for another scope
+    set would make a fresh, unsuspended authorization and escape the suspension."""
     kind = AuthorizationKind.CLIENT_CREDENTIALS.value
-    for authorization_id, stored_scopes in transaction.rows(
-        _LIVE_AUTHORIZATIONS, client_id=client.id, kind=kind
-    ):
+    rows = transaction.rows(_LIVE_AUTHORIZATIONS, client_id=client.id, kind=kind)
+    for authorization_id, _, suspended_by in rows:
+        if suspended_by is not None:
+            _refuse_suspended(client, str(authorization_id), str(suspended_by))
+    for authorization_id, stored_scopes, _ in rows:
         # JSON columns do not compare portably in SQL (PostgreSQL's json has no "="): match here.
         if sorted(as_list(stored_scopes) or ()) == scopes:
             return str(authorization_id)
@@ -65,6 +75,25 @@ def _authorization_for(
     )
     assert created is not None  # INSERT ... RETURNING answers one row
     return str(created[0])
+
+
+def _refuse_suspended(client: Client, authorization_id: str, alert_id: str) -> NoReturn:
+    """``invalid_client`` (RFC 6749 section 5.2, 401), not ``access_denied``: section 5.2 has no
+    ``access_denied`` (that is the authorization endpoint's, section 4.1.2.1), and a suspended
+    client's credentials are exactly what the token endpoint no longer accepts until its owner
+    reinstates or revokes them. The message names the alert and how to lift it."""
+    raise Unauthorized(
+        f"The client credentials of {client.name} are suspended after a security alert (alert "
+        f"{alert_id}). Its owner can reinstate authorization {authorization_id} on the "
+        "dashboard's Alerts page or with "
+        f"`POST /oauth/authorizations/{authorization_id}/actions/reinstate`, or revoke it.",
+        audit=Audit(
+            "auth:failure",
+            target_type="authorization",
+            target_id=authorization_id,
+            details={"reason": "suspended credential", "grant": "client_credentials"},
+        ),
+    )
 
 
 class ClientCredentialsTokens:

@@ -85,6 +85,9 @@ def find_parent(
         parent is None
         # Revoked while this request waited for the lock: revoking keeps the row.
         or parent.revoked_at is not None
+        # Suspended while this request waited: a suspended credential makes nothing (its
+        # descendants are suspended with it, alerts.services, and a child made now would not be).
+        or parent.suspended_at is not None
         or token is None
         or token.authorization_id != parent.id
         or token.revoked_at is not None

@@ -9,6 +9,7 @@ authorization revokes its descendants with it (what its tokens made, and so on),
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select, update
@@ -248,6 +249,30 @@ def describe(unit: Unit, authorization: Authorization, description: str) -> Auth
     return authorization
 
 
+def lineage(session: Session, *criteria: ColumnElement[bool]) -> Iterator[list[str]]:
+    """The ids of the live (not revoked) authorizations matching the criteria, then of their
+    live children, and so on: one generation per item, however deep the lineage.
+
+    The next generation is read only when the caller asks for it, so a caller that updates each
+    generation (revoking, suspending) has done so before its children are read: a child made
+    meanwhile under the parent's lock (``queries.find_parent``) is then seen. Each id comes
+    once, so the walk ends even on data that loops.
+    """
+    live = Authorization.revoked_at.is_(None)
+    seen: set[str] = set()
+    generation = list(session.scalars(select(Authorization.id).where(*criteria, live)))
+    while generation:
+        seen.update(generation)
+        yield generation
+        generation = [
+            found
+            for found in session.scalars(
+                select(Authorization.id).where(Authorization.parent_id.in_(generation), live)
+            )
+            if found not in seen
+        ]
+
+
 def revoke_with_descendants(
     session: Session, *criteria: ColumnElement[bool], now: datetime | None = None
 ) -> int:
@@ -255,28 +280,22 @@ def revoke_with_descendants(
     (children by ``parent_id``, theirs, and so on); how many matched the criteria.
 
     Rows are kept with ``revoked_at`` set. The authenticator checks only a token's own
-    authorization, so each descendant is marked itself: one generation per round, in plain
-    SELECT and UPDATE that SQLite and PostgreSQL run alike, until a generation is empty however
-    deep the lineage (a fixed number of rounds would leave a chain made deeper on purpose
-    alive). A revoked authorization has no live descendant (every path revokes through here),
-    so the walk stops at rows already revoked, and a row is marked once, so it ends.
+    authorization, so each descendant is marked itself: one generation per round of
+    :func:`lineage`, in plain SELECT and UPDATE that SQLite and PostgreSQL run alike, until a
+    generation is empty however deep the lineage (a fixed number of rounds would leave a chain
+    made deeper on purpose alive). A revoked authorization has no live descendant (every path
+    revokes through here), so the walk stops at rows already revoked.
     """
     now = now or utcnow()
-    live = Authorization.revoked_at.is_(None)
-    generation = list(session.scalars(select(Authorization.id).where(*criteria, live)))
-    matched = len(generation)
-    while generation:
+    matched: int | None = None
+    for generation in lineage(session, *criteria):
+        matched = len(generation) if matched is None else matched
         session.execute(
             update(Authorization)
-            .where(Authorization.id.in_(generation), live)
+            .where(Authorization.id.in_(generation), Authorization.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        generation = list(
-            session.scalars(
-                select(Authorization.id).where(Authorization.parent_id.in_(generation), live)
-            )
-        )
-    return matched
+    return matched or 0
 
 
 def revoke(

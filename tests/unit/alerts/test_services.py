@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from ostiary.alerts.models import Alert
+from ostiary.alerts.errors import ReinstateNotAllowed
+from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.alerts.queries import newest_alerts, unseen_count
 from ostiary.alerts.records import RULES, Anomaly, Rule
 from ostiary.alerts.services import mark_all_seen, mark_seen, raise_alerts, reinstate, set_policy
@@ -17,7 +18,7 @@ from ostiary.errors import InvalidParams, NotFound
 from ostiary.events import Event
 from ostiary.metrics import ALERTS_RAISED
 from ostiary.tokens.models import Authorization
-from tests.support.factories import Factory, UserAccount
+from tests.support.factories import Factory, UserAccount, add_authorization
 
 AT = datetime(2026, 12, 1, 10, 15, tzinfo=UTC)
 # Facts that make each rule's finding distinct, and a second, different finding of it.
@@ -139,6 +140,77 @@ def test_the_policy_suspends_on_its_rules_only(factory: Factory) -> None:
         assert credential.suspended_at is None
         assert not any(a.suspended for a in newest_alerts(session, owner.id))
         assert "token:authorization:reinstate" in set(session.scalars(select(Event.action)))
+
+
+def _suspension(factory: Factory, *ids: str) -> list[tuple[bool, str | None]]:
+    with factory.database.unit_of_work(write=False) as session:
+        rows = [session.get(Authorization, i) for i in ids]
+        return [(r.suspended_at is not None, r.suspended_by) for r in rows if r is not None]
+
+
+def test_suspending_a_credential_suspends_what_it_made(factory: Factory) -> None:
+    """Attack: a stolen credential's child (and grandchild) would keep working after the
+    credential is suspended, and could reinstate it; a descendant suspended by an alert of its
+    own keeps that alert's suspension when the parent is reinstated."""
+    owner, parent_id = _setup(factory)
+    with factory.database.unit_of_work(write=True) as session:
+        set_policy(factory.unit(session), owner.id, ["probing", "spike"])
+        child = add_authorization(session, owner.id, parent_id=parent_id).id
+        grandchild = add_authorization(session, owner.id, parent_id=child).id
+        own = add_authorization(session, owner.id, parent_id=parent_id).id
+        revoked = add_authorization(session, owner.id, parent_id=parent_id, revoked_at=AT).id
+    _raise(factory, Anomaly("spike", owner.id, own, AT, {}))
+    [(_, own_alert)] = _suspension(factory, own)
+    _raise(factory, Anomaly("probing", owner.id, parent_id, AT, {"refusals": 30}))
+    [(_, alert_id)] = _suspension(factory, parent_id)
+    assert alert_id is not None
+    assert alert_id != own_alert
+    assert _suspension(factory, child, grandchild, own, revoked) == [
+        (True, alert_id),
+        (True, alert_id),
+        (True, own_alert),
+        (False, None),
+    ]
+    with factory.database.unit_of_work(write=False) as session:
+        event = session.scalars(
+            select(Event).where(
+                Event.action == "token:authorization:suspend", Event.target_id == parent_id
+            )
+        ).one()
+        assert event.details == {"alert_id": alert_id, "descendants": 2}
+    # Neither the credential itself nor anything it made may lift the suspension.
+    for asking in (parent_id, child, grandchild):
+        with factory.database.unit_of_work(write=True) as session:
+            credential = session.get(Authorization, parent_id)
+            assert credential is not None
+            with pytest.raises(ReinstateNotAllowed) as refused:
+                reinstate(factory.unit(session), credential, by_authorization_id=asking)
+            assert refused.value.code == "forbidden"
+    assert _suspension(factory, parent_id, child)[0] == (True, alert_id)
+    with factory.database.unit_of_work(write=True) as session:
+        other = add_authorization(session, owner.id).id
+        credential = session.get(Authorization, parent_id)
+        assert credential is not None
+        reinstate(factory.unit(session), credential, by_authorization_id=other)
+    assert _suspension(factory, parent_id, child, grandchild, own) == [
+        (False, None),
+        (False, None),
+        (False, None),
+        (True, own_alert),
+    ]
+
+
+def test_a_dead_credential_alert_never_suspends(factory: Factory) -> None:
+    """Attack: an old copy of a token (revoked by a regeneration) presented again would
+    suspend the live credential, even under a policy stored before the rule was refused."""
+    owner, authorization_id = _setup(factory)
+    with factory.database.unit_of_work(write=True) as session:
+        with pytest.raises(InvalidParams, match="'dead-credential' cannot suspend"):
+            set_policy(factory.unit(session), owner.id, ["spike", "dead-credential"])
+        session.add(AlertPolicy(account_id=owner.id, suspend_on=["dead-credential"]))
+    _raise(factory, Anomaly("dead-credential", owner.id, authorization_id, AT, {}))
+    assert _counts(factory, "dead-credential") == (1, 1)
+    assert _suspension(factory, authorization_id) == [(False, None)]
 
 
 def test_an_unknown_rule_in_the_policy_is_refused(factory: Factory) -> None:

@@ -83,6 +83,36 @@ def test_a_flood_of_a_dead_token_tells_the_alarm_once(factory: Factory) -> None:
     assert alarm.told[0].details["reason"] == "revoked token"
 
 
+def test_an_expired_access_token_of_a_live_grant_tells_nothing(factory: Factory) -> None:
+    """Attack: an OAuth access token that expired in the normal refresh cycle would raise
+    dead-credential (and could be replayed to make noise about, or suspend, the live grant)."""
+    from ostiary.tokens.models import AccessToken
+
+    account = factory.account()
+    authorization_id, token = factory.token(account, ["global"])
+    with factory.database.unit_of_work(write=True) as session:
+        session.execute(
+            update(AccessToken)
+            .where(AccessToken.authorization_id == authorization_id)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+    alarm = Alarm(suspend_with="alert-1")
+    authenticator = TokenAuthenticator(factory.database, factory.hasher, alarm=alarm)
+    with pytest.raises(Unauthorized) as refused:
+        authenticator.authenticate(token, CONTEXT)
+    assert refused.value.message == "Invalid credentials provided."
+    assert refused.value.audit is not None
+    assert refused.value.audit.details == {"reason": "expired token"}
+    assert alarm.told == []
+    # The authorization itself expired: that token is dead, and told.
+    _set(factory, authorization_id, expires_at=utcnow() - timedelta(minutes=1))
+    with pytest.raises(Unauthorized):
+        authenticator.authenticate(token, CONTEXT)
+    assert [(f.rule, f.details["reason"]) for f in alarm.told] == [
+        ("dead-credential", "expired token")
+    ]
+
+
 def test_the_request_that_suspends_is_refused_and_so_are_the_next(factory: Factory) -> None:
     account = factory.account()
     authorization_id, token = factory.token(account, ["global"])

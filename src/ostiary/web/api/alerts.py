@@ -150,8 +150,12 @@ async def reinstate_authorization(
 ) -> AuthorizationOut:
     """Lift the suspension an alert put on one of the account's credentials; its tokens work
     again from the next request."""
+    # The asking token is passed on: neither the suspended credential nor a token it made may
+    # lift the suspension (403).
     authorization = reinstate(
-        unit, _credential(unit.session, caller.account_id, authorization_identity)
+        unit,
+        _credential(unit.session, caller.account_id, authorization_identity),
+        by_authorization_id=caller.principal.authorization_id,
     )
     tokens = live_tokens(unit.session, [authorization])[authorization.id]
     return present_authorization(authorization, tokens.access, refresh=tokens.refresh)

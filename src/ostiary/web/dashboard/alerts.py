@@ -28,7 +28,8 @@ RULE_CHOICES = [
     ("new-user-agent", "use by a kind of program not seen before"),
     ("dormant-use", "the first use after 30 days or more unused"),
     ("probing", "a burst of refused requests"),
-    ("dead-credential", "a revoked or expired token presented again"),
+    # Not dead-credential: it is raised by a dead token, and never suspends the live credential
+    # that token belonged to (docs/alerts.md, Suspension).
 ]
 
 
