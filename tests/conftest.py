@@ -14,8 +14,11 @@ from tests.support.server import ServerProcess, start_server
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """An Ostiary server over plain HTTP on 127.0.0.1 with an SQLite database."""
-    process = start_server(tmp_path_factory.mktemp("server"))
+    """An Ostiary server over plain HTTP on 127.0.0.1 with an SQLite database; webhooks to
+    loopback allowed (the tests' receivers run here)."""
+    process = start_server(
+        tmp_path_factory.mktemp("server"), settings={"OSTIARY_WEBHOOK_ALLOW_LOOPBACK": "true"}
+    )
     yield process
     process.stop()
 

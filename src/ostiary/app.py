@@ -218,9 +218,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         JobContext(services.database, services.settings),
         services.settings.usage_flush_seconds,
     )
+    # Sending runs apart: a receiver (or SMTP server) slow to answer holds up only the sending,
+    # never the usage flush and the sealing that monitoring rests on.
+    sending = PeriodicRunner(
+        delivery_jobs(services),
+        JobContext(services.database, services.settings),
+        services.settings.usage_flush_seconds,
+    )
     tasks = [
         asyncio.create_task(runner.run_forever(), name="ostiary-periodic"),
         asyncio.create_task(frequent.run_forever(), name="ostiary-frequent"),
+        asyncio.create_task(sending.run_forever(), name="ostiary-sending"),
     ]
     await services.wakeups.start()
     try:
@@ -232,14 +240,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        # A graceful stop loses nothing counted: the frequent jobs run once more.
+        # A graceful stop loses nothing counted: the flush and the sealing run once more. The
+        # sending need not: what is queued stays queued, for the next worker to send.
         await asyncio.to_thread(frequent.run_once)
 
 
 def frequent_jobs(services: Services) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
-    graceful stop): flushing the usage counters (which raises alerts), sealing the activity
-    log's new events into its hash chain, then the deliveries those events call for."""
+    graceful stop): flushing the usage counters (which raises alerts), then sealing the
+    activity log's new events into its hash chain (which queues their deliveries and mail)."""
     jobs: list[Job] = []
     usage = services.usage
     if usage is not None:
@@ -247,12 +256,18 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     key = chain_key(load_or_create_secret(services.settings))
     subscribers = sealed_event_subscribers(services.settings)
     jobs.append(Job("seal events", lambda context: seal_events(context.database, key, subscribers)))
-    jobs.append(
+    return tuple(jobs)
+
+
+def delivery_jobs(services: Services) -> tuple[Job, ...]:
+    """The sending jobs, run every ``OSTIARY_USAGE_FLUSH_SECONDS`` in a runner of their own
+    (``lifespan``): the webhook deliveries, then the mail outbox when SMTP is configured."""
+    jobs = [
         Job(
             "webhook deliveries",
             lambda context: send_deliveries(context.database, context.settings),
         )
-    )
+    ]
     try:
         mailer = mailer_from(services.settings)
     except MailError as error:

@@ -248,7 +248,14 @@ class Settings(BaseSettings):
         default=5.0,
         gt=0,
         le=60,
-        description="Seconds a webhook receiver has to connect and to answer each delivery.",
+        description="Seconds a webhook delivery attempt may take in all (connecting, sending, "
+        "and the receiver's status line and headers), however slowly the receiver answers.",
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Allow webhooks to loopback hosts (and plain http to them): for tests only. "
+        "Off, a URL naming a loopback, unspecified or link-local address or a localhost name is "
+        "refused, and no delivery connects to a host resolving to one.",
     )
     smtp_url: SecretStr | None = Field(
         default=None,

@@ -43,6 +43,7 @@ def watched(tmp_path: Path) -> Iterator[tuple[ServerProcess, Receiver, Sink]]:
                 "OSTIARY_MAIL_FROM": "ostiary@example.test",
                 "OSTIARY_TRUSTED_PROXIES": "127.0.0.1",
                 "OSTIARY_ACCESS_LOG": "off",
+                "OSTIARY_WEBHOOK_ALLOW_LOOPBACK": "true",  # the receiver runs here
             },
         )
         try:

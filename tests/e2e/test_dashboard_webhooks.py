@@ -29,7 +29,8 @@ def hooks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
     server = start_server(
         tmp_path_factory.mktemp("dashboard-webhooks"),
         tls=True,
-        settings={"OSTIARY_USAGE_FLUSH_SECONDS": "1"},
+        # Loopback allowed: the receiver runs here.
+        settings={"OSTIARY_USAGE_FLUSH_SECONDS": "1", "OSTIARY_WEBHOOK_ALLOW_LOOPBACK": "true"},
     )
     yield server
     server.stop()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from ostiary.db import new_id
 from ostiary.webhooks.services import enqueue_deliveries
 from tests.support.factories import Factory, UserAccount
 from tests.support.schema import SCHEMA_PATH, assert_matches_heroku
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, start_server
 from tests.support.webhook_receiver import webhook_receiver
 
 # Every webhook here points at this machine: the server's delivery job sends what is due, and
@@ -137,6 +137,50 @@ def test_bad_webhooks_are_refused(
         patched = client.patch(f"/account/webhooks/{made['id']}", json=change)
         assert patched.status_code == 422
         client.delete(f"/account/webhooks/{made['id']}")
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server as deployed: OSTIARY_WEBHOOK_ALLOW_LOOPBACK unset."""
+    process = start_server(tmp_path_factory.mktemp("strict"))
+    yield process
+    process.stop()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:2375/containers/json",
+        "https://localhost:8500/v1/agent/self",
+        "https://[::ffff:127.0.0.1]/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fe80::1]/",
+        "https://0.0.0.0:6379/",
+        "http://127.0.0.1:8080/hooks",
+    ],
+)
+def test_urls_to_this_machine_are_refused_at_create_and_patch(
+    strict_server: ServerProcess, url: str
+) -> None:
+    factory = Factory(strict_server.data_dir)
+    try:
+        account = factory.account()
+        with strict_server.client(account.api_key) as client:
+            refused = client.post("/account/webhooks", json={**HOOK, "url": url})
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["id"] == "invalid_params"
+            assert set(refused.json()) >= {"id", "message"}
+            made = client.post(
+                "/account/webhooks", json={**HOOK, "url": "https://hooks.example.test/in"}
+            )
+            assert made.status_code == 201, made.text
+            patched = client.patch(f"/account/webhooks/{made.json()['id']}", json={"url": url})
+            assert patched.status_code == 422, patched.text
+            assert patched.json()["id"] == "invalid_params"
+            kept = client.get(f"/account/webhooks/{made.json()['id']}").json()
+            assert kept["url"] == "https://hooks.example.test/in"
+    finally:
+        factory.close()
 
 
 def test_an_account_has_a_bounded_number_of_webhooks(

@@ -44,6 +44,20 @@ RULE_SUBJECTS = {
     "dead-credential": "a revoked or expired credential presented",
 }
 _ADDRESS_KEYS = ("ip", "address", "network")
+# Detail keys holding a User-Agent as the caller sent it: mailed only as the agent it names.
+_AGENT_KEYS = frozenset({"user_agent", "agent"})
+# A described agent's length in a mail: ua-parser's family can echo part of the header.
+AGENT_MAX = 60
+
+
+def described_agent(user_agent: str) -> str:
+    """A User-Agent as a mail shows it: the family and system it names (``agents.agent_of``),
+    never the header itself (anyone holding a token chooses it), truncated."""
+    return _truncated(agent_of(user_agent).describe())
+
+
+def _truncated(text: str) -> str:
+    return text if len(text) <= AGENT_MAX else text[: AGENT_MAX - 1] + "…"
 
 
 def dashboard_url(settings: Settings) -> str:
@@ -61,14 +75,17 @@ def alert_mail(event: LoggedEvent, to: str, link: str) -> Mail:
     where = event.ip or next(
         (str(details[key]) for key in _ADDRESS_KEYS if details.get(key)), "an unknown address"
     )
-    client = agent_of(event.user_agent).describe() if event.user_agent else None
+    client = described_agent(event.user_agent) if event.user_agent else None
     when = event.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     facts = [
         ("What", summary),
         ("When", when),
         ("From", f"{where}, {client}" if client else where),
         ("Credential", event.authorization_id or event.target_id or "unknown"),
-        *((str(key).replace("_", " "), str(value)) for key, value in sorted(details.items())),
+        *(
+            (str(key).replace("_", " "), _shown(key, value))
+            for key, value in sorted(details.items())
+        ),
     ]
     text = "\n".join(
         [
@@ -92,6 +109,14 @@ def alert_mail(event: LoggedEvent, to: str, link: str) -> Mail:
     )
     subject = RULE_SUBJECTS.get(rule, "unusual activity")
     return Mail(to=to, subject=f"Ostiary alert: {subject}", text=text, html=body)
+
+
+def _shown(key: str, value: object) -> str:
+    if key in _AGENT_KEYS and isinstance(value, str):
+        return described_agent(value)
+    if key == "family":  # already an agent's family (the new-user-agent rule), kept short
+        return _truncated(str(value))
+    return str(value)
 
 
 def enqueue_alert_mail(

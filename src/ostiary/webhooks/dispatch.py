@@ -1,12 +1,15 @@
 """Sending due deliveries: claim a batch (``webhooks.leases``), POST each outside any
 transaction, record each outcome in a short transaction of its own.
 
-A delivery is POSTed with httpx (synchronous, short timeouts, no redirect followed, no proxy
-taken from the environment) by a few threads at once, so one slow receiver holds up at most its
-own thread. A 2xx answer succeeds; anything else (a redirect, an error status, a refused
-connection, a timeout) is retried after an exponential, jittered delay (``rules.retry_delay``)
-until the delivery's ``give_up_at`` (``OSTIARY_WEBHOOK_RETRY_SECONDS`` after it was enqueued),
-then marked ``failed``. Each attempt is counted in ``metrics.WEBHOOK_DELIVERIES``. Log lines
+A delivery is POSTed with httpx (synchronous, no redirect followed, no proxy taken from the
+environment) by a few threads at once, each attempt on a client of its own
+(``transport.attempt_client``): the attempt ends by ``OSTIARY_WEBHOOK_TIMEOUT`` in all, however
+slowly the receiver answers, and never connects to this machine's loopback or link-local
+addresses (unless ``OSTIARY_WEBHOOK_ALLOW_LOOPBACK``). A 2xx answer succeeds; anything else
+(a redirect, an error status, a refused connection, a timeout, a forbidden address) is retried
+after an exponential, jittered delay (``rules.retry_delay``) until the delivery's
+``give_up_at`` (``OSTIARY_WEBHOOK_RETRY_SECONDS`` after it was enqueued), then marked
+``failed``. Each attempt is counted in ``metrics.WEBHOOK_DELIVERIES``. Log lines
 name the webhook and delivery ids, never the URL (it may hold a token of the receiver's) or a
 secret.
 """
@@ -18,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy import select, update
 
 from ostiary.clock import utcnow
@@ -30,6 +32,7 @@ from ostiary.webhooks.payloads import body_of, headers_of
 from ostiary.webhooks.records import FAILED, RETRYING, SUCCEEDED, AttemptOutcome
 from ostiary.webhooks.rules import retry_delay
 from ostiary.webhooks.secrets import SecretBox, UnreadableSecret
+from ostiary.webhooks.transport import attempt_client
 
 logger = logging.getLogger("ostiary.webhooks")
 
@@ -63,8 +66,8 @@ class DispatchRun:
 
 
 def lease_for(timeout: float) -> timedelta:
-    """How long a claim holds: every round of the batch timing out twice (connect, read),
-    with a margin."""
+    """How long a claim holds: every round of the batch taking its whole deadline twice over
+    (the name lookup is outside it), with a margin."""
     rounds = -(-BATCH // SENDERS)
     return timedelta(seconds=rounds * 2 * timeout + 60)
 
@@ -94,9 +97,16 @@ def _claimed(database: Database, ids: list[str]) -> list[Claimed]:
 
 
 def attempt(
-    client: httpx.Client, box: SecretBox, claimed: Claimed, attempt_id: str, now: datetime
+    box: SecretBox,
+    claimed: Claimed,
+    attempt_id: str,
+    now: datetime,
+    *,
+    timeout: float,
+    allow_loopback: bool = False,
 ) -> AttemptOutcome:
-    """POST one delivery once; its outcome (never raises for the receiver's failures)."""
+    """POST one delivery once, within ``timeout`` seconds in all; its outcome (never raises
+    for the receiver's failures)."""
     try:
         secret = box.open(claimed.secret_sealed, bound_to=claimed.webhook_id)
         authorization = (
@@ -119,7 +129,10 @@ def attempt(
     )
     try:
         # Streamed and closed unread: a receiver's answer body is none of our business.
-        with client.stream("POST", claimed.url, content=body, headers=headers) as response:
+        with (
+            attempt_client(timeout, allow_loopback=allow_loopback) as client,
+            client.stream("POST", claimed.url, content=body, headers=headers) as response,
+        ):
             return AttemptOutcome(code=response.status_code, error_class=None)
     except Exception as error:
         # httpx's transport errors, and anything else (an address its parser refuses): the
@@ -181,10 +194,10 @@ def deliver_due(
     box: SecretBox,
     *,
     timeout: float = 5.0,
-    client: httpx.Client | None = None,
+    allow_loopback: bool = False,
     now: datetime | None = None,
 ) -> DispatchRun:
-    """Claim one batch of due deliveries and attempt each; what came of them."""
+    """Claim one batch of due deliveries and attempt each (``attempt``); what came of them."""
     now = now or utcnow()
     claim, ids = claim_due(
         database, WebhookDelivery, now=now, lease=lease_for(timeout), limit=BATCH
@@ -192,21 +205,16 @@ def deliver_due(
     if not ids:
         return DispatchRun()
     batch = _claimed(database, ids)
-    http = client or httpx.Client(
-        timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False
-    )
     attempt_ids = [new_id() for _ in batch]
-    try:
-        with ThreadPoolExecutor(max_workers=min(SENDERS, len(batch))) as pool:
-            outcomes = list(
-                pool.map(
-                    lambda pair: attempt(http, box, pair[0], pair[1], now),
-                    zip(batch, attempt_ids, strict=True),
-                )
+    with ThreadPoolExecutor(max_workers=min(SENDERS, len(batch))) as pool:
+        outcomes = list(
+            pool.map(
+                lambda pair: attempt(
+                    box, pair[0], pair[1], now, timeout=timeout, allow_loopback=allow_loopback
+                ),
+                zip(batch, attempt_ids, strict=True),
             )
-    finally:
-        if client is None:
-            http.close()
+        )
     results = [
         _record(database, claim, claimed, attempt_id, outcome, now)
         for claimed, attempt_id, outcome in zip(batch, attempt_ids, outcomes, strict=True)

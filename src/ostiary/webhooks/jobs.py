@@ -1,5 +1,6 @@
-"""The webhooks' and mail's part of the server's frequent jobs (``app.frequent_jobs``) and of
-the activity log's sealing (its ``SealedEventsSubscriber``s), each built from the settings."""
+"""The webhooks' and mail's jobs (``app.delivery_jobs``, in a runner of their own so a slow
+receiver never holds up the usage flush or the sealing) and their part of the activity log's
+sealing (its ``SealedEventsSubscriber``s), each built from the settings."""
 
 from __future__ import annotations
 
@@ -29,12 +30,18 @@ def send_deliveries(
     database: Database, settings: Settings, *, box: SecretBox | None = None
 ) -> DispatchRun:
     """One run of the delivery job: batches while they come full (a backlog), for at most
-    about one interval of the frequent jobs, so the next usage flush is not held up long."""
+    about one interval (``OSTIARY_USAGE_FLUSH_SECONDS``), so a backlog does not keep the mail
+    waiting."""
     box = box or box_for(settings)
     started = time.monotonic()
     delivered = failed = abandoned = 0
     while True:
-        run = deliver_due(database, box, timeout=settings.webhook_timeout)
+        run = deliver_due(
+            database,
+            box,
+            timeout=settings.webhook_timeout,
+            allow_loopback=settings.webhook_allow_loopback,
+        )
         delivered, failed = delivered + run.delivered, failed + run.failed
         abandoned += run.abandoned
         full = run.delivered + run.failed + run.abandoned >= BATCH

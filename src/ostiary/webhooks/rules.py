@@ -3,8 +3,10 @@ to, which events reach it, what of an event a payload may carry, and when to try
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import re
+import socket
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -30,9 +32,39 @@ _SECRET_KEY = re.compile(
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
-def checked_url(url: object) -> str:
-    """A receiver URL: absolute https (http only to a loopback host, for tests), no
-    credentials, no spaces or control characters."""
+def is_forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether deliveries may not go to ``address``: loopback, unspecified or link-local
+    (169.254.0.0/16 holds the clouds' metadata services), also as an IPv4-mapped IPv6
+    address. Private (RFC 1918) networks stay allowed: a self-hosted platform delivers to its
+    own receivers (docs/webhooks.md)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def names_this_machine(host: str) -> bool:
+    """Whether a URL's host is, as written, a forbidden address (``is_forbidden_address``) or
+    a ``localhost`` name (RFC 6761: ``localhost`` and every name under it)."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return is_forbidden_address(ipaddress.ip_address(name.split("%")[0]))
+    except ValueError:
+        pass
+    # The resolver also reads IPv4 in the old short forms ("127.1", "0x7f000001", "2130706433").
+    if re.fullmatch(r"[0-9a-fx.]+", name):
+        try:
+            return is_forbidden_address(ipaddress.IPv4Address(socket.inet_aton(name)))
+        except OSError:
+            return False
+    return False
+
+
+def checked_url(url: object, *, allow_loopback: bool = False) -> str:
+    """A receiver URL: absolute https, no credentials, no spaces or control characters, and
+    not to this machine. With ``allow_loopback`` (``OSTIARY_WEBHOOK_ALLOW_LOOPBACK``, for
+    tests), loopback hosts are allowed, and plain http to them."""
     if not isinstance(url, str) or not url:
         raise InvalidWebhook("url", "url is required.")
     if len(url) > URL_MAX:
@@ -48,11 +80,15 @@ def checked_url(url: object) -> str:
         raise InvalidWebhook("url", "url must not carry credentials; use `authorization`.")
     if not parts.hostname:
         raise InvalidWebhook("url", "url must be absolute, with a host.")
+    if not allow_loopback and names_this_machine(parts.hostname):
+        raise InvalidWebhook(
+            "url", "url must not point at a loopback, unspecified or link-local address."
+        )
     if parts.scheme == "https":
         return url
-    if parts.scheme == "http" and is_loopback(parts.hostname):
+    if parts.scheme == "http" and allow_loopback and is_loopback(parts.hostname):
         return url
-    raise InvalidWebhook("url", "url must use https (plain http only to a loopback address).")
+    raise InvalidWebhook("url", "url must use https.")
 
 
 def checked_include(include: object) -> list[str]:

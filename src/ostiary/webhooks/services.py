@@ -44,10 +44,15 @@ def create_webhook(
     secret: object = None,
     authorization: object = None,
     limit: int = 10,
+    allow_loopback: bool = False,
 ) -> CreatedWebhook:
     """Subscribe the account: a generated secret unless one is given; the secret is in the
-    answer only."""
-    checked = checked_url(url), checked_include(include), checked_level(level)
+    answer only. ``allow_loopback``: ``OSTIARY_WEBHOOK_ALLOW_LOOPBACK`` (``rules.checked_url``)."""
+    checked = (
+        checked_url(url, allow_loopback=allow_loopback),
+        checked_include(include),
+        checked_level(level),
+    )
     plain_secret = (
         checked_secret(secret, "secret") if secret is not None else random_secrets.token_hex(32)
     )
@@ -90,12 +95,13 @@ def update_webhook(
     level: object = _UNSET,
     secret: object = _UNSET,
     authorization: object = _UNSET,
+    allow_loopback: bool = False,
 ) -> Webhook:
     """Change what was given; a new secret signs the deliveries attempted from now on.
     ``authorization`` None removes the header; ``secret`` None is refused (every delivery is
     signed)."""
     if url is not _UNSET:
-        webhook.url = checked_url(url)
+        webhook.url = checked_url(url, allow_loopback=allow_loopback)
     if include is not _UNSET:
         webhook.include = checked_include(include)
     if level is not _UNSET:

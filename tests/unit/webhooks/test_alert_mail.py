@@ -4,6 +4,7 @@ server on loopback, retried while the server is away; nothing queued without SMT
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,13 @@ from ostiary.clock import utcnow
 from ostiary.config import load_settings
 from ostiary.mail.smtp import Mailer, parse_smtp_url
 from ostiary.security.tokens import TokenKind, mint_token
-from ostiary.webhooks.alert_mail import alert_mail_enqueuer, enqueue_alert_mail
+from ostiary.webhooks.alert_mail import (
+    AGENT_MAX,
+    alert_mail,
+    alert_mail_enqueuer,
+    described_agent,
+    enqueue_alert_mail,
+)
 from ostiary.webhooks.jobs import sealed_event_subscribers
 from ostiary.webhooks.outbox import OutboxMail, send_due_mail
 from tests.support.server import free_port
@@ -100,3 +107,23 @@ def test_without_smtp_nothing_is_queued(tmp_path: Path) -> None:
     on = load_settings(data_dir=tmp_path, smtp_url="smtp://127.0.0.1:2525")
     assert alert_mail_enqueuer(on) is not None
     assert len(sealed_event_subscribers(on)) == 2
+
+
+def test_the_mail_names_the_agent_never_the_user_agent_the_caller_chose() -> None:
+    # Anyone holding a token chooses the User-Agent: a phishing line in an Ostiary mail.
+    lure = "Firefox/128.0 URGENT: your account is locked, sign in at https://evil.example/reset"
+    event = replace(
+        logged(
+            "acct",
+            "alert:new-user-agent",
+            details={"family": "x" * 300, "user_agent": lure},
+        ),
+        user_agent=lure,
+    )
+    mail = alert_mail(event, "alice@example.com", LINK)
+    for part in (mail.text, mail.html):
+        assert "evil.example" not in part
+        assert "URGENT" not in part
+        assert "x" * (AGENT_MAX + 1) not in part
+    assert described_agent(lure) in mail.text
+    assert len(described_agent("Z" + "a" * 500)) <= AGENT_MAX

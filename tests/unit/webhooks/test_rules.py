@@ -25,13 +25,59 @@ from ostiary.webhooks.rules import (
     [
         "https://hooks.example.com/ostiary",
         "https://hooks.example.com:8443/a?b=c",
+        "https://10.0.0.5/hooks",  # private networks stay allowed (self-hosted platforms)
+        "https://192.168.1.20:8443/hooks",
+        "https://[fd00::5]/hooks",
+        "https://127.0.0.1.example.com/hooks",  # a name that only looks like loopback
+    ],
+)
+def test_https_urls_are_accepted(url: str) -> None:
+    assert checked_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
         "http://127.0.0.1:8080/hooks",
         "http://localhost/hooks",
         "http://[::1]:9000/",
+        "https://127.0.0.1:9/hooks",
     ],
 )
-def test_https_urls_and_loopback_http_are_accepted(url: str) -> None:
-    assert checked_url(url) == url
+def test_loopback_is_accepted_only_when_the_setting_allows_it(url: str) -> None:
+    assert checked_url(url, allow_loopback=True) == url
+    with pytest.raises(InvalidWebhook) as refused:
+        checked_url(url)
+    assert refused.value.field == "url"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/admin",
+        "https://127.8.9.10/",
+        "https://localhost:2375/containers",  # a local admin port
+        "https://LOCALHOST./",
+        "https://api.localhost/",  # RFC 6761: every name under localhost
+        "https://[::1]/",
+        "https://[::ffff:127.0.0.1]/",  # IPv4-mapped
+        "https://[::ffff:7f00:1]/",
+        "https://0.0.0.0:8080/",  # unspecified: connects to this machine
+        "https://[::]/",
+        "https://169.254.169.254/latest/meta-data/",  # the clouds' metadata service
+        "https://[::ffff:169.254.169.254]/",
+        "https://[fe80::1]/",
+        "https://127.1/",  # the resolver's short IPv4 forms
+        "https://2130706433/",
+        "https://0x7f000001/",
+        "https://0177.0.0.1/",
+        "http://127.0.0.1:8080/hooks",
+    ],
+)
+def test_urls_naming_this_machine_are_refused_by_default(url: str) -> None:
+    with pytest.raises(InvalidWebhook) as refused:
+        checked_url(url)
+    assert refused.value.field == "url"
 
 
 @pytest.mark.parametrize(
@@ -39,7 +85,7 @@ def test_https_urls_and_loopback_http_are_accepted(url: str) -> None:
     [
         "http://hooks.example.com/ostiary",  # plain http off this machine
         "http://10.0.0.5/hooks",
-        "http://127.0.0.1.example.com/hooks",  # a name that only looks like loopback
+        "http://127.0.0.1.example.com/hooks",
         "ftp://hooks.example.com/",
         "javascript:alert(1)",
         "https://user:pass@hooks.example.com/",  # credentials in the URL

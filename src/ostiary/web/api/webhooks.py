@@ -156,6 +156,7 @@ async def post_webhook(
         secret=body.secret,
         authorization=body.authorization,
         limit=services.settings.webhook_limit,
+        allow_loopback=services.settings.webhook_allow_loopback,
     )
     shown = present_webhook(find_webhook(unit.session, caller.account_id, created.id))
     headers = {"Cache-Control": "no-store"}
@@ -191,7 +192,13 @@ async def patch_webhook(
     """Change a webhook's URL, types, level, secret or Authorization header."""
     webhook = find_webhook(unit.session, caller.account_id, webhook_identity)
     given = {name: getattr(body, name) for name in body.model_fields_set}
-    update_webhook(unit, box_for(services.settings), webhook, **given)
+    update_webhook(
+        unit,
+        box_for(services.settings),
+        webhook,
+        allow_loopback=services.settings.webhook_allow_loopback,
+        **given,
+    )
     unit.session.flush()
     return present_webhook(webhook)
 

@@ -73,6 +73,7 @@ async def add(request: Request) -> Response:
             include=[str(value) for value in form.getlist("include")],
             level=field(form, "level") or "notify",
             limit=settings.webhook_limit,
+            allow_loopback=settings.webhook_allow_loopback,
         )
         return _page(request, unit.session, visitor, new_secret=created.secret)
 

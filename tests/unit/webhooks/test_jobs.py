@@ -1,0 +1,75 @@
+"""The sending runs apart from the monitoring: a delivery job stuck on a slow receiver never
+holds up the usage flush or the sealing of the activity log (``app.lifespan``)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from ostiary import app as app_module
+from ostiary.config import load_settings
+from ostiary.migrate import upgrade
+from ostiary.web.context import Services
+
+
+def _services(tmp_path: Path, **settings: object) -> Services:
+    upgrade(f"sqlite:///{tmp_path / 'ostiary.db'}")
+    return app_module.build_services(
+        load_settings(
+            data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'ostiary.db'}", **settings
+        )
+    )
+
+
+def test_the_frequent_jobs_are_the_flush_and_the_sealing_only(tmp_path: Path) -> None:
+    services = _services(tmp_path, smtp_url="smtp://127.0.0.1:2525")
+    assert [job.name for job in app_module.frequent_jobs(services)] == [
+        "usage flush",
+        "seal events",
+    ]
+    assert [job.name for job in app_module.delivery_jobs(services)] == [
+        "webhook deliveries",
+        "mail outbox",
+    ]
+
+
+def test_a_stuck_delivery_job_does_not_stop_the_sealing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released = threading.Event()
+    sending = threading.Event()
+    sealed: list[int] = []
+
+    def stuck(database: object, settings: object) -> None:
+        sending.set()
+        released.wait(20)  # a receiver trickling its headers, as if for ever
+
+    def seal(database: object, key: object, subscribers: object) -> None:
+        sealed.append(1)
+
+    monkeypatch.setattr(app_module, "send_deliveries", stuck)
+    monkeypatch.setattr(app_module, "seal_events", seal)
+    services = _services(tmp_path, usage_flush_seconds=0.1)
+    app = FastAPI()
+    app.state.services = services
+
+    async def serve() -> None:
+        async with app_module.lifespan(app):
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if sending.is_set() and len(sealed) >= 5:
+                    break
+            assert sending.is_set()
+            before = len(sealed)
+            await asyncio.sleep(0.5)
+            assert len(sealed) > before  # still sealing while the delivery job is stuck
+            released.set()
+
+    try:
+        asyncio.run(serve())
+    finally:
+        released.set()
