@@ -322,6 +322,22 @@ def check_hsts(settings: Settings) -> Finding:
     return Finding("HSTS", Level.OK, f"max-age {settings.hsts_max_age} s.")
 
 
+def check_webhook_targets(settings: Settings) -> Finding:
+    """Whether webhooks may be pointed at this machine (loopback), which tests need and a
+    deployment should not allow: any account could then reach local admin ports."""
+    if settings.webhook_allow_loopback:
+        return Finding(
+            "webhook targets",
+            Level.WARNING,
+            "OSTIARY_WEBHOOK_ALLOW_LOOPBACK is on: any account may point a webhook at this "
+            "machine's own ports (plain http included).",
+            "Unset OSTIARY_WEBHOOK_ALLOW_LOOPBACK outside tests.",
+        )
+    return Finding(
+        "webhook targets", Level.OK, "https only; this machine's loopback addresses refused."
+    )
+
+
 def check_mail(settings: Settings) -> Finding:
     """The SMTP server alert mail (and, later, account mail) goes through."""
     if settings.smtp_url is None:
@@ -367,4 +383,5 @@ def audit(settings: Settings) -> list[Finding]:
         check_redis(settings),
         check_hsts(settings),
         check_mail(settings),
+        check_webhook_targets(settings),
     ]

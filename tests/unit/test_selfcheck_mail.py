@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ostiary.config import load_settings
-from ostiary.selfcheck import Level, audit, check_mail
+from ostiary.selfcheck import Level, audit, check_mail, check_webhook_targets
 
 
 def test_without_smtp_alert_mail_is_said_to_be_off(tmp_path: Path) -> None:
@@ -43,3 +43,11 @@ def test_a_password_in_plain_text_is_a_warning(tmp_path: Path) -> None:
 def test_an_unusable_url_is_an_error(tmp_path: Path) -> None:
     finding = check_mail(load_settings(data_dir=tmp_path, smtp_url="mailto:someone"))
     assert finding.level == Level.ERROR
+
+
+def test_webhooks_to_loopback_are_a_warning(tmp_path: Path) -> None:
+
+    assert check_webhook_targets(load_settings(data_dir=tmp_path)).level is Level.OK
+    allowed = check_webhook_targets(load_settings(data_dir=tmp_path, webhook_allow_loopback=True))
+    assert allowed.level is Level.WARNING
+    assert "OSTIARY_WEBHOOK_ALLOW_LOOPBACK" in allowed.message
