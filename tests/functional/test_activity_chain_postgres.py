@@ -97,7 +97,7 @@ def test_retention_on_postgresql_keeps_the_chain_verifiable(database: Database) 
     seal_events(database, KEY)
     _record(database, 2)
     seal_events(database, KEY)
-    assert prune_events(database, 7) == 5
+    assert prune_events(database, 7, key=KEY) == 5
     report = _verify(database)
     assert report.intact, report
     assert (report.anchor_seq, report.checked) == (5, 2)

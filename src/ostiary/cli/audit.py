@@ -2,7 +2,8 @@
 
 ``audit verify`` walks the events' hash chain from its anchor (the last event pruned by
 retention) to its head (the last sealed) and reports the first event modified, removed,
-inserted or reordered; it exits 0 when the chain is intact, 1 when it is not.
+inserted or reordered, or that the chain's record (head and anchor) was forged; it exits 0
+when the chain is intact, 1 when it is not.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def verify(as_json: bool) -> None:
             # One snapshot for the whole walk, while sealers keep appending.
             engine = engine.execution_options(isolation_level="REPEATABLE READ")
         with Session(engine) as session, session.begin():
-            report = verify_chain(session, key)
+            # The anchor must be older than the retention: a prefix pruned early was deleted.
+            report = verify_chain(session, key, retention_days=settings.event_retention_days)
     finally:
         database.dispose()
     if as_json:
