@@ -93,6 +93,10 @@ def _refuse(what: str) -> None:
     )
 
 
+def _at_genesis(chain: EventChain | None) -> bool:
+    return chain is None or (chain.head_seq == 0 and chain.anchor_seq == 0)
+
+
 def plan_batch(
     session: Session, key: bytes, *, limit: int = BATCH_SIZE, now: datetime | None = None
 ) -> SealPlan | None:
@@ -110,7 +114,10 @@ def plan_batch(
     else:
         seq, previous = chain.head_seq, chain.head_hash
     plan = SealPlan(head_seq=seq, head_hash=previous, events=[])
-    for row in unsealed(session, limit, since=(now or datetime.now(UTC)) - GRACE):
+    # The first run seals all that waits (the events recorded before migration 0015, whatever
+    # their age); after that, only what the server could have recorded within the grace.
+    since = None if _at_genesis(chain) else (now or datetime.now(UTC)) - GRACE
+    for row in unsealed(session, limit, since=since):
         seq += 1
         event = dataclasses.replace(logged_event(row), seq=seq)
         previous = link(key, previous, event)

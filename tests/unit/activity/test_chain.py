@@ -31,7 +31,8 @@ def _sql(database: Database, statement: str, **params: object) -> None:
 def _age(database: Database, moment: datetime, where: str = "seq IS NULL") -> None:
     """Set the events' ``created_at`` (as SQLite stores it) where ``where`` holds."""
     stored = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-    _sql(database, f"UPDATE events SET created_at = :at WHERE {where}", at=stored)
+    # ``where`` is one of the tests' own literals, never input.
+    _sql(database, f"UPDATE events SET created_at = :at WHERE {where}", at=stored)  # noqa: S608
 
 
 def _hash_of(database: Database, seq: int) -> str:
@@ -275,3 +276,14 @@ def test_an_anchor_younger_than_the_retention_is_reported(
     assert _verify(database, retention_days=7).intact
     report = _verify(database, retention_days=400)
     assert (report.problem, report.seq) == ("removed", 3)
+
+
+def test_the_first_run_seals_the_events_older_than_the_chain(
+    database: Database, record: Callable[..., None]
+) -> None:
+    # Recorded before migration 0015: old, and sealed by the first run whatever their age.
+    record(2)
+    _age(database, utcnow() - timedelta(days=3))
+    assert _verify(database).intact
+    assert seal_events(database, KEY) == 2
+    assert _verify(database).intact
