@@ -287,3 +287,24 @@ def test_the_first_run_seals_the_events_older_than_the_chain(
     assert _verify(database).intact
     assert seal_events(database, KEY) == 2
     assert _verify(database).intact
+
+
+def test_audit_adopt_signs_a_chain_sealed_before_the_mac_only_if_it_verifies(
+    sealed: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ostiary.cli.audit import audit
+
+    monkeypatch.setenv("OSTIARY_DATABASE_URL", sealed.engine.url.render_as_string(False))
+    monkeypatch.setenv("OSTIARY_SECRET_KEY", "k" * 48)  # KEY's secret
+    _sql(sealed, "UPDATE event_chain SET mac = NULL")  # as sealed before migration 0019
+    _sql(sealed, "UPDATE events SET ip = '198.51.100.7' WHERE seq = 2")
+    refused = CliRunner().invoke(audit, ["adopt"])
+    assert refused.exit_code == 1
+    assert "Not adopted" in refused.output
+    assert _verify(sealed).problem == "forged"  # rolled back: still unsigned
+    _sql(sealed, "UPDATE events SET ip = '203.0.113.5' WHERE seq = 2")
+    adopted = CliRunner().invoke(audit, ["adopt"])
+    assert adopted.exit_code == 0, adopted.output
+    assert _verify(sealed).intact
