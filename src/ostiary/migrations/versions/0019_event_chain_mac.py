@@ -9,8 +9,8 @@ verify`` compares with the retention) and ``mac``, an HMAC with the chain key ov
 anchor and its time: someone who can write the database but not read the server secret can no
 longer move the head or the anchor. The row's ``mac`` stays NULL until the first sealing run
 (a migration has no server secret); a chain already sealed before this migration has no MAC
-and is refused until ``ostiary audit adopt`` (docs/activity-log.md). Columns only, so it runs the same on SQLite and
-PostgreSQL.
+and is refused until ``ostiary audit adopt`` (docs/activity-log.md). Columns only, so it runs
+the same on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
