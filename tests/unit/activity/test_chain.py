@@ -308,3 +308,18 @@ def test_audit_adopt_signs_a_chain_sealed_before_the_mac_only_if_it_verifies(
     adopted = CliRunner().invoke(audit, ["adopt"])
     assert adopted.exit_code == 0, adopted.output
     assert _verify(sealed).intact
+
+
+def test_concurrent_sealers_on_sqlite_give_every_event_one_place(
+    database: Database, record: Callable[..., None]
+) -> None:
+    # Each plans outside the writer lock; the one that finds the head moved plans again.
+    from concurrent.futures import ThreadPoolExecutor
+
+    record(40)
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(lambda _: seal_events(database, KEY, batch_size=3), range(4)))
+    assert sum(counts) == 40
+    report = _verify(database)
+    assert report.intact, report
+    assert (report.checked, report.head_seq, report.unsealed) == (40, 40, 0)
