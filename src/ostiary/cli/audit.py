@@ -67,9 +67,14 @@ def verify(as_json: bool) -> None:
             f"{report.head_seq}); {report.unsealed} not sealed yet."
         )
     else:
-        what = f"event {report.event_id}" if report.event_id else "an event"
+        if report.problem == "forged":
+            what = "the chain's record"
+        else:
+            what = f"event {report.event_id}" if report.event_id else "an event"
+        # An unsealed event (inserted outside the server) and the chain's record have no seq.
+        where = f" at seq {report.seq}" if report.seq is not None else ""
         click.echo(
-            f"TAMPERED: {what} at seq {report.seq} was {report.problem}: {report.explanation}. "
+            f"TAMPERED: {what}{where} was {report.problem}: {report.explanation}. "
             f"{report.checked} events verified before it; {report.unsealed} not sealed yet.",
             err=False,
         )
