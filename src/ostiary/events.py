@@ -223,11 +223,14 @@ def record_audit(session: Session, context: RequestContext, audit: Audit) -> Non
 class EventChain(Base):
     """Where the events' hash chain starts and ends: one row (``id`` ``"events"``).
 
-    ``anchor_seq``/``anchor_hash`` are the last event pruned by retention (0 and
-    :data:`GENESIS` before any), from which verification starts; ``head_seq``/``head_hash`` the
-    last event sealed, so that events removed from the end are noticed too. Kept here, below
-    every package that records events, beside the table it describes; the activity log
-    (``ostiary.activity``) writes it.
+    ``anchor_seq``/``anchor_hash``/``anchor_created_at`` are the last event pruned by retention
+    (0, :data:`GENESIS` and NULL before any), from which verification starts;
+    ``head_seq``/``head_hash`` the last event sealed, so that events removed from the end are
+    noticed too. ``mac`` authenticates all of them with the chain key
+    (``ostiary.activity.chain.chain_mac``): the head and anchor cannot be moved by someone who
+    can write the database but not read the server secret. Kept here, below every package that
+    records events, beside the table it describes; the activity log (``ostiary.activity``)
+    writes it.
     """
 
     __tablename__ = "event_chain"
@@ -237,6 +240,10 @@ class EventChain(Base):
     anchor_hash: Mapped[str] = mapped_column(String(64))
     head_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
+    # Migration 0019: what verification checks against the retention, and the row's MAC (NULL
+    # only before the first sealing run).
+    anchor_created_at: Mapped[datetime | None] = mapped_column()
+    mac: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -16,10 +16,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from ostiary.activity.chain import chain_key
 from ostiary.activity.services import prune_events
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.purge import purge_expired
+from ostiary.security.server_secret import load_or_create_secret
 from ostiary.usage.services import prune as prune_usage
 
 logger = logging.getLogger("ostiary.periodic")
@@ -53,7 +55,12 @@ def default_jobs() -> tuple[Job, ...]:
         Job("prune usage", lambda context: prune_usage(context.database)),
         Job(
             "prune events",
-            lambda context: prune_events(context.database, context.settings.event_retention_days),
+            lambda context: prune_events(
+                context.database,
+                context.settings.event_retention_days,
+                # The anchor it moves is signed with the chain key (docs/activity-log.md).
+                key=chain_key(load_or_create_secret(context.settings)),
+            ),
         ),
     )
 

@@ -327,6 +327,12 @@ def test_audit_verify_fails_on_an_event_edited_in_the_database(tmp_path: Path) -
         assert "TAMPERED" in tampered.stdout
         assert newest["id"] in tampered.stdout
         assert "modified" in tampered.stdout
+        # Moving the head back (to hide the newest events) breaks the chain record's MAC.
+        with sqlite3.connect(own.data_dir / "ostiary.db") as db:
+            db.execute("UPDATE event_chain SET head_seq = head_seq - 1")
+        rewound = run_cli("audit", "verify", "--json", env=own.env)
+        assert rewound.returncode == 1
+        assert json.loads(rewound.stdout)["problem"] == "forged"
     finally:
         own.stop()
 

@@ -70,3 +70,20 @@ def link(key: bytes, previous: str, event: LoggedEvent) -> str:
 def links(key: bytes, previous: str, event: LoggedEvent, stored: str | None) -> bool:
     """Whether ``stored`` is the chain hash of ``event`` after ``previous`` (constant time)."""
     return stored is not None and hmac.compare_digest(link(key, previous, event), stored)
+
+
+def chain_mac(
+    key: bytes,
+    *,
+    head_seq: int,
+    head_hash: str,
+    anchor_seq: int,
+    anchor_hash: str,
+    anchor_created_at: datetime | None,
+) -> str:
+    """The MAC of the chain's record (``event_chain``): its head, its anchor and the anchor's
+    time, so that none can be moved without the server secret (hex)."""
+    anchored = timestamp(anchor_created_at) if anchor_created_at is not None else ""
+    # A prefix no event's message can start with (those start with a 64-hex previous hash).
+    message = f"event_chain\n{head_seq}\n{head_hash}\n{anchor_seq}\n{anchor_hash}\n{anchored}"
+    return hmac.new(key, message.encode("ascii"), hashlib.sha256).hexdigest()

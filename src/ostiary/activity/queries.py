@@ -1,14 +1,18 @@
 """Reads of the activity log: an account's events (filtered, in time order), the unsealed
-events, the sealed ones in chain order, and the chain's anchor and head."""
+events, the sealed ones in chain order, and the chain's anchor and head (and whether its record
+is authentic)."""
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from ostiary.activity.chain import chain_mac
 from ostiary.activity.errors import AppNotFound
 from ostiary.activity.records import LoggedEvent
 from ostiary.activity.rules import EventFilter, escape_like
@@ -65,12 +69,13 @@ def events_of(account_id: str, wanted: EventFilter, app_id: str | None = None) -
     return query
 
 
-def unsealed(session: Session, limit: int) -> Sequence[Event]:
-    """The oldest events not sealed yet, in (created_at, id) order."""
-    query = (
-        select(Event).where(Event.seq.is_(None)).order_by(Event.created_at, Event.id).limit(limit)
-    )
-    return session.scalars(query).all()
+def unsealed(session: Session, limit: int, since: datetime | None = None) -> Sequence[Event]:
+    """The oldest events not sealed yet, in (created_at, id) order; only those created at or
+    after ``since`` when given (the sealer's grace period)."""
+    query = select(Event).where(Event.seq.is_(None))
+    if since is not None:
+        query = query.where(Event.created_at >= since)
+    return session.scalars(query.order_by(Event.created_at, Event.id).limit(limit)).all()
 
 
 def unsealed_count(session: Session) -> int:
@@ -78,10 +83,37 @@ def unsealed_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).where(Event.seq.is_(None))) or 0)
 
 
+def oldest_unsealed(session: Session, before: datetime) -> Event | None:
+    """The oldest event not sealed yet and created before ``before``, if any."""
+    query = (
+        select(Event)
+        .where(Event.seq.is_(None), Event.created_at < before)
+        .order_by(Event.created_at, Event.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
 def sealed_after(session: Session, seq: int, limit: int) -> Sequence[Event]:
     """Sealed events after ``seq``, in chain order."""
     query = select(Event).where(Event.seq > seq).order_by(Event.seq).limit(limit)
     return session.scalars(query).all()
+
+
+def chain_is_authentic(key: bytes, chain: EventChain) -> bool:
+    """Whether the chain's record carries its MAC (constant time). A record without one is
+    taken only at the genesis (nothing sealed, nothing pruned: a new database)."""
+    if chain.mac is None:
+        return chain.head_seq == 0 and chain.anchor_seq == 0 and chain.anchor_created_at is None
+    expected = chain_mac(
+        key,
+        head_seq=chain.head_seq,
+        head_hash=chain.head_hash,
+        anchor_seq=chain.anchor_seq,
+        anchor_hash=chain.anchor_hash,
+        anchor_created_at=chain.anchor_created_at,
+    )
+    return hmac.compare_digest(expected, chain.mac)
 
 
 def chain_of(session: Session, *, for_update: bool = False) -> EventChain:

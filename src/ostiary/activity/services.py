@@ -1,10 +1,20 @@
 """Changes to the activity log: sealing new events into the hash chain, and pruning old ones.
 
 Both are jobs (``app.frequent_jobs`` seals every ``OSTIARY_USAGE_FLUSH_SECONDS`` and once more
-at a graceful stop; ``periodic.default_jobs`` prunes every minute). Each batch is one short write
-transaction of its own. On PostgreSQL a transaction-scoped advisory lock lets one sealer or
-pruner at a time work on the chain, across workers and nodes; on SQLite the writer lock
-(``BEGIN IMMEDIATE``) serialises them already.
+at a graceful stop; ``periodic.default_jobs`` prunes every minute). On PostgreSQL a
+transaction-scoped advisory lock lets one sealer or pruner at a time work on the chain, across
+workers and nodes; on SQLite the writer lock (``BEGIN IMMEDIATE``) serialises them already.
+
+Every issued token writes an event, so the sealer must not hold the writer lock long: a batch is
+read and its links computed in a read transaction (:func:`plan_batch`), then written in a short
+write transaction (:func:`write_batch`) that re-checks the head under the lock and sets every
+``seq``/``chain_hash`` with one executemany UPDATE by id. A sealer that finds the head moved
+(another sealed first) plans again.
+
+Both jobs refuse a chain whose record (``event_chain``) does not carry its MAC: someone rewrote
+its head or anchor in the database. The sealer leaves alone an unsealed event older than
+:data:`GRACE` (the server's own are sealed within seconds): it was inserted outside the server,
+and ``audit verify`` reports it instead of the sealer vouching for it.
 """
 
 from __future__ import annotations
@@ -12,25 +22,47 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from ostiary.activity.chain import link
-from ostiary.activity.queries import chain_of, logged_event, unsealed
+from ostiary.activity.chain import chain_mac, link, links
+from ostiary.activity.queries import chain_is_authentic, chain_of, logged_event, unsealed
 from ostiary.activity.records import LoggedEvent, SealedEventsSubscriber
 from ostiary.clock import utcnow
-from ostiary.db import Database
-from ostiary.events import Event
+from ostiary.db import Database, table_of
+from ostiary.events import CHAIN_ID, GENESIS, Event, EventChain
 
 logger = logging.getLogger("ostiary.activity")
 
-BATCH_SIZE = 500
-# At most this many batches a run: a backlog is worked off over several runs, never in one burst.
-MAX_BATCHES = 20
+# Small batches keep each sealing write transaction (and the writer lock) short.
+BATCH_SIZE = 100
+# At most this many batches a run (10,000 events, two runs' worth at 1,000 tokens a second
+# every 5 s): a backlog is worked off over several runs, never in one burst.
+MAX_BATCHES = 100
+# The server seals its events within seconds of their commit; one older than this and still
+# unsealed was inserted outside the server (or its server died and stayed down that long).
+GRACE = timedelta(minutes=10)
 # pg_advisory_xact_lock's key for the events' chain ("ostiary-events" as a number).
 CHAIN_LOCK = 0x6F73_7469_6172_7931
+
+_EVENTS = table_of(Event)
+_SEAL = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("b_id"), _EVENTS.c.seq.is_(None))
+    .values(seq=bindparam("b_seq"), chain_hash=bindparam("b_hash"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SealPlan:
+    """A batch's links, computed from the head ``(head_seq, head_hash)`` seen when planned."""
+
+    head_seq: int
+    head_hash: str
+    events: list[LoggedEvent]
 
 
 def lock_chain(session: Session) -> None:
@@ -40,6 +72,92 @@ def lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
 
 
+def sign_chain(key: bytes, chain: EventChain) -> None:
+    """Set the chain record's MAC over its head and anchor, after changing them."""
+    chain.mac = chain_mac(
+        key,
+        head_seq=chain.head_seq,
+        head_hash=chain.head_hash,
+        anchor_seq=chain.anchor_seq,
+        anchor_hash=chain.anchor_hash,
+        anchor_created_at=chain.anchor_created_at,
+    )
+    chain.updated_at = utcnow()
+
+
+def _refuse(what: str) -> None:
+    logger.error(
+        "the activity log's chain record does not verify (its head or anchor was rewritten in "
+        "the database): %s nothing; run `ostiary audit verify`",
+        what,
+    )
+
+
+def _at_genesis(chain: EventChain | None) -> bool:
+    return chain is None or (chain.head_seq == 0 and chain.anchor_seq == 0)
+
+
+def plan_batch(
+    session: Session, key: bytes, *, limit: int = BATCH_SIZE, now: datetime | None = None
+) -> SealPlan | None:
+    """The links of up to ``limit`` of the oldest unsealed events within :data:`GRACE`, after
+    the current head; None (logged) when the chain's record is not authentic.
+
+    Only reads: run it in a read transaction, then :func:`write_batch` it.
+    """
+    chain = session.scalar(select(EventChain).where(EventChain.id == CHAIN_ID))
+    if chain is None:
+        seq, previous = 0, GENESIS
+    elif not chain_is_authentic(key, chain):
+        _refuse("sealing")
+        return None
+    else:
+        seq, previous = chain.head_seq, chain.head_hash
+    plan = SealPlan(head_seq=seq, head_hash=previous, events=[])
+    # The first run seals all that waits (the events recorded before migration 0015, whatever
+    # their age); after that, only what the server could have recorded within the grace.
+    since = None if _at_genesis(chain) else (now or datetime.now(UTC)) - GRACE
+    for row in unsealed(session, limit, since=since):
+        seq += 1
+        event = dataclasses.replace(logged_event(row), seq=seq)
+        previous = link(key, previous, event)
+        plan.events.append(dataclasses.replace(event, chain_hash=previous))
+    return plan
+
+
+def write_batch(
+    session: Session,
+    key: bytes,
+    plan: SealPlan,
+    subscribers: Sequence[SealedEventsSubscriber] = (),
+) -> list[LoggedEvent] | None:
+    """Write a planned batch in the session's (write) transaction: the sealed events, or None
+    when the head moved since the plan (plan again), or ``[]`` when the chain's record is not
+    authentic (logged). The subscribers are told of the sealed events in this transaction."""
+    lock_chain(session)
+    chain = chain_of(session, for_update=True)
+    if not chain_is_authentic(key, chain):
+        _refuse("sealing")
+        return []
+    if (chain.head_seq, chain.head_hash) != (plan.head_seq, plan.head_hash):
+        return None
+    if not plan.events:
+        return []
+    rows = [{"b_id": e.id, "b_seq": e.seq, "b_hash": e.chain_hash} for e in plan.events]
+    result = session.connection().execute(_SEAL, rows)
+    dialect = session.get_bind().dialect
+    if dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+        # An event planned was sealed or deleted meanwhile: nothing of this batch is kept.
+        raise RuntimeError("the events of a sealing batch changed while it was planned")
+    last = plan.events[-1]
+    chain.head_seq, chain.head_hash = last.seq, last.chain_hash or ""
+    sign_chain(key, chain)
+    session.flush()
+    for subscriber in subscribers:
+        subscriber(session, plan.events)
+    return plan.events
+
+
 def seal_batch(
     session: Session,
     key: bytes,
@@ -47,29 +165,12 @@ def seal_batch(
     *,
     limit: int = BATCH_SIZE,
 ) -> list[LoggedEvent]:
-    """Seal up to ``limit`` of the oldest unsealed events, in the session's transaction.
-
-    Each gets the next ``seq`` and ``chain_hash = HMAC(key, previous hash || canonical JSON)``;
-    the subscribers are told of the sealed events in this same transaction.
-    """
+    """Plan and write a batch in the session's one (write) transaction: the sealed events."""
     lock_chain(session)
-    chain = chain_of(session, for_update=True)
-    rows = unsealed(session, limit)
-    if not rows:
+    plan = plan_batch(session, key, limit=limit)
+    if plan is None:
         return []
-    seq, previous = chain.head_seq, chain.head_hash
-    sealed: list[LoggedEvent] = []
-    for row in rows:
-        seq += 1
-        event = dataclasses.replace(logged_event(row), seq=seq)
-        previous = link(key, previous, event)
-        row.seq, row.chain_hash = seq, previous
-        sealed.append(dataclasses.replace(event, chain_hash=previous))
-    chain.head_seq, chain.head_hash, chain.updated_at = seq, previous, utcnow()
-    session.flush()
-    for subscriber in subscribers:
-        subscriber(session, sealed)
-    return sealed
+    return write_batch(session, key, plan, subscribers) or []
 
 
 def seal_events(
@@ -79,41 +180,64 @@ def seal_events(
     *,
     batch_size: int = BATCH_SIZE,
     max_batches: int = MAX_BATCHES,
+    now: datetime | None = None,
 ) -> int:
-    """The sealing job: seal what is waiting, a batch per transaction; how many were sealed."""
+    """The sealing job: seal what is waiting, each batch planned in a read transaction and
+    written in a short write transaction of its own; how many were sealed. ``now`` (the
+    current time by default) is when :data:`GRACE` is counted back from."""
     total = 0
     for _ in range(max_batches):
+        with database.unit_of_work(write=False) as session:
+            plan = plan_batch(session, key, limit=batch_size, now=now)
+        if plan is None or not plan.events:
+            break
         with database.unit_of_work(write=True) as session:
-            count = len(seal_batch(session, key, subscribers, limit=batch_size))
-        total += count
-        if count < batch_size:
+            sealed = write_batch(session, key, plan, subscribers)
+        if sealed is None:
+            continue  # another sealer went first: plan from its head
+        total += len(sealed)
+        if len(sealed) < batch_size:
             break
     return total
 
 
-def prune_batch(session: Session, cutoff: datetime, *, limit: int = BATCH_SIZE) -> int:
+def prune_batch(session: Session, key: bytes, cutoff: datetime, *, limit: int = BATCH_SIZE) -> int:
     """Delete up to ``limit`` of the oldest sealed events created before ``cutoff``; the last
-    one deleted becomes the chain's anchor, from which verification starts."""
+    one deleted becomes the chain's anchor, from which verification starts.
+
+    Each is verified first (its link from the anchor): an event edited (its ``created_at``
+    aged, say) is kept, with what follows, for ``audit verify`` to report, so the anchor's time
+    is always one the chain vouches for.
+    """
     lock_chain(session)
     chain = chain_of(session, for_update=True)
-    query = (
-        select(Event.seq, Event.chain_hash, Event.created_at)
-        .where(Event.seq > chain.anchor_seq)
-        .order_by(Event.seq)
-        .limit(limit)
-    )
-    last: tuple[int, str] | None = None
-    for seq, chain_hash, created_at in session.execute(query):
+    if not chain_is_authentic(key, chain):
+        _refuse("pruning")
+        return 0
+    query = select(Event).where(Event.seq > chain.anchor_seq).order_by(Event.seq).limit(limit)
+    previous, expected = chain.anchor_hash, chain.anchor_seq + 1
+    last: LoggedEvent | None = None
+    for row in session.scalars(query):
         # The chain is pruned from its start only: the first young event ends the batch.
-        if created_at >= cutoff or chain_hash is None or seq is None:
+        if row.created_at >= cutoff or row.chain_hash is None or row.seq is None:
             break
-        last = (int(seq), str(chain_hash))
+        event = logged_event(row)
+        if row.seq != expected or not links(key, previous, event, row.chain_hash):
+            logger.error(
+                "the activity log's event at seq %d does not verify: not pruned; run "
+                "`ostiary audit verify`",
+                expected,
+            )
+            break
+        last, previous, expected = event, row.chain_hash, expected + 1
     if last is None:
         return 0
     deleted = session.execute(
-        delete(Event).where(Event.seq > chain.anchor_seq, Event.seq <= last[0])
+        delete(Event).where(Event.seq > chain.anchor_seq, Event.seq <= last.seq)
     )
-    chain.anchor_seq, chain.anchor_hash, chain.updated_at = last[0], last[1], utcnow()
+    chain.anchor_seq, chain.anchor_hash = last.seq, previous
+    chain.anchor_created_at = last.created_at
+    sign_chain(key, chain)
     session.flush()
     return int(getattr(deleted, "rowcount", 0) or 0)
 
@@ -122,6 +246,7 @@ def prune_events(
     database: Database,
     retention_days: int,
     *,
+    key: bytes,
     now: datetime | None = None,
     batch_size: int = BATCH_SIZE,
     max_batches: int = MAX_BATCHES,
@@ -131,7 +256,7 @@ def prune_events(
     total = 0
     for _ in range(max_batches):
         with database.unit_of_work(write=True) as session:
-            count = prune_batch(session, cutoff, limit=batch_size)
+            count = prune_batch(session, key, cutoff, limit=batch_size)
         total += count
         if count < batch_size:
             break

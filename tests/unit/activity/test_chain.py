@@ -4,27 +4,44 @@ directly in the database, and retention keeping the chain verifiable from its an
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from ostiary.activity.chain import chain_key
 from ostiary.activity.services import prune_events, seal_events
-from ostiary.activity.verify import verify_chain
+from ostiary.activity.verify import ChainReport, verify_chain
 from ostiary.clock import utcnow
 from ostiary.db import Database
 from tests.unit.activity.conftest import KEY
 
 
-def _verify(database: Database, key: bytes = KEY):  # type: ignore[no-untyped-def]
+def _verify(database: Database, key: bytes = KEY, **options: Any) -> ChainReport:
     with database.unit_of_work(write=False) as session:
-        return verify_chain(session, key)
+        return verify_chain(session, key, **options)
 
 
 def _sql(database: Database, statement: str, **params: object) -> None:
     with database.write_engine.begin() as connection:
         connection.execute(text(statement), params)
+
+
+def _age(database: Database, moment: datetime, where: str = "seq IS NULL") -> None:
+    """Set the events' ``created_at`` (as SQLite stores it) where ``where`` holds."""
+    stored = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # ``where`` is one of the tests' own literals, never input.
+    _sql(database, f"UPDATE events SET created_at = :at WHERE {where}", at=stored)  # noqa: S608
+
+
+def _hash_of(database: Database, seq: int) -> str:
+    with database.write_engine.begin() as connection:
+        return str(
+            connection.execute(
+                text("SELECT chain_hash FROM events WHERE seq = :s"), {"s": seq}
+            ).scalar()
+        )
 
 
 def _seq_of(database: Database, seq: int) -> str:
@@ -157,19 +174,152 @@ def test_a_rewritten_hash_does_not_verify_without_the_server_secret(sealed: Data
 
 
 def test_retention_prunes_old_sealed_events_and_the_chain_still_verifies(
-    sealed: Database, record: Callable[..., None]
+    database: Database, record: Callable[..., None]
 ) -> None:
-    old = (utcnow() - timedelta(days=401)).strftime("%Y-%m-%d %H:%M:%S.000000")
-    _sql(sealed, "UPDATE events SET created_at = :old WHERE seq <= 5", old=old)
-    # Re-seal what the test just "aged": its hashes cover created_at, so seal a fresh chain.
-    _sql(sealed, "UPDATE events SET seq = NULL, chain_hash = NULL")
-    _sql(sealed, "UPDATE event_chain SET head_seq = 0, head_hash = :g", g="0" * 64)
-    assert seal_events(sealed, KEY) == 8
+    record(5)
+    # Aged before sealing (the hashes cover created_at), within the sealer's grace of "now".
+    old = utcnow() - timedelta(days=401)
+    _age(database, old)
+    assert seal_events(database, KEY, now=old) == 5
+    record(3)
+    assert seal_events(database, KEY) == 3
     record(1)  # unsealed, young: neither pruned nor checked
-    assert prune_events(sealed, 400, batch_size=2) == 5
-    report = _verify(sealed)
+    assert prune_events(database, 400, key=KEY, batch_size=2) == 5
+    report = _verify(database, retention_days=400)
     assert report.intact, report
     assert (report.anchor_seq, report.checked, report.unsealed) == (5, 3, 1)
-    assert prune_events(sealed, 400) == 0
-    _sql(sealed, "UPDATE events SET action = 'x' WHERE seq = 6")
-    assert (_verify(sealed).problem, _verify(sealed).seq) == ("modified", 6)
+    assert prune_events(database, 400, key=KEY) == 0
+    _sql(database, "UPDATE events SET action = 'x' WHERE seq = 6")
+    assert (_verify(database).problem, _verify(database).seq) == ("modified", 6)
+
+
+# The attacks of the review (issue 14): someone who can write the database, not read the secret.
+
+
+def test_rebuilding_the_chain_from_an_event_is_refused_and_reported(
+    sealed: Database, record: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Unseal everything from seq 5, delete the target, move the head back to seq 4.
+    fourth = _hash_of(sealed, 4)
+    _sql(sealed, "UPDATE events SET seq = NULL, chain_hash = NULL WHERE seq >= 5")
+    _sql(sealed, "DELETE FROM events WHERE id = (SELECT min(id) FROM events WHERE seq IS NULL)")
+    _sql(sealed, "UPDATE event_chain SET head_seq = 4, head_hash = :h", h=fourth)
+    record(1)
+    with caplog.at_level("ERROR", logger="ostiary.activity"):
+        assert seal_events(sealed, KEY) == 0  # the sealer seals nothing onto a forged head
+    assert "does not verify" in caplog.text
+    report = _verify(sealed)
+    assert report.problem == "forged"
+    assert report.unsealed == 4
+
+
+def test_unsealing_old_events_without_moving_the_head_is_not_resealed(
+    sealed: Database,
+) -> None:
+    # The sealer would chain them again after the head: the grace leaves them unsealed.
+    _age(sealed, utcnow() - timedelta(hours=1), "seq >= 5")
+    _sql(sealed, "UPDATE events SET seq = NULL, chain_hash = NULL WHERE seq >= 5")
+    assert seal_events(sealed, KEY) == 0
+    assert _verify(sealed).problem == "removed"  # from seq 5 to the head
+
+
+def test_moving_the_head_back_after_deleting_the_newest_is_reported(sealed: Database) -> None:
+    sixth = _hash_of(sealed, 6)
+    _sql(sealed, "DELETE FROM events WHERE seq >= 7")
+    _sql(sealed, "UPDATE event_chain SET head_seq = 6, head_hash = :h", h=sixth)
+    assert _verify(sealed).problem == "forged"
+
+
+def test_deleting_a_prefix_and_moving_the_anchor_is_reported(sealed: Database) -> None:
+    third = _hash_of(sealed, 3)
+    _sql(sealed, "DELETE FROM events WHERE seq <= 3")
+    _sql(sealed, "UPDATE event_chain SET anchor_seq = 3, anchor_hash = :h", h=third)
+    assert _verify(sealed).problem == "forged"
+    assert prune_events(sealed, 1, key=KEY, now=utcnow() + timedelta(days=2)) == 0
+
+
+def test_a_chain_record_stripped_of_its_mac_is_reported(sealed: Database) -> None:
+    _sql(sealed, "UPDATE event_chain SET mac = NULL")
+    assert _verify(sealed).problem == "forged"
+
+
+def test_an_event_inserted_unsealed_in_the_past_is_not_sealed_and_is_reported(
+    sealed: Database,
+) -> None:
+    _sql(
+        sealed,
+        "INSERT INTO events (id, created_at, actor_id, action, details, outcome)"
+        " VALUES ('forged', :at, 'acct-1', 'account:delete', '{}', 'success')",
+        at=(utcnow() - timedelta(minutes=11)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+    )
+    assert seal_events(sealed, KEY) == 0
+    report = _verify(sealed)
+    assert (report.problem, report.event_id) == ("inserted", "forged")
+    assert "outside the server" in report.explanation
+
+
+def test_an_event_aged_to_be_pruned_is_kept_and_reported(sealed: Database) -> None:
+    _age(sealed, utcnow() - timedelta(days=401), "seq <= 3")
+    assert prune_events(sealed, 400, key=KEY) == 0  # its link no longer verifies
+    assert (_verify(sealed).problem, _verify(sealed).seq) == ("modified", 1)
+
+
+def test_an_anchor_younger_than_the_retention_is_reported(
+    database: Database, record: Callable[..., None]
+) -> None:
+    record(3)
+    old = utcnow() - timedelta(days=30)
+    _age(database, old)
+    assert seal_events(database, KEY, now=old) == 3
+    # A server with a retention of 7 days pruned what one of 400 keeps.
+    assert prune_events(database, 7, key=KEY) == 3
+    assert _verify(database, retention_days=7).intact
+    report = _verify(database, retention_days=400)
+    assert (report.problem, report.seq) == ("removed", 3)
+
+
+def test_the_first_run_seals_the_events_older_than_the_chain(
+    database: Database, record: Callable[..., None]
+) -> None:
+    # Recorded before migration 0015: old, and sealed by the first run whatever their age.
+    record(2)
+    _age(database, utcnow() - timedelta(days=3))
+    assert _verify(database).intact
+    assert seal_events(database, KEY) == 2
+    assert _verify(database).intact
+
+
+def test_audit_adopt_signs_a_chain_sealed_before_the_mac_only_if_it_verifies(
+    sealed: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ostiary.cli.audit import audit
+
+    monkeypatch.setenv("OSTIARY_DATABASE_URL", sealed.engine.url.render_as_string(False))
+    monkeypatch.setenv("OSTIARY_SECRET_KEY", "k" * 48)  # KEY's secret
+    _sql(sealed, "UPDATE event_chain SET mac = NULL")  # as sealed before migration 0019
+    _sql(sealed, "UPDATE events SET ip = '198.51.100.7' WHERE seq = 2")
+    refused = CliRunner().invoke(audit, ["adopt"])
+    assert refused.exit_code == 1
+    assert "Not adopted" in refused.output
+    assert _verify(sealed).problem == "forged"  # rolled back: still unsigned
+    _sql(sealed, "UPDATE events SET ip = '203.0.113.5' WHERE seq = 2")
+    adopted = CliRunner().invoke(audit, ["adopt"])
+    assert adopted.exit_code == 0, adopted.output
+    assert _verify(sealed).intact
+
+
+def test_concurrent_sealers_on_sqlite_give_every_event_one_place(
+    database: Database, record: Callable[..., None]
+) -> None:
+    # Each plans outside the writer lock; the one that finds the head moved plans again.
+    from concurrent.futures import ThreadPoolExecutor
+
+    record(40)
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(lambda _: seal_events(database, KEY, batch_size=3), range(4)))
+    assert sum(counts) == 40
+    report = _verify(database)
+    assert report.intact, report
+    assert (report.checked, report.head_seq, report.unsealed) == (40, 40, 0)
