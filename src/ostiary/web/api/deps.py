@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -161,9 +162,16 @@ def authenticate_checked(request: Request) -> Caller:
     state["authorization_id"] = principal.authorization_id
     # The credential this request's events record (web.context.request_context): never the
     # token itself, only its listing form.
-    state["redacted_token"] = redact(*display_parts(token))
+    redacted = state["redacted_token"] = redact(*display_parts(token))
     state["client_id"] = principal.client_id
-    context = request_context(request)
+    # The context read before authenticating, with the credential: not read again from the
+    # request (a second pass over its headers on every authenticated call).
+    context = dataclasses.replace(
+        context,
+        authorization_id=principal.authorization_id,
+        token=redacted,
+        client_id=principal.client_id,
+    )
 
     route_key = _route_key(request)
     limiter = services.rate_limiter
