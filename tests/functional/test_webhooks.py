@@ -7,6 +7,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -231,11 +232,26 @@ def test_narrow_tokens_cannot_reach_webhooks(
         assert client.get("/account/webhook-deliveries").status_code == 403
 
 
+@pytest.fixture
+def sending_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, Factory]]:
+    """A server of its own, so that no other test's deliveries share its sending job."""
+    process = start_server(
+        tmp_path / "sending",
+        settings={"OSTIARY_WEBHOOK_ALLOW_LOOPBACK": "true", "OSTIARY_USAGE_FLUSH_SECONDS": "1"},
+    )
+    factory = Factory(process.data_dir)
+    yield process, factory
+    factory.close()
+    process.stop()
+
+
 def test_the_servers_job_delivers_retries_and_lists_the_outcomes(
-    server: ServerProcess, factory: Factory, account: UserAccount
+    sending_server: tuple[ServerProcess, Factory],
 ) -> None:
-    """The server's own frequent job sends the delivery (every OSTIARY_USAGE_FLUSH_SECONDS),
+    """The server's own sending job sends the delivery (every OSTIARY_USAGE_FLUSH_SECONDS),
     fails on the receiver's 500, tries again after its backoff (15 to 30 s) and succeeds."""
+    server, factory = sending_server
+    account = factory.account()
     with webhook_receiver(answers=[500]) as receiver, server.client(account.api_key) as client:
         created = client.post(
             "/account/webhooks", json={"url": receiver.url, "include": ["alert"], "level": "sync"}
@@ -253,7 +269,7 @@ def test_the_servers_job_delivers_retries_and_lists_the_outcomes(
             return body
 
         retrying = _until(fetch, "retrying", 45)
-        assert retrying["status"] == "retrying", retrying
+        assert retrying["status"] == "retrying", (retrying, server.log())
         assert_matches_heroku("app-webhook-delivery", retrying)
         assert retrying["num_attempts"] == 1
         assert retrying["last_attempt"]["code"] == 500
@@ -262,7 +278,7 @@ def test_the_servers_job_delivers_retries_and_lists_the_outcomes(
         assert retrying["webhook"] == {"id": created.json()["id"], "level": "sync"}
         assert retrying["event"]["include"] == "alert"
         done = _until(fetch, "succeeded", 120)
-        assert done["status"] == "succeeded", done
+        assert done["status"] == "succeeded", (done, server.log())
         assert done["num_attempts"] == 2
         assert done["last_attempt"]["code"] == 200
         assert done["next_attempt_at"] is None
