@@ -13,6 +13,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from ostiary.activity.records import LoggedEvent
 
@@ -54,8 +55,15 @@ def timestamp(moment: datetime) -> str:
 
 def canonical_json(event: LoggedEvent) -> bytes:
     """The bytes of an event the chain hashes."""
-    fields: Mapping[str, object] = {name: getattr(event, name) for name in CHAINED_FIELDS}
-    document = dict(fields, created_at=timestamp(event.created_at))
+    return canonical_fields({name: getattr(event, name) for name in CHAINED_FIELDS})
+
+
+def canonical_fields(fields: Mapping[str, Any]) -> bytes:
+    """The bytes the chain hashes, from an event's :data:`CHAINED_FIELDS` (``created_at`` a
+    datetime, ``details`` a dict): what :func:`canonical_json` writes, without building a
+    :class:`LoggedEvent` first (the sealer reads rows)."""
+    document = dict(fields)
+    document["created_at"] = timestamp(document["created_at"])
     return json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     ).encode("utf-8")
@@ -63,8 +71,12 @@ def canonical_json(event: LoggedEvent) -> bytes:
 
 def link(key: bytes, previous: str, event: LoggedEvent) -> str:
     """The chain hash of ``event`` following the hash ``previous`` (hex)."""
-    message = previous.encode("ascii") + canonical_json(event)
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return link_bytes(key, previous, canonical_json(event))
+
+
+def link_bytes(key: bytes, previous: str, canonical: bytes) -> str:
+    """The chain hash of an event's canonical bytes following the hash ``previous`` (hex)."""
+    return hmac.new(key, previous.encode("ascii") + canonical, hashlib.sha256).hexdigest()
 
 
 def links(key: bytes, previous: str, event: LoggedEvent, stored: str | None) -> bool:

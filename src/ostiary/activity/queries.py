@@ -9,15 +9,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import RowMapping, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ostiary.activity.chain import chain_mac
+from ostiary.activity.chain import CHAINED_FIELDS, chain_mac
 from ostiary.activity.errors import AppNotFound
 from ostiary.activity.records import LoggedEvent
 from ostiary.activity.rules import EventFilter, escape_like
 from ostiary.apps.queries import find_app
 from ostiary.apps.records import AppAccess
+from ostiary.db import table_of
 from ostiary.errors import NotFound
 from ostiary.events import CHAIN_ID, GENESIS, Event, EventChain
 
@@ -69,13 +70,21 @@ def events_of(account_id: str, wanted: EventFilter, app_id: str | None = None) -
     return query
 
 
-def unsealed(session: Session, limit: int, since: datetime | None = None) -> Sequence[Event]:
-    """The oldest events not sealed yet, in (created_at, id) order; only those created at or
-    after ``since`` when given (the sealer's grace period)."""
-    query = select(Event).where(Event.seq.is_(None))
+_EVENTS = table_of(Event)
+# The columns the chain hashes but ``seq``, which the sealer gives: read as plain rows, since
+# loading ORM objects was most of the sealing's cost (docs/architecture.md).
+_UNSEALED = select(*(_EVENTS.c[name] for name in CHAINED_FIELDS if name != "seq"))
+
+
+def unsealed(session: Session, limit: int, since: datetime | None = None) -> Sequence[RowMapping]:
+    """The oldest events not sealed yet, in (created_at, id) order, as rows of the chained
+    columns but ``seq``; only those created at or after ``since`` when given (the sealer's
+    grace period)."""
+    query = _UNSEALED.where(_EVENTS.c.seq.is_(None))
     if since is not None:
-        query = query.where(Event.created_at >= since)
-    return session.scalars(query.order_by(Event.created_at, Event.id).limit(limit)).all()
+        query = query.where(_EVENTS.c.created_at >= since)
+    ordered = query.order_by(_EVENTS.c.created_at, _EVENTS.c.id).limit(limit)
+    return session.execute(ordered).mappings().all()
 
 
 def unsealed_count(session: Session) -> int:

@@ -9,7 +9,7 @@ Every issued token writes an event, so the sealer must not hold the writer lock 
 read and its links computed in a read transaction (:func:`plan_batch`), then written in a short
 write transaction (:func:`write_batch`) that re-checks the head under the lock and sets every
 ``seq``/``chain_hash`` with one executemany UPDATE by id. A sealer that finds the head moved
-(another sealed first) plans again.
+(another sealed first) leaves the rest of the run to that one.
 
 Both jobs refuse a chain whose record (``event_chain``) does not carry its MAC: someone rewrote
 its head or anchor in the database. The sealer leaves alone an unsealed event older than
@@ -19,7 +19,6 @@ and ``audit verify`` reports it instead of the sealer vouching for it.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
-from ostiary.activity.chain import chain_mac, link, links
+from ostiary.activity.chain import canonical_fields, chain_mac, link_bytes, links
 from ostiary.activity.queries import chain_is_authentic, chain_of, logged_event, unsealed
 from ostiary.activity.records import LoggedEvent, SealedEventsSubscriber
 from ostiary.clock import utcnow
@@ -119,9 +118,9 @@ def plan_batch(
     since = None if _at_genesis(chain) else (now or datetime.now(UTC)) - GRACE
     for row in unsealed(session, limit, since=since):
         seq += 1
-        event = dataclasses.replace(logged_event(row), seq=seq)
-        previous = link(key, previous, event)
-        plan.events.append(dataclasses.replace(event, chain_hash=previous))
+        fields = dict(row, seq=seq, details=dict(row["details"] or {}))
+        previous = link_bytes(key, previous, canonical_fields(fields))
+        plan.events.append(LoggedEvent(**fields, chain_hash=previous))
     return plan
 
 
@@ -132,8 +131,9 @@ def write_batch(
     subscribers: Sequence[SealedEventsSubscriber] = (),
 ) -> list[LoggedEvent] | None:
     """Write a planned batch in the session's (write) transaction: the sealed events, or None
-    when the head moved since the plan (plan again), or ``[]`` when the chain's record is not
-    authentic (logged). The subscribers are told of the sealed events in this transaction."""
+    when the head moved since the plan (another sealer went first), or ``[]`` when the chain's
+    record is not authentic (logged). The subscribers are told of the sealed events in this
+    transaction."""
     lock_chain(session)
     chain = chain_of(session, for_update=True)
     if not chain_is_authentic(key, chain):
@@ -194,7 +194,9 @@ def seal_events(
         with database.unit_of_work(write=True) as session:
             sealed = write_batch(session, key, plan, subscribers)
         if sealed is None:
-            continue  # another sealer went first: plan from its head
+            # Another sealer (a worker or node) went first and goes on with what is left:
+            # planning again here would mostly plan the same events twice over.
+            break
         total += len(sealed)
         if len(sealed) < batch_size:
             break

@@ -313,7 +313,8 @@ def test_audit_adopt_signs_a_chain_sealed_before_the_mac_only_if_it_verifies(
 def test_concurrent_sealers_on_sqlite_give_every_event_one_place(
     database: Database, record: Callable[..., None]
 ) -> None:
-    # Each plans outside the writer lock; the one that finds the head moved plans again.
+    # Each plans outside the writer lock; one that finds the head moved leaves the rest to the
+    # sealer that moved it.
     from concurrent.futures import ThreadPoolExecutor
 
     record(40)
