@@ -11,9 +11,20 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 Rule = Literal[
-    "spike", "new-network", "new-user-agent", "dormant-use", "probing", "dead-credential"
+    "spike",
+    "new-network",
+    "new-user-agent",
+    "dormant-use",
+    "probing",
+    "dead-credential",
+    "leaked",
+    "expiring",
+    "expired",
+    "idle-revocation",
+    "idle-revoked",
 ]
-RULES: tuple[Rule, ...] = (
+# The detectors of unusual use.
+UNUSUAL_USE_RULES: tuple[Rule, ...] = (
     "spike",
     "new-network",
     "new-user-agent",
@@ -21,6 +32,16 @@ RULES: tuple[Rule, ...] = (
     "probing",
     "dead-credential",
 )
+# A credential's life told to its owner: found leaked (and revoked), about to expire or expired,
+# about to be revoked for idleness, revoked for it. Told like alerts; they never suspend.
+LIFECYCLE_RULES: tuple[Rule, ...] = (
+    "leaked",
+    "expiring",
+    "expired",
+    "idle-revocation",
+    "idle-revoked",
+)
+RULES: tuple[Rule, ...] = UNUSUAL_USE_RULES + LIFECYCLE_RULES
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ new-user-agent      credential per user-agent family
 dormant-use         credential per dormancy (the previous use, or "never used")
 probing             credential per hour
 dead-credential     credential per day (UTC)
+leaked, expiring,   credential per ``occasion`` named in the details by the lifecycle job that
+expired, idle-*     raised it (e.g. ``7d:<expires_at>``: each warning once per expiry date)
 ==================  ===========================================================================
 """
 
@@ -21,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from ostiary.alerts.records import RULES, Anomaly, Rule
+from ostiary.alerts.records import LIFECYCLE_RULES, RULES, Anomaly, Rule
 from ostiary.errors import InvalidParams
 
 # Keys of a rule's facts read for the finding, first present wins (the detectors may name them
@@ -30,6 +32,7 @@ _DISTINCT_BY: Mapping[str, tuple[str, ...]] = {
     "new-network": ("network", "address"),
     "new-user-agent": ("family", "user_agent_family", "agent"),
     "dormant-use": ("last_used_at",),
+    **dict.fromkeys(LIFECYCLE_RULES, ("occasion",)),
 }
 _SECRET_WORDS = ("token", "secret", "password")
 # Anything shaped like one of Ostiary's bearer secrets (its prefix and base62), valid or not: a
@@ -50,7 +53,7 @@ def finding_of(anomaly: Anomaly) -> str:
     elif rule in _DISTINCT_BY:
         named = next((facts[key] for key in _DISTINCT_BY[rule] if facts.get(key) is not None), None)
         distinct = str(named) if named is not None else "never"
-        if rule != "dormant-use" and named is None:
+        if rule not in ("dormant-use", *LIFECYCLE_RULES) and named is None:
             distinct = _hour(anomaly.observed_at)
     else:  # spike, probing: per hour
         hour = facts.get("hour")
@@ -111,6 +114,12 @@ _SUMMARIES: Mapping[str, str] = {
     "probing": "{credential} was refused {refusals} times in a few minutes.",
     "dead-credential": "A {reason} of {credential} was presented again"
     " (from {address}); someone may hold a leaked copy.",
+    "leaked": "{credential} was found exposed ({url}) and has been revoked.",
+    "expiring": "{credential} expires in {days} days, at {expires_at}.",
+    "expired": "{credential} expired at {expires_at}.",
+    "idle-revocation": "{credential} has not been used for {days} days and will be revoked at "
+    "{revoke_at} unless it is used.",
+    "idle-revoked": "{credential} was revoked after {days} days unused.",
 }
 
 
@@ -139,6 +148,11 @@ def summary_of(rule: str, credential: str, facts: Mapping[str, object]) -> str:
 
 # Found through a dead token: it tells the owner, it never suspends the live authorization.
 NEVER_SUSPENDS: Rule = "dead-credential"
+# What a suspension policy may name: the detectors of unusual use but the dead credential's
+# (the lifecycle rules tell of what was done or is due, there is nothing to suspend).
+SUSPENDING_RULES: tuple[Rule, ...] = tuple(
+    rule for rule in RULES if rule != NEVER_SUSPENDS and rule not in LIFECYCLE_RULES
+)
 
 
 def validated_suspend_on(rules: Iterable[str]) -> list[str]:
@@ -158,13 +172,20 @@ def validated_suspend_on(rules: Iterable[str]) -> list[str]:
             "(revoked, or of an expired authorization), so whoever presents an old copy would "
             "suspend the live credential it belonged to. It is still raised and told.",
         )
+    told_only = sorted(wanted & set(LIFECYCLE_RULES))
+    if told_only:
+        raise InvalidParams(
+            "suspend_on",
+            f"{told_only[0]!r} cannot suspend: it tells of a credential's life (leaked and "
+            f"revoked, expiring, idle). The rules that can: {', '.join(SUSPENDING_RULES)}.",
+        )
     return [rule for rule in RULES if rule in wanted]
 
 
 def may_suspend(rule: str) -> bool:
     """Whether an alert of ``rule`` may suspend its credential (whatever a stored policy says:
     a policy saved before this rule was refused may still name it)."""
-    return rule != NEVER_SUSPENDS
+    return rule in SUSPENDING_RULES
 
 
 def is_rule(name: str) -> bool:

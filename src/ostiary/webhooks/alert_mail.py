@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ostiary.accounts.models import Account
 from ostiary.activity.records import LoggedEvent, SealedEventsSubscriber
 from ostiary.agents import agent_of
+from ostiary.alerts.records import LIFECYCLE_RULES
 from ostiary.clock import utcnow
 from ostiary.config import Settings
 from ostiary.mail.messages import Mail
@@ -33,6 +34,11 @@ RULE_SUMMARIES = {
     "dormant-use": "a credential was used after a long time unused",
     "probing": "a burst of refused requests was made with a credential",
     "dead-credential": "a revoked or expired credential was presented again",
+    "leaked": "a credential was found exposed and has been revoked",
+    "expiring": "a credential expires soon",
+    "expired": "a credential has expired",
+    "idle-revocation": "an unused credential will be revoked soon",
+    "idle-revoked": "an unused credential was revoked",
 }
 # Short enough for a subject line that is never folded.
 RULE_SUBJECTS = {
@@ -42,7 +48,13 @@ RULE_SUBJECTS = {
     "dormant-use": "a dormant credential used again",
     "probing": "refused requests in a burst",
     "dead-credential": "a revoked or expired credential presented",
+    "leaked": "a credential found exposed and revoked",
+    "expiring": "a credential expires soon",
+    "expired": "a credential expired",
+    "idle-revocation": "an unused credential to be revoked",
+    "idle-revoked": "an unused credential revoked",
 }
+
 _ADDRESS_KEYS = ("ip", "address", "network")
 # Detail keys holding a User-Agent as the caller sent it: mailed only as the agent it names.
 _AGENT_KEYS = frozenset({"user_agent", "agent"})
@@ -87,28 +99,32 @@ def alert_mail(event: LoggedEvent, to: str, link: str) -> Mail:
             for key, value in sorted(details.items())
         ),
     ]
+    notice = rule in LIFECYCLE_RULES
+    opening = (
+        f"Ostiary has news of a credential of your account ({rule}):"
+        if notice
+        else f"Ostiary noticed unusual activity on your account ({rule}):"
+    )
+    closing = (
+        "Review your credentials (make a new one where one is needed):"
+        if notice
+        else "If this was you, nothing needs doing. If not, revoke the credential:"
+    )
     text = "\n".join(
-        [
-            f"Ostiary noticed unusual activity on your account ({rule}):",
-            "",
-            *(f"{name}: {value}" for name, value in facts),
-            "",
-            "If this was you, nothing needs doing. If not, revoke the credential:",
-            link,
-        ]
+        [opening, "", *(f"{name}: {value}" for name, value in facts), "", closing, link]
     )
     rows = "".join(
         f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
         for name, value in facts
     )
     body = (
-        f"<p>Ostiary noticed unusual activity on your account ({html.escape(rule)}):</p>"
-        f"<table>{rows}</table>"
-        "<p>If this was you, nothing needs doing. If not, revoke the credential on "
+        f"<p>{html.escape(opening)}</p><table>{rows}</table>"
+        f"<p>{html.escape(closing.rstrip(':'))} on "
         f'<a href="{html.escape(link)}">your dashboard</a>.</p>'
     )
     subject = RULE_SUBJECTS.get(rule, "unusual activity")
-    return Mail(to=to, subject=f"Ostiary alert: {subject}", text=text, html=body)
+    kind = "notice" if notice else "alert"
+    return Mail(to=to, subject=f"Ostiary {kind}: {subject}", text=text, html=body)
 
 
 def _shown(key: str, value: object) -> str:

@@ -100,3 +100,20 @@ def test_policy_rules_are_checked() -> None:
     with pytest.raises(InvalidParams) as refused:
         validated_suspend_on(["spike", "everything"])
     assert refused.value.field == "suspend_on"
+
+
+@pytest.mark.parametrize(
+    "rule", ["leaked", "expiring", "expired", "idle-revocation", "idle-revoked"]
+)
+def test_a_lifecycle_notice_cannot_suspend_and_is_one_finding_per_occasion(rule: Rule) -> None:
+    with pytest.raises(InvalidParams) as refused:
+        validated_suspend_on(["spike", rule])
+    assert rule in refused.value.message
+    once = finding_of(_anomaly(rule, occasion="7d:2026-12-08T00:00:00Z"))
+    assert once == finding_of(_anomaly(rule, AT.replace(day=3), occasion="7d:2026-12-08T00:00:00Z"))
+    assert once != finding_of(_anomaly(rule, occasion="1d:2026-12-08T00:00:00Z"))
+
+
+def test_every_rule_has_a_summary_of_its_own() -> None:
+    for rule in RULES:
+        assert not summary_of(rule, "CI deploys", {}).endswith(f": {rule}"), rule

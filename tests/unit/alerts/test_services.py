@@ -35,6 +35,23 @@ FACTS: dict[Rule, tuple[dict[str, object], dict[str, object]]] = {
     ),
     "probing": ({"refusals": 25}, {"refusals": 25, "hour": "2026-12-01T12:00:00Z"}),
     "dead-credential": ({"reason": "revoked token"}, {}),
+    "leaked": (
+        {"occasion": "github:1", "url": "https://github.com/o/r/blob/x/.env"},
+        {"occasion": "report:2", "url": "https://paste.example/x"},
+    ),
+    "expiring": (
+        {"occasion": "7d:2026-12-08T00:00:00Z", "days": 7, "expires_at": "2026-12-08T00:00:00Z"},
+        {"occasion": "1d:2026-12-08T00:00:00Z", "days": 1, "expires_at": "2026-12-08T00:00:00Z"},
+    ),
+    "expired": (
+        {"occasion": "2026-12-08T00:00:00Z", "expires_at": "2026-12-08T00:00:00Z"},
+        {"occasion": "2026-12-20T00:00:00Z", "expires_at": "2026-12-20T00:00:00Z"},
+    ),
+    "idle-revocation": (
+        {"occasion": "2025-12-01", "days": 351, "revoke_at": "2026-12-15T00:00:00Z"},
+        {"occasion": "2025-12-02", "days": 351, "revoke_at": "2026-12-16T00:00:00Z"},
+    ),
+    "idle-revoked": ({"occasion": "2025-12-01", "days": 365}, {"occasion": "2025-12-02"}),
 }
 
 

@@ -127,3 +127,19 @@ def test_the_mail_names_the_agent_never_the_user_agent_the_caller_chose() -> Non
         assert "x" * (AGENT_MAX + 1) not in part
     assert described_agent(lure) in mail.text
     assert len(described_agent("Z" + "a" * 500)) <= AGENT_MAX
+
+
+def test_a_lifecycle_notice_is_mailed_as_a_notice_not_as_unusual_activity() -> None:
+    event = logged(
+        "acct", "alert:expiring", details={"days": 7, "expires_at": "2026-12-08T00:00:00Z"}
+    )
+    mail = alert_mail(event, "alice@example.com", LINK)
+    assert mail.subject == "Ostiary notice: a credential expires soon"
+    assert "unusual activity" not in mail.text
+    assert "a credential expires soon" in mail.text
+    assert "2026-12-08T00:00:00Z" in mail.text
+    assert LINK in mail.text
+    assert LINK in mail.html
+    unusual = alert_mail(logged("acct", "alert:spike"), "alice@example.com", LINK)
+    assert unusual.subject.startswith("Ostiary alert: ")
+    assert "unusual activity" in unusual.text
