@@ -10,10 +10,25 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ostiary.durations import parse_duration
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _optional_duration(value: object) -> int | None:
+    """A duration setting: unset, empty or ``off`` is none; else seconds (``90d``...)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off", "none")):
+        return None
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError("a duration setting is more than 0 (or `off`)")
+    return seconds
+
+
+OptionalDuration = Annotated[int | None, BeforeValidator(_optional_duration)]
 
 
 class Settings(BaseSettings):
@@ -269,6 +284,40 @@ class Settings(BaseSettings):
         max_length=254,
         description="The From address of the mail Ostiary sends.",
     )
+
+    # Token lifecycle policies (issue 15; docs/token-lifecycle.md). Durations are seconds or a
+    # number with a unit (30s, 15m, 12h, 90d, 2w); an account may only make them stricter.
+    token_max_lifetime: OptionalDuration = Field(
+        default=None,
+        description="Longest lifetime of a personal token or OAuth grant (a token asked for "
+        "without expiry gets this much); default: no limit.",
+    )
+    token_allow_non_expiring: bool = Field(
+        default=True,
+        description="Whether a token may be made without expiry (with no maximum lifetime).",
+    )
+    token_non_expiring_scopes: Annotated[list[str] | None, NoDecode] = Field(
+        default=None,
+        description="Scopes (comma-separated) a token without expiry may carry, e.g. "
+        "`read,identity`; default: any.",
+    )
+    api_key_max_age: OptionalDuration = Field(
+        default=None,
+        description="Longest age of an account's API key: past it the key is refused until "
+        "regenerated (warned 14, 7 and 1 days before); default: no limit.",
+    )
+    token_idle_revoke_after: OptionalDuration = Field(
+        default=365 * 86400,
+        description="Idle time after which an unused token is revoked (warned 14 days before); "
+        "`off` never revokes: 365 days.",
+    )
+
+    @field_validator("token_non_expiring_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:
