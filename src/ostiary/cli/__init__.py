@@ -55,6 +55,7 @@ COMMAND_MODULES = {
     ),
     **dict.fromkeys(["addons", "addons:create", "addons:destroy"], "addons"),
     "events": "events",
+    **dict.fromkeys(["alerts", "alerts:seen", "alerts:reinstate"], "alerts"),
     "audit": "audit",
 }
 

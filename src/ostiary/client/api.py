@@ -14,6 +14,7 @@ from ostiary.client.models import Account, Json
 from ostiary.client.oauth import OAuthApp, RefreshingAuth
 from ostiary.client.resources import (
     AddOns,
+    Alerts,
     Apps,
     Authorizations,
     Clients,
@@ -88,6 +89,7 @@ class Client:
         self.clients = Clients(self)
         self.sessions = Sessions(self)
         self.events = Events(self)
+        self.alerts = Alerts(self)
 
     def request(
         self,

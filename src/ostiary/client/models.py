@@ -215,6 +215,35 @@ class AddOn:
 
 
 @dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert about one of the account's credentials (``GET /account/alerts``): unusual use,
+    or a lifecycle notice (leaked, expiring, idle)."""
+
+    id: str
+    rule: str
+    raised_at: datetime | None
+    seen_at: datetime | None
+    summary: str
+    authorization_id: str | None
+    suspended: bool
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        return cls(
+            data["id"],
+            data["rule"],
+            _time(data.get("raised_at")),
+            _time(data.get("seen_at")),
+            data.get("summary") or "",
+            _name(data.get("authorization"), "id"),
+            bool(data.get("suspended")),
+            data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """An event of the account's activity log (``GET /account/events``)."""
 

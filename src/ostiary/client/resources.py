@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from ostiary.client.models import (
     AddOn,
+    Alert,
     App,
     Authorization,
     Collaborator,
@@ -230,6 +231,24 @@ class Sessions(_Resource):
         return Session.from_json(
             self._client.json("DELETE", _path("oauth", "sessions", session_id))
         )
+
+
+class Alerts(_Resource):
+    """``/account/alerts``: what looked wrong about the account's credentials, newest first."""
+
+    def list(self) -> Iterator[Alert]:
+        """Every alert, newest first, fetched page by page."""
+        return self._client.paginate("/account/alerts", Alert, sort="raised_at", descending=True)
+
+    def mark_seen(self, alert_id: str) -> Alert:
+        """Mark one alert seen (the dashboard's notice counts the unseen ones)."""
+        path = _path("account", "alerts", alert_id, "actions", "mark-seen")
+        return Alert.from_json(self._client.json("POST", path))
+
+    def reinstate(self, authorization_id: str) -> Authorization:
+        """Lift the suspension an alert put on a credential (``~``: the API key)."""
+        path = _path("oauth", "authorizations", authorization_id, "actions", "reinstate")
+        return Authorization.from_json(self._client.json("POST", path))
 
 
 EXPORT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
