@@ -18,11 +18,13 @@ from dataclasses import dataclass
 
 from ostiary.activity.chain import chain_key
 from ostiary.activity.services import prune_events
+from ostiary.alerts.retention import alerts_older_than
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.purge import purge_expired
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.usage.services import prune as prune_usage
+from ostiary.webhooks.retention import FINISHED
 
 logger = logging.getLogger("ostiary.periodic")
 
@@ -60,6 +62,14 @@ def default_jobs() -> tuple[Job, ...]:
                 context.settings.event_retention_days,
                 # The anchor it moves is signed with the chain key (docs/activity-log.md).
                 key=chain_key(load_or_create_secret(context.settings)),
+            ),
+        ),
+        # Finished deliveries (30 days), sent mail (7 days), alerts (as long as the events).
+        Job(
+            "prune deliveries, mail and alerts",
+            lambda context: purge_expired(
+                context.database,
+                kinds=(*FINISHED, alerts_older_than(context.settings.event_retention_days)),
             ),
         ),
     )

@@ -24,7 +24,7 @@ workers purging at once delete each row once and otherwise nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,7 +57,8 @@ MAX_BATCHES = 20
 
 @dataclass(frozen=True, slots=True)
 class Expiring:
-    """A kind of row that expires (or is revoked): its model and when a row of it may go."""
+    """A kind of row that expires (or is revoked): its model and when a row of it may go
+    (``purgeable(cutoff, now)``, ``cutoff`` being :data:`GRACE` before ``now``)."""
 
     name: str
     model: type[Base]
@@ -140,12 +141,15 @@ def _purge_batch(database: Database, kind: Expiring, now: datetime) -> int:
     return deleted
 
 
-def purge_expired(database: Database, now: datetime | None = None) -> dict[str, int]:
+def purge_expired(
+    database: Database, now: datetime | None = None, kinds: Sequence[Expiring] = EXPIRING
+) -> dict[str, int]:
     """Delete every kind's rows that expired more than :data:`GRACE` ago, or were revoked or
-    ended more than :data:`REVOKED_RETENTION` ago, in batches; how many of each went."""
+    ended more than :data:`REVOKED_RETENTION` ago, in batches; how many of each went. Higher
+    layers hand their own ``kinds`` (webhook deliveries, sent mail, alerts)."""
     now = now or utcnow()
     counts: dict[str, int] = {}
-    for kind in EXPIRING:
+    for kind in kinds:
         total = 0
         for _ in range(MAX_BATCHES):
             deleted = _purge_batch(database, kind, now)
