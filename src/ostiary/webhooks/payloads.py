@@ -32,6 +32,7 @@ def event_data(event: LoggedEvent) -> dict[str, object]:
         "action": event.action,
         "created_at": isoformat(event.created_at),
         "actor_id": event.actor_id,
+        "subject_id": event.subject_id,
         "authorization_id": event.authorization_id,
         "target_type": event.target_type,
         "target_id": event.target_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.activity.records import LoggedEvent, SealedEventsSubscriber
+from ostiary.activity.rules import as_seen_by
 from ostiary.clock import utcnow
 from ostiary.db import new_id
 from ostiary.unit import Unit
@@ -146,19 +147,33 @@ def deliveries_enqueuer(
     return subscriber
 
 
+def _recipients(event: LoggedEvent) -> list[str]:
+    """The accounts told of an event: its actor, and the account it was done to."""
+    told = [event.actor_id] if event.actor_id is not None else []
+    if event.subject_id is not None and event.subject_id != event.actor_id:
+        told.append(event.subject_id)
+    return told
+
+
 def enqueue_deliveries(
     session: Session,
     events: Sequence[LoggedEvent],
     *,
     retry_window: timedelta = DEFAULT_RETRY_WINDOW,
 ) -> int:
-    """A ``SealedEventsSubscriber``: one pending delivery per event and per webhook of the
-    event's actor whose ``include`` takes it, written in the sealing transaction; how many."""
-    actors = {event.actor_id for event in events if event.actor_id is not None}
-    if not actors:
+    """A ``SealedEventsSubscriber``: one pending delivery per event and per webhook whose
+    ``include`` takes it, of the event's actor and of the account it was done to (a failed
+    sign-in against it), written in the sealing transaction; how many.
+
+    The account an event was done to gets it as its activity log shows it
+    (``activity.rules.as_seen_by``): without another actor's address, agent, request id,
+    credential or email.
+    """
+    accounts = {account for event in events for account in _recipients(event)}
+    if not accounts:
         return 0
     hooks: dict[str, list[Webhook]] = {}
-    for webhook in session.scalars(select(Webhook).where(Webhook.account_id.in_(actors))):
+    for webhook in session.scalars(select(Webhook).where(Webhook.account_id.in_(accounts))):
         hooks.setdefault(webhook.account_id, []).append(webhook)
     if not hooks:
         return 0
@@ -168,24 +183,27 @@ def enqueue_deliveries(
     now = utcnow()
     made = 0
     for event in events:
-        for webhook in hooks.get(event.actor_id or "", ()):
-            include = include_for(event.action, webhook.include)
-            if include is None:
-                continue
-            session.add(
-                WebhookDelivery(
-                    webhook_id=webhook.id,
-                    account_id=webhook.account_id,
-                    event_id=event.id,
-                    include=include,
-                    payload=envelope(event, include, emails.get(webhook.account_id), now),
-                    status=PENDING,
-                    next_attempt_at=now,
-                    give_up_at=now + retry_window,
-                    created_at=now,
-                    updated_at=now,
+        for account_id in _recipients(event):
+            seen = as_seen_by(event, account_id)
+            actor_email = emails.get(account_id) if event.actor_id == account_id else None
+            for webhook in hooks.get(account_id, ()):
+                include = include_for(event.action, webhook.include)
+                if include is None:
+                    continue
+                session.add(
+                    WebhookDelivery(
+                        webhook_id=webhook.id,
+                        account_id=webhook.account_id,
+                        event_id=event.id,
+                        include=include,
+                        payload=envelope(seen, include, actor_email, now),
+                        status=PENDING,
+                        next_attempt_at=now,
+                        give_up_at=now + retry_window,
+                        created_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
-            made += 1
+                made += 1
     session.flush()
     return made

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,31 @@ def test_only_the_actor_accounts_matching_webhooks_get_an_event(world: World) ->
         "auth:login",
     ]
     assert bobs.received == []  # Alice's events never reach Bob's webhook
+
+
+def test_the_account_an_event_was_done_to_gets_it_as_its_log_shows_it(world: World) -> None:
+    with webhook_receiver() as alices, webhook_receiver() as bobs:
+        world.webhook(world.alice, alices.url, ["event"])
+        world.webhook(world.bob, bobs.url, ["event"])
+        failed = replace(logged(None, "auth:failure"), subject_id=world.bob, ip="198.51.100.7")
+        added = replace(logged(world.alice, "collaborator:create"), subject_id=world.bob)
+        assert _enqueue(world, failed, added) == 3
+        while deliver_due(world.database, world.box, allow_loopback=True).delivered:
+            pass
+    bob_got = {json.loads(r.body)["action"]: json.loads(r.body) for r in bobs.received}
+    assert set(bob_got) == {"auth:failure", "collaborator:create"}
+    # A failed sign-in against Bob: where it came from is what he needs to see.
+    assert bob_got["auth:failure"]["data"]["ip"] == "198.51.100.7"
+    assert bob_got["auth:failure"]["data"]["subject_id"] == world.bob
+    # What Alice did to Bob reaches him without her request or credential, or her email.
+    seen = bob_got["collaborator:create"]
+    assert seen["actor"] == {"id": world.alice, "email": None}
+    assert (seen["data"]["ip"], seen["data"]["user_agent"]) == (None, None)
+    assert (seen["data"]["authorization_id"], seen["data"]["request_id"]) == (None, None)
+    [alice_got] = [json.loads(r.body) for r in alices.received]
+    assert alice_got["action"] == "collaborator:create"
+    assert alice_got["actor"] == {"id": world.alice, "email": "alice@example.com"}
+    assert alice_got["data"]["ip"] == "203.0.113.5"
 
 
 def test_a_failing_receiver_gets_retries_with_backoff_then_success(world: World) -> None:
