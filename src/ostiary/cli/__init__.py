@@ -56,6 +56,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(["addons", "addons:create", "addons:destroy"], "addons"),
     "events": "events",
     "audit": "audit",
+    "scan": "scan",
 }
 
 
