@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ostiary.errors import Forbidden, NotFound, Unauthorized
+from ostiary.errors import Forbidden, NotFound, RateLimited, Unauthorized
 
 
 class ScanningNotConfigured(NotFound):
@@ -33,3 +33,12 @@ class BadSignature(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("The payload's signature does not verify with a configured GitHub key.")
+
+
+class TooManyReports(RateLimited):
+    """An address's budget of public leak reports is spent (429, Retry-After)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.message = f"Too many reports from this address. Try again in {retry_after} seconds."
+        self.args = (self.message,)

@@ -21,8 +21,8 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ostiary.errors import ServiceUnavailable
-from ostiary.leaks.errors import ScanningNotConfigured
+from ostiary.errors import ServiceUnavailable, TooManyRequests
+from ostiary.leaks.errors import ScanningNotConfigured, TooManyReports
 from ostiary.leaks.records import Verdict
 from ostiary.leaks.rules import parse_github_payload, parse_public_report
 from ostiary.leaks.services import respond_to_leak
@@ -83,7 +83,10 @@ async def github_report(request: Request) -> JSONResponse:
 async def public_report(request: Request) -> JSONResponse:
     """A token someone found: revoked when real; the same answer whatever it was."""
     services = services_of(request)
-    services.login_requests.spend(request_context(request).ip)
+    try:
+        services.login_requests.spend(request_context(request).ip)
+    except TooManyRequests as spent:
+        raise TooManyReports(spent.retry_after) from spent
     reported = parse_public_report(parse_json_body(await request.body()))
     with services.database.unit_of_work(write=True) as session:
         respond_to_leak(
