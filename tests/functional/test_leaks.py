@@ -224,6 +224,9 @@ def test_unsigned_mis_keyed_and_tampered_reports_are_refused_and_revoke_nothing(
         assert refused.status_code == status, refused.text
         assert refused.json()["id"] in ("unauthorized", "forbidden")
         assert token not in refused.text
+    too_large = b"[" + b'{"token": "x"},' * 100_000 + b'{"token": "x"}]'  # over 1 MiB
+    refused = _post(server, "/leaks/github", too_large, _signed(github, too_large))
+    assert refused.status_code == 413
     assert _works(server, token)
     factory.close()
 

@@ -144,6 +144,9 @@ def test_standard_input_and_clean_files_exit_0_when_nothing_is_found(
     nothing = _scan(server, str(clean))
     assert nothing.returncode == 0, nothing.stdout
     assert nothing.stdout == ""
+    not_a_repository = _scan(server, "--git", str(clean))
+    assert not_a_repository.returncode == 2
+    assert "git log failed" in not_a_repository.stderr
 
 
 def test_the_pre_commit_hook_refuses_a_commit_adding_a_token(

@@ -35,6 +35,13 @@ KIND_NAMES = {
 }
 
 
+class ScanFailed(click.ClickException):
+    """The scan could not be done (git missing or failing): exit 2, so that 1 always means
+    "a token was found"."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A token found, and where: a file (``-`` for standard input) and line, and the commit
@@ -135,14 +142,14 @@ def scan_history(repository: str) -> Iterator[Finding]:
             errors="replace",
         )
     except OSError as error:
-        raise click.ClickException(f"Cannot run git: {error.strerror}.") from error
+        raise ScanFailed(f"Cannot run git: {error.strerror}.") from error
     assert process.stdout is not None
     with process:
         for found in scan_git_log(process.stdout):
             yield Finding(found.path, found.line, found.token, commit=found.commit)
         complaint = process.stderr.read() if process.stderr else ""
     if process.returncode != 0:
-        raise click.ClickException(f"git log failed in {repository}: {complaint.strip()}")
+        raise ScanFailed(f"git log failed in {repository}: {complaint.strip()}")
 
 
 def report(target: ApiTarget, findings: list[Finding]) -> int:
@@ -180,7 +187,7 @@ def scan(
     """Find Ostiary tokens in files, standard input (-) or git history.
 
     Tokens are recognised by their prefix and checksum (docs/token-formats.md) and printed
-    redacted; exits 1 when any was found, 0 otherwise.
+    redacted; exits 1 when any was found, 0 when none, 2 when the scan failed.
 
     \b
     Example:
