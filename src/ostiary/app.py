@@ -55,6 +55,7 @@ from ostiary.web import (
     device,
     health,
     heroku_login,
+    leaks,
     login,
     metrics,
     oauth,
@@ -306,6 +307,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(authorize.router)
     app.include_router(device.router)
     app.include_router(heroku_login.router)
+    app.include_router(leaks.router)
     for router in dashboard.ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

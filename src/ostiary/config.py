@@ -319,6 +319,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    github_scanning_keys: Path | None = Field(
+        default=None,
+        description="GitHub secret scanning's public keys (its `public_keys` JSON, saved to a "
+        "file): enables POST /leaks/github (docs/leaks.md); unset: that route answers 404.",
+    )
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

@@ -368,6 +368,40 @@ def check_mail(settings: Settings) -> Finding:
     )
 
 
+def check_github_scanning(settings: Settings) -> Finding:
+    """The key set that verifies GitHub's secret scanning reports (docs/leaks.md)."""
+    path = settings.github_scanning_keys
+    if path is None:
+        return Finding(
+            "GitHub secret scanning",
+            Level.OK,
+            "Off: POST /leaks/github answers 404 (POST /leaks and `ostiary scan` work).",
+        )
+    # Imported here: cryptography is not needed by the commands that never check this.
+    from ostiary.leaks.signatures import KeySetError, load_key_set
+
+    try:
+        keys = load_key_set(path)
+    except (OSError, KeySetError) as error:
+        return Finding(
+            "GitHub secret scanning",
+            Level.ERROR,
+            f"{path} cannot be read as GitHub's public_keys JSON ({error}): every report is "
+            "answered 503.",
+            "Save https://api.github.com/meta/public_keys/secret_scanning to that file.",
+        )
+    if not keys:
+        return Finding(
+            "GitHub secret scanning",
+            Level.ERROR,
+            f"{path} holds no P-256 key: every report is refused.",
+            "Save https://api.github.com/meta/public_keys/secret_scanning to that file.",
+        )
+    return Finding(
+        "GitHub secret scanning", Level.OK, f"POST /leaks/github verifies with {len(keys)} key(s)."
+    )
+
+
 def audit(settings: Settings) -> list[Finding]:
     """Every finding about ``settings``."""
     return [
@@ -384,4 +418,5 @@ def audit(settings: Settings) -> list[Finding]:
         check_hsts(settings),
         check_mail(settings),
         check_webhook_targets(settings),
+        check_github_scanning(settings),
     ]

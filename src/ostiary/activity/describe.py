@@ -25,6 +25,7 @@ PHRASES = {
     "token:authorization:update": "Token changed",
     "token:authorization:revoke": "Token revoked",
     "token:access:revoke": "Access token revoked",
+    "token:leak:revoke": "Token reported exposed, and revoked",
     "oauth:consent:grant": "Application authorized",
     "oauth:client:access-revoked": "Application's access revoked",
     "oauth:client:create": "OAuth application registered",

@@ -57,6 +57,7 @@ COMMAND_MODULES = {
     "events": "events",
     **dict.fromkeys(["alerts", "alerts:seen", "alerts:reinstate"], "alerts"),
     "audit": "audit",
+    "scan": "scan",
 }
 
 

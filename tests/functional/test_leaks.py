@@ -1,0 +1,294 @@
+"""Leak response on a real server: GitHub's secret scanning partner endpoint, signed with a key
+pair this test makes and writes as the server's key file, and the public leak report.
+
+A signed payload revokes a real token and labels a fake one; the token is then refused (401),
+its owner's alert is listed, delivered to the owner's webhook and mailed. Unsigned, mis-keyed
+and tampered payloads are refused and revoke nothing. A public report answers the same whatever
+the token was, and each address has a budget of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ostiary.security.tokens import TokenKind, mint_token
+from tests.support.factories import Factory, UserAccount
+from tests.support.server import ServerProcess, start_server
+from tests.support.smtp_sink import Sink, smtp_sink
+from tests.support.webhook_receiver import Receiver, webhook_receiver
+
+KEY_ID = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
+SECRET = "the-receiver-knows-this-secret"
+REPORT_LIMIT = 6
+FOUND_AT = "https://github.com/someone/project/blob/abc123/.env"
+
+
+class GitHub:
+    """The test's stand-in for GitHub: a P-256 key pair whose public half the server trusts."""
+
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+
+    def key_file(self, path: Path) -> Path:
+        """GitHub's ``public_keys`` document naming this key, written to ``path``."""
+        pem = (
+            self.key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        document = {"public_keys": [{"key_identifier": KEY_ID, "key": pem, "is_current": True}]}
+        path.write_text(json.dumps(document))
+        return path
+
+    def sign(self, body: bytes) -> str:
+        """The ``GITHUB-PUBLIC-KEY-SIGNATURE`` of a body."""
+        return base64.b64encode(self.key.sign(body, ec.ECDSA(hashes.SHA256()))).decode()
+
+
+@pytest.fixture(scope="module")
+def github() -> GitHub:
+    """The module's GitHub key pair."""
+    return GitHub()
+
+
+@pytest.fixture(scope="module")
+def scanned(
+    tmp_path_factory: pytest.TempPathFactory, github: GitHub
+) -> Iterator[tuple[ServerProcess, Receiver, Sink]]:
+    """A server trusting the test's GitHub key, sealing and sending every half second, mailing
+    the test's SMTP server, and believing X-Forwarded-For from loopback (so each test reports
+    from an address of its own)."""
+    root = tmp_path_factory.mktemp("leaks")
+    with smtp_sink() as sink, webhook_receiver() as receiver:
+        server = start_server(
+            root / "server",
+            settings={
+                "OSTIARY_GITHUB_SCANNING_KEYS": str(github.key_file(root / "github-keys.json")),
+                "OSTIARY_USAGE_FLUSH_SECONDS": "0.5",
+                "OSTIARY_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
+                "OSTIARY_MAIL_FROM": "ostiary@example.test",
+                "OSTIARY_LOGIN_REQUEST_LIMIT": str(REPORT_LIMIT),
+                "OSTIARY_TRUSTED_PROXIES": "127.0.0.1",
+                "OSTIARY_ACCESS_LOG": "off",
+                "OSTIARY_WEBHOOK_ALLOW_LOOPBACK": "true",
+            },
+        )
+        try:
+            yield server, receiver, sink
+        finally:
+            server.stop()
+
+
+def _wait_for(what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def _post(server: ServerProcess, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        return client.post(
+            path, content=body, headers={"Content-Type": "application/json", **headers}
+        )
+
+
+def _signed(github: GitHub, body: bytes) -> dict[str, str]:
+    return {
+        "GITHUB-PUBLIC-KEY-IDENTIFIER": KEY_ID,
+        "GITHUB-PUBLIC-KEY-SIGNATURE": github.sign(body),
+    }
+
+
+def _works(server: ServerProcess, token: str) -> bool:
+    with server.client(token) as client:
+        status = client.get("/account").status_code
+    assert status in (200, 401)
+    return status == 200
+
+
+def _alerts(server: ServerProcess, account: UserAccount) -> list[dict[str, Any]]:
+    with server.client(account.api_key) as client:
+        listed = client.get("/account/alerts")
+        assert listed.status_code in (200, 206), listed.text
+        alerts: list[dict[str, Any]] = listed.json()
+        return alerts
+
+
+def _payload(*tokens: str) -> bytes:
+    return json.dumps(
+        [
+            {"token": token, "type": "ostiary_token", "url": FOUND_AT, "source": "content"}
+            for token in tokens
+        ]
+    ).encode()
+
+
+def test_a_signed_report_revokes_the_real_token_labels_the_fake_and_tells_the_owner(
+    scanned: tuple[ServerProcess, Receiver, Sink], github: GitHub
+) -> None:
+    server, receiver, sink = scanned
+    factory = Factory(server.data_dir)
+    account = factory.account("leaky")
+    with server.client(account.api_key) as client:
+        created = client.post(
+            "/account/webhooks",
+            json={"url": receiver.url, "include": ["alert"], "level": "notify", "secret": SECRET},
+        )
+        assert created.status_code == 201, created.text
+    authorization_id, leaked = factory.token(account, ["global"])
+    assert _works(server, leaked)
+    fake = leaked[:-1] + ("A" if leaked[-1] != "A" else "B")  # the checksum fails
+    unknown = mint_token(TokenKind.AUTHORIZATION)  # well formed, never issued
+    body = _payload(leaked, fake, unknown)
+
+    answered = _post(server, "/leaks/github", body, _signed(github, body))
+
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == [
+        {"token_raw": leaked, "token_type": "ostiary_token", "label": "true_positive"},
+        {"token_raw": fake, "token_type": "ostiary_token", "label": "false_positive"},
+        {"token_raw": unknown, "token_type": "ostiary_token", "label": "false_positive"},
+    ]
+    assert not _works(server, leaked)
+    assert _works(server, account.api_key), "only the leaked token is revoked"
+
+    _wait_for(
+        "the leaked alert", lambda: any(a["rule"] == "leaked" for a in _alerts(server, account))
+    )
+    alert = next(a for a in _alerts(server, account) if a["rule"] == "leaked")
+    assert FOUND_AT in json.dumps(alert)
+
+    def delivered() -> list[dict[str, Any]]:
+        with receiver.lock:
+            return [json.loads(d.body) for d in receiver.received if d.signed_with(SECRET)]
+
+    _wait_for(
+        "the webhook delivery", lambda: any(d["action"] == "alert:leaked" for d in delivered())
+    )
+
+    def mailed() -> list[str]:
+        return [sink.parts(index)[0] for index in range(len(sink.messages))]
+
+    _wait_for("the mail", lambda: any(FOUND_AT in text for text in mailed()))
+    assert all(leaked not in text for text in mailed())
+    for delivery in receiver.received:
+        assert leaked.encode() not in delivery.body
+
+    # GitHub reporting the revoked token again is still a true positive (it is ours).
+    again = _post(server, "/leaks/github", _payload(leaked), _signed(github, _payload(leaked)))
+    assert again.json()[0]["label"] == "true_positive"
+    assert authorization_id
+    factory.close()
+
+
+def test_unsigned_mis_keyed_and_tampered_reports_are_refused_and_revoke_nothing(
+    scanned: tuple[ServerProcess, Receiver, Sink], github: GitHub
+) -> None:
+    server, _, _ = scanned
+    factory = Factory(server.data_dir)
+    account = factory.account("careful")
+    _, token = factory.token(account, ["global"])
+    body = _payload(token)
+    other = GitHub()
+    tampered = _payload(token).replace(b"content", b"commit!")
+    attempts = [
+        ({}, body, 401),
+        ({"GITHUB-PUBLIC-KEY-IDENTIFIER": KEY_ID}, body, 401),
+        (
+            {
+                "GITHUB-PUBLIC-KEY-IDENTIFIER": "unknown",
+                "GITHUB-PUBLIC-KEY-SIGNATURE": github.sign(body),
+            },
+            body,
+            403,
+        ),
+        (_signed(other, body), body, 403),  # signed, but not by GitHub's key
+        (_signed(github, body), tampered, 403),  # GitHub's signature over another body
+    ]
+    for headers, sent, status in attempts:
+        refused = _post(server, "/leaks/github", sent, headers)
+        assert refused.status_code == status, refused.text
+        assert refused.json()["id"] in ("unauthorized", "forbidden")
+        assert token not in refused.text
+    too_large = b"[" + b'{"token": "x"},' * 100_000 + b'{"token": "x"}]'  # over 1 MiB
+    refused = _post(server, "/leaks/github", too_large, _signed(github, too_large))
+    assert refused.status_code == 413
+    assert _works(server, token)
+    factory.close()
+
+
+def test_a_server_without_github_keys_has_no_such_endpoint(server: ServerProcess) -> None:
+    body = _payload(mint_token(TokenKind.API_KEY))
+    answered = _post(server, "/leaks/github", body, {})
+    assert answered.status_code == 404
+    assert answered.json()["id"] == "not_found"
+
+
+def test_a_public_report_answers_the_same_whatever_the_token_and_revokes_a_real_one(
+    scanned: tuple[ServerProcess, Receiver, Sink],
+) -> None:
+    server, _, _ = scanned
+    factory = Factory(server.data_dir)
+    account = factory.account("reported")
+    _, real = factory.token(account, ["global"])
+    look_alike = real[:-1] + ("A" if real[-1] != "A" else "B")
+    made_up = mint_token(TokenKind.API_KEY)
+    address = {"X-Forwarded-For": "203.0.113.40", "X-Forwarded-Proto": "https"}
+    answers = []
+    for token in (real, real, look_alike, made_up):  # real, then revoked already, then fakes
+        report = json.dumps({"token": token, "url": "https://pastebin.test/abc"}).encode()
+        answered = _post(server, "/leaks", report, address)
+        answers.append((answered.status_code, answered.json()))
+    assert answers[0][0] == 202
+    assert all(answer == answers[0] for answer in answers), "no answer tells a real token"
+    assert not _works(server, real)
+    _wait_for(
+        "the leaked alert", lambda: any(a["rule"] == "leaked" for a in _alerts(server, account))
+    )
+    assert "pastebin.test" in json.dumps(_alerts(server, account))
+    factory.close()
+
+
+def test_public_reports_are_limited_per_address(
+    scanned: tuple[ServerProcess, Receiver, Sink],
+) -> None:
+    server, _, _ = scanned
+    address = {"X-Forwarded-For": "198.51.100.77", "X-Forwarded-Proto": "https"}
+    report = json.dumps({"token": mint_token(TokenKind.API_KEY), "url": "https://x.test"})
+    answers = [_post(server, "/leaks", report.encode(), address) for _ in range(REPORT_LIMIT + 2)]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[:REPORT_LIMIT] == [202] * REPORT_LIMIT
+    assert statuses[-1] == 429
+    assert answers[-1].json()["id"] == "rate_limit"
+    assert "Too many reports" in answers[-1].json()["message"]
+    assert int(answers[-1].headers["Retry-After"]) >= 1
+    # Another address still has its budget.
+    other = _post(
+        server,
+        "/leaks",
+        report.encode(),
+        {"X-Forwarded-For": "198.51.100.78", "X-Forwarded-Proto": "https"},
+    )
+    assert other.status_code == 202
+    bad = _post(
+        server,
+        "/leaks",
+        b'{"token": 5}',
+        {"X-Forwarded-For": "198.51.100.79", "X-Forwarded-Proto": "https"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["id"] == "invalid_params"
