@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,10 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from ostiary.client import Client, TokenExpiringWarning
 from ostiary.clock import isoformat, utcnow
 from ostiary.events import Event
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from tests.support.factories import Factory, UserAccount
+from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.server import ServerProcess, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
 from tests.support.webhook_receiver import Receiver, webhook_receiver
@@ -65,6 +68,67 @@ def test_the_header_is_absent_on_a_refused_request(server: ServerProcess, factor
         refused = client.get("/account")
     assert refused.status_code == 401
     assert HEADER not in refused.headers
+
+
+def test_the_client_library_warns_once_when_its_token_expires_within_a_week(
+    server: ServerProcess, factory: Factory
+) -> None:
+    account = factory.account("library")
+    expires_at = utcnow() + timedelta(days=3)
+    _, token = factory.token(account, ["global"], expires_at=expires_at)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with Client(server.url, token=token) as api:
+            api.account()
+            api.account()
+            list(api.apps.list())
+    told = [w for w in caught if issubclass(w.category, TokenExpiringWarning)]
+    assert len(told) == 1, [str(w.message) for w in caught]
+    message = str(told[0].message)
+    assert "in 3 days" in message
+    assert expires_at.strftime("%Y-%m-%d %H:%M:%S UTC") in message
+    assert "ostiary authorizations:rotate" in message
+    assert api.token_expires_at == expires_at
+
+
+def test_the_client_library_says_nothing_for_a_token_with_time_left(
+    server: ServerProcess, factory: Factory
+) -> None:
+    account = factory.account("library-calm")
+    expires_at = utcnow() + timedelta(days=8)
+    _, token = factory.token(account, ["global"], expires_at=expires_at)
+    _, forever = factory.token(account, ["global"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for each in (token, forever, account.api_key):
+            with Client(server.url, token=each) as api:
+                api.account()
+    assert [w for w in caught if issubclass(w.category, TokenExpiringWarning)] == []
+
+
+def test_the_cli_warns_once_per_command_on_stderr(
+    server: ServerProcess, factory: Factory, tmp_path: Path
+) -> None:
+    account = factory.account("cli")
+    expires_at = utcnow() + timedelta(days=3)
+    _, token = factory.token(account, ["global"], expires_at=expires_at)
+    home = tmp_path / "home"
+    home.mkdir()
+    cli = OstiaryCLI(server, home)
+    created = cli.run("apps:create", "expiry-cli-app", api_key=token)
+    assert created.returncode == 0, created.stderr
+    # apps:info reads the app and its details: several requests, one warning.
+    for command in (("apps",), ("apps:info", "-a", "expiry-cli-app"), ("auth:whoami",)):
+        result = cli.run(*command, api_key=token)
+        assert result.returncode == 0, result.stderr
+        warned = [line for line in result.stderr.splitlines() if line.startswith("Warning:")]
+        assert len(warned) == 1, result.stderr
+        assert "expires in 3 days" in warned[0]
+        assert expires_at.strftime("%Y-%m-%d %H:%M:%S UTC") in warned[0]
+        assert "Traceback" not in result.stderr
+    calm = cli.run("apps", api_key=account.api_key)
+    assert calm.returncode == 0, calm.stderr
+    assert "Warning" not in calm.stderr
 
 
 @pytest.fixture
