@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -20,7 +21,8 @@ from ostiary.client import Client, TokenExpiringWarning
 from ostiary.clock import isoformat, utcnow
 from ostiary.events import Event
 from ostiary.tokens.models import Authorization, AuthorizationKind
-from tests.support.factories import Factory, UserAccount
+from tests.support.factories import PASSWORD, Factory, UserAccount
+from tests.support.oauth_flow import hidden_fields
 from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.server import ServerProcess, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
@@ -131,6 +133,40 @@ def test_the_cli_warns_once_per_command_on_stderr(
     assert "Warning" not in calm.stderr
 
 
+def _expiring_section(server: ServerProcess, account: UserAccount) -> str:
+    """The tokens page's "Expiring in the next 30 days" section, as the signed-in owner sees it
+    ("" when the page has none)."""
+    with httpx.Client(base_url=server.url, follow_redirects=False, timeout=30) as browser:
+        form = hidden_fields(browser.get("/login").text)
+        signed_in = browser.post(
+            "/login", data={**form, "email": account.email, "password": PASSWORD}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        page = browser.get("/dashboard/tokens")
+        assert page.status_code == 200, page.text
+    start = page.text.find('id="expiring-heading"')
+    return "" if start < 0 else page.text[start : page.text.index("</section>", start)]
+
+
+def test_the_dashboard_lists_what_expires_in_the_next_30_days(
+    server: ServerProcess, factory: Factory
+) -> None:
+    account = factory.account("dashboard-expiry")
+    assert _expiring_section(server, account) == ""
+    soon_at = utcnow() + timedelta(days=3)
+    soon_id, _ = factory.token(account, ["global"], expires_at=soon_at)
+    later_id, _ = factory.token(account, ["global"], expires_at=utcnow() + timedelta(days=40))
+    forever_id, _ = factory.token(account, ["global"])
+    section = _expiring_section(server, account)
+    assert f'href="/dashboard/tokens/{soon_id}">Rotate</a>' in section
+    assert soon_at.strftime("%Y-%m-%d %H:%M UTC") in section
+    assert "in 2 days" in section or "in 3 days" in section
+    assert later_id not in section
+    assert forever_id not in section
+    # The API key never expires on this server: not listed.
+    assert "/dashboard/api-key" not in section
+
+
 @pytest.fixture
 def lifecycle_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, Receiver, Sink]]:
     """A server whose lifecycle job runs every second, warns 6 and 3 seconds before an expiry
@@ -165,8 +201,8 @@ def _wait_for(what: str, done: Callable[[], bool], timeout: float = 30.0) -> Non
         time.sleep(0.2)
 
 
-def _alerts(server: ServerProcess, account: UserAccount) -> list[dict[str, object]]:
-    with server.client(account.api_key) as client:
+def _alerts(server: ServerProcess, reader: str) -> list[dict[str, object]]:
+    with server.client(reader) as client:
         listed = client.get("/account/alerts")
         assert listed.status_code in (200, 206), listed.text
         alerts: list[dict[str, object]] = listed.json()
@@ -193,6 +229,8 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
             json={"url": receiver.url, "include": ["alert"], "level": "notify", "secret": SECRET},
         )
         assert created.status_code == 201, created.text
+    # Reads the alerts: the API key itself is past its age (and refused) by the end.
+    _, reader = factory.token(account, ["global"])
     started = utcnow()
     # Expires in 8 s: warned at 6 s and 3 s before, then told it expired.
     expires_at = started + timedelta(seconds=8)
@@ -214,8 +252,10 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
             )
             .values(created_at=expires_at - timedelta(seconds=API_KEY_MAX_AGE))
         )
-    # The API key's expiry is its creation plus the maximum age, on both paths.
+    # The API key's expiry is its creation plus the maximum age, on both paths, and the
+    # dashboard lists it with the way to regenerate it.
     assert _headers_of(server, account.api_key) == [isoformat(expires_at)] * 2
+    assert 'href="/dashboard/api-key">Regenerate</a>' in _expiring_section(server, account)
     assert _headers_of(server, expiring) == [isoformat(expires_at)] * 2
 
     expected = {"expiring": 4, "expired": 2, "idle-revocation": 1, "idle-revoked": 1}
@@ -223,7 +263,7 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
 
     def raised() -> dict[str, int]:
         counted: dict[str, int] = {}
-        for alert in _alerts(server, account):
+        for alert in _alerts(server, reader):
             counted[str(alert["rule"])] = counted.get(str(alert["rule"]), 0) + 1
         counted.pop("dead-credential", None)
         return counted
@@ -262,6 +302,6 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
     assert "expires in" in texts
     assert str(isoformat(expires_at)) in texts
     for delivery in receiver.received:
-        for secret in (expiring, idle, account.api_key, SECRET):
+        for secret in (expiring, idle, reader, account.api_key, SECRET):
             assert secret.encode() not in delivery.body
     factory.close()

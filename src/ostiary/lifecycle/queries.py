@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Row, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from ostiary.lifecycle.records import ExpiringCredential
 from ostiary.tokens.models import Authorization, AuthorizationKind
 
 BATCH = 500
@@ -136,3 +137,38 @@ def unused_since_before(
         .limit(limit)
     )
     return _candidates(rows)
+
+
+def expiring_of_account(
+    session: Session, account_id: str, now: datetime, until: datetime, api_key_max_age: int | None
+) -> list[ExpiringCredential]:
+    """The account's live credentials that expire between ``now`` and ``until``, soonest first:
+    by their own expiry, and the API key by ``api_key_max_age`` (its creation plus the age)."""
+    found = [
+        ExpiringCredential(row.id, row.kind, row.description, row.expires_at)
+        for row in session.scalars(
+            select(Authorization).where(
+                Authorization.account_id == account_id,
+                _live(),
+                Authorization.expires_at > now,
+                Authorization.expires_at <= until,
+            )
+        )
+        if row.expires_at is not None
+    ]
+    if api_key_max_age is not None:
+        key = session.scalars(
+            select(Authorization).where(
+                Authorization.account_id == account_id,
+                Authorization.kind == AuthorizationKind.API_KEY,
+                _live(),
+            )
+        ).first()
+        if key is not None:
+            ends = key.created_at + timedelta(seconds=api_key_max_age)
+            if key.expires_at is not None:
+                ends = min(ends, key.expires_at)
+            found = [each for each in found if each.authorization_id != key.id]
+            if now < ends <= until:
+                found.append(ExpiringCredential(key.id, key.kind, "API key", ends))
+    return sorted(found, key=lambda each: each.expires_at)
