@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, and_, or_, select
+from sqlalchemy import ColumnElement, Row, and_, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ostiary.lifecycle.records import ExpiringCredential
@@ -39,7 +39,7 @@ def _candidates(rows: Iterable[Row[str, str, str, datetime | None]]) -> list[Can
 
 def _after(column: InstrumentedAttribute[datetime | None], cursor: Cursor) -> ColumnElement[bool]:
     if cursor is None:
-        return and_(True)
+        return true()
     at, last_id = cursor
     return or_(column > at, and_(column == at, Authorization.id > last_id))
 

@@ -3,6 +3,7 @@ credential is warned and revoked. No storage here; times are aware UTC datetimes
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,11 @@ def whole_days(span: timedelta) -> int:
     return max(0, span.days)
 
 
+def days_left(span: timedelta) -> int:
+    """Days left, rounded up: 23 hours before the expiry is "1 day", never "0 days"."""
+    return max(1, math.ceil(span.total_seconds() / DAY))
+
+
 def expiry_notice(expires_at: datetime, now: datetime, thresholds: Iterable[int]) -> Notice | None:
     """The warning due for a credential expiring at ``expires_at``: "expired" once past it,
     else "expiring" for the nearest threshold (seconds before the expiry) it is within; None
@@ -54,7 +60,7 @@ def expiry_notice(expires_at: datetime, now: datetime, thresholds: Iterable[int]
     return Notice(
         "expiring",
         f"{threshold_label(nearest)}:{when}",
-        {"days": whole_days(left), "expires_at": when},
+        {"days": days_left(left), "expires_at": when},
     )
 
 

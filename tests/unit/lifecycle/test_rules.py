@@ -39,7 +39,7 @@ def test_only_the_nearest_threshold_is_due() -> None:
     last = expiry_notice(NOW + timedelta(hours=23), NOW, DEFAULT_EXPIRY_WARNINGS)
     assert last is not None
     assert last.occasion.startswith("1d:")
-    assert last.facts["days"] == 0
+    assert last.facts["days"] == 1  # rounded up: never "expires in 0 days"
 
 
 def test_expired_once_past_or_at_the_expiry() -> None:
