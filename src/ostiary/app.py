@@ -187,6 +187,9 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
             hasher,
             alarm=alert_at_authentication,
             dormant_after=timedelta(days=settings.alert_dormant_days),
+            api_key_max_age=(
+                timedelta(seconds=settings.api_key_max_age) if settings.api_key_max_age else None
+            ),
         ),
         rate_limiter=backends.rate_limiter,
         failure_throttle=backends.failure_throttle,

@@ -325,6 +325,29 @@ class Settings(BaseSettings):
         "file): enables POST /leaks/github (docs/leaks.md); unset: that route answers 404.",
     )
 
+    # Expiry and idle revocation (docs/token-lifecycle.md): when the lifecycle job warns.
+    expiry_warnings: Annotated[list[int], NoDecode] = Field(
+        default=[14 * 86400, 7 * 86400, 86400],
+        description="How long before a credential expires its owner is warned by mail and "
+        "webhook, once each (comma-separated durations): `14d,7d,1d`.",
+    )
+    idle_revocation_warning: OptionalDuration = Field(
+        default=14 * 86400,
+        description="How long before the idle revocation the owner is warned: 14 days.",
+    )
+
+    @field_validator("expiry_warnings", mode="before")
+    @classmethod
+    def _split_durations(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            seconds = [parse_duration(part) for part in value]
+            if any(each <= 0 for each in seconds):
+                raise ValueError("an expiry warning is more than 0 before the expiry")
+            return seconds
+        return value
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment, with explicit overrides taking precedence."""

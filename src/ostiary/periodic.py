@@ -21,6 +21,7 @@ from ostiary.activity.services import prune_events
 from ostiary.alerts.retention import alerts_older_than
 from ostiary.config import Settings
 from ostiary.db import Database
+from ostiary.lifecycle.services import run_lifecycle
 from ostiary.purge import purge_expired
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.usage.services import prune as prune_usage
@@ -72,6 +73,8 @@ def default_jobs() -> tuple[Job, ...]:
                 kinds=(*FINISHED, alerts_older_than(context.settings.event_retention_days)),
             ),
         ),
+        # Expiry warnings and notices, idle revocation (docs/token-lifecycle.md).
+        Job("token lifecycle", lambda context: run_lifecycle(context.database, context.settings)),
     )
 
 

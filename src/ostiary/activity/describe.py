@@ -24,6 +24,7 @@ PHRASES = {
     "token:authorization:create": "Token created",
     "token:authorization:update": "Token changed",
     "token:authorization:revoke": "Token revoked",
+    "token:authorization:idle-revoke": "Token revoked after going unused",
     "token:access:revoke": "Access token revoked",
     "token:leak:revoke": "Token reported exposed, and revoked",
     "oauth:consent:grant": "Application authorized",

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from ostiary.cli.credentials import find_credential
 from ostiary.client import Client, ClientError, UntrustedCertificate
+from ostiary.client.expiry import ExpiringToken
 from ostiary.client.models import Json
 
 DEFAULT_API_URL = "https://localhost:5000"
@@ -31,6 +32,13 @@ class ApiTarget:
     def __init__(self, api_url: str, ca_bundle: str | None) -> None:
         self.api_url = api_url.rstrip("/")
         self.verify: bool | str = ca_bundle or True
+        self._expiry_told = False
+
+    def tell_expiry(self, expiring: ExpiringToken) -> None:
+        """Warn on stderr, once per command, that the saved token expires within 7 days."""
+        if not self._expiry_told:
+            self._expiry_told = True
+            click.echo(f"Warning: {expiring.message}", err=True)
 
     def client(self, *, authenticated: bool = True) -> Client:
         """A client with the saved credential (or none, for logging in)."""
@@ -42,7 +50,7 @@ class ApiTarget:
                     f"Not logged in to {self.api_url}: run `ostiary login` or set OSTIARY_API_KEY."
                 )
             token = credential.token
-        return Client(self.api_url, token=token, verify=self.verify)
+        return Client(self.api_url, token=token, verify=self.verify, on_expiring=self.tell_expiry)
 
 
 def api_command(function: Callable[P, R]) -> Callable[..., R]:

@@ -47,7 +47,8 @@ def _device_login(target: ApiTarget, open_browser: bool) -> str:
 
 
 def _long_lived_token(target: ApiTarget, access_token: str) -> str:
-    with Client(target.api_url, token=access_token, verify=target.verify) as api:
+    # The device grant's short-lived token: its expiry is nothing to warn of.
+    with Client(target.api_url, token=access_token, verify=target.verify, on_expiring=None) as api:
         created = api.authorizations.create(
             scopes=["global"], description=_description(), expires_in=LOGIN_LIFETIME
         )
@@ -101,7 +102,9 @@ def login(target: ApiTarget, interactive: bool, browser: bool | None) -> None:
     else:
         open_browser = sys.stdout.isatty() if browser is None else browser
         token = _device_login(target, open_browser)
-    with Client(target.api_url, token=token, verify=target.verify) as api:
+    with Client(
+        target.api_url, token=token, verify=target.verify, on_expiring=target.tell_expiry
+    ) as api:
         email = api.account().email
     saved = save_credential(target.api_url, email, token)
     if saved.source != "keyring":
@@ -139,7 +142,9 @@ def logout(target: ApiTarget) -> None:
         return
     if credential.source == "environment":
         raise ClientError("The token comes from OSTIARY_API_KEY or HEROKU_API_KEY: unset it.")
-    with Client(target.api_url, token=credential.token, verify=target.verify) as api:
+    with Client(
+        target.api_url, token=credential.token, verify=target.verify, on_expiring=None
+    ) as api:  # logging out: the token's expiry no longer matters
         try:
             current = _holding(api, credential.token)
             api_key = api.authorizations.info("~")
@@ -170,7 +175,9 @@ def auth_token(target: ApiTarget) -> None:
         raise ClientError(f"Not logged in to {target.api_url}: run `ostiary login`.")
     click.echo(credential.token)
     try:
-        with Client(target.api_url, token=credential.token, verify=target.verify) as api:
+        with Client(  # its own warning, below
+            target.api_url, token=credential.token, verify=target.verify, on_expiring=None
+        ) as api:
             current = _holding(api, credential.token)
     except ClientError as error:
         click.echo(f"Warning: could not check the token's expiry: {error}", err=True)

@@ -8,7 +8,8 @@
 
 Errors raise :class:`ApiError` subclasses named after Heroku's error ids. Lists iterate lazily
 across Range pages. Third-party apps use :class:`OAuthApp` (authorization code with PKCE and
-state, refresh, the device flow) with a :class:`TokenStore`.
+state, refresh, the device flow) with a :class:`TokenStore`. A token that expires within 7 days
+is told once per client as a :class:`TokenExpiringWarning` (``ostiary.client.expiry``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ostiary.client.errors import (
     Unauthorized,
     UntrustedCertificate,
 )
+from ostiary.client.expiry import TokenExpiringWarning
 from ostiary.client.models import (
     Account,
     AddOn,
@@ -70,6 +72,7 @@ __all__ = [
     "ServerError",
     "ServerUnreachable",
     "Session",
+    "TokenExpiringWarning",
     "TokenStore",
     "TwoFactorRequired",
     "Unauthorized",

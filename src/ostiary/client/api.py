@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any, Protocol, Self, TypeVar
 
 import httpx
 
 from ostiary import __version__
 from ostiary.client.errors import RateLimited, api_error, unreachable
+from ostiary.client.expiry import (
+    EXPIRES_HEADER,
+    WARN_WITHIN,
+    ExpiryHandler,
+    expiring_within,
+    parse_expiry,
+    warn,
+)
 from ostiary.client.models import Account, Json
 from ostiary.client.oauth import OAuthApp, RefreshingAuth
 from ostiary.client.resources import (
@@ -45,6 +54,11 @@ class Client:
     (OAuth tokens refreshed shortly before they expire). ``verify`` is passed to httpx: False, or
     the path of a CA bundle for a server with a private certificate. A 429 answer is retried after
     its ``Retry-After``, at most ``max_retries`` times.
+
+    When an answer says the ``token`` expires within ``warn_within`` (7 days), ``on_expiring`` is
+    called once for this client (never with a token store: its OAuth access tokens are short
+    on purpose and refreshed): by default a :class:`~ostiary.client.TokenExpiringWarning`
+    through :mod:`warnings`; None says nothing. The last expiry seen is ``token_expires_at``.
     """
 
     def __init__(
@@ -59,6 +73,8 @@ class Client:
         max_retries: int = 3,
         page_size: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        warn_within: timedelta = WARN_WITHIN,
+        on_expiring: ExpiryHandler | None = warn,
     ) -> None:
         self.base_url = checked_base_url(base_url)
         if token is not None and token_store is not None:
@@ -81,6 +97,11 @@ class Client:
         self.max_retries = max_retries
         self.page_size = page_size
         self._sleep = sleep
+        self.warn_within = warn_within
+        # A refreshing client's access token expires every hour by design, and is refreshed.
+        self._on_expiring = on_expiring if token_store is None else None
+        self._expiry_told = False
+        self.token_expires_at: datetime | None = None
         self.apps = Apps(self)
         self.config = ConfigVars(self)
         self.collaborators = Collaborators(self)
@@ -114,6 +135,7 @@ class Client:
             except httpx.TransportError as error:
                 raise unreachable(self.base_url, error) from error
             if not response.is_error:
+                self._notice_expiry(response)
                 return response
             failure = api_error(response)
             if isinstance(failure, RateLimited) and attempt < self.max_retries:
@@ -121,6 +143,19 @@ class Client:
                 self._sleep(failure.retry_after)
                 continue
             raise failure
+
+    def _notice_expiry(self, response: httpx.Response) -> None:
+        """Remember the token's expiry, and tell of it once when it is near."""
+        header = response.headers.get(EXPIRES_HEADER)
+        if header is None:
+            return
+        self.token_expires_at = parse_expiry(header)
+        if self._expiry_told or self._on_expiring is None:
+            return
+        expiring = expiring_within(header, self.warn_within)
+        if expiring is not None:
+            self._expiry_told = True
+            self._on_expiring(expiring)
 
     def json(self, method: str, api_path: str, **kwargs: Any) -> Any:
         """The JSON answer of a request."""

@@ -37,7 +37,7 @@ from ostiary.events import RequestContext
 from ostiary.prepared import ReadModel
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import token_kind
-from ostiary.tokens.models import AccessToken, Authorization
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from ostiary.tokens.records import Principal
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -129,6 +129,19 @@ _TOUCH = (
 )
 
 
+def credential_expiry(
+    found: PresentedToken, api_key_max_age: timedelta | None = None
+) -> datetime | None:
+    """When the presented credential stops working: the earliest of its access token's expiry,
+    its authorization's, and, for an API key under ``OSTIARY_API_KEY_MAX_AGE``, its creation
+    plus that age. None when nothing ends it."""
+    ends = [found.token_expires_at, found.authorization_expires_at]
+    if api_key_max_age is not None and found.authorization_kind == AuthorizationKind.API_KEY:
+        ends.append(found.authorization_created_at + api_key_max_age)
+    known = [end for end in ends if end is not None]
+    return min(known) if known else None
+
+
 class TokenAuthenticator:
     """Turns a bearer token into a :class:`Principal`, or raises :class:`Unauthorized`."""
 
@@ -139,12 +152,14 @@ class TokenAuthenticator:
         *,
         alarm: AuthenticationAlarm | None = None,
         dormant_after: timedelta = DEFAULT_DORMANT_AFTER,
+        api_key_max_age: timedelta | None = None,
     ) -> None:
         self._database = database
         self._hasher = hasher
         self._lookup = database.prepared(_LOOKUP)
         self._alarm = alarm
         self._dormant_after = dormant_after
+        self._api_key_max_age = api_key_max_age
         self._dead_raised: set[tuple[str, date]] = set()
 
     def authenticate(self, token: str, context: RequestContext) -> Principal:
@@ -178,6 +193,7 @@ class TokenAuthenticator:
             session_id=found.session_id,
             client_id=found.client_id,
             access_token_id=found.access_token_id,
+            expires_at=credential_expiry(found, self._api_key_max_age),
         )
 
     def _touch(self, found: PresentedToken, now: datetime, context: RequestContext) -> str | None:

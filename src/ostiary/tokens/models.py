@@ -41,6 +41,9 @@ class Authorization(Base):
     # token requests read every user's grant to it (migration 0013, docs/architecture.md).
     __table_args__ = (
         Index("ix_authorizations_client_id_kind_account_id", "client_id", "kind", "account_id"),
+        # The lifecycle job's expiry warnings and idle revocation (migration 0020).
+        Index("ix_authorizations_expires_at", "expires_at"),
+        Index("ix_authorizations_last_used_at_created_at", "last_used_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

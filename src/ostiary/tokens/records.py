@@ -126,6 +126,8 @@ class Principal:
     access_token_id: str | None = None
     # The OAuth client of a grant or client-credentials authorization (the activity log).
     client_id: str | None = None
+    # When the presented credential stops working (the Ostiary-Token-Expires header); None: never.
+    expires_at: datetime | None = None
 
     @property
     def account_id(self) -> str:

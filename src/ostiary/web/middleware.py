@@ -12,7 +12,9 @@ In order, for each HTTP request:
    body is read; a body without one (chunked) is counted as the route reads it, and answered 413
    the moment it passes the cap. A 413 closes the connection, so the rest is never read.
 5. Security headers; ``Strict-Transport-Security`` on HTTPS.
-6. ``RateLimit-Remaining`` when the request was counted against an account.
+6. ``RateLimit-Remaining`` when the request was counted against an account, and
+   ``Ostiary-Token-Expires`` (RFC 3339 UTC) when its credential expires (absent for one that
+   never does), as GitHub's ``GitHub-Authentication-Token-Expiration``.
 7. ``ETag`` on successful JSON GET responses, and 304 when ``If-None-Match`` matches.
 8. An exception that escapes everything else becomes 500 ``internal_server_error``, logged here
    with its traceback and shown to the client without internals; or 503 ``service_unavailable``
@@ -42,6 +44,7 @@ from collections.abc import Mapping, Sequence
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ostiary.clock import isoformat
 from ostiary.errors import OstiaryError, PayloadTooLarge, UntrustedHost
 from ostiary.metrics import DATABASE_ERRORS
 from ostiary.net import is_loopback
@@ -353,6 +356,9 @@ class _Response:
         remaining = self._scope["state"].get("rate_limit_remaining")
         if remaining is not None:
             headers.append((b"ratelimit-remaining", str(remaining).encode("latin-1")))
+        expires_at = self._scope["state"].get("token_expires_at")
+        if expires_at is not None:
+            headers.append((b"ostiary-token-expires", (isoformat(expires_at) or "").encode()))
         if self._https:
             headers.append((b"strict-transport-security", self._middleware.hsts.encode("latin-1")))
         return content_type

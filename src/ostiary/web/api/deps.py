@@ -164,6 +164,8 @@ def authenticate_checked(request: Request) -> Caller:
     # token itself, only its listing form.
     redacted = state["redacted_token"] = redact(*display_parts(token))
     state["client_id"] = principal.client_id
+    # The conventions middleware shows it as Ostiary-Token-Expires (web.middleware).
+    state["token_expires_at"] = principal.expires_at
     # The context read before authenticating, with the credential: not read again from the
     # request (a second pass over its headers on every authenticated call).
     context = dataclasses.replace(

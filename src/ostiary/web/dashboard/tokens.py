@@ -21,6 +21,8 @@ from ostiary.tokens.rules import is_expired
 from ostiary.tokens.services import create_authorization, revoke
 from ostiary.unit import Unit
 from ostiary.usage.queries import credential_of
+from ostiary.web.context import services_of
+from ostiary.web.dashboard.expiring import expiring_rows
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
@@ -59,6 +61,7 @@ def _page(request: Request, session: Session, visitor: Visitor, **context: Any) 
         "tokens.html",
         tokens=[(token, is_expired(token)) for token in tokens],
         busiest=busiest_rows(session, visitor.account.id),
+        expiring=expiring_rows(session, visitor.account.id, services_of(request).settings),
         expiry_choices=EXPIRY_CHOICES,
         scope_choices=SCOPE_CHOICES,
         **context,

@@ -1,0 +1,174 @@
+"""What the lifecycle job has to look at, read in bounded batches by keyset (``(time, id)``
+after the last one seen) so that one run walks every due credential without holding a long
+transaction, and each batch reads an index (``ix_authorizations_expires_at``,
+``ix_authorizations_last_used_at``, migration 0020)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Row, and_, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from ostiary.lifecycle.records import ExpiringCredential
+from ostiary.tokens.models import Authorization, AuthorizationKind
+
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A live credential the job may warn about or revoke, and its time (expiry, or the start
+    of its idleness) that the batch is ordered by."""
+
+    authorization_id: str
+    account_id: str
+    kind: str
+    at: datetime
+
+
+Cursor = tuple[datetime, str] | None
+
+
+def _candidates(rows: Iterable[Row[str, str, str, datetime | None]]) -> list[Candidate]:
+    # Each query reads rows whose time is not NULL (its WHERE says so).
+    return [Candidate(row[0], row[1], row[2], row[3]) for row in rows if row[3] is not None]
+
+
+def _after(column: InstrumentedAttribute[datetime | None], cursor: Cursor) -> ColumnElement[bool]:
+    if cursor is None:
+        return true()
+    at, last_id = cursor
+    return or_(column > at, and_(column == at, Authorization.id > last_id))
+
+
+def _live() -> ColumnElement[bool]:
+    return and_(Authorization.revoked_at.is_(None))
+
+
+def expiring_before(
+    session: Session, horizon: datetime, cursor: Cursor = None, limit: int = BATCH
+) -> list[Candidate]:
+    """Live authorizations whose own expiry is before ``horizon`` (past ones too, for the
+    "expired" notice), in expiry order after ``cursor``."""
+    rows = session.execute(
+        select(
+            Authorization.id, Authorization.account_id, Authorization.kind, Authorization.expires_at
+        )
+        .where(
+            _live(),
+            Authorization.expires_at.is_not(None),
+            Authorization.expires_at <= horizon,
+            _after(Authorization.expires_at, cursor),
+        )
+        .order_by(Authorization.expires_at, Authorization.id)
+        .limit(limit)
+    )
+    return _candidates(rows)
+
+
+def api_keys_created_before(
+    session: Session, horizon: datetime, cursor: Cursor = None, limit: int = BATCH
+) -> list[Candidate]:
+    """Live API keys made before ``horizon`` (those an ``OSTIARY_API_KEY_MAX_AGE`` ends soon), in
+    creation order after ``cursor``. API keys are one per account: the account index bounds it."""
+    rows = session.execute(
+        select(
+            Authorization.id, Authorization.account_id, Authorization.kind, Authorization.created_at
+        )
+        .where(
+            _live(),
+            Authorization.kind == AuthorizationKind.API_KEY,
+            Authorization.created_at <= horizon,
+            _after(Authorization.created_at, cursor),
+        )
+        .order_by(Authorization.created_at, Authorization.id)
+        .limit(limit)
+    )
+    return _candidates(rows)
+
+
+def idle_since_before(
+    session: Session, horizon: datetime, now: datetime, cursor: Cursor = None, limit: int = BATCH
+) -> list[Candidate]:
+    """Live, unexpired credentials other than API keys last used before ``horizon``, in
+    last-use order after ``cursor``. Never-used ones are read by :func:`unused_since_before`."""
+    rows = session.execute(
+        select(
+            Authorization.id,
+            Authorization.account_id,
+            Authorization.kind,
+            Authorization.last_used_at,
+        )
+        .where(
+            _live(),
+            Authorization.kind != AuthorizationKind.API_KEY,
+            or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
+            Authorization.last_used_at.is_not(None),
+            Authorization.last_used_at <= horizon,
+            _after(Authorization.last_used_at, cursor),
+        )
+        .order_by(Authorization.last_used_at, Authorization.id)
+        .limit(limit)
+    )
+    return _candidates(rows)
+
+
+def unused_since_before(
+    session: Session, horizon: datetime, now: datetime, cursor: Cursor = None, limit: int = BATCH
+) -> list[Candidate]:
+    """Live, unexpired credentials other than API keys never used and made before ``horizon``,
+    in creation order after ``cursor``."""
+    rows = session.execute(
+        select(
+            Authorization.id, Authorization.account_id, Authorization.kind, Authorization.created_at
+        )
+        .where(
+            _live(),
+            Authorization.kind != AuthorizationKind.API_KEY,
+            or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
+            Authorization.last_used_at.is_(None),
+            Authorization.created_at <= horizon,
+            _after(Authorization.created_at, cursor),
+        )
+        .order_by(Authorization.created_at, Authorization.id)
+        .limit(limit)
+    )
+    return _candidates(rows)
+
+
+def expiring_of_account(
+    session: Session, account_id: str, now: datetime, until: datetime, api_key_max_age: int | None
+) -> list[ExpiringCredential]:
+    """The account's live credentials that expire between ``now`` and ``until``, soonest first:
+    by their own expiry, and the API key by ``api_key_max_age`` (its creation plus the age)."""
+    found = [
+        ExpiringCredential(row.id, row.kind, row.description, row.expires_at)
+        for row in session.scalars(
+            select(Authorization).where(
+                Authorization.account_id == account_id,
+                _live(),
+                Authorization.expires_at > now,
+                Authorization.expires_at <= until,
+            )
+        )
+        if row.expires_at is not None
+    ]
+    if api_key_max_age is not None:
+        key = session.scalars(
+            select(Authorization).where(
+                Authorization.account_id == account_id,
+                Authorization.kind == AuthorizationKind.API_KEY,
+                _live(),
+            )
+        ).first()
+        if key is not None:
+            ends = key.created_at + timedelta(seconds=api_key_max_age)
+            if key.expires_at is not None:
+                ends = min(ends, key.expires_at)
+            found = [each for each in found if each.authorization_id != key.id]
+            if now < ends <= until:
+                found.append(ExpiringCredential(key.id, key.kind, "API key", ends))
+    return sorted(found, key=lambda each: each.expires_at)
