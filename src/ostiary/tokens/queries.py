@@ -117,7 +117,11 @@ def live_tokens(session: Session, authorizations: Sequence[Authorization]) -> di
     # every token it ever issued: ranking them all grew with it, docs/architecture.md).
     newest = (
         select(AccessToken.id)
-        .where(AccessToken.authorization_id == Authorization.id, AccessToken.revoked_at.is_(None))
+        .where(
+            AccessToken.authorization_id == Authorization.id,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.retiring_at.is_(None),  # replaced, in its grace (tokens.rotation)
+        )
         .order_by(AccessToken.created_at.desc())
         .limit(1)
         .correlate(Authorization)
