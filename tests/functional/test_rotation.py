@@ -5,6 +5,7 @@ secret until it ends; a grace over 7 days and someone else's authorization are r
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,6 +16,7 @@ import pytest
 
 from ostiary.security.tokens import REDACTION
 from tests.support.factories import Factory, UserAccount
+from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.schema import assert_matches_heroku
 from tests.support.server import ServerProcess, start_server
 
@@ -262,3 +264,66 @@ class TestClientSecretRotation:
         attempt = self._rotate(rotation_server, stranger, client["id"], {"grace_period": 60})
         assert attempt.status_code == 404
         assert _client_token(rotation_server, client["id"], client["secret"]) == 200
+
+
+class TestCommandLine:
+    def test_rotate_with_a_grace_shows_the_retiring_token_and_its_last_use(
+        self,
+        rotation_server: ServerProcess,
+        rotation_factory: Factory,
+        owner: UserAccount,
+        tmp_path: Path,
+    ) -> None:
+        cli = OstiaryCLI(rotation_server, tmp_path)
+        authorization_id, old = rotation_factory.token(owner, ["global"])
+        rotated = cli.run(
+            "authorizations:rotate",
+            authorization_id,
+            "--grace-period",
+            "1h",
+            "--json",
+            api_key=owner.api_key,
+        )
+        assert rotated.returncode == 0, rotated.stderr
+        new = json.loads(rotated.stdout)["access_token"]["token"]
+        with rotation_server.client(old) as old_client:
+            assert _from(old_client, "192.0.2.30") == 200
+        with rotation_server.client(new) as new_client:
+            assert new_client.get("/account").status_code == 200
+        shown = cli.run("authorizations:info", authorization_id, api_key=owner.api_key)
+        assert shown.returncode == 0, shown.stderr
+        [line] = [line for line in shown.stdout.splitlines() if line.startswith("Retiring:")]
+        assert old[-4:] in line
+        assert "from 192.0.2.30" in line
+        assert old not in shown.stdout  # redacted
+
+    def test_a_grace_over_seven_days_is_a_usage_error(
+        self,
+        rotation_server: ServerProcess,
+        rotation_factory: Factory,
+        owner: UserAccount,
+        tmp_path: Path,
+    ) -> None:
+        cli = OstiaryCLI(rotation_server, tmp_path)
+        authorization_id, old = rotation_factory.token(owner, ["global"])
+        for bad in ("8d", "soon"):
+            refused = cli.run(
+                "authorizations:rotate", authorization_id, "-g", bad, api_key=owner.api_key
+            )
+            assert refused.returncode == 2
+            assert "grace-period" in refused.stderr
+        with rotation_server.client(old) as client:
+            assert client.get("/account").status_code == 200
+
+    def test_clients_rotate_with_a_grace_keeps_the_old_secret_working(
+        self, rotation_server: ServerProcess, owner: UserAccount, tmp_path: Path
+    ) -> None:
+        client = TestClientSecretRotation()._register(rotation_server, owner)
+        cli = OstiaryCLI(rotation_server, tmp_path)
+        rotated = cli.run(
+            "clients:rotate", client["id"], "-g", "10m", "--json", api_key=owner.api_key
+        )
+        assert rotated.returncode == 0, rotated.stderr
+        new_secret = json.loads(rotated.stdout)["secret"]
+        assert _client_token(rotation_server, client["id"], client["secret"]) == 200
+        assert _client_token(rotation_server, client["id"], new_secret) == 200
