@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from ostiary.security.tokens import REDACTION
-from tests.support.factories import Factory, UserAccount
+from tests.support.factories import PASSWORD, Factory, UserAccount
+from tests.support.oauth_flow import hidden_fields
 from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.schema import assert_matches_heroku
-from tests.support.server import ServerProcess, start_server
+from tests.support.server import ServerProcess, start_server, trusting
 
 SETTINGS = {"OSTIARY_TRUSTED_PROXIES": "127.0.0.1"}
 GRACE = 3
@@ -327,3 +328,64 @@ class TestCommandLine:
         new_secret = json.loads(rotated.stdout)["secret"]
         assert _client_token(rotation_server, client["id"], client["secret"]) == 200
         assert _client_token(rotation_server, client["id"], new_secret) == 200
+
+
+@pytest.fixture(scope="module")
+def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A TLS server: the dashboard's cookies are Secure."""
+    server = start_server(tmp_path_factory.mktemp("rotation-tls"), settings=SETTINGS, tls=True)
+    yield server
+    server.stop()
+
+
+class TestDashboard:
+    def test_rotate_with_a_grace_lists_the_old_token_as_retiring(
+        self, dashboard_server: ServerProcess
+    ) -> None:
+        factory = Factory(Path(dashboard_server.data_dir))
+        try:
+            owner = factory.account("dashboard-rotator")
+            authorization_id, old = factory.token(owner, ["global"])
+        finally:
+            factory.close()
+        rotation_server = dashboard_server
+        with httpx.Client(
+            base_url=f"https://localhost:{dashboard_server.port}",
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.40"},
+            verify=trusting(dashboard_server.cert_path),
+            follow_redirects=False,
+            timeout=30,
+        ) as browser:
+            fields = hidden_fields(browser.get("/login").text)
+            signed_in = browser.post(
+                "/login", data={**fields, "email": owner.email, "password": PASSWORD}
+            )
+            assert signed_in.status_code == 303
+            page = browser.get("/dashboard/tokens").text
+            assert 'name="grace_period"' in page
+            for offered in ('value="3600"', 'value="86400"', 'value="604800"'):
+                assert offered in page
+            form = hidden_fields(page)
+            refused = browser.post(
+                f"/dashboard/tokens/{authorization_id}/rotate",
+                data={**form, "grace_period": "999999"},
+            )
+            assert refused.status_code == 303  # back to the page, with the reason
+            shown = browser.get(refused.headers["location"]).text
+            assert "Choose one of the offered grace periods" in shown
+            with rotation_server.client(old) as old_client:
+                assert old_client.get("/account").status_code == 200  # nothing was rotated
+            rotated = browser.post(
+                f"/dashboard/tokens/{authorization_id}/rotate",
+                data={**form, "grace_period": "3600"},
+            )
+            assert rotated.status_code == 200, rotated.text
+            assert "shown this once" in rotated.text
+            with rotation_server.client(old) as old_client:
+                assert _from(old_client, "192.0.2.50") == 200
+            listed = browser.get("/dashboard/tokens").text
+            assert f"{old[:9]}…{old[-4:]} retiring at" in listed
+            assert "from 192.0.2.50" in listed
+            detail = browser.get(f"/dashboard/tokens/{authorization_id}").text
+            assert "retiring at" in detail
+            assert "from 192.0.2.50" in detail
