@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -185,6 +186,7 @@ def _client_token(server: ServerProcess, client_id: str, secret: str) -> int:
         f"{server.url}/oauth/token",
         data={"grant_type": "client_credentials"},
         auth=(client_id, secret),
+        verify=trusting(server.cert_path) if server.tls else True,
     )
     return issued.status_code
 
@@ -338,6 +340,22 @@ def dashboard_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     server.stop()
 
 
+@contextmanager
+def _signed_in(server: ServerProcess, owner: UserAccount) -> Iterator[httpx.Client]:
+    """A browser signed in to the dashboard as ``owner``, just now (its password is recent)."""
+    with httpx.Client(
+        base_url=f"https://localhost:{server.port}",
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.40"},
+        verify=trusting(server.cert_path),
+        follow_redirects=False,
+        timeout=30,
+    ) as browser:
+        fields = hidden_fields(browser.get("/login").text)
+        data = {**fields, "email": owner.email, "password": PASSWORD}
+        assert browser.post("/login", data=data).status_code == 303
+        yield browser
+
+
 class TestDashboard:
     def test_rotate_with_a_grace_lists_the_old_token_as_retiring(
         self, dashboard_server: ServerProcess
@@ -349,18 +367,7 @@ class TestDashboard:
         finally:
             factory.close()
         rotation_server = dashboard_server
-        with httpx.Client(
-            base_url=f"https://localhost:{dashboard_server.port}",
-            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.40"},
-            verify=trusting(dashboard_server.cert_path),
-            follow_redirects=False,
-            timeout=30,
-        ) as browser:
-            fields = hidden_fields(browser.get("/login").text)
-            signed_in = browser.post(
-                "/login", data={**fields, "email": owner.email, "password": PASSWORD}
-            )
-            assert signed_in.status_code == 303
+        with _signed_in(dashboard_server, owner) as browser:
             page = browser.get("/dashboard/tokens").text
             assert 'name="grace_period"' in page
             for offered in ('value="3600"', 'value="86400"', 'value="604800"'):
@@ -389,3 +396,28 @@ class TestDashboard:
             detail = browser.get(f"/dashboard/tokens/{authorization_id}").text
             assert "retiring at" in detail
             assert "from 192.0.2.50" in detail
+
+    def test_rotate_an_applications_secret_with_a_grace_keeps_both_working(
+        self, dashboard_server: ServerProcess
+    ) -> None:
+        factory = Factory(Path(dashboard_server.data_dir))
+        try:
+            owner = factory.account("dashboard-client-owner")
+        finally:
+            factory.close()
+        client = TestClientSecretRotation()._register(dashboard_server, owner)
+        with _signed_in(dashboard_server, owner) as browser:
+            page = browser.get(f"/dashboard/applications/{client['id']}").text
+            assert 'name="grace_period"' in page
+            rotated = browser.post(
+                f"/dashboard/applications/{client['id']}/rotate",
+                data={**hidden_fields(page), "confirm": "yes", "grace_period": "86400"},
+            )
+            assert rotated.status_code == 200, rotated.text
+            assert "the old one works until" in rotated.text
+            shown = browser.get(f"/dashboard/applications/{client['id']}").text
+            assert "The previous secret still works until" in shown
+        assert _client_token(dashboard_server, client["id"], client["secret"]) == 200
+        with dashboard_server.client(owner.api_key) as api:
+            info = api.get(f"/oauth/clients/{client['id']}").json()
+        assert info["previous_secret_expires_at"] is not None

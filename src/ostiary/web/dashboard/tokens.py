@@ -17,7 +17,6 @@ from starlette.datastructures import FormData
 from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams
 from ostiary.scopes import parse_scopes
-from ostiary.security.grace import parse_grace_period
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.queries import authorizations_of, find_authorization
 from ostiary.tokens.records import NewAuthorization
@@ -26,6 +25,7 @@ from ostiary.tokens.rules import is_expired
 from ostiary.tokens.services import create_authorization, revoke
 from ostiary.unit import Unit
 from ostiary.usage.queries import credential_of
+from ostiary.web.dashboard.grace import GRACE_CHOICES, chosen_grace
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
@@ -49,13 +49,6 @@ EXPIRY_CHOICES = [
     ("90", "90 days"),
     ("365", "1 year"),
     ("", "Never"),
-]
-# How long a rotated token keeps working (tokens.rotation), in seconds; "" is none.
-GRACE_CHOICES = [
-    ("", "No grace: the old token stops now"),
-    ("3600", "1 hour"),
-    ("86400", "1 day"),
-    ("604800", "7 days"),
 ]
 
 
@@ -139,14 +132,12 @@ async def rotate(request: Request, authorization_id: str) -> Response:
     with a grace keeps working that long, listed as retiring."""
 
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
-        grace = field(form, "grace_period")
-        if grace not in {value for value, _ in GRACE_CHOICES}:
-            raise InvalidParams("grace_period", "Choose one of the offered grace periods.")
+        grace_period = chosen_grace(form)
         confirm_identity(visitor)
         authorization = find_authorization(
             unit.session, visitor.account.id, authorization_id, for_update=True
         )
-        issued = new_token(unit, authorization, parse_grace_period(grace or None))
+        issued = new_token(unit, authorization, grace_period)
         unit.session.flush()
         return _page(request, unit.session, visitor, new_token=issued)
 
