@@ -113,6 +113,21 @@ class TestTokenRotationWithGrace:
             with rotation_server.client(token) as client:
                 assert client.get("/account").status_code == 401
 
+    def test_revoking_the_retiring_token_alone_ends_only_it(
+        self, rotation_server: ServerProcess, rotation_factory: Factory, owner: UserAccount
+    ) -> None:
+        authorization_id, old = rotation_factory.token(owner, ["global"])
+        rotated = _rotate(rotation_server, owner.api_key, authorization_id, {"grace_period": 600})
+        new = rotated.json()["access_token"]["token"]
+        [retiring] = rotated.json()["retiring"]
+        with rotation_server.client(owner.api_key) as api:
+            assert api.delete(f"/oauth/tokens/{retiring['id']}").status_code == 200
+            assert api.get(f"/oauth/authorizations/{authorization_id}").json()["retiring"] == []
+        with rotation_server.client(old) as client:
+            assert client.get("/account").status_code == 401
+        with rotation_server.client(new) as client:
+            assert client.get("/account").status_code == 200
+
     def test_a_second_rotation_ends_the_token_still_retiring(
         self, rotation_server: ServerProcess, rotation_factory: Factory, owner: UserAccount
     ) -> None:
