@@ -183,6 +183,36 @@ class TestRotationRefusals:
         with rotation_server.client(old) as client:
             assert client.get("/account").status_code == 200
 
+    def test_the_retiring_token_cannot_make_or_regenerate_credentials(
+        self, rotation_server: ServerProcess, rotation_factory: Factory, owner: UserAccount
+    ) -> None:
+        """What an old token made during its grace would outlive the grace: refused."""
+        authorization_id, old = rotation_factory.token(owner, ["global"])
+        rotated = _rotate(rotation_server, owner.api_key, authorization_id, {"grace_period": 600})
+        new = rotated.json()["access_token"]["token"]
+        with rotation_server.client(old) as client:
+            child = client.post("/oauth/authorizations", json={"description": "outlive"})
+            assert child.status_code == 403
+            assert "replaced by a rotation" in child.json()["message"]
+            again = client.post(
+                f"/oauth/authorizations/{authorization_id}/actions/regenerate-tokens",
+                json={"grace_period": 600},
+            )
+            assert again.status_code == 403
+            machine = client.post(
+                "/oauth/clients",
+                json={
+                    "name": "outlive",
+                    "redirect_uri": "https://example.com/cb",
+                    "client_credentials_scopes": ["identity"],
+                },
+            )
+            assert machine.status_code == 403
+            assert client.get("/account").status_code == 200  # it still works for its use
+        with rotation_server.client(new) as client:
+            made = client.post("/oauth/authorizations", json={"description": "fine"})
+            assert made.status_code == 201
+
     def test_someone_elses_authorization_is_not_found(
         self, rotation_server: ServerProcess, rotation_factory: Factory, owner: UserAccount
     ) -> None:
