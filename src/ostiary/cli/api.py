@@ -18,6 +18,7 @@ from ostiary.cli.credentials import find_credential
 from ostiary.client import Client, ClientError, UntrustedCertificate
 from ostiary.client.expiry import ExpiringToken
 from ostiary.client.models import Json
+from ostiary.durations import parse_duration
 
 DEFAULT_API_URL = "https://localhost:5000"
 
@@ -188,3 +189,30 @@ def days_left(seconds: int) -> str:
 def split_scopes(values: Sequence[str]) -> list[str]:
     """Scopes from repeated options, each comma- or space-separated (``-s read,write -s x``)."""
     return [part for value in values for part in value.replace(",", " ").split()]
+
+
+MAX_GRACE_PERIOD = 7 * 86400  # the server's limit too (ostiary.security.grace)
+
+
+def _grace_seconds(ctx: click.Context, param: click.Parameter, value: str | None) -> int:
+    """``--grace-period``: a duration (``3600``, ``90s``, ``1h``, ``7d``) of at most 7 days."""
+    if value is None:
+        return 0
+    try:
+        seconds = parse_duration(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    if seconds > MAX_GRACE_PERIOD:
+        raise click.BadParameter("a grace period is at most 7 days (7d)")
+    return seconds
+
+
+grace_period_option = click.option(
+    "-g",
+    "--grace-period",
+    "grace_period",
+    callback=_grace_seconds,
+    metavar="DURATION",
+    help="Keep the old credential working this long (30s, 1h, 7d; at most 7 days).",
+)
+"""The option of the rotate commands, passed to the command as seconds (0: none)."""

@@ -8,13 +8,14 @@ from ostiary.cli.api import (
     ApiTarget,
     api_command,
     days_left,
+    grace_period_option,
     json_option,
     output,
     print_listing,
     print_record,
     split_scopes,
 )
-from ostiary.client.models import Authorization
+from ostiary.client.models import Authorization, RetiringToken
 
 
 def _show(authorization: Authorization) -> None:
@@ -26,8 +27,20 @@ def _show(authorization: Authorization) -> None:
             ("Token", authorization.token),
             ("Expires in", _expiry(authorization)),
             ("Client", authorization.client_name),
+            *(("Retiring", _retiring(old)) for old in authorization.retiring),
         ]
     )
+
+
+def _retiring(old: RetiringToken) -> str:
+    """An old token in its grace: when it stops, and who used it last (who has not moved)."""
+    until = old.retiring_at.isoformat() if old.retiring_at else "?"
+    used = (
+        f"last used {old.last_used_at.isoformat()} from {old.last_used_ip or 'unknown'}"
+        if old.last_used_at
+        else "not used since the rotation"
+    )
+    return f"{old.token} retiring at {until}, {used}"
 
 
 def _expiry(authorization: Authorization) -> str:
@@ -120,17 +133,19 @@ def update(target: ApiTarget, authorization_id: str, description: str, as_json: 
 
 @click.command("authorizations:rotate")
 @click.argument("authorization_id")
+@grace_period_option
 @json_option
 @api_command
-def rotate(target: ApiTarget, authorization_id: str, as_json: bool) -> None:
-    """Issue a new token for an authorization; the old one stops working at once.
+def rotate(target: ApiTarget, authorization_id: str, grace_period: int, as_json: bool) -> None:
+    """Issue a new token for an authorization; the old one stops working at once, or with
+    --grace-period keeps working that long (shown as retiring, with its last use).
 
     \b
     Example:
-      ostiary authorizations:rotate 01234567-...
+      ostiary authorizations:rotate 01234567-... --grace-period 1h
     """
     with target.client() as api:
-        rotated = api.authorizations.regenerate(authorization_id)
+        rotated = api.authorizations.regenerate(authorization_id, grace_period=grace_period)
     output(as_json, rotated.raw, lambda: _show(rotated))
 
 

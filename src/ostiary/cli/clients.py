@@ -7,6 +7,7 @@ import click
 from ostiary.cli.api import (
     ApiTarget,
     api_command,
+    grace_period_option,
     json_option,
     output,
     print_listing,
@@ -131,17 +132,19 @@ def update(
 
 @click.command("clients:rotate")
 @click.argument("client_id")
+@grace_period_option
 @json_option
 @api_command
-def rotate(target: ApiTarget, client_id: str, as_json: bool) -> None:
-    """Issue a new secret (shown once); the old one stops working.
+def rotate(target: ApiTarget, client_id: str, grace_period: int, as_json: bool) -> None:
+    """Issue a new secret (shown once); the old one stops working at once, or with
+    --grace-period also authenticates the client that long, to roll it across servers.
 
     \b
     Example:
-      ostiary clients:rotate 01234567-...
+      ostiary clients:rotate 01234567-... --grace-period 1d
     """
     with target.client() as api:
-        rotated = api.clients.rotate(client_id)
+        rotated = api.clients.rotate(client_id, grace_period=grace_period)
     output(as_json, rotated.raw, lambda: _show(rotated))
 
 

@@ -65,6 +65,27 @@ class App:
 
 
 @dataclass(frozen=True, slots=True)
+class RetiringToken:
+    """An old token of an authorization still in a rotation's grace period: it works until
+    ``retiring_at``; its last use shows who has not moved to the new token."""
+
+    token: str
+    retiring_at: datetime | None
+    last_used_at: datetime | None
+    last_used_ip: str | None
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON (an entry of an authorization's ``retiring``)."""
+        return cls(
+            data.get("token") or "",
+            _time(data.get("retiring_at")),
+            _time(data.get("last_used_at")),
+            data.get("last_used_ip"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Authorization:
     """A named token, the API key, or an OAuth grant (``/oauth/authorizations``).
 
@@ -83,6 +104,7 @@ class Authorization:
     raw: Json = field(repr=False, compare=False)
     client_id: str | None = None
     parent_id: str | None = None
+    retiring: list[RetiringToken] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Json) -> Self:
@@ -102,6 +124,7 @@ class Authorization:
             data,
             client.get("id"),
             parent.get("id"),
+            [RetiringToken.from_json(entry) for entry in data.get("retiring") or []],
         )
 
     def holds(self, token: str) -> bool:

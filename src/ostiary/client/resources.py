@@ -149,11 +149,13 @@ class Authorizations(_Resource):
         )
         return Authorization.from_json(answer)
 
-    def regenerate(self, authorization_id: str) -> Authorization:
-        """A new token for the authorization; the old one stops working at once."""
+    def regenerate(self, authorization_id: str, *, grace_period: int = 0) -> Authorization:
+        """A new token for the authorization; the old one stops working at once, or after
+        ``grace_period`` seconds (at most 7 days), listed meanwhile in ``retiring``."""
         answer = self._client.json(
             "POST",
             _path("oauth", "authorizations", authorization_id, "actions", "regenerate-tokens"),
+            json={"grace_period": grace_period} if grace_period else None,
         )
         return Authorization.from_json(answer)
 
@@ -205,10 +207,13 @@ class Clients(_Resource):
         answer = self._client.json("PATCH", _path("oauth", "clients", client_id), json=body)
         return OAuthClient.from_json(answer)
 
-    def rotate(self, client_id: str) -> OAuthClient:
-        """A new secret (in this answer only); the old one stops working."""
+    def rotate(self, client_id: str, *, grace_period: int = 0) -> OAuthClient:
+        """A new secret (in this answer only); the old one stops working at once, or after
+        ``grace_period`` seconds (at most 7 days) during which both authenticate the client."""
         answer = self._client.json(
-            "POST", _path("oauth", "clients", client_id, "actions", "rotate-credentials")
+            "POST",
+            _path("oauth", "clients", client_id, "actions", "rotate-credentials"),
+            json={"grace_period": grace_period} if grace_period else None,
         )
         return OAuthClient.from_json(answer)
 

@@ -37,6 +37,10 @@ class OAuthClient(Base):
     client_type: Mapped[str] = mapped_column(String(16), default=ClientType.CONFIDENTIAL)
     # HMAC-SHA256(server secret, client secret); None for public clients.
     secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # The secret a rotation with a grace period replaced (keyed hash only), accepted until
+    # previous_secret_expires_at so the client can roll the new one across its servers.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[datetime | None]
     # Scopes the client-credentials grant may give; None when the grant is not allowed.
     client_credentials_scopes: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ the rest of an introspection (docs/architecture.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam
 
@@ -26,6 +27,8 @@ class ClientRecord:
     client_type: str
     secret_hash: str | None
     client_credentials_scopes: list[str] | None
+    previous_secret_hash: str | None = None
+    previous_secret_expires_at: datetime | None = None
 
     @property
     def is_public(self) -> bool:

@@ -4,6 +4,8 @@ client-credentials scopes; and whether a secret is the client's.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from ostiary.errors import Forbidden, InvalidParams
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.scopes import covers, parse_scopes
@@ -39,8 +41,17 @@ def checked_description(description: str) -> str:
     return description
 
 
-def verify_client_secret(hasher: SecretHasher, client: ClientRecord, secret: str | None) -> bool:
-    """Whether a secret is this confidential client's current one (constant time)."""
+def verify_client_secret(
+    hasher: SecretHasher, client: ClientRecord, secret: str | None, now: datetime | None = None
+) -> bool:
+    """Whether a secret is this confidential client's current one, or the one a rotation with a
+    grace period replaced while that grace lasts (each compared in constant time, and both
+    always compared, so the answer's time does not tell which one matched)."""
     if client.secret_hash is None or not secret:
         return False
-    return hasher.matches(secret, client.secret_hash)
+    current = hasher.matches(secret, client.secret_hash)
+    previous_hash, previous_ends = client.previous_secret_hash, client.previous_secret_expires_at
+    in_grace = previous_ends is not None and previous_ends > (now or datetime.now(UTC))
+    # Compared against the current hash again when there is no previous one: the same work.
+    previous = hasher.matches(secret, previous_hash or client.secret_hash) and in_grace
+    return current | (previous and previous_hash is not None)

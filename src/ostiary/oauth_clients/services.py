@@ -13,6 +13,7 @@ from ostiary.oauth_clients.rules import (
     checked_description,
     checked_name,
 )
+from ostiary.security.grace import grace_end
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.unit import Unit
 
@@ -101,17 +102,28 @@ def update_client(
     return client
 
 
-def rotate_secret(unit: Unit, client: OAuthClient, *, actor_id: str) -> str:
-    """Give a confidential client a new secret; the old one stops working at commit."""
+def rotate_secret(unit: Unit, client: OAuthClient, *, actor_id: str, grace_period: int = 0) -> str:
+    """Give a confidential client a new secret. Without a grace the old one stops working at
+    commit; with one (seconds, ``security.grace.parse_grace_period``) the old one, kept only as
+    its keyed hash, also authenticates the client until the grace ends. A secret replaced
+    during an earlier grace ends at once: at most two secrets work at a time."""
     if client.is_public:
         raise PublicClientRefused("client", "A public client has no secret to rotate.")
     secret = mint_token(TokenKind.CLIENT_SECRET)
+    now = unit.now()
+    if grace_period > 0:
+        client.previous_secret_hash = client.secret_hash
+        client.previous_secret_expires_at = grace_end(now, grace_period, None)
+    else:
+        client.previous_secret_hash = None
+        client.previous_secret_expires_at = None
     client.secret_hash = unit.hasher.hash(secret)
-    client.updated_at = unit.now()
+    client.updated_at = now
     unit.record(
         "oauth:client:rotate",
         actor_id=actor_id,
         target_type="client",
         target_id=client.id,
+        details={"grace_period": grace_period} if grace_period else None,
     )
     return secret

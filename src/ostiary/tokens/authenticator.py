@@ -39,6 +39,7 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import token_kind
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from ostiary.tokens.records import Principal
+from ostiary.tokens.rotation import TOUCH_RETIRING
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 DEFAULT_DORMANT_AFTER = timedelta(days=30)
@@ -78,6 +79,9 @@ class PresentedToken:
     access_token_id: str
     token_expires_at: datetime | None
     token_revoked: bool
+    token_retiring: bool
+    token_last_used_at: datetime | None
+    token_last_used_ip: str | None
     authorization_id: str
     authorization_kind: str
     scopes: list[str]
@@ -101,6 +105,9 @@ _PRESENTED = ReadModel(
     access_token_id=_tokens.c.id,
     token_expires_at=_tokens.c.expires_at,
     token_revoked=_tokens.c.revoked_at.is_not(None),
+    token_retiring=_tokens.c.retiring_at.is_not(None),
+    token_last_used_at=_tokens.c.last_used_at,
+    token_last_used_ip=_tokens.c.last_used_ip,
     authorization_id=_authorizations.c.id,
     authorization_kind=_authorizations.c.kind,
     scopes=_authorizations.c.scopes,
@@ -180,6 +187,8 @@ class TokenAuthenticator:
             self._refuse("expired token", found.authorization_id)
         if found.suspended_at is not None:
             self._refuse_suspended(found.authorization_id, found.suspended_by)
+        if found.token_retiring:
+            self._touch_retiring(found, now, context)
         last_used = found.last_used_at
         if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
             suspended_by = self._touch(found, now, context)
@@ -195,6 +204,19 @@ class TokenAuthenticator:
             access_token_id=found.access_token_id,
             expires_at=credential_expiry(found, self._api_key_max_age),
         )
+
+    def _touch_retiring(
+        self, found: PresentedToken, now: datetime, context: RequestContext
+    ) -> None:
+        """Write a retiring token's own last use (tokens.rotation): at once for a new address,
+        else at most once a minute, so the owner sees who still uses the replaced token."""
+        last = found.token_last_used_at
+        same_address = found.token_last_used_ip == context.ip
+        if last is not None and same_address and now - last < LAST_USED_RESOLUTION:
+            return
+        values = {"access_token_id": found.access_token_id, "now": utcnow(), "ip": context.ip}
+        with self._database.write_engine.begin() as connection:
+            connection.execute(TOUCH_RETIRING, values)
 
     def _touch(self, found: PresentedToken, now: datetime, context: RequestContext) -> str | None:
         """Write the last use; raise dormant-use with it when due. The alert's id when that

@@ -120,6 +120,12 @@ class AccessToken(HashedToken, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Replaced by a regeneration with a grace period (tokens.rotation): the token still works
+    # until its expires_at, the grace's end. Its own last use is written only while it retires,
+    # so the owner sees which addresses have not moved to the new token (migration 0021).
+    retiring_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    last_used_ip: Mapped[str | None] = mapped_column(String(45))
 
     authorization: Mapped[Authorization] = relationship(back_populates="access_tokens")
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ostiary.clock import utcnow
 from ostiary.errors import Unauthorized
 from ostiary.oauth_clients.models import OAuthClient
-from ostiary.tokens.errors import AuthorizationNotFound, TokenNotFound
+from ostiary.tokens.errors import AuthorizationNotFound, CredentialNotAllowed, TokenNotFound
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -68,6 +68,12 @@ def find_authorization(
     return authorization
 
 
+RETIRING_MESSAGE = (
+    "This token was replaced by a rotation and works only until its grace period ends: it "
+    "cannot create, regenerate or rotate credentials. Use the new token."
+)
+
+
 def find_parent(
     session: Session, authorization_id: str, access_token_id: str | None
 ) -> Authorization:
@@ -94,6 +100,10 @@ def find_parent(
         or (token.expires_at is not None and token.expires_at <= now)
     ):
         raise Unauthorized("Invalid credentials provided.")
+    if token.retiring_at is not None:
+        # A token in a rotation's grace only works until the grace ends: what it made or
+        # regenerated would outlive it (tokens.rotation).
+        raise CredentialNotAllowed(RETIRING_MESSAGE)
     return parent
 
 
@@ -117,7 +127,11 @@ def live_tokens(session: Session, authorizations: Sequence[Authorization]) -> di
     # every token it ever issued: ranking them all grew with it, docs/architecture.md).
     newest = (
         select(AccessToken.id)
-        .where(AccessToken.authorization_id == Authorization.id, AccessToken.revoked_at.is_(None))
+        .where(
+            AccessToken.authorization_id == Authorization.id,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.retiring_at.is_(None),  # replaced, in its grace (tokens.rotation)
+        )
         .order_by(AccessToken.created_at.desc())
         .limit(1)
         .correlate(Authorization)

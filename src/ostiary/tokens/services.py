@@ -39,6 +39,7 @@ from ostiary.tokens.records import (
     NewAuthorization,
     RequestedAuthorization,
 )
+from ostiary.tokens.rotation import retire_access_tokens
 from ostiary.tokens.rules import (
     OAUTH_CHILD_LIFETIME,
     TOKEN_KIND_BY_AUTHORIZATION,
@@ -357,11 +358,18 @@ def revoke_access_row(unit: Unit, token: AccessToken) -> None:
     revoke_children(unit, token.authorization_id)
 
 
-def regenerate(unit: Unit, authorization: Authorization) -> IssuedAuthorization:
+def regenerate(
+    unit: Unit, authorization: Authorization, grace_period: int = 0
+) -> IssuedAuthorization:
     """New tokens with the same scopes, description and lifetime policy; old ones die at commit,
-    and so does every authorization the old tokens created (its children, and theirs)."""
+    and so does every authorization the old tokens created (its children, and theirs). With a
+    grace period (seconds) the old access tokens retire instead: they work until it ends
+    (``tokens.rotation``); children and the refresh token still end at once."""
     now = unit.now()
-    revoke_access_tokens(unit, authorization, now)
+    if grace_period > 0:
+        retire_access_tokens(unit.session, authorization, now, grace_period)
+    else:
+        revoke_access_tokens(unit, authorization, now)
     children = revoke_children(unit, authorization.id)
     access = issue_access_token(unit, authorization)
     refresh = None
@@ -371,19 +379,23 @@ def regenerate(unit: Unit, authorization: Authorization) -> IssuedAuthorization:
     authorization.updated_at = now
     unit.session.flush()
     kind = "api-key" if authorization.kind == AuthorizationKind.API_KEY else "authorization"
-    authorization_event(
-        unit, f"token:{kind}:regenerate", authorization, {"children_revoked": children}
-    )
+    details: dict[str, object] = {"children_revoked": children}
+    if grace_period > 0:
+        details["grace_period"] = grace_period
+    authorization_event(unit, f"token:{kind}:regenerate", authorization, details)
     return IssuedAuthorization(authorization, access, refresh)
 
 
-def regenerate_as(unit: Unit, caller: Authorization, target: Authorization) -> IssuedAuthorization:
+def regenerate_as(
+    unit: Unit, caller: Authorization, target: Authorization, grace_period: int = 0
+) -> IssuedAuthorization:
     """Regenerate ``target`` for the token whose authorization is ``caller`` (locked:
-    ``tokens.queries.find_parent``), if it may (``tokens.rules.check_may_regenerate``)."""
+    ``tokens.queries.find_parent``), if it may (``tokens.rules.check_may_regenerate``), the old
+    tokens retiring for ``grace_period`` seconds."""
     check_may_regenerate(
         caller, target_made_by_caller=descends_from(unit.session, target, caller.id)
     )
-    return regenerate(unit, target)
+    return regenerate(unit, target, grace_period)
 
 
 def mint_stored(hasher: SecretHasher, kind: TokenKind) -> tuple[str, dict[str, str]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from ostiary.errors import Forbidden, InvalidParams
@@ -15,6 +18,7 @@ from ostiary.oauth_clients.rules import (
 from ostiary.security.hashing import SecretHasher
 
 HASHER = SecretHasher(b"k" * 32)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def _client(secret: str | None) -> ClientRecord:
@@ -54,3 +58,30 @@ def test_only_the_current_secret_of_a_confidential_client_matches() -> None:
     assert not verify_client_secret(HASHER, client, "")
     assert not verify_client_secret(HASHER, client, None)
     assert not verify_client_secret(HASHER, _client(None), "anything")  # public: no secret
+
+
+def _rotated(current: str, previous: str, ends_in: timedelta) -> ClientRecord:
+    return dataclasses.replace(
+        _client(current),
+        previous_secret_hash=HASHER.hash(previous),
+        previous_secret_expires_at=NOW + ends_in,
+    )
+
+
+def test_the_replaced_secret_matches_only_during_its_grace() -> None:
+    client = _rotated("new-secret", "old-secret", timedelta(seconds=30))
+    assert verify_client_secret(HASHER, client, "new-secret", NOW)
+    assert verify_client_secret(HASHER, client, "old-secret", NOW)
+    assert not verify_client_secret(HASHER, client, "other", NOW)
+    after = NOW + timedelta(seconds=30)
+    assert not verify_client_secret(HASHER, client, "old-secret", after)
+    assert verify_client_secret(HASHER, client, "new-secret", after)
+
+
+def test_a_previous_end_without_a_previous_secret_admits_nothing_more() -> None:
+    client = dataclasses.replace(
+        _client("new-secret"), previous_secret_expires_at=NOW + timedelta(days=1)
+    )
+    assert verify_client_secret(HASHER, client, "new-secret", NOW)
+    assert not verify_client_secret(HASHER, client, "old-secret", NOW)
+    assert not verify_client_secret(HASHER, client, "", NOW)

@@ -7,21 +7,25 @@ that form); only the response that creates or regenerates a token carries its pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from ostiary.clock import isoformat, seconds_until
+from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import Forbidden
 from ostiary.metrics import count_token_issued
+from ostiary.security.grace import parse_grace_period
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
 from ostiary.tokens.owners import password_login
 from ostiary.tokens.queries import api_key_of, authorizations_of, find_authorization, live_tokens
 from ostiary.tokens.records import IssuedAuthorization, LiveTokens, RequestedAuthorization
+from ostiary.tokens.rotation import retiring_tokens
 from ostiary.tokens.rules import is_expired
 from ostiary.tokens.services import create_child, describe, regenerate_as, revoke
 from ostiary.web.api.deps import (
@@ -74,9 +78,21 @@ class GrantOut(BaseModel):
     id: str
 
 
+class RetiringTokenOut(BaseModel):
+    """An access token replaced by a regeneration with a grace period: it works until
+    ``retiring_at``; its last use shows who has not moved to the new token yet."""
+
+    id: str
+    token: str
+    retiring_at: Timestamp
+    last_used_at: Timestamp | None
+    last_used_ip: str | None
+
+
 class AuthorizationOut(BaseModel):
-    """An authorization, in Heroku's shape, plus Ostiary's extensions: ``expired``, and
-    ``parent``, the authorization whose token created this one (it dies with it)."""
+    """An authorization, in Heroku's shape, plus Ostiary's extensions: ``expired``,
+    ``parent``, the authorization whose token created this one (it dies with it), and
+    ``retiring``, the old tokens still in a rotation's grace period."""
 
     access_token: TokenOut | None
     client: AuthorizationClient | None
@@ -91,6 +107,7 @@ class AuthorizationOut(BaseModel):
     user: AuthorizationUser
     expired: bool
     parent: IdOnly | None
+    retiring: list[RetiringTokenOut] = []
 
 
 class AuthorizationCreate(Body):
@@ -100,6 +117,13 @@ class AuthorizationCreate(Body):
     description: str = ""
     expires_in: int | str | None = Field(default=None, description="seconds; null = never")
     client: str | dict[str, str] | None = Field(default=None, description="client id")
+
+
+class AuthorizationRegenerate(Body):
+    """How to regenerate: ``grace_period``, seconds the old token keeps working (0 or absent:
+    it ends at once; at most 7 days)."""
+
+    grace_period: Any = Field(default=None, description="seconds, 0 to 604800")
 
 
 class AuthorizationUpdate(Body):
@@ -125,6 +149,7 @@ def present_authorization(
     refresh: RefreshToken | None = None,
     refresh_plaintext: str | None = None,
     grant: GrantOut | None = None,
+    retiring: Sequence[AccessToken] = (),
 ) -> AuthorizationOut:
     """An authorization in Heroku's shape; tokens in plaintext only when given."""
     account = authorization.account
@@ -150,10 +175,25 @@ def present_authorization(
         user=AuthorizationUser(id=account.id, email=account.email, full_name=account.name),
         expired=is_expired(authorization),
         parent=IdOnly(id=authorization.parent_id) if authorization.parent_id else None,
+        retiring=[_retiring(row) for row in retiring],
     )
 
 
-def present_issued(issued: IssuedAuthorization, grant: GrantOut | None = None) -> AuthorizationOut:
+def _retiring(row: AccessToken) -> RetiringTokenOut:
+    return RetiringTokenOut(
+        id=row.id,
+        token=redact(row.display_head, row.display_tail),
+        retiring_at=isoformat(row.expires_at) or "",
+        last_used_at=isoformat(row.last_used_at),
+        last_used_ip=row.last_used_ip,
+    )
+
+
+def present_issued(
+    issued: IssuedAuthorization,
+    grant: GrantOut | None = None,
+    retiring: Sequence[AccessToken] = (),
+) -> AuthorizationOut:
     """A just-issued authorization, its new tokens in plaintext (this answer only)."""
     return present_authorization(
         issued.authorization,
@@ -162,15 +202,23 @@ def present_issued(issued: IssuedAuthorization, grant: GrantOut | None = None) -
         refresh=issued.refresh.row if issued.refresh else None,
         refresh_plaintext=issued.refresh.plaintext if issued.refresh else None,
         grant=grant,
+        retiring=retiring,
     )
 
 
-def _present(authorization: Authorization, tokens: LiveTokens) -> AuthorizationOut:
-    return present_authorization(authorization, tokens.access, refresh=tokens.refresh)
+def _present(
+    authorization: Authorization, tokens: LiveTokens, retiring: Sequence[AccessToken] = ()
+) -> AuthorizationOut:
+    return present_authorization(
+        authorization, tokens.access, refresh=tokens.refresh, retiring=retiring
+    )
 
 
 def _present_stored(session: Session, authorization: Authorization) -> AuthorizationOut:
-    return _present(authorization, live_tokens(session, [authorization])[authorization.id])
+    retiring = retiring_tokens(session, [authorization], utcnow())[authorization.id]
+    return _present(
+        authorization, live_tokens(session, [authorization])[authorization.id], retiring
+    )
 
 
 def _find(
@@ -249,7 +297,10 @@ async def list_authorizations(
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, authorizations_of(caller.account_id), COLUMNS, requested)
     tokens = live_tokens(session, page.items)
-    return list_response(page, lambda item: _present(item, tokens[item.id]), SORTABLE)
+    retiring = retiring_tokens(session, page.items, utcnow())
+    return list_response(
+        page, lambda item: _present(item, tokens[item.id], retiring[item.id]), SORTABLE
+    )
 
 
 @router.get(
@@ -302,13 +353,20 @@ async def delete_authorization(
     summary="OAuth authorization regenerate",
 )
 async def regenerate_authorization(
-    authorization_identity: str, caller: CallerDep, unit: UnitDep
+    authorization_identity: str,
+    caller: CallerDep,
+    unit: UnitDep,
+    body: AuthorizationRegenerate | None = None,
 ) -> AuthorizationOut:
-    """New tokens, same scopes, description and lifetime; the old ones die with this answer.
-    A token may regenerate itself and what it made; only a root credential (the API key, a
-    dashboard-made token) may regenerate the rest, the API key included."""
+    """New tokens, same scopes, description and lifetime; the old ones die with this answer,
+    or with ``grace_period`` (seconds, at most 7 days) keep working until it ends, listed in
+    ``retiring``. A token may regenerate itself and what it made; only a root credential (the
+    API key, a dashboard-made token) may regenerate the rest, the API key included."""
+    grace_period = parse_grace_period(body.grace_period if body else None)
     regenerating = caller.authorization(unit.session)
     authorization = _find(unit.session, caller, authorization_identity, for_update=True)
-    issued = regenerate_as(unit, regenerating, authorization)
+    issued = regenerate_as(unit, regenerating, authorization, grace_period)
     count_token_issued("regenerate")
-    return present_issued(issued)
+    unit.session.flush()
+    retiring = retiring_tokens(unit.session, [authorization], unit.now())[authorization.id]
+    return present_issued(issued, retiring=retiring)

@@ -2,8 +2,9 @@
 
 Ostiary's extensions: ``redirect_uris`` (all registered URIs; ``redirect_uri`` is the first),
 ``client_type`` (``confidential`` with a secret, or ``public`` without, for native apps and CLIs)
-and ``client_credentials_scopes`` (the scopes the client-credentials grant may give, or null).
-A secret appears only in the answers that create or rotate it.
+and ``client_credentials_scopes`` (the scopes the client-credentials grant may give, or null),
+and ``previous_secret_expires_at`` (when the secret a rotation with a grace period replaced stops
+working, or null). A secret appears only in the answers that create or rotate it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from ostiary.clock import isoformat
+from ostiary.clock import isoformat, utcnow
 from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.oauth_clients.queries import clients_of, find_client
 from ostiary.oauth_clients.services import register_client, rotate_secret, update_client
+from ostiary.security.grace import parse_grace_period
 from ostiary.tokens.owners import delete_client
 from ostiary.tokens.rules import check_may_make_machine_credentials
 from ostiary.web.api.deps import CallerDep, SessionDep, UnitDep, require_api_version
@@ -42,6 +44,7 @@ class ClientOut(BaseModel):
     redirect_uris: list[str]
     client_type: str
     client_credentials_scopes: list[str] | None
+    previous_secret_expires_at: Timestamp | None = None
 
 
 class ClientWithSecretOut(ClientOut):
@@ -58,6 +61,13 @@ class ClientCreate(Body):
     redirect_uris: list[str] | None = None
     client_type: ClientType = ClientType.CONFIDENTIAL
     client_credentials_scopes: list[str] | str | None = Field(default=None, examples=[["read"]])
+
+
+class ClientRotate(Body):
+    """How to rotate: ``grace_period``, seconds the old secret keeps authenticating the client
+    (0 or absent: it ends at once; at most 7 days)."""
+
+    grace_period: Any = Field(default=None, description="seconds, 0 to 604800")
 
 
 class ClientUpdate(Body):
@@ -81,7 +91,13 @@ def present_client(client: OAuthClient) -> ClientOut:
         redirect_uris=list(client.redirect_uris),
         client_type=client.client_type,
         client_credentials_scopes=client.client_credentials_scopes,
+        previous_secret_expires_at=_previous_ends(client),
     )
+
+
+def _previous_ends(client: OAuthClient) -> str | None:
+    ends = client.previous_secret_expires_at
+    return isoformat(ends) if ends is not None and ends > utcnow() else None
 
 
 def _with_secret(client: OAuthClient, secret: str | None) -> ClientWithSecretOut:
@@ -184,12 +200,14 @@ async def remove_client(client_identity: str, caller: CallerDep, unit: UnitDep) 
     summary="OAuth client rotate credentials",
 )
 async def rotate_client(
-    client_identity: str, caller: CallerDep, unit: UnitDep
+    client_identity: str, caller: CallerDep, unit: UnitDep, body: ClientRotate | None = None
 ) -> ClientWithSecretOut:
-    """A new secret, in this answer only; the old one stops working at once."""
+    """A new secret, in this answer only; the old one stops working at once, or with
+    ``grace_period`` (seconds, at most 7 days) also authenticates the client until it ends."""
+    grace_period = parse_grace_period(body.grace_period if body else None)
     client = find_client(unit.session, client_identity, owner_id=caller.account_id)
     if client.client_credentials_scopes is not None:
         check_may_make_machine_credentials(caller.authorization(unit.session))
-    secret = rotate_secret(unit, client, actor_id=caller.account_id)
+    secret = rotate_secret(unit, client, actor_id=caller.account_id, grace_period=grace_period)
     unit.session.flush()
     return _with_secret(client, secret)

@@ -1,19 +1,24 @@
 """Applications: the OAuth clients the account registered. The secret is shown once, after
-registration or rotation; rotating and deleting ask for confirmation."""
+registration or rotation; rotating (with a grace of none, 1 hour, 1 day or 7 days, during which
+the old secret works too) and deleting ask for confirmation."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams
 from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.oauth_clients.queries import clients_of, find_client
 from ostiary.oauth_clients.services import register_client, rotate_secret, update_client
 from ostiary.tokens.owners import delete_client
 from ostiary.unit import Unit
+from ostiary.web.dashboard.grace import GRACE_CHOICES, chosen_grace
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
@@ -34,6 +39,17 @@ APPLICATIONS = f"{PREFIX}/applications"
 def _uris(form: FormData) -> list[str]:
     text = form.get("redirect_uris", "")
     return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
+def _rotation(client: OAuthClient) -> dict[str, Any]:
+    """The application page's context for rotating: the client, the grace choices, and when
+    the secret a rotation with a grace replaced stops working (None when it no longer does)."""
+    ends = client.previous_secret_expires_at
+    return {
+        "client": client,
+        "grace_choices": GRACE_CHOICES,
+        "old_secret_until": ends if ends is not None and ends > utcnow() else None,
+    }
 
 
 def _find(session: Session, visitor: Visitor, client_id: str) -> OAuthClient:
@@ -91,6 +107,7 @@ async def register(request: Request) -> Response:
             client=registered.client,
             secret=registered.secret,
             flash="Application registered.",
+            **_rotation(registered.client),
         )
 
     return await act(request, f"{APPLICATIONS}/new", work, proof_field="password")
@@ -102,7 +119,10 @@ async def application_page(request: Request, client_id: str) -> Response:
     return show(
         request,
         lambda session, visitor: render(
-            request, visitor, "application.html", client=_find(session, visitor, client_id)
+            request,
+            visitor,
+            "application.html",
+            **_rotation(_find(session, visitor, client_id)),
         ),
     )
 
@@ -128,22 +148,30 @@ async def edit(request: Request, client_id: str) -> Response:
 
 @router.post(f"{APPLICATIONS}/{{client_id}}/rotate")
 async def rotate(request: Request, client_id: str) -> Response:
-    """A new secret, shown once; the old one stops working."""
+    """A new secret, shown once; the old one stops working, or with a grace also works that
+    long, so the application can roll the new one across its servers."""
     here = f"{APPLICATIONS}/{client_id}"
 
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         if form.get("confirm") != "yes":
             raise InvalidParams("confirm", "Tick the box to confirm: the old secret stops working.")
+        grace_period = chosen_grace(form)
         confirm_identity(visitor)
         client = _find(unit.session, visitor, client_id)
-        secret = rotate_secret(unit, client, actor_id=visitor.account.id)
+        secret = rotate_secret(unit, client, actor_id=visitor.account.id, grace_period=grace_period)
+        ends = client.previous_secret_expires_at
+        flash = (
+            f"A new secret was issued; the old one works until {ends:%Y-%m-%d %H:%M:%S} UTC."
+            if grace_period and ends
+            else "A new secret was issued; the old one no longer works."
+        )
         return render(
             request,
             visitor,
             "application.html",
-            client=client,
             secret=secret,
-            flash="A new secret was issued; the old one no longer works.",
+            flash=flash,
+            **_rotation(client),
         )
 
     return await act(request, here, work, proof_field="password")

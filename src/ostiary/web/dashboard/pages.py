@@ -113,10 +113,11 @@ def confirm_identity(visitor: Visitor) -> None:
         raise Unauthorized("Enter your current password to confirm it is you.")
 
 
-def new_token(unit: Unit, authorization: Authorization) -> str:
-    """Replace an authorization's token (the old one stops at once); the new plaintext, to show
-    once. Asks for nothing: callers confirm the visitor's identity first."""
-    return regenerate(unit, authorization).access.plaintext
+def new_token(unit: Unit, authorization: Authorization, grace_period: int = 0) -> str:
+    """Replace an authorization's token (the old one stops at once, or retires for
+    ``grace_period`` seconds); the new plaintext, to show once. Asks for nothing: callers
+    confirm the visitor's identity first."""
+    return regenerate(unit, authorization, grace_period).access.plaintext
 
 
 def render(

@@ -1,5 +1,7 @@
 """Tokens: the account's personal authorizations. Create (scopes with their meaning, an expiry
-of 7, 30, 90 or 365 days or never), shown once; last use and where from; rotate; revoke. Expired
+of 7, 30, 90 or 365 days or never), shown once; last use and where from; rotate (with a grace
+of none, 1 hour, 1 day or 7 days: the old token is listed as retiring, with its own last use);
+revoke. Expired
 ones stay listed as expired. The list leads with the account's busiest credentials of the week;
 each credential's own page shows its usage (``web.dashboard.usage``)."""
 
@@ -12,17 +14,20 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ostiary.clock import utcnow
 from ostiary.errors import InvalidParams
 from ostiary.scopes import parse_scopes
 from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.queries import authorizations_of, find_authorization
 from ostiary.tokens.records import NewAuthorization
+from ostiary.tokens.rotation import retiring_tokens
 from ostiary.tokens.rules import is_expired
 from ostiary.tokens.services import create_authorization, revoke
 from ostiary.unit import Unit
 from ostiary.usage.queries import credential_of
 from ostiary.web.context import services_of
 from ostiary.web.dashboard.expiring import expiring_rows
+from ostiary.web.dashboard.grace import GRACE_CHOICES, chosen_grace
 from ostiary.web.dashboard.pages import (
     OWNER_SCOPES,
     PREFIX,
@@ -60,6 +65,8 @@ def _page(request: Request, session: Session, visitor: Visitor, **context: Any) 
         visitor,
         "tokens.html",
         tokens=[(token, is_expired(token)) for token in tokens],
+        retiring=retiring_tokens(session, tokens, utcnow()),
+        grace_choices=GRACE_CHOICES,
         busiest=busiest_rows(session, visitor.account.id),
         expiring=expiring_rows(session, visitor.account.id, services_of(request).settings),
         expiry_choices=EXPIRY_CHOICES,
@@ -89,6 +96,7 @@ async def token_page(request: Request, authorization_id: str) -> Response:
             kind=KIND_NAMES.get(AuthorizationKind(token.kind), token.kind),
             expired=is_expired(token),
             view=usage_view(session, [token.id]),
+            retiring=retiring_tokens(session, [token], utcnow())[token.id],
         )
 
     return show(request, build)
@@ -123,14 +131,18 @@ async def create(request: Request) -> Response:
 
 @router.post(f"{TOKENS}/{{authorization_id}}/rotate")
 async def rotate(request: Request, authorization_id: str) -> Response:
-    """A new token for the same authorization (shown once); the old one stops working."""
+    """A new token for the same authorization (shown once); the old one stops working, or
+    with a grace keeps working that long, listed as retiring."""
 
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        grace_period = chosen_grace(form)
         confirm_identity(visitor)
         authorization = find_authorization(
             unit.session, visitor.account.id, authorization_id, for_update=True
         )
-        return _page(request, unit.session, visitor, new_token=new_token(unit, authorization))
+        issued = new_token(unit, authorization, grace_period)
+        unit.session.flush()
+        return _page(request, unit.session, visitor, new_token=issued)
 
     return await act(request, TOKENS, work, proof_field="password")
 
