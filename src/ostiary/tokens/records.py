@@ -126,6 +126,9 @@ class Principal:
     access_token_id: str | None = None
     # The OAuth client of a grant or client-credentials authorization (the activity log).
     client_id: str | None = None
+    # When the credential stops working: its own expiry, or earlier under the account's token
+    # policy (``policies.rules.effective_expiry``, the API key's maximum age); None: never.
+    expires_at: datetime | None = None
 
     @property
     def account_id(self) -> str:
