@@ -104,7 +104,7 @@ def test_an_account_may_set_exactly_the_servers_limit_but_not_one_second_more() 
     for name in ("max_lifetime", "api_key_max_age", "idle_revoke_after"):
         limit = getattr(server, name)
         with pytest.raises(InvalidParams) as refused:
-            check_within_server(server, AccountSettings(**{name: limit + 1}))  # type: ignore[arg-type]
+            check_within_server(server, AccountSettings(**{name: limit + 1}))
         assert refused.value.field == name
         assert "server's limit" in str(refused.value)
 

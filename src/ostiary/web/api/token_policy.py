@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from ostiary.clock import isoformat
 from ostiary.durations import parse_duration
@@ -48,11 +48,11 @@ class TokenPolicyOut(BaseModel):
 class TokenPolicyUpdate(Body):
     """Settings to make stricter; null clears the account's own back to the server's."""
 
-    max_lifetime: int | str | None = None
+    max_lifetime: StrictInt | StrictStr | None = None
     allow_non_expiring: bool | None = None
     non_expiring_scopes: list[str] | None = Field(default=None, max_length=20)
-    api_key_max_age: int | str | None = None
-    idle_revoke_after: int | str | None = None
+    api_key_max_age: StrictInt | StrictStr | None = None
+    idle_revoke_after: StrictInt | StrictStr | None = None
 
 
 def present_policy(policy: TokenPolicy) -> TokenPolicyOut:
