@@ -248,6 +248,13 @@ class TestTokensMadeBeforeAStricterPolicy:
             assert made.status_code == 201
         with server.client(made.json()["access_token"]["token"]) as client:
             assert client.get("/account").status_code == 200
+        # The listing marks the old one out of policy, and the new one not.
+        with server.client(account.api_key) as client:
+            listed = {
+                a["id"]: a["out_of_policy"] for a in client.get("/oauth/authorizations").json()
+            }
+        assert listed[old_id] is True
+        assert listed[made.json()["id"]] is False
 
 
 class TestApiKeyMaximumAge:

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from ostiary.clock import isoformat, seconds_until
 from ostiary.errors import Forbidden
 from ostiary.metrics import count_token_issued
+from ostiary.policies.queries import policy_in_force
+from ostiary.policies.rules import is_out_of_policy
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
 from ostiary.tokens.owners import password_login
@@ -91,6 +93,11 @@ class AuthorizationOut(BaseModel):
     user: AuthorizationUser
     expired: bool
     parent: IdOnly | None
+    out_of_policy: bool = Field(
+        default=False,
+        description="made before a stricter token policy: it expires at the policy's limit "
+        "counted from the change (listing only; docs/token-lifecycle.md)",
+    )
 
 
 class AuthorizationCreate(Body):
@@ -243,13 +250,19 @@ async def post_authorization(
     summary="OAuth authorization list",
 )
 async def list_authorizations(
-    caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+    caller: CallerDep, session: SessionDep, unit: UnitDep, range_header: RangeHeader = None
 ) -> JSONResponse:
     """The account's authorizations (not its API key), tokens redacted, expired ones marked."""
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, authorizations_of(caller.account_id), COLUMNS, requested)
     tokens = live_tokens(session, page.items)
-    return list_response(page, lambda item: _present(item, tokens[item.id]), SORTABLE)
+    policy = policy_in_force(session, unit.lifetimes, caller.account_id)
+
+    def present(item: Authorization) -> AuthorizationOut:
+        out = is_out_of_policy(policy, list(item.scopes), item.expires_at, item.created_at)
+        return _present(item, tokens[item.id]).model_copy(update={"out_of_policy": out})
+
+    return list_response(page, present, SORTABLE)
 
 
 @router.get(
