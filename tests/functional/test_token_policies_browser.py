@@ -105,3 +105,58 @@ def test_an_oauth_grant_lives_at_most_the_maximum(
         listed = api.get("/oauth/authorizations").json()
     grant = next(a for a in listed if a["client"] and a["client"]["id"] == client["id"])
     assert 30 * DAY - 60 <= grant["refresh_token"]["expires_in"] <= 30 * DAY
+
+
+def _save_policy(browser: OAuthBrowser, **fields: str) -> str:
+    form = hidden_fields(browser.client.get("/dashboard/token-policy").text)
+    answer = browser.client.post("/dashboard/token-policy", data={**form, **fields})
+    if answer.status_code == 303:
+        return browser.client.get(answer.headers["location"]).text
+    return answer.text
+
+
+def test_dashboard_policy_page_shows_the_policy_and_makes_it_stricter(
+    tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    page = browser.client.get("/dashboard/token-policy").text
+    assert "30 days" in page
+    assert "the server&#39;s" in page or "the server's" in page
+    saved = _save_policy(
+        browser,
+        max_lifetime="7d",
+        forbid_non_expiring="yes",
+        limit_non_expiring_scopes="yes",
+        non_expiring_scopes="read",
+        password=PASSWORD,
+    )
+    assert "Your token policy was saved." in saved
+    assert "1 week" in saved
+    with tls_server.client(user.api_key) as api:
+        policy = api.get("/account/token-policy").json()
+        assert policy["max_lifetime"] == {"value": 7 * DAY, "source": "account"}
+        assert policy["allow_non_expiring"] == {"value": False, "source": "account"}
+        assert policy["non_expiring_scopes"]["value"] == ["read"]
+        refused = api.post("/oauth/authorizations", json={"expires_in": 7 * DAY + 1})
+    assert refused.status_code == 422
+
+
+def test_dashboard_refuses_a_policy_weaker_than_the_servers(
+    tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    page = _save_policy(browser, max_lifetime="31d", password=PASSWORD)
+    assert "max_lifetime cannot be weaker than the server" in page
+    assert "30 days (OSTIARY_TOKEN_MAX_LIFETIME)" in page
+    with tls_server.client(user.api_key) as api:
+        assert api.get("/account/token-policy").json()["max_lifetime"]["source"] == "server"
+
+
+def test_dashboard_policy_form_needs_its_csrf_token(
+    tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    answer = browser.client.post(
+        "/dashboard/token-policy", data={"max_lifetime": "1d", "password": PASSWORD}
+    )
+    assert answer.status_code == 303
+    assert "Your form expired" in browser.client.get(answer.headers["location"]).text
+    with tls_server.client(user.api_key) as api:
+        assert api.get("/account/token-policy").json()["max_lifetime"]["source"] == "server"
