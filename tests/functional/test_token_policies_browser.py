@@ -160,3 +160,18 @@ def test_dashboard_policy_form_needs_its_csrf_token(
     assert "Your form expired" in browser.client.get(answer.headers["location"]).text
     with tls_server.client(user.api_key) as api:
         assert api.get("/account/token-policy").json()["max_lifetime"]["source"] == "server"
+
+
+def test_dashboard_marks_a_token_made_before_the_policy_out_of_policy(
+    tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    made = Factory(tls_server.data_dir)
+    try:
+        made.token(user, ["read"])  # no expiry: made before the 30-day limit, as it were
+    finally:
+        made.close()
+    assert "shown this once" in _dashboard_create(browser, "7", "within")
+    page = browser.client.get("/dashboard/tokens").text
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in page.split("<tr")[1:]}
+    assert "out of policy" in rows["test token"]
+    assert "out of policy" not in rows["within"]

@@ -4,6 +4,8 @@ changes what credentials may do (docs/token-lifecycle.md, "Policies")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -12,8 +14,10 @@ from starlette.datastructures import FormData
 from ostiary.durations import describe_duration, parse_duration
 from ostiary.errors import InvalidParams
 from ostiary.policies.queries import find_account_policy, policy_in_force
+from ostiary.policies.rules import is_out_of_policy
 from ostiary.policies.services import update_policy
 from ostiary.scopes import parse_scopes
+from ostiary.tokens.models import Authorization
 from ostiary.unit import Unit, lifetimes_of
 from ostiary.web.context import services_of
 from ostiary.web.dashboard.pages import (
@@ -63,6 +67,18 @@ def _changes(form: FormData) -> dict[str, object]:
     else:
         changes["non_expiring_scopes"] = None
     return changes
+
+
+def out_of_policy_ids(
+    request: Request, session: Session, account_id: str, tokens: Sequence[Authorization]
+) -> set[str]:
+    """The ids of the tokens made before a stricter policy (the token list's badge)."""
+    policy = policy_in_force(session, lifetimes_of(services_of(request).settings), account_id)
+    return {
+        token.id
+        for token in tokens
+        if is_out_of_policy(policy, list(token.scopes), token.expires_at, token.created_at)
+    }
 
 
 def _page(request: Request, session: Session, visitor: Visitor) -> Response:

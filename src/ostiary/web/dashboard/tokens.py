@@ -34,6 +34,7 @@ from ostiary.web.dashboard.pages import (
     render,
     show,
 )
+from ostiary.web.dashboard.token_policy import out_of_policy_ids
 from ostiary.web.dashboard.usage import KIND_NAMES, busiest_rows, usage_view
 
 router = APIRouter(include_in_schema=False)
@@ -58,6 +59,7 @@ def _page(request: Request, session: Session, visitor: Visitor, **context: Any) 
         visitor,
         "tokens.html",
         tokens=[(token, is_expired(token)) for token in tokens],
+        out_of_policy=out_of_policy_ids(request, session, visitor.account.id, tokens),
         busiest=busiest_rows(session, visitor.account.id),
         expiry_choices=EXPIRY_CHOICES,
         scope_choices=SCOPE_CHOICES,
