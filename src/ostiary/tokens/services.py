@@ -19,6 +19,7 @@ from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.oauth2.protocols import Client
 from ostiary.oauth_clients.queries import find_client
+from ostiary.policies.errors import OutsidePolicy
 from ostiary.policies.services import lifetime_for
 from ostiary.scopes import covers, parse_scopes
 from ostiary.security.hashing import SecretHasher
@@ -245,8 +246,13 @@ def grant_code(
 
 
 def grant_expiry(unit: Unit, account_id: str, scopes: list[str]) -> datetime | None:
-    """When an OAuth grant (consent, device) made now expires under the account's policy."""
-    lifetime = lifetime_for(unit, account_id, scopes, None)
+    """When an OAuth grant (consent, device) made now expires under the account's policy: at
+    most its maximum lifetime; a year where the policy wants every token to expire and sets no
+    maximum (a grant is not refused: the person approving it chose no lifetime)."""
+    try:
+        lifetime = lifetime_for(unit, account_id, scopes, None)
+    except OutsidePolicy:
+        lifetime = OAUTH_CHILD_LIFETIME
     return unit.now() + timedelta(seconds=lifetime) if lifetime else None
 
 
