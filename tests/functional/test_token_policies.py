@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.support.factories import Factory, UserAccount
+from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.server import ServerProcess, start_server
 
 DAY = 86400
@@ -297,3 +297,18 @@ class TestApiKeyMaximumAge:
         )
         with limited.client(account.api_key) as client:
             assert client.get("/account").status_code == 200
+
+
+class TestLogins:
+    def test_a_password_login_asking_a_year_gets_the_maximum_not_a_refusal(
+        self, limited: ServerProcess, limited_factory: Factory
+    ) -> None:
+        account = limited_factory.account()
+        with limited.client() as client:
+            response = client.post(
+                "/oauth/authorizations",
+                auth=(account.email, PASSWORD),
+                json={"description": "heroku login -i", "expires_in": 365 * DAY},
+            )
+        assert response.status_code == 201, response.text
+        assert LIMIT - 60 <= response.json()["access_token"]["expires_in"] <= LIMIT
