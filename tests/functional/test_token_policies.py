@@ -8,11 +8,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
+from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.server import ServerProcess, start_server
 
 DAY = 86400
@@ -312,3 +314,30 @@ class TestLogins:
             )
         assert response.status_code == 201, response.text
         assert LIMIT - 60 <= response.json()["access_token"]["expires_in"] <= LIMIT
+
+
+class TestOstiaryCli:
+    def test_authorizations_create_refused_over_and_accepted_at_the_maximum(
+        self, limited: ServerProcess, limited_factory: Factory, tmp_path: Path
+    ) -> None:
+        account = limited_factory.account()
+        home = tmp_path / "home"
+        home.mkdir()
+        cli = OstiaryCLI(limited, home)
+        refused = cli.run(
+            "authorizations:create", "-s", "read", "-e", str(LIMIT + 1), api_key=account.api_key
+        )
+        assert refused.returncode != 0
+        assert "over the longest lifetime this account allows, 90 days" in refused.stderr
+        assert "OSTIARY_TOKEN_MAX_LIFETIME" in refused.stderr
+        made = cli.run(
+            "authorizations:create",
+            "-s",
+            "read",
+            "-e",
+            str(LIMIT),
+            "--json",
+            api_key=account.api_key,
+        )
+        assert made.returncode == 0, made.stderr
+        assert '"expires_in"' in made.stdout
