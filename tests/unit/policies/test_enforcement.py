@@ -16,7 +16,9 @@ from ostiary.oauth_clients.models import OAuthClient
 from ostiary.policies.models import AccountTokenPolicy
 from ostiary.policies.queries import policy_in_force, server_settings
 from ostiary.policies.services import update_policy
+from ostiary.tokens import device
 from ostiary.tokens.authenticator import TokenAuthenticator
+from ostiary.tokens.device import HEROKU_CLI_TOKEN_LIFETIME, complete_heroku_cli_login
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from ostiary.tokens.rules import OAUTH_CHILD_LIFETIME
 from ostiary.tokens.services import grant_code
@@ -157,3 +159,21 @@ def test_the_api_key_is_refused_past_the_shorter_of_the_two_ages(factory: Factor
         session.add(AccountTokenPolicy(account_id=account.id, api_key_max_age=3600))
     with pytest.raises(Unauthorized, match="regenerate"):
         _authenticator(factory, api_key_max_age=DAY).authenticate(account.api_key, CONTEXT)
+
+
+@pytest.mark.parametrize(
+    ("max_lifetime", "lifetime"), [(30 * DAY, 30 * DAY), (None, HEROKU_CLI_TOKEN_LIFETIME)]
+)
+def test_the_heroku_cli_login_gets_the_maximum_not_a_refusal(
+    factory: Factory, max_lifetime: int | None, lifetime: int
+) -> None:
+    account = factory.account()
+    with factory.database.unit_of_work(write=True) as session:
+        unit = _unit(factory, session, max_lifetime=max_lifetime)
+        started = device.start(unit, kind=device.DeviceKind.HEROKU_CLI, scopes=["global"])
+        started.row.account_id = account.id
+        issued = complete_heroku_cli_login(unit, started.row)
+        expires_at = issued.authorization.expires_at
+    assert expires_at is not None
+    left = (expires_at - datetime.now(UTC)).total_seconds()
+    assert lifetime - 60 <= left <= lifetime
