@@ -6,9 +6,13 @@ dashboard's policy page (the policy in force, made stricter behind a recent pass
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
+from ostiary.accounts.models import LoginSession
+from ostiary.clock import utcnow
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import OAuthBrowser, hidden_fields, register, token_request
 from tests.support.server import ServerProcess, start_server
@@ -175,3 +179,25 @@ def test_dashboard_marks_a_token_made_before_the_policy_out_of_policy(
     rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in page.split("<tr")[1:]}
     assert "out of policy" in rows["test token"]
     assert "out of policy" not in rows["within"]
+
+
+def test_dashboard_policy_change_needs_a_recent_password(
+    tls_server: ServerProcess, user: UserAccount, browser: OAuthBrowser
+) -> None:
+    made = Factory(tls_server.data_dir)
+    try:
+        with made.database.unit_of_work(write=True) as session:
+            session.execute(
+                update(LoginSession)
+                .where(LoginSession.account_id == user.id)
+                .values(authenticated_at=utcnow() - timedelta(minutes=6))
+            )
+    finally:
+        made.close()
+    page = _save_policy(browser, max_lifetime="1d")
+    assert "Enter your current password" in page
+    with tls_server.client(user.api_key) as api:
+        assert api.get("/account/token-policy").json()["max_lifetime"]["source"] == "server"
+    assert "Your token policy was saved." in _save_policy(
+        browser, max_lifetime="1d", password=PASSWORD
+    )
