@@ -18,6 +18,10 @@ from ostiary.policies.records import (
 )
 from ostiary.scopes import covers
 
+# The longest duration an account's setting may hold: ten years, as ``expires_in`` (a longer one
+# limits nothing, and would not fit the column on PostgreSQL).
+MAX_SETTING = 10 * 365 * 86400
+
 
 def _shorter(server: int | None, account: int | None) -> tuple[int | None, Source]:
     """The stricter of two limits (None: no limit), and whose it is."""
@@ -83,7 +87,7 @@ def lifetime_under(
     limit = settings.max_lifetime
     if expires_in is None:
         if limit is not None:
-            return limit
+            return min(limit, MAX_SETTING)  # a server setting of centuries still makes a date
         if not settings.allow_non_expiring:
             raise OutsidePolicy(
                 "expires_in",
@@ -130,6 +134,8 @@ def check_within_server(server: PolicySettings, account: AccountSettings) -> Non
     for name, limit, asked in durations:
         if asked is not None and limit is not None and asked > limit:
             refuse(name, describe_duration(limit))
+        if asked is not None and not 1 <= asked <= MAX_SETTING:
+            raise LoosensPolicy(name, f"{name} must be 1 second to 10 years, or null.")
     if account.allow_non_expiring is True and not server.allow_non_expiring:
         refuse("allow_non_expiring", "false")
     allowed, asked_scopes = server.non_expiring_scopes, account.non_expiring_scopes

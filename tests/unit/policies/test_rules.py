@@ -169,3 +169,9 @@ def test_out_of_policy_tokens() -> None:
 def test_the_api_key_must_be_regenerated_at_its_maximum_age() -> None:
     assert api_key_expiry(AT, 2) == AT + timedelta(seconds=2)
     assert api_key_expiry(AT, None) is None
+
+
+def test_an_account_duration_is_at_most_ten_years() -> None:
+    check_within_server(PolicySettings(), AccountSettings(max_lifetime=10 * 365 * DAY))
+    with pytest.raises(InvalidParams, match="10 years"):
+        check_within_server(PolicySettings(), AccountSettings(max_lifetime=10 * 365 * DAY + 1))
