@@ -35,6 +35,7 @@ from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.mail.smtp import MailError, mailer_from
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
+from ostiary.policies.queries import server_settings
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
 from ostiary.ratelimit.shared import FailOpenRateLimiter, RedisRateLimiter
 from ostiary.security.address_limit import AddressLimiter
@@ -45,6 +46,7 @@ from ostiary.security.shared_throttle import RedisFailureThrottle
 from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
 from ostiary.shared_state import SharedState
 from ostiary.tokens.authenticator import TokenAuthenticator
+from ostiary.unit import lifetimes_of
 from ostiary.usage.buffer import MemoryUsageBuffer
 from ostiary.usage.flush import UsageFlush
 from ostiary.usage.rules import Thresholds
@@ -76,6 +78,7 @@ from ostiary.web.api import (
     pipelines,
     releases,
     sessions,
+    token_policy,
     tokens,
     usage,
     webhooks,
@@ -109,6 +112,7 @@ API_ROUTERS = (
     usage,
     events,
     webhooks,
+    token_policy,
 )
 
 
@@ -187,9 +191,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
             hasher,
             alarm=alert_at_authentication,
             dormant_after=timedelta(days=settings.alert_dormant_days),
-            api_key_max_age=(
-                timedelta(seconds=settings.api_key_max_age) if settings.api_key_max_age else None
-            ),
+            policy=server_settings(lifetimes_of(settings)),
         ),
         rate_limiter=backends.rate_limiter,
         failure_throttle=backends.failure_throttle,

@@ -5,6 +5,7 @@ from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event, EventChain
 from ostiary.oauth_clients.models import OAuthClient
+from ostiary.policies.models import AccountTokenPolicy
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -19,6 +20,7 @@ from ostiary.webhooks.outbox import OutboxMail
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountTokenPolicy",
     "AddOn",
     "Alert",
     "AlertPolicy",

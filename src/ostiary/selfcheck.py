@@ -14,6 +14,7 @@ from cryptography import x509
 from sqlalchemy.engine import make_url
 
 from ostiary.config import Settings
+from ostiary.durations import describe_duration
 from ostiary.mail.smtp import MailError, parse_smtp_url
 from ostiary.net import is_loopback
 from ostiary.shared_state import described
@@ -256,6 +257,61 @@ def check_lifetimes(settings: Settings) -> Finding:
     )
 
 
+DEFAULT_IDLE_REVOKE_AFTER = 365 * 86400
+
+
+def check_token_policy(settings: Settings) -> Finding:
+    """Server-wide token policy weaker than the defaults (docs/token-lifecycle.md, "Policies").
+
+    A warning: idle revocation off or slower than 365 days (a forgotten token lives forever).
+    Non-expiring tokens carrying ``global`` are the default, so they are only noted, with the
+    settings that end them.
+    """
+    idle = settings.token_idle_revoke_after
+    if idle is None:
+        return Finding(
+            "token policy",
+            Level.WARNING,
+            "Idle tokens are never revoked (OSTIARY_TOKEN_IDLE_REVOKE_AFTER=off): a forgotten "
+            "token stays usable forever.",
+            "Set OSTIARY_TOKEN_IDLE_REVOKE_AFTER to 365d (the default) or less.",
+        )
+    if idle > DEFAULT_IDLE_REVOKE_AFTER:
+        return Finding(
+            "token policy",
+            Level.WARNING,
+            f"Idle tokens are revoked only after {describe_duration(idle)}, longer than the "
+            "default 365 days.",
+            "Set OSTIARY_TOKEN_IDLE_REVOKE_AFTER to 365d or less.",
+        )
+    scopes = settings.token_non_expiring_scopes
+    if (
+        settings.token_max_lifetime is None
+        and settings.token_allow_non_expiring
+        and (scopes is None or "global" in scopes)
+    ):
+        return Finding(
+            "token policy",
+            Level.OK,
+            "Tokens without expiry are allowed, with global too (the default); idle ones are "
+            f"revoked after {describe_duration(idle)}.",
+            "To end them: OSTIARY_TOKEN_MAX_LIFETIME=90d, OSTIARY_TOKEN_ALLOW_NON_EXPIRING=false, "
+            "or OSTIARY_TOKEN_NON_EXPIRING_SCOPES=read,identity.",
+        )
+    limit = settings.token_max_lifetime
+    if limit is not None:
+        kept = f"Tokens live at most {describe_duration(limit)}"
+    elif not settings.token_allow_non_expiring:
+        kept = "Every token has an expiry"
+    else:
+        kept = f"Tokens without expiry may carry only {', '.join(scopes or []) or 'no scope'}"
+    return Finding(
+        "token policy",
+        Level.OK,
+        f"{kept}; idle ones are revoked after {describe_duration(idle)}.",
+    )
+
+
 def check_rate_limits(settings: Settings) -> Finding:
     """The API's request budget per account, and whether workers share it."""
     budget = (
@@ -413,6 +469,7 @@ def audit(settings: Settings) -> list[Finding]:
         check_allowed_hosts(settings),
         check_sign_up(settings),
         check_lifetimes(settings),
+        check_token_policy(settings),
         check_rate_limits(settings),
         check_redis(settings),
         check_hsts(settings),

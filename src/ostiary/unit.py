@@ -27,6 +27,13 @@ class TokenLifetimes:
 
     oauth_access: int = 28800
     grant_code: int = 300
+    # The server-wide token policy (``OSTIARY_TOKEN_*``, ``OSTIARY_API_KEY_MAX_AGE``), which
+    # ``ostiary.policies`` makes stricter per account; durations in seconds, None: no limit.
+    max_lifetime: int | None = None
+    allow_non_expiring: bool = True
+    non_expiring_scopes: tuple[str, ...] | None = None
+    api_key_max_age: int | None = None
+    idle_revoke_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,13 @@ class Unit:
 
 def lifetimes_of(settings: Settings) -> TokenLifetimes:
     """The token lifetimes the server is configured with."""
+    scopes = settings.token_non_expiring_scopes
     return TokenLifetimes(
-        oauth_access=settings.oauth_access_token_ttl, grant_code=settings.grant_code_ttl
+        oauth_access=settings.oauth_access_token_ttl,
+        grant_code=settings.grant_code_ttl,
+        max_lifetime=settings.token_max_lifetime,
+        allow_non_expiring=settings.token_allow_non_expiring,
+        non_expiring_scopes=tuple(scopes) if scopes is not None else None,
+        api_key_max_age=settings.api_key_max_age,
+        idle_revoke_after=settings.token_idle_revoke_after,
     )

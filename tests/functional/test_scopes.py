@@ -42,6 +42,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): "global",
     ("GET", "/account/alert-policy"): "global identity",
     ("PATCH", "/account/alert-policy"): "global",
+    ("GET", "/account/token-policy"): "global identity",
+    ("PATCH", "/account/token-policy"): "global",
     ("GET", "/oauth/authorizations/{authorization_identity}/usage"): "global",
     ("POST", "/oauth/clients"): "global",
     ("GET", "/oauth/clients"): "global",
@@ -260,6 +262,8 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
         "/account/alert-policy",
         {"suspend_on": []},
     ),
+    ("GET", "/account/token-policy"): lambda t: ("GET", "/account/token-policy", None),
+    ("PATCH", "/account/token-policy"): lambda t: ("PATCH", "/account/token-policy", {}),
     ("GET", "/oauth/authorizations/{authorization_identity}/usage"): lambda t: (
         "GET",
         "/oauth/authorizations/~/usage",

@@ -14,6 +14,11 @@ cheap). An expired access token of a live authorization is refused without an al
 an OAuth client's refresh cycle. A dead credential's alert never suspends (``alerts``): the
 live authorization an old token belonged to is not the presenter's to stop. A credential
 suspended by its owner's alert policy is refused, read in the same lookup.
+
+The token policy is read in the same lookup too (the account's own policy row, joined): the API
+key is refused past ``OSTIARY_API_KEY_MAX_AGE`` (or the account's stricter age) until
+regenerated, and a token made before the account's policy tightened expires at the maximum
+lifetime counted from the change (``policies.rules``).
 """
 
 from __future__ import annotations
@@ -32,8 +37,12 @@ from ostiary.accounts.models import Account
 from ostiary.accounts.records import ACCOUNT_SNAPSHOT, AccountSnapshot
 from ostiary.clock import utcnow
 from ostiary.db import Database, table_of
+from ostiary.durations import describe_duration
 from ostiary.errors import Audit, Unauthorized
 from ostiary.events import RequestContext
+from ostiary.policies.models import AccountTokenPolicy
+from ostiary.policies.records import PolicySettings
+from ostiary.policies.rules import api_key_expiry, effective_expiry
 from ostiary.prepared import ReadModel
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import token_kind
@@ -49,6 +58,11 @@ SUSPENDED_MESSAGE = (
     "This credential was suspended after a security alert (alert {alert}). Its owner can "
     "reinstate it on the dashboard's Alerts page or with "
     "`POST /oauth/authorizations/{authorization}/actions/reinstate`, or revoke it."
+)
+API_KEY_TOO_OLD_MESSAGE = (
+    "This API key is older than the longest age the token policy allows ({limit}): regenerate "
+    "it on the dashboard's API key page, or with `ostiary authorizations:rotate ~` "
+    "(`POST /oauth/authorizations/~/actions/regenerate-tokens`) using another token."
 )
 
 logger = logging.getLogger(__name__)
@@ -94,11 +108,16 @@ class PresentedToken:
     session_id: str | None
     client_id: str | None
     account: AccountSnapshot
+    token_created_at: datetime
+    policy_max_lifetime: int | None
+    policy_api_key_max_age: int | None
+    policy_tightened_at: datetime | None
 
 
 _tokens = table_of(AccessToken)
 _authorizations = table_of(Authorization)
 _accounts = table_of(Account)
+_policies = table_of(AccountTokenPolicy)
 
 _PRESENTED = ReadModel(
     PresentedToken,
@@ -120,12 +139,17 @@ _PRESENTED = ReadModel(
     session_id=_authorizations.c.session_id,
     client_id=_authorizations.c.client_id,
     account=ACCOUNT_SNAPSHOT,
+    token_created_at=_tokens.c.created_at,
+    policy_max_lifetime=_policies.c.max_lifetime,
+    policy_api_key_max_age=_policies.c.api_key_max_age,
+    policy_tightened_at=_policies.c.tightened_at,
 )
 
 _LOOKUP = (
     _PRESENTED.select()
     .join_from(_tokens, _authorizations, _tokens.c.authorization_id == _authorizations.c.id)
     .join(_accounts, _authorizations.c.account_id == _accounts.c.id)
+    .outerjoin(_policies, _policies.c.account_id == _accounts.c.id)
     .where(_tokens.c.token_hash == bindparam("token_hash"))
 )
 
@@ -136,15 +160,8 @@ _TOUCH = (
 )
 
 
-def credential_expiry(
-    found: PresentedToken, api_key_max_age: timedelta | None = None
-) -> datetime | None:
-    """When the presented credential stops working: the earliest of its access token's expiry,
-    its authorization's, and, for an API key under ``OSTIARY_API_KEY_MAX_AGE``, its creation
-    plus that age. None when nothing ends it."""
-    ends = [found.token_expires_at, found.authorization_expires_at]
-    if api_key_max_age is not None and found.authorization_kind == AuthorizationKind.API_KEY:
-        ends.append(found.authorization_created_at + api_key_max_age)
+def _earliest(*ends: datetime | None) -> datetime | None:
+    """The earliest of the known ends; None when nothing ends it."""
     known = [end for end in ends if end is not None]
     return min(known) if known else None
 
@@ -159,14 +176,14 @@ class TokenAuthenticator:
         *,
         alarm: AuthenticationAlarm | None = None,
         dormant_after: timedelta = DEFAULT_DORMANT_AFTER,
-        api_key_max_age: timedelta | None = None,
+        policy: PolicySettings | None = None,
     ) -> None:
         self._database = database
         self._hasher = hasher
         self._lookup = database.prepared(_LOOKUP)
         self._alarm = alarm
         self._dormant_after = dormant_after
-        self._api_key_max_age = api_key_max_age
+        self._policy = policy or PolicySettings()
         self._dead_raised: set[tuple[str, date]] = set()
 
     def authenticate(self, token: str, context: RequestContext) -> Principal:
@@ -179,7 +196,11 @@ class TokenAuthenticator:
             self._refuse("unknown token")
         if found.token_revoked or found.authorization_revoked:
             self._dead(found, "revoked token", now, context)
-        if found.authorization_expires_at is not None and found.authorization_expires_at <= now:
+        expires_at = self._expiry(found)
+        if found.authorization_kind == AuthorizationKind.API_KEY:
+            if expires_at is not None and expires_at <= now:
+                self._refuse_old_api_key(found)
+        elif expires_at is not None and expires_at <= now:
             self._dead(found, "expired token", now, context)
         if found.token_expires_at is not None and found.token_expires_at <= now:
             # The authorization lives: an OAuth access token expiring while its grant is
@@ -202,7 +223,41 @@ class TokenAuthenticator:
             session_id=found.session_id,
             client_id=found.client_id,
             access_token_id=found.access_token_id,
-            expires_at=credential_expiry(found, self._api_key_max_age),
+            expires_at=_earliest(found.token_expires_at, expires_at),
+        )
+
+    def _expiry(self, found: PresentedToken) -> datetime | None:
+        """When the credential stops working under the token policy in force: the API key at
+        its maximum age (counted from its current token), anything else at its own expiry or
+        the account's tightened maximum lifetime (``policies.rules``)."""
+        if found.authorization_kind == AuthorizationKind.API_KEY:
+            return api_key_expiry(found.token_created_at, self._max_age(found))
+        limit = found.policy_max_lifetime
+        if self._policy.max_lifetime is not None:
+            limit = min(limit or self._policy.max_lifetime, self._policy.max_lifetime)
+        return effective_expiry(
+            found.authorization_expires_at,
+            found.authorization_created_at,
+            limit,
+            found.policy_tightened_at,
+        )
+
+    def _max_age(self, found: PresentedToken) -> int | None:
+        """The API key's maximum age in force: the server's or the account's, the shorter."""
+        ages = [age for age in (self._policy.api_key_max_age, found.policy_api_key_max_age) if age]
+        return min(ages) if ages else None
+
+    def _refuse_old_api_key(self, found: PresentedToken) -> NoReturn:
+        """401 saying the API key is past its maximum age and how to regenerate it."""
+        limit = self._max_age(found) or 0
+        raise Unauthorized(
+            API_KEY_TOO_OLD_MESSAGE.format(limit=describe_duration(limit)),
+            audit=Audit(
+                "auth:failure",
+                target_type="authorization",
+                target_id=found.authorization_id,
+                details={"reason": "api key too old"},
+            ),
         )
 
     def _touch_retiring(

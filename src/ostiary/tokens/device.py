@@ -16,6 +16,7 @@ from ostiary.errors import NotFound
 from ostiary.oauth2 import rfc8628
 from ostiary.oauth2.protocols import PollOutcome
 from ostiary.oauth2.rfc8628 import PollState
+from ostiary.policies.services import lifetime_for
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import DeviceAuthorization
 from ostiary.tokens.records import IssuedAuthorization, NewAuthorization
@@ -154,15 +155,16 @@ HEROKU_CLI_TOKEN_LIFETIME = 365 * 24 * 3600
 
 def complete_heroku_cli_login(unit: Unit, row: DeviceAuthorization) -> IssuedAuthorization:
     """The approved heroku CLI login's token: a new global authorization with the CLI's
-    description, valid one year."""
+    description, valid one year or as long as the account's token policy allows."""
     assert row.account_id is not None
+    lifetime = lifetime_for(unit, row.account_id, ["global"], HEROKU_CLI_TOKEN_LIFETIME, cap=True)
     return create_authorization(
         unit,
         NewAuthorization(
             account_id=row.account_id,
             scopes=["global"],
             description=row.description,
-            expires_in=HEROKU_CLI_TOKEN_LIFETIME,
+            expires_in=lifetime,
             creator_scopes=frozenset({"global"}),
         ),
     )

@@ -34,6 +34,7 @@ from ostiary.tokens.models import (
 from ostiary.tokens.records import IssuedAuthorization
 from ostiary.tokens.services import (
     authorization_event,
+    grant_expiry,
     issue_access_token,
     issue_refresh_token,
     revoke,
@@ -207,6 +208,7 @@ class DeviceGrants:
             scopes=list(row.scopes),
             description=f"Authorized {client.name} (device)",
             client_id=client.id,
+            expires_at=grant_expiry(unit, row.account_id, list(row.scopes)),
         )
         unit.session.add(authorization)
         unit.session.flush()

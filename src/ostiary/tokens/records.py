@@ -126,7 +126,9 @@ class Principal:
     access_token_id: str | None = None
     # The OAuth client of a grant or client-credentials authorization (the activity log).
     client_id: str | None = None
-    # When the presented credential stops working (the Ostiary-Token-Expires header); None: never.
+    # When the presented credential stops working (the Ostiary-Token-Expires header): the
+    # earliest of its access token's expiry, its authorization's and the token policy's
+    # (``policies.rules.effective_expiry``, the API key's maximum age); None: never.
     expires_at: datetime | None = None
 
     @property

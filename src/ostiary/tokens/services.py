@@ -19,6 +19,8 @@ from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.oauth2.protocols import Client
 from ostiary.oauth_clients.queries import find_client
+from ostiary.policies.errors import OutsidePolicy
+from ostiary.policies.services import lifetime_for
 from ostiary.scopes import covers, parse_scopes
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind, display_parts, mint_token
@@ -113,7 +115,13 @@ def create_authorization(unit: Unit, request: NewAuthorization) -> IssuedAuthori
             "an authorization can have at most the scopes of the token creating it."
         )
     now = unit.now()
-    expires_at = now + timedelta(seconds=request.expires_in) if request.expires_in else None
+    # A login's lifetime (a login session's token, the first-party CLI's child of its grant) is
+    # the client program's choice, capped by the policy; a token someone asks for is refused.
+    login = request.login_session_id is not None or (
+        parent is not None and parent.kind == AuthorizationKind.OAUTH
+    )
+    expires_in = lifetime_for(unit, request.account_id, scopes, request.expires_in, cap=login)
+    expires_at = now + timedelta(seconds=expires_in) if expires_in else None
     if parent is not None:
         limit = parent.expires_at
         if parent.kind == AuthorizationKind.OAUTH:
@@ -212,13 +220,15 @@ def grant_code(
     code_challenge: str | None,
 ) -> IssuedGrant:
     """A user's consent at the authorization endpoint: a new authorization (its own refresh
-    family) holding only a code; tokens come from exchanging it (RFC 6749 section 4.1.2)."""
+    family) holding only a code; tokens come from exchanging it (RFC 6749 section 4.1.2). The
+    grant lives as long as the account's token policy allows."""
     authorization = Authorization(
         account_id=account_id,
         kind=AuthorizationKind.OAUTH,
         scopes=scopes,
         description=f"Authorized {client.name}",
         client_id=client.id,
+        expires_at=grant_expiry(unit, account_id, scopes),
     )
     unit.session.add(authorization)
     unit.session.flush()
@@ -234,6 +244,17 @@ def grant_code(
         details={"client_id": client.id, "scope": scopes},
     )
     return grant
+
+
+def grant_expiry(unit: Unit, account_id: str, scopes: list[str]) -> datetime | None:
+    """When an OAuth grant (consent, device) made now expires under the account's policy: at
+    most its maximum lifetime; a year where the policy wants every token to expire and sets no
+    maximum (a grant is not refused: the person approving it chose no lifetime)."""
+    try:
+        lifetime = lifetime_for(unit, account_id, scopes, None)
+    except OutsidePolicy:
+        lifetime = OAUTH_CHILD_LIFETIME
+    return unit.now() + timedelta(seconds=lifetime) if lifetime else None
 
 
 def revoke_children(unit: Unit, authorization_id: str) -> int:

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from ostiary.clock import isoformat, seconds_until, utcnow
 from ostiary.errors import Forbidden
 from ostiary.metrics import count_token_issued
+from ostiary.policies.queries import policy_in_force
+from ostiary.policies.rules import is_out_of_policy
 from ostiary.security.grace import parse_grace_period
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
@@ -108,6 +110,11 @@ class AuthorizationOut(BaseModel):
     expired: bool
     parent: IdOnly | None
     retiring: list[RetiringTokenOut] = []
+    out_of_policy: bool = Field(
+        default=False,
+        description="made before a stricter token policy: it expires at the policy's limit "
+        "counted from the change (listing only; docs/token-lifecycle.md)",
+    )
 
 
 class AuthorizationCreate(Body):
@@ -291,16 +298,21 @@ async def post_authorization(
     summary="OAuth authorization list",
 )
 async def list_authorizations(
-    caller: CallerDep, session: SessionDep, range_header: RangeHeader = None
+    caller: CallerDep, session: SessionDep, unit: UnitDep, range_header: RangeHeader = None
 ) -> JSONResponse:
     """The account's authorizations (not its API key), tokens redacted, expired ones marked."""
     requested = parse_range(range_header, SORTABLE, "id")
     page = paginate(session, authorizations_of(caller.account_id), COLUMNS, requested)
     tokens = live_tokens(session, page.items)
     retiring = retiring_tokens(session, page.items, utcnow())
-    return list_response(
-        page, lambda item: _present(item, tokens[item.id], retiring[item.id]), SORTABLE
-    )
+    policy = policy_in_force(session, unit.lifetimes, caller.account_id)
+
+    def present(item: Authorization) -> AuthorizationOut:
+        out = is_out_of_policy(policy, list(item.scopes), item.expires_at, item.created_at)
+        shown = _present(item, tokens[item.id], retiring[item.id])
+        return shown.model_copy(update={"out_of_policy": out})
+
+    return list_response(page, present, SORTABLE)
 
 
 @router.get(

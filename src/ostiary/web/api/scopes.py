@@ -45,6 +45,8 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/alerts/{alert_identity}/actions/mark-seen"): ACCOUNT_WRITE,
     ("GET", "/account/alert-policy"): IDENTITY,
     ("PATCH", "/account/alert-policy"): ACCOUNT_WRITE,
+    ("GET", "/account/token-policy"): IDENTITY,  # the token policy (issue 15)
+    ("PATCH", "/account/token-policy"): ACCOUNT_WRITE,
     # Usage per credential (issue 14): as the authorizations themselves.
     ("GET", "/oauth/authorizations/{authorization_identity}/usage"): ACCOUNT_WRITE,
     ("POST", "/oauth/clients"): ACCOUNT_WRITE,

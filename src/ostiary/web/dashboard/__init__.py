@@ -15,6 +15,7 @@ from ostiary.web.dashboard import (
     authorized,
     oauth_clients,
     sessions,
+    token_policy,
     tokens,
     webhooks,
 )
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
         account,
         api_key,
         tokens,
+        token_policy,
         oauth_clients,
         authorized,
         sessions,

@@ -51,6 +51,7 @@ NAVIGATION = [
     ("Account", f"{PREFIX}/account"),
     ("API key", f"{PREFIX}/api-key"),
     ("Tokens", f"{PREFIX}/tokens"),
+    ("Token policy", f"{PREFIX}/token-policy"),
     ("Applications", f"{PREFIX}/applications"),
     ("Authorized applications", f"{PREFIX}/authorized-applications"),
     ("Sessions", f"{PREFIX}/sessions"),

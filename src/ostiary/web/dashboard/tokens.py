@@ -41,6 +41,7 @@ from ostiary.web.dashboard.pages import (
     render,
     show,
 )
+from ostiary.web.dashboard.token_policy import out_of_policy_ids
 from ostiary.web.dashboard.usage import KIND_NAMES, busiest_rows, usage_view
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +68,7 @@ def _page(request: Request, session: Session, visitor: Visitor, **context: Any) 
         tokens=[(token, is_expired(token)) for token in tokens],
         retiring=retiring_tokens(session, tokens, utcnow()),
         grace_choices=GRACE_CHOICES,
+        out_of_policy=out_of_policy_ids(request, session, visitor.account.id, tokens),
         busiest=busiest_rows(session, visitor.account.id),
         expiring=expiring_rows(session, visitor.account.id, services_of(request).settings),
         expiry_choices=EXPIRY_CHOICES,
