@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from ostiary.client import Client, TokenExpiringWarning
 from ostiary.clock import isoformat, utcnow
 from ostiary.events import Event
-from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import hidden_fields
 from tests.support.ostiary_cli import OstiaryCLI
@@ -247,15 +247,20 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
             .where(Authorization.id == idle_id)
             .values(last_used_at=started - timedelta(seconds=IDLE_AFTER - 10))
         )
-        session.execute(
-            update(Authorization)
+        api_key = (
+            select(Authorization.id)
             .where(
                 Authorization.account_id == account.id,
                 Authorization.kind == AuthorizationKind.API_KEY,
             )
+            .scalar_subquery()
+        )
+        session.execute(
+            update(AccessToken)
+            .where(AccessToken.authorization_id == api_key)
             .values(created_at=expires_at - timedelta(seconds=API_KEY_MAX_AGE))
         )
-    # The API key's expiry is its creation plus the maximum age, on both paths, and the
+    # The API key's expiry is its current token's issue plus the maximum age, on both paths, and the
     # dashboard lists it with the way to regenerate it.
     assert _headers_of(server, account.api_key) == [isoformat(expires_at)] * 2
     assert 'href="/dashboard/api-key">Regenerate</a>' in _expiring_section(server, account)

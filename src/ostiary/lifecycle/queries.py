@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Row, and_, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ostiary.lifecycle.records import ExpiringCredential
-from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 
 BATCH = 500
 
@@ -69,22 +69,34 @@ def expiring_before(
     return _candidates(rows)
 
 
+def _current_key_token() -> ColumnElement[bool]:
+    """The API key's current token: its age is the key's, counted from its last regeneration
+    (a token retiring in a rotation's grace is an older one)."""
+    return and_(
+        AccessToken.authorization_id == Authorization.id,
+        AccessToken.revoked_at.is_(None),
+        AccessToken.retiring_at.is_(None),
+    )
+
+
 def api_keys_created_before(
     session: Session, horizon: datetime, cursor: Cursor = None, limit: int = BATCH
 ) -> list[Candidate]:
-    """Live API keys made before ``horizon`` (those an ``OSTIARY_API_KEY_MAX_AGE`` ends soon), in
-    creation order after ``cursor``. API keys are one per account: the account index bounds it."""
+    """Live API keys whose current token was issued before ``horizon`` (those an
+    ``OSTIARY_API_KEY_MAX_AGE`` ends soon), in issue order after ``cursor``. API keys are one per
+    account: the account index bounds it."""
     rows = session.execute(
         select(
-            Authorization.id, Authorization.account_id, Authorization.kind, Authorization.created_at
+            Authorization.id, Authorization.account_id, Authorization.kind, AccessToken.created_at
         )
+        .join(AccessToken, _current_key_token())
         .where(
             _live(),
             Authorization.kind == AuthorizationKind.API_KEY,
-            Authorization.created_at <= horizon,
-            _after(Authorization.created_at, cursor),
+            AccessToken.created_at <= horizon,
+            _after(AccessToken.created_at, cursor),
         )
-        .order_by(Authorization.created_at, Authorization.id)
+        .order_by(AccessToken.created_at, Authorization.id)
         .limit(limit)
     )
     return _candidates(rows)
@@ -143,7 +155,8 @@ def expiring_of_account(
     session: Session, account_id: str, now: datetime, until: datetime, api_key_max_age: int | None
 ) -> list[ExpiringCredential]:
     """The account's live credentials that expire between ``now`` and ``until``, soonest first:
-    by their own expiry, and the API key by ``api_key_max_age`` (its creation plus the age)."""
+    by their own expiry, and the API key by ``api_key_max_age`` (its current token's issue plus
+    the age)."""
     found = [
         ExpiringCredential(row.id, row.kind, row.description, row.expires_at)
         for row in session.scalars(
@@ -157,15 +170,18 @@ def expiring_of_account(
         if row.expires_at is not None
     ]
     if api_key_max_age is not None:
-        key = session.scalars(
-            select(Authorization).where(
+        current = session.execute(
+            select(Authorization, AccessToken.created_at)
+            .join(AccessToken, _current_key_token())
+            .where(
                 Authorization.account_id == account_id,
                 Authorization.kind == AuthorizationKind.API_KEY,
                 _live(),
             )
         ).first()
-        if key is not None:
-            ends = key.created_at + timedelta(seconds=api_key_max_age)
+        if current is not None:
+            key, issued_at = current
+            ends = issued_at + timedelta(seconds=api_key_max_age)
             if key.expires_at is not None:
                 ends = min(ends, key.expires_at)
             found = [each for each in found if each.authorization_id != key.id]

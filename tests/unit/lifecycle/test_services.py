@@ -14,7 +14,7 @@ from ostiary.alerts.models import Alert
 from ostiary.events import Event
 from ostiary.lifecycle import queries
 from ostiary.lifecycle.services import IDLE_REVOKE_ACTION, revoke_idle, warn_expiries
-from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from tests.support.factories import Factory, UserAccount
 
 DAY = 86400
@@ -101,7 +101,17 @@ def test_the_api_key_is_warned_by_its_maximum_age(factory: Factory) -> None:
     account = factory.account()
     now = _now()
     key_id = _api_key_id(factory, account)
-    _set(factory, key_id, created_at=now - timedelta(days=85))
+    # The key's age is its current token's: an account made long ago that regenerated its key
+    # yesterday is not warned.
+    _set(factory, key_id, created_at=now - timedelta(days=400))
+    warn_expiries(factory.database, THRESHOLDS, api_key_max_age=90 * DAY, now=now)
+    assert _alerts(factory) == []
+    with factory.database.unit_of_work(write=True) as session:
+        session.execute(
+            update(AccessToken)
+            .where(AccessToken.authorization_id == key_id)
+            .values(created_at=now - timedelta(days=85))
+        )
     warn_expiries(factory.database, THRESHOLDS, api_key_max_age=90 * DAY, now=now)
     assert [rule for rule, _ in _alerts(factory)] == ["expiring"]
     warn_expiries(factory.database, THRESHOLDS, api_key_max_age=None, now=now)

@@ -10,11 +10,15 @@ from sqlalchemy import select, update
 
 from ostiary.clock import utcnow
 from ostiary.events import RequestContext
+from ostiary.policies.records import PolicySettings
 from ostiary.tokens.authenticator import TokenAuthenticator
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from tests.support.factories import Factory
 
 CONTEXT = RequestContext(ip="203.0.113.5")
+
+
+NINETY_DAYS = PolicySettings(api_key_max_age=90 * 86400)
 
 
 def test_the_earlier_of_the_token_and_its_authorization(factory: Factory) -> None:
@@ -36,9 +40,7 @@ def test_the_earlier_of_the_token_and_its_authorization(factory: Factory) -> Non
 def test_none_for_a_credential_that_never_expires(factory: Factory) -> None:
     account = factory.account()
     _, token = factory.token(account, ["global"])
-    authenticator = TokenAuthenticator(
-        factory.database, factory.hasher, api_key_max_age=timedelta(days=90)
-    )
+    authenticator = TokenAuthenticator(factory.database, factory.hasher, policy=NINETY_DAYS)
     # The maximum age is the API key's alone: a personal token is not aged by it.
     assert authenticator.authenticate(token, CONTEXT).expires_at is None
     assert (
@@ -49,18 +51,21 @@ def test_none_for_a_credential_that_never_expires(factory: Factory) -> None:
     )
 
 
-def test_the_api_key_expires_at_its_creation_plus_the_maximum_age(factory: Factory) -> None:
+def test_the_api_key_expires_at_its_last_regeneration_plus_the_maximum_age(
+    factory: Factory,
+) -> None:
     account = factory.account()
     with factory.database.unit_of_work(write=False) as session:
-        created_at = session.scalar(
-            select(Authorization.created_at).where(
+        issued_at = session.scalar(
+            select(AccessToken.created_at)
+            .join(Authorization, Authorization.id == AccessToken.authorization_id)
+            .where(
                 Authorization.account_id == account.id,
                 Authorization.kind == AuthorizationKind.API_KEY,
+                AccessToken.revoked_at.is_(None),
             )
         )
-    assert created_at is not None
-    authenticator = TokenAuthenticator(
-        factory.database, factory.hasher, api_key_max_age=timedelta(days=90)
-    )
+    assert issued_at is not None
+    authenticator = TokenAuthenticator(factory.database, factory.hasher, policy=NINETY_DAYS)
     principal = authenticator.authenticate(account.api_key, CONTEXT)
-    assert principal.expires_at == created_at + timedelta(days=90)
+    assert principal.expires_at == issued_at + timedelta(days=90)
