@@ -12,13 +12,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ostiary.durations import describe_duration
 from ostiary.errors import InvalidParams
+from ostiary.policies.queries import policy_in_force
+from ostiary.policies.rules import api_key_expiry
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.queries import api_key_of, live_tokens
-from ostiary.unit import Unit
+from ostiary.unit import Unit, lifetimes_of
+from ostiary.web.context import services_of
 from ostiary.web.dashboard.pages import (
     PREFIX,
     Visitor,
@@ -33,8 +38,25 @@ router = APIRouter(include_in_schema=False)
 API_KEY = f"{PREFIX}/api-key"
 
 
-def _page(request: Request, visitor: Visitor, key: Authorization, **context: Any) -> Response:
-    return render(request, visitor, "api_key.html", key=key, **context)
+def _page(
+    request: Request, session: Session, visitor: Visitor, key: Authorization, **context: Any
+) -> Response:
+    # The key's own age limit (OSTIARY_API_KEY_MAX_AGE, or the account's stricter one), counted
+    # from its current token, as the authenticator refuses it.
+    max_age = policy_in_force(
+        session, lifetimes_of(services_of(request).settings), visitor.account.id
+    ).settings.api_key_max_age
+    access = live_tokens(session, [key])[key.id].access
+    ends = api_key_expiry(access.created_at, max_age) if access is not None else None
+    return render(
+        request,
+        visitor,
+        "api_key.html",
+        key=key,
+        regenerate_by=ends,
+        max_age=describe_duration(max_age) if max_age else None,
+        **context,
+    )
 
 
 @router.get(API_KEY)
@@ -42,7 +64,9 @@ async def api_key_page(request: Request) -> Response:
     """The API key, hidden."""
     return show(
         request,
-        lambda session, visitor: _page(request, visitor, api_key_of(session, visitor.account.id)),
+        lambda session, visitor: _page(
+            request, session, visitor, api_key_of(session, visitor.account.id)
+        ),
     )
 
 
@@ -55,7 +79,7 @@ async def reveal(request: Request) -> Response:
         key = api_key_of(unit.session, visitor.account.id)
         access = live_tokens(unit.session, [key])[key.id].access
         shown = redact(access.display_head, access.display_tail) if access else None
-        return _page(request, visitor, key, revealed=shown)
+        return _page(request, unit.session, visitor, key, revealed=shown)
 
     return await act(request, API_KEY, work, proof_field="password")
 
@@ -69,6 +93,7 @@ async def regenerate_key(request: Request) -> Response:
             raise InvalidParams("confirm", "Tick the box to confirm: the old key stops working.")
         confirm_identity(visitor)
         key = api_key_of(unit.session, visitor.account.id, for_update=True)
-        return _page(request, visitor, key, new_key=new_token(unit, key))
+        new_key = new_token(unit, key)
+        return _page(request, unit.session, visitor, key, new_key=new_key)
 
     return await act(request, API_KEY, work, proof_field="password")
