@@ -8,6 +8,7 @@ ours (checksum wrong, unknown kind, no such hash) touches nothing. Services neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -26,17 +27,32 @@ REDACTED = "[redacted token]"
 @dataclass(frozen=True, slots=True)
 class StoredLeak:
     """The stored token a report names: its authorization, and its access token row when it is
-    one (an API key's or a personal or OAuth access token; None for a refresh token)."""
+    one (an API key's or a personal or OAuth access token), or its refresh token row."""
 
     authorization: Authorization
     access_token: AccessToken | None
+    refresh_token: RefreshToken | None = None
+
+    def is_dead(self, now: datetime) -> bool:
+        """Whether the token could no longer be used before this report: revoked, expired (an
+        OAuth access token's hour, a retired token's grace over), a refresh token rotated
+        already, or of a dead authorization. Whoever holds a dead copy gains nothing by it, so
+        reporting one must not revoke the live credential it was replaced by."""
+        if not self.authorization.is_active(now):
+            return True
+        if self.refresh_token is not None:
+            return self.refresh_token.rotated_at is not None
+        access = self.access_token
+        if access is None:
+            return False
+        return access.revoked_at is not None or (
+            access.expires_at is not None and access.expires_at <= now
+        )
 
     @property
-    def already_revoked(self) -> bool:
-        """Whether the token was dead (revoked) before this report."""
-        if self.authorization.revoked_at is not None:
-            return True
-        return self.access_token is not None and self.access_token.revoked_at is not None
+    def is_retiring(self) -> bool:
+        """Whether the token is an old one still working in a rotation's grace."""
+        return self.access_token is not None and self.access_token.retiring_at is not None
 
 
 def find_stored(unit: Unit, token: str) -> StoredLeak | None:
@@ -50,7 +66,7 @@ def find_stored(unit: Unit, token: str) -> StoredLeak | None:
         refresh = unit.session.scalar(
             select(RefreshToken).where(RefreshToken.token_hash == token_hash)
         )
-        return StoredLeak(refresh.authorization, None) if refresh is not None else None
+        return StoredLeak(refresh.authorization, None, refresh) if refresh is not None else None
     access = unit.session.scalar(select(AccessToken).where(AccessToken.token_hash == token_hash))
     return StoredLeak(access.authorization, access) if access is not None else None
 
@@ -64,24 +80,26 @@ def clean_url(url: str) -> str:
 def respond_to_leak(
     unit: Unit, reported: ReportedToken, *, where: str, tell_if_revoked: bool
 ) -> bool:
-    """Whether ``reported`` is a real token (live or revoked already). A live one is revoked at
-    once: an API key's token (the key stays, for its owner to regenerate) or the whole
-    authorization of any other token, each with the authorizations it made. The event
-    ``token:leak:revoke`` records where it was found, and the owner is told by a "leaked" alert.
+    """Whether ``reported`` is a real token (live or dead already). A live one is revoked at
+    once: an API key's token (the key stays, for its owner to regenerate), an old token in a
+    rotation's grace (its replacement stays), or else the whole authorization of the token,
+    each with the authorizations it made. The event ``token:leak:revoke`` records where it was
+    found, and the owner is told by a "leaked" alert.
 
-    A token revoked already is told again only when ``tell_if_revoked`` (a signed GitHub report
-    of a new place); a public report of it changes nothing, so unsigned reports write at most
-    one event and one alert per real token.
+    A dead token (``StoredLeak.is_dead``) revokes nothing: it is told again only when
+    ``tell_if_revoked`` (a signed GitHub report of a new place); a public report of it changes
+    nothing, so unsigned reports write at most one event and one alert per real token.
     """
     stored = find_stored(unit, reported.token)
     if stored is None:
         return False
-    already_revoked = stored.already_revoked
-    if already_revoked and not tell_if_revoked:
+    already_dead = stored.is_dead(unit.now())
+    if already_dead and not tell_if_revoked:
         return True
     authorization = stored.authorization
-    if not already_revoked:
-        if authorization.kind == AuthorizationKind.API_KEY and stored.access_token is not None:
+    if not already_dead:
+        only_the_token = authorization.kind == AuthorizationKind.API_KEY or stored.is_retiring
+        if only_the_token and stored.access_token is not None:
             revoke_access_row(unit, stored.access_token)
         else:
             revoke_with_descendants(
@@ -90,7 +108,7 @@ def respond_to_leak(
     url = clean_url(reported.url)
     facts: dict[str, object] = {"url": url, "source": reported.source, "where": where}
     authorization_event(
-        unit, "token:leak:revoke", authorization, {**facts, "already_revoked": already_revoked}
+        unit, "token:leak:revoke", authorization, {**facts, "already_dead": already_dead}
     )
     raise_alerts(
         unit.session,

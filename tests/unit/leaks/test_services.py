@@ -4,16 +4,19 @@ it was found, and nothing else is touched."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ostiary.alerts.models import Alert
+from ostiary.clock import utcnow
 from ostiary.events import Event
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
-from ostiary.tokens.services import issue_access_token, issue_refresh_token
+from ostiary.tokens.services import issue_access_token, issue_refresh_token, regenerate
 from tests.support.factories import Factory, add_authorization
 
 
@@ -141,3 +144,56 @@ def test_a_token_pasted_into_the_url_is_not_stored(factory: Factory) -> None:
         event = session.scalars(select(Event).where(Event.action == "token:leak:revoke")).one()
         assert token not in str(event.details)
         assert event.details["url"] == "https://paste.test/?t=[redacted token]"
+
+
+def _rotated_with_grace(factory: Factory) -> tuple[str, str, str]:
+    """A personal token rotated with an hour's grace: its authorization, old and new token."""
+    account = factory.account()
+    authorization_id, old = factory.token(account, ["global"])
+    with factory.database.unit_of_work(write=True) as session:
+        authorization = session.get(Authorization, authorization_id)
+        assert authorization is not None
+        issued = regenerate(factory.unit(session), authorization, grace_period=3600)
+    return authorization_id, old, issued.access.plaintext
+
+
+def test_a_retiring_token_reported_ends_alone_and_its_replacement_stays(
+    factory: Factory,
+) -> None:
+    authorization_id, old, new = _rotated_with_grace(factory)
+    with factory.database.unit_of_work(write=True) as session:
+        unit = factory.unit(session)
+        assert respond_to_leak(unit, _report(old), where="github", tell_if_revoked=True)
+    with factory.database.unit_of_work(write=False) as session:
+        assert session.get(Authorization, authorization_id).revoked_at is None  # type: ignore[union-attr]
+        tokens = dict(
+            session.execute(
+                select(AccessToken.token_hash, AccessToken.revoked_at).where(
+                    AccessToken.authorization_id == authorization_id
+                )
+            ).all()
+        )
+    assert tokens[factory.hasher.hash(old)] is not None
+    assert tokens[factory.hasher.hash(new)] is None
+
+
+def test_a_dead_copy_reported_revokes_nothing(factory: Factory) -> None:
+    # The grace is over: whoever holds the old token holds nothing, and a report of it (by
+    # anyone, unauthenticated) must not revoke the credential that replaced it.
+    authorization_id, old, new = _rotated_with_grace(factory)
+    with factory.database.unit_of_work(write=True) as session:
+        session.execute(
+            update(AccessToken)
+            .where(AccessToken.token_hash == factory.hasher.hash(old))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    for where, tell in (("public-report", False), ("github", True)):
+        with factory.database.unit_of_work(write=True) as session:
+            unit = factory.unit(session)
+            assert respond_to_leak(unit, _report(old), where=where, tell_if_revoked=tell)
+    with factory.database.unit_of_work(write=False) as session:
+        assert session.get(Authorization, authorization_id).revoked_at is None  # type: ignore[union-attr]
+        live = session.scalar(
+            select(AccessToken.revoked_at).where(AccessToken.token_hash == factory.hasher.hash(new))
+        )
+    assert live is None
