@@ -15,8 +15,8 @@ from ostiary.durations import parse_duration
 from ostiary.errors import InvalidParams
 from ostiary.policies.queries import policy_in_force
 from ostiary.policies.records import SETTING_NAMES, TokenPolicy
-from ostiary.policies.services import update_policy
 from ostiary.scopes import parse_scopes
+from ostiary.tokens.policy import change_token_policy
 from ostiary.web.api.deps import CallerDep, UnitDep
 from ostiary.web.api.shapes import Body, Timestamp
 
@@ -108,4 +108,4 @@ async def patch_token_policy(
     body: TokenPolicyUpdate, caller: CallerDep, unit: UnitDep
 ) -> TokenPolicyOut:
     """Make the account's token policy stricter; a setting weaker than the server's is 422."""
-    return present_policy(update_policy(unit, caller.account_id, parse_changes(body)))
+    return present_policy(change_token_policy(unit, caller.account_id, parse_changes(body)))

@@ -104,7 +104,6 @@ async def register(request: Request) -> Response:
             request,
             visitor,
             "application.html",
-            client=registered.client,
             secret=registered.secret,
             flash="Application registered.",
             **_rotation(registered.client),

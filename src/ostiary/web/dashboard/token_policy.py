@@ -15,9 +15,9 @@ from ostiary.durations import describe_duration, parse_duration
 from ostiary.errors import InvalidParams
 from ostiary.policies.queries import find_account_policy, policy_in_force
 from ostiary.policies.rules import is_out_of_policy
-from ostiary.policies.services import update_policy
 from ostiary.scopes import parse_scopes
 from ostiary.tokens.models import Authorization
+from ostiary.tokens.policy import change_token_policy
 from ostiary.unit import Unit, lifetimes_of
 from ostiary.web.context import services_of
 from ostiary.web.dashboard.pages import (
@@ -116,7 +116,7 @@ async def save(request: Request) -> Response:
 
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         confirm_identity(visitor)
-        update_policy(unit, visitor.account.id, _changes(form))
+        change_token_policy(unit, visitor.account.id, _changes(form))
         return done(TOKEN_POLICY, "Your token policy was saved.")
 
     return await act(request, TOKEN_POLICY, work, proof_field="password")
