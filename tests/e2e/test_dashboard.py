@@ -205,11 +205,15 @@ def test_create_and_revoke_a_token(
     assert _status(dashboard_server, token, "/apps") == 200
     with _api(dashboard_server, token) as api:
         assert api.post("/apps", json={}).status_code == 403  # read only
-    row = page.locator("tr", has_text="CI reader")
+    row = page.locator("table.tokens tr", has_text="CI reader")
     assert "read" in row.text_content()
+    # Made to expire in 7 days, it is listed among what expires soon too.
+    assert "CI reader" in page.text_content("table.expiring")
     page.goto(f"{dashboard_server.url}/dashboard/tokens")
     assert token not in page.content()
-    page.locator("tr", has_text="CI reader").locator("button:has-text('Revoke')").click()
+    page.locator("table.tokens tr", has_text="CI reader").locator(
+        "button:has-text('Revoke')"
+    ).click()
     page.wait_for_url("**/dashboard/tokens")
     assert "CI reader was revoked." in page.text_content(".flash")
     assert _status(dashboard_server, token, "/apps") == 401
