@@ -45,7 +45,7 @@ from ostiary.policies.models import AccountTokenPolicy
 from ostiary.policies.queries import policy_in_force
 from ostiary.policies.records import TokenPolicy
 from ostiary.policies.rules import effective_expiry
-from ostiary.tokens.models import Authorization
+from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.services import revoke_with_descendants
 from ostiary.unit import TokenLifetimes, lifetimes_of
 
@@ -121,14 +121,21 @@ def warn_expiries(
     thresholds: Sequence[int],
     api_key_max_age: int | None = None,
     now: datetime | None = None,
+    lifetimes: TokenLifetimes | None = None,
 ) -> LifecycleOutcome:
     """Raise the expiry warnings and notices due at ``now``: for authorizations by their own
-    expiry, and for API keys by ``api_key_max_age`` when set."""
+    expiry, and for API keys by ``api_key_max_age`` when set.
+
+    With the server's ``lifetimes``, a credential its account's own policy ends sooner is left
+    to :func:`warn_policy_expiries`, which warns it of that earlier end: its owner is not told
+    of a later expiry it will never reach."""
     now = now or datetime.now(UTC)
     outcome = LifecycleOutcome()
     horizon = now + timedelta(seconds=max(thresholds, default=0))
 
     def expiry(session: Session, candidate: Candidate, expires_at: datetime) -> None:
+        if lifetimes is not None and _ended_sooner(session, lifetimes, candidate):
+            return
         _expiry(session, candidate, expires_at, now, thresholds, outcome)
 
     outcome.looked_at += _walk(
@@ -146,6 +153,25 @@ def warn_expiries(
             cursor=(now - EXPIRED_LOOKBACK - age, ""),
         )
     return outcome
+
+
+def _ended_sooner(session: Session, lifetimes: TokenLifetimes, candidate: Candidate) -> bool:
+    """Whether the account's own policy ends the credential before the server-wide walk's
+    time: the API key by a stricter maximum age, a token made before the policy tightened by
+    the maximum lifetime counted from the change. Read only for credentials that are due."""
+    policy = policy_in_force(session, lifetimes, candidate.account_id)
+    if candidate.kind == AuthorizationKind.API_KEY:
+        return policy.source("api_key_max_age") == "account"
+    limit, tightened_at = policy.settings.max_lifetime, policy.tightened_at
+    if limit is None or tightened_at is None:
+        return False
+    if tightened_at + timedelta(seconds=limit) >= candidate.at:
+        return False  # no cap counted from the change comes before its own expiry
+    row = session.get(Authorization, candidate.authorization_id)
+    if row is None:
+        return False
+    ends = effective_expiry(row.expires_at, row.created_at, limit, tightened_at)
+    return ends is not None and ends < candidate.at
 
 
 def revoke_idle(
@@ -396,7 +422,9 @@ def run_lifecycle(database: Database, settings: Settings) -> LifecycleOutcome:
     """The periodic job: expiry warnings and notices, then the idle revocation, each by the
     server's settings and by the stricter policies of the accounts that have one."""
     lifetimes = lifetimes_of(settings)
-    outcome = warn_expiries(database, settings.expiry_warnings, settings.api_key_max_age)
+    outcome = warn_expiries(
+        database, settings.expiry_warnings, settings.api_key_max_age, lifetimes=lifetimes
+    )
     _merge(outcome, warn_policy_expiries(database, lifetimes, settings.expiry_warnings))
     # The accounts' stricter limits first: what they revoke, the server's walk no longer warns.
     _merge(outcome, revoke_policy_idle(database, lifetimes, settings.idle_revocation_warning))

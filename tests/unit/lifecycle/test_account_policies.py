@@ -20,6 +20,7 @@ from ostiary.lifecycle.services import (
     IDLE_REVOKE_ACTION,
     revoke_policy_idle,
     run_lifecycle,
+    warn_expiries,
     warn_policy_expiries,
 )
 from ostiary.policies.models import AccountTokenPolicy
@@ -280,3 +281,36 @@ def test_the_periodic_job_honours_the_accounts_policy(factory: Factory, tmp_path
     outcome = run_lifecycle(factory.database, load_settings(data_dir=tmp_path))
     assert outcome.revoked == [idle_id]
     assert _occasions(factory, idle_id)[-1].startswith("idle-revoked ")
+
+
+def test_the_server_wide_walk_does_not_warn_of_an_expiry_the_policy_cuts_short(
+    factory: Factory,
+) -> None:
+    now = _now()
+    account = factory.account()
+    tightened_at = now - timedelta(days=27)
+    _policy(
+        factory, account, max_lifetime=30 * DAY, api_key_max_age=30 * DAY, tightened_at=tightened_at
+    )
+    # Its own expiry is in 10 days, the policy ends it in 3; the key's server age in 15 days,
+    # the account's in 5: only the earlier ends are warned of.
+    token_id, _ = factory.token(account, ["global"], expires_at=now + timedelta(days=10))
+    _set(factory, token_id, created_at=now - timedelta(days=100))
+    key_id = _api_key(factory, account, now - timedelta(days=25))
+    server = TokenLifetimes(api_key_max_age=40 * DAY)
+    for days in (0, 2, 3, 4, 9, 10, 11, 15, 16):
+        at = now + timedelta(days=days)
+        warn_expiries(factory.database, THRESHOLDS, server.api_key_max_age, at, server)
+        warn_policy_expiries(factory.database, server, THRESHOLDS, now=at)
+    cut = isoformat(tightened_at + timedelta(days=30))
+    assert _occasions(factory, token_id) == [
+        f"expiring 7d:{cut}",
+        f"expiring 1d:{cut}",
+        f"expired expired:{cut}",
+    ]
+    aged = isoformat(now + timedelta(days=5))
+    assert _occasions(factory, key_id) == [
+        f"expiring 7d:{aged}",
+        f"expiring 1d:{aged}",
+        f"expired expired:{aged}",
+    ]
