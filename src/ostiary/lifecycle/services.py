@@ -8,6 +8,11 @@ another worker at the same moment, writes nothing, so each warning goes out once
 webhook (the alerts' delivery). The idle revocation re-checks the idleness in its UPDATE, so a
 credential used while the job ran is not revoked.
 
+Each account's stricter policy in force (``policies.queries.policy_in_force``) is honoured by a
+second pass over only the accounts whose policy row holds the setting: a token cut short by a
+tightened maximum lifetime is warned of its effective expiry, the API key of the account's
+maximum age, and idle tokens are revoked by the account's idle limit.
+
 The API key is warned before ``OSTIARY_API_KEY_MAX_AGE`` ends it, but never revoked for
 idleness: Heroku keeps an account's API key until it is regenerated, and scripts that use it
 once a year (a yearly report, a break-glass deploy) must not find it gone.
