@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Row, and_, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ostiary.lifecycle.records import ExpiringCredential
+from ostiary.policies.models import AccountTokenPolicy
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 
 BATCH = 500
@@ -188,3 +189,79 @@ def expiring_of_account(
             if now < ends <= until:
                 found.append(ExpiringCredential(key.id, key.kind, "API key", ends))
     return sorted(found, key=lambda each: each.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountCredential:
+    """A live credential (not the API key) of an account with a policy of its own, with the
+    times its policy decides by."""
+
+    authorization_id: str
+    account_id: str
+    kind: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def accounts_with(
+    session: Session, setting: ColumnElement[bool], after: str = "", limit: int = BATCH
+) -> list[str]:
+    """The accounts whose own token policy row matches ``setting`` (e.g. an
+    ``idle_revoke_after`` of their own), in id order after ``after``: the only accounts the
+    job reads one by one."""
+    return list(
+        session.scalars(
+            select(AccountTokenPolicy.account_id)
+            .where(setting, AccountTokenPolicy.account_id > after)
+            .order_by(AccountTokenPolicy.account_id)
+            .limit(limit)
+        )
+    )
+
+
+def credentials_of_account(
+    session: Session,
+    account_id: str,
+    *condition: ColumnElement[bool],
+    after: str = "",
+    limit: int = BATCH,
+) -> list[AccountCredential]:
+    """The account's live credentials other than the API key that match ``condition``, in id
+    order after ``after`` (the account index bounds it)."""
+    rows = session.execute(
+        select(
+            Authorization.id,
+            Authorization.account_id,
+            Authorization.kind,
+            Authorization.created_at,
+            Authorization.expires_at,
+            Authorization.last_used_at,
+        )
+        .where(
+            Authorization.account_id == account_id,
+            _live(),
+            Authorization.kind != AuthorizationKind.API_KEY,
+            Authorization.id > after,
+            *condition,
+        )
+        .order_by(Authorization.id)
+        .limit(limit)
+    )
+    return [AccountCredential(*row) for row in rows]
+
+
+def current_api_key(session: Session, account_id: str) -> Candidate | None:
+    """The account's live API key and when its current token was issued (its age's start)."""
+    row = session.execute(
+        select(
+            Authorization.id, Authorization.account_id, Authorization.kind, AccessToken.created_at
+        )
+        .join(AccessToken, _current_key_token())
+        .where(
+            Authorization.account_id == account_id,
+            Authorization.kind == AuthorizationKind.API_KEY,
+            _live(),
+        )
+    ).first()
+    return None if row is None else Candidate(row[0], row[1], row[2], row[3])
