@@ -208,6 +208,28 @@ class TestRotationRefusals:
                 },
             )
             assert machine.status_code == 403
+            # Nor anything else that outlives it or rules over other tokens: a client (its
+            # secret, its redirect URIs), a new secret, a webhook, the account's token policy.
+            owned = rotation_factory.token(owner, ["global"])[1]
+            with rotation_server.client(owned) as other:
+                app = other.post(
+                    "/oauth/clients", json={"name": "app", "redirect_uri": "https://example.com/cb"}
+                ).json()
+            attempts = [
+                ("POST", "/oauth/clients", {"name": "x", "redirect_uri": "https://example.com/cb"}),
+                ("PATCH", f"/oauth/clients/{app['id']}", {"redirect_uri": "https://evil.test/cb"}),
+                ("POST", f"/oauth/clients/{app['id']}/actions/rotate-credentials", {}),
+                ("POST", "/account/webhooks", {"url": "https://hooks.example.test/in",
+                                               "include": ["event"], "level": "notify"}),
+                ("PATCH", "/account/token-policy", {"max_lifetime": None}),
+            ]  # fmt: skip
+            for method, path, body in attempts:
+                refused = client.request(method, path, json=body)
+                assert refused.status_code == 403, (method, path, refused.text)
+                assert "replaced by a rotation" in refused.json()["message"]
+            with rotation_server.client(owned) as other:
+                kept = other.get(f"/oauth/clients/{app['id']}").json()
+            assert kept["redirect_uri"] == "https://example.com/cb"
             assert client.get("/account").status_code == 200  # it still works for its use
         with rotation_server.client(new) as client:
             made = client.post("/oauth/authorizations", json={"description": "fine"})

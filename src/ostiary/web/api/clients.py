@@ -121,8 +121,10 @@ def _uris(redirect_uri: str | None, redirect_uris: list[str] | None) -> list[str
 )
 async def post_client(body: ClientCreate, caller: CallerDep, unit: UnitDep) -> JSONResponse:
     """Register a client; a confidential client's secret is in this answer only."""
+    # A client's secret outlives the token that registers it: not a token in a rotation's grace.
+    credential = caller.authorization(unit.session)
     if body.client_credentials_scopes is not None:
-        check_may_make_machine_credentials(caller.authorization(unit.session))
+        check_may_make_machine_credentials(credential)
     registered = register_client(
         unit,
         owner_id=caller.account_id,
@@ -165,10 +167,12 @@ async def patch_client(
 ) -> ClientOut:
     """Rename a client, or replace its redirect URIs or client-credentials scopes."""
     client = find_client(unit.session, client_identity, owner_id=caller.account_id)
+    # Its redirect URIs decide where grants go: not for a token in a rotation's grace.
+    credential = caller.authorization(unit.session)
     changes: dict[str, Any] = {}
     if "client_credentials_scopes" in body.model_fields_set:
         if body.client_credentials_scopes is not None:
-            check_may_make_machine_credentials(caller.authorization(unit.session))
+            check_may_make_machine_credentials(credential)
         changes["client_credentials_scopes"] = body.client_credentials_scopes
     update_client(
         unit,
@@ -206,8 +210,10 @@ async def rotate_client(
     ``grace_period`` (seconds, at most 7 days) also authenticates the client until it ends."""
     grace_period = parse_grace_period(body.grace_period if body else None)
     client = find_client(unit.session, client_identity, owner_id=caller.account_id)
+    # The new secret outlives the token that asks for it: not a token in a rotation's grace.
+    credential = caller.authorization(unit.session)
     if client.client_credentials_scopes is not None:
-        check_may_make_machine_credentials(caller.authorization(unit.session))
+        check_may_make_machine_credentials(credential)
     secret = rotate_secret(unit, client, actor_id=caller.account_id, grace_period=grace_period)
     unit.session.flush()
     return _with_secret(client, secret)

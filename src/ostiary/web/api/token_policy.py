@@ -108,4 +108,6 @@ async def patch_token_policy(
     body: TokenPolicyUpdate, caller: CallerDep, unit: UnitDep
 ) -> TokenPolicyOut:
     """Make the account's token policy stricter; a setting weaker than the server's is 422."""
+    # The policy governs every token of the account: not for a token in a rotation's grace.
+    caller.authorization(unit.session)
     return present_policy(change_token_policy(unit, caller.account_id, parse_changes(body)))

@@ -146,6 +146,9 @@ async def post_webhook(
     body: WebhookCreate, caller: CallerDep, unit: UnitDep, services: ServicesDep
 ) -> JSONResponse:
     """Subscribe the account's events to a URL; a generated secret is in this answer only."""
+    # A webhook keeps sending the account's events after the token that made it is gone: not
+    # for a token in a rotation's grace (tokens.queries.find_parent).
+    caller.authorization(unit.session)
     created = create_webhook(
         unit,
         box_for(services.settings),
@@ -191,6 +194,7 @@ async def patch_webhook(
 ) -> WebhookOut:
     """Change a webhook's URL, types, level, secret or Authorization header."""
     webhook = find_webhook(unit.session, caller.account_id, webhook_identity)
+    caller.authorization(unit.session)  # as for a new webhook
     given = {name: getattr(body, name) for name in body.model_fields_set}
     update_webhook(
         unit,
