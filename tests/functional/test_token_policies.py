@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
+from tests.support.oauth_flow import register
 from tests.support.ostiary_cli import OstiaryCLI
 from tests.support.server import ServerProcess, start_server
 
@@ -267,6 +268,19 @@ class TestApiKeyMaximumAge:
         _, personal = limited_factory.token(account, ["global"], expires_at=None)
         with limited.client(account.api_key) as client:
             assert client.get("/account").status_code == 200
+        app = register(limited, personal)
+
+        def introspected() -> dict[str, object]:
+            answer = httpx.post(
+                f"{limited.url}/oauth/introspect",
+                data={"token": account.api_key},
+                auth=(app["id"], app["secret"]),
+            )
+            assert answer.status_code == 200
+            body: dict[str, object] = answer.json()
+            return body
+
+        assert introspected()["active"] is True
         _sql(
             limited,
             "UPDATE access_tokens SET created_at = ? WHERE authorization_id IN "
@@ -280,6 +294,8 @@ class TestApiKeyMaximumAge:
         assert refused.json()["id"] == "unauthorized"
         assert "regenerate" in refused.json()["message"]
         assert "1 day" in refused.json()["message"]
+        # A resource server asking introspection is told the same: inactive.
+        assert introspected() == {"active": False}
         with limited.client(personal) as client:
             regenerated = client.post("/oauth/authorizations/~/actions/regenerate-tokens")
         assert regenerated.status_code == 200, regenerated.text

@@ -8,15 +8,17 @@ when the first finds nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Select, bindparam
 
 from ostiary.accounts.models import Account
 from ostiary.db import Database, table_of
+from ostiary.policies.models import AccountTokenPolicy
+from ostiary.policies.rules import api_key_expiry
 from ostiary.prepared import ReadModel
-from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
+from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind, RefreshToken
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,10 @@ class TokenDescription:
     authorization_revoked_at: datetime | None
     # Suspended by an alert (ostiary.alerts): refused by the authenticator, so inactive here too.
     suspended_at: datetime | None
+    # An API key's age limit is the account's stricter one or the server's (policies): read
+    # with the token, so introspection refuses a key past it as the authenticator does.
+    authorization_kind: str = ""
+    account_api_key_max_age: int | None = None
 
     def active(self, now: datetime) -> bool:
         """Whether the token would be accepted at ``now``."""
@@ -53,6 +59,7 @@ _access = table_of(AccessToken)
 _refresh = table_of(RefreshToken)
 _authorizations = table_of(Authorization)
 _accounts = table_of(Account)
+_policies = table_of(AccountTokenPolicy)
 
 _ACCESS_DESCRIPTION = ReadModel(
     TokenDescription,
@@ -64,6 +71,8 @@ _ACCESS_DESCRIPTION = ReadModel(
     expires_at=_access.c.expires_at,
     authorization_expires_at=_authorizations.c.expires_at,
     authorization_revoked_at=_authorizations.c.revoked_at,
+    authorization_kind=_authorizations.c.kind,
+    account_api_key_max_age=_policies.c.api_key_max_age,
 )
 
 _REFRESH_DESCRIPTION = ReadModel(
@@ -77,6 +86,8 @@ _REFRESH_DESCRIPTION = ReadModel(
     expires_at=_authorizations.c.expires_at,
     authorization_expires_at=_authorizations.c.expires_at,
     authorization_revoked_at=_authorizations.c.revoked_at,
+    authorization_kind=_authorizations.c.kind,
+    account_api_key_max_age=_policies.c.api_key_max_age,
 )
 
 
@@ -88,6 +99,7 @@ def _lookup(
         description.select()
         .join_from(table, _authorizations, table.c.authorization_id == _authorizations.c.id)
         .join(_accounts, _authorizations.c.account_id == _accounts.c.id)
+        .outerjoin(_policies, _policies.c.account_id == _accounts.c.id)
         .where(table.c.token_hash == bindparam("token_hash"))
     )
 
@@ -96,9 +108,19 @@ _ACCESS = _lookup(_ACCESS_DESCRIPTION, AccessToken)
 _REFRESH = _lookup(_REFRESH_DESCRIPTION, RefreshToken)
 
 
-def describe_token(database: Database, token_hash: str) -> TokenDescription | None:
-    """The access or refresh token with this keyed hash, as last committed, or None."""
+def describe_token(
+    database: Database, token_hash: str, api_key_max_age: int | None = None
+) -> TokenDescription | None:
+    """The access or refresh token with this keyed hash, as last committed, or None. An API
+    key's token expires at its issue plus the shorter of ``api_key_max_age`` (the server's) and
+    its account's (``policies``), as the authenticator refuses it."""
     found = database.prepared(_ACCESS).first_as(_ACCESS_DESCRIPTION, token_hash=token_hash)
     if found is None:
         found = database.prepared(_REFRESH).first_as(_REFRESH_DESCRIPTION, token_hash=token_hash)
-    return found
+    if found is None or found.authorization_kind != AuthorizationKind.API_KEY:
+        return found
+    ages = [age for age in (api_key_max_age, found.account_api_key_max_age) if age]
+    ends = api_key_expiry(found.issued_at, min(ages) if ages else None)
+    if ends is None or (found.expires_at is not None and found.expires_at <= ends):
+        return found
+    return replace(found, expires_at=ends)

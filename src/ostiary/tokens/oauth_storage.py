@@ -273,10 +273,14 @@ class Revocations:
 class TokenDescriptions:
     """Token introspection (RFC 7662) by the prepared lookups of ``tokens.descriptions``."""
 
-    def __init__(self, database: Database, hasher: SecretHasher) -> None:
+    def __init__(
+        self, database: Database, hasher: SecretHasher, api_key_max_age: int | None = None
+    ) -> None:
         self._database = database
         self._hasher = hasher
+        self._api_key_max_age = api_key_max_age
 
     def describe(self, token: str) -> TokenDescription | None:
-        """The access or refresh token, as last committed."""
-        return describe_token(self._database, self._hasher.hash(token))
+        """The access or refresh token, as last committed (an API key's with its age limit:
+        ``OSTIARY_API_KEY_MAX_AGE``, or its account's stricter one)."""
+        return describe_token(self._database, self._hasher.hash(token), self._api_key_max_age)

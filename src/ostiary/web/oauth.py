@@ -180,7 +180,9 @@ async def introspect(request: Request) -> JSONResponse:
     services = services_of(request)
     with _oauth_errors(request):
         client = _client(request, form, allow_public=False)
-        tokens = TokenDescriptions(services.database, services.hasher)
+        tokens = TokenDescriptions(
+            services.database, services.hasher, services.settings.api_key_max_age
+        )
         body = rfc7662.introspect(tokens, client, form, utcnow())
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
