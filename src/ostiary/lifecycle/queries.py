@@ -103,30 +103,40 @@ def api_keys_created_before(
     return _candidates(rows)
 
 
+def _idle_before(
+    session: Session,
+    since: InstrumentedAttribute[datetime | None],
+    used: ColumnElement[bool],
+    horizon: datetime,
+    now: datetime,
+    cursor: Cursor,
+    limit: int,
+) -> list[Candidate]:
+    """Live, unexpired credentials other than API keys matching ``used`` whose idleness
+    started (``since``) before ``horizon``, in that order after ``cursor``."""
+    rows = session.execute(
+        select(Authorization.id, Authorization.account_id, Authorization.kind, since)
+        .where(
+            _live(),
+            Authorization.kind != AuthorizationKind.API_KEY,
+            or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
+            used,
+            since <= horizon,
+            _after(since, cursor),
+        )
+        .order_by(since, Authorization.id)
+        .limit(limit)
+    )
+    return _candidates(rows)
+
+
 def idle_since_before(
     session: Session, horizon: datetime, now: datetime, cursor: Cursor = None, limit: int = BATCH
 ) -> list[Candidate]:
     """Live, unexpired credentials other than API keys last used before ``horizon``, in
     last-use order after ``cursor``. Never-used ones are read by :func:`unused_since_before`."""
-    rows = session.execute(
-        select(
-            Authorization.id,
-            Authorization.account_id,
-            Authorization.kind,
-            Authorization.last_used_at,
-        )
-        .where(
-            _live(),
-            Authorization.kind != AuthorizationKind.API_KEY,
-            or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
-            Authorization.last_used_at.is_not(None),
-            Authorization.last_used_at <= horizon,
-            _after(Authorization.last_used_at, cursor),
-        )
-        .order_by(Authorization.last_used_at, Authorization.id)
-        .limit(limit)
-    )
-    return _candidates(rows)
+    used = Authorization.last_used_at.is_not(None)
+    return _idle_before(session, Authorization.last_used_at, used, horizon, now, cursor, limit)
 
 
 def unused_since_before(
@@ -134,22 +144,8 @@ def unused_since_before(
 ) -> list[Candidate]:
     """Live, unexpired credentials other than API keys never used and made before ``horizon``,
     in creation order after ``cursor``."""
-    rows = session.execute(
-        select(
-            Authorization.id, Authorization.account_id, Authorization.kind, Authorization.created_at
-        )
-        .where(
-            _live(),
-            Authorization.kind != AuthorizationKind.API_KEY,
-            or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
-            Authorization.last_used_at.is_(None),
-            Authorization.created_at <= horizon,
-            _after(Authorization.created_at, cursor),
-        )
-        .order_by(Authorization.created_at, Authorization.id)
-        .limit(limit)
-    )
-    return _candidates(rows)
+    never = Authorization.last_used_at.is_(None)
+    return _idle_before(session, Authorization.created_at, never, horizon, now, cursor, limit)
 
 
 def expiring_of_account(
