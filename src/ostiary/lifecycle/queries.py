@@ -166,24 +166,13 @@ def expiring_of_account(
         )
         if row.expires_at is not None
     ]
-    if api_key_max_age is not None:
-        current = session.execute(
-            select(Authorization, AccessToken.created_at)
-            .join(AccessToken, _current_key_token())
-            .where(
-                Authorization.account_id == account_id,
-                Authorization.kind == AuthorizationKind.API_KEY,
-                _live(),
-            )
-        ).first()
-        if current is not None:
-            key, issued_at = current
-            ends = issued_at + timedelta(seconds=api_key_max_age)
-            if key.expires_at is not None:
-                ends = min(ends, key.expires_at)
-            found = [each for each in found if each.authorization_id != key.id]
-            if now < ends <= until:
-                found.append(ExpiringCredential(key.id, key.kind, "API key", ends))
+    key = current_api_key(session, account_id) if api_key_max_age is not None else None
+    if key is not None and api_key_max_age is not None:
+        # The API key never expires of itself (a policy's caps leave it alone): its age does.
+        ends = key.at + timedelta(seconds=api_key_max_age)
+        found = [each for each in found if each.authorization_id != key.authorization_id]
+        if now < ends <= until:
+            found.append(ExpiringCredential(key.authorization_id, key.kind, "API key", ends))
     return sorted(found, key=lambda each: each.expires_at)
 
 

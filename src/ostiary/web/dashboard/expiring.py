@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from ostiary.config import Settings
 from ostiary.lifecycle.queries import expiring_of_account
+from ostiary.policies.queries import policy_in_force
 from ostiary.tokens.models import AuthorizationKind
+from ostiary.unit import lifetimes_of
 from ostiary.web.dashboard.pages import PREFIX
 
 WINDOW = timedelta(days=30)
@@ -43,10 +45,11 @@ def _where(kind: str, authorization_id: str) -> tuple[str, str, str]:
 def expiring_rows(session: Session, account_id: str, settings: Settings) -> list[ExpiringRow]:
     """The account's credentials that expire in the next 30 days, soonest first."""
     now = datetime.now(UTC)
+    # The API key's age limit in force: the server's, or the account's stricter one.
+    policy = policy_in_force(session, lifetimes_of(settings), account_id)
+    max_age = policy.settings.api_key_max_age
     rows = []
-    for each in expiring_of_account(
-        session, account_id, now, now + WINDOW, settings.api_key_max_age
-    ):
+    for each in expiring_of_account(session, account_id, now, now + WINDOW, max_age):
         kind, action, link = _where(each.kind, each.authorization_id)
         rows.append(
             ExpiringRow(
