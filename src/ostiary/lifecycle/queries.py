@@ -148,6 +148,20 @@ def unused_since_before(
     return _idle_before(session, Authorization.created_at, never, horizon, now, cursor, limit)
 
 
+def any_outliving(session: Session, cap: datetime) -> bool:
+    """Whether a live token but an API key would outlive ``cap``."""
+    found = session.scalar(
+        select(Authorization.id)
+        .where(
+            _live(),
+            Authorization.kind != AuthorizationKind.API_KEY,
+            or_(Authorization.expires_at.is_(None), Authorization.expires_at > cap),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def expiring_of_account(
     session: Session, account_id: str, now: datetime, until: datetime, api_key_max_age: int | None
 ) -> list[ExpiringCredential]:

@@ -20,6 +20,7 @@ once a year (a yearly report, a break-glass deploy) must not find it gone.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ from ostiary.lifecycle.queries import (
     Candidate,
     Cursor,
     accounts_with,
+    any_outliving,
     api_keys_created_before,
     credentials_of_account,
     current_api_key,
@@ -51,13 +53,18 @@ from ostiary.policies.queries import policy_in_force
 from ostiary.policies.records import TokenPolicy
 from ostiary.policies.rules import effective_expiry
 from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.policy import cap_tokens
 from ostiary.tokens.services import revoke_with_descendants
 from ostiary.unit import TokenLifetimes, lifetimes_of
+
+logger = logging.getLogger("ostiary.lifecycle")
 
 IDLE_REVOKE_ACTION = "token:authorization:idle-revoke"
 # Expired credentials stay live rows until the purge: only those expired this recently are
 # looked at (the "expired" notice of one goes out at the first run after its expiry).
 EXPIRED_LOOKBACK = timedelta(days=7)
+# The server maximum lifetimes this process has applied to the stored tokens.
+_SERVER_CAPS_APPLIED: set[int] = set()
 
 
 @dataclass(slots=True)
@@ -423,10 +430,31 @@ def _merge(outcome: LifecycleOutcome, more: LifecycleOutcome) -> None:
         outcome.notices[rule] = outcome.notices.get(rule, 0) + count
 
 
+def cap_server_lifetime(database: Database, max_lifetime: int, now: datetime | None = None) -> int:
+    """Give every live token that would outlive now plus the server's maximum lifetime that
+    deadline (``tokens.policy.cap_tokens``): tokens made before the setting was shortened end at
+    the limit counted from the change, on every path that reads their expiry; how many. After
+    the job runs it once per process (the settings change only with a restart)."""
+    cap = (now or datetime.now(UTC)) + timedelta(seconds=max_lifetime)
+    with database.unit_of_work(write=False) as session:
+        if not any_outliving(session, cap):  # the usual run: no write transaction at all
+            return 0
+    with database.unit_of_work(write=True) as session:
+        capped = cap_tokens(session, cap)
+    logger.info("capped %d tokens at the server's maximum lifetime", capped)
+    return capped
+
+
 def run_lifecycle(database: Database, settings: Settings) -> LifecycleOutcome:
     """The periodic job: expiry warnings and notices, then the idle revocation, each by the
     server's settings and by the stricter policies of the accounts that have one."""
     lifetimes = lifetimes_of(settings)
+    limit = settings.token_max_lifetime
+    # Settings change only with a restart, so once per process is enough: after it, no token
+    # outlives the limit (each is made under it).
+    if limit is not None and limit not in _SERVER_CAPS_APPLIED:
+        cap_server_lifetime(database, limit)
+        _SERVER_CAPS_APPLIED.add(limit)
     outcome = warn_expiries(
         database, settings.expiry_warnings, settings.api_key_max_age, lifetimes=lifetimes
     )

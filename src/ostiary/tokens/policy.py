@@ -5,14 +5,18 @@ lifetime in force, every live token of the account that would outlive the new de
 plus the maximum) gets that deadline written into its ``expires_at``. Stored on the row, the
 deadline holds on every path that reads a token's expiry (the authenticator, the refresh grant,
 introspection, a child authorization's limit), and a later loosening or another change of the
-policy cannot lift or move it.
+policy cannot lift or move it. The server's own maximum (``OSTIARY_TOKEN_MAX_LIFETIME``) is
+applied the same way to every account's tokens by the lifecycle job (:func:`cap_tokens`), so a
+token made before the server's setting was shortened ends at the new limit counted from the
+first run after the change.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
 
 from ostiary.policies.queries import policy_in_force
 from ostiary.policies.records import TokenPolicy
@@ -35,16 +39,22 @@ def change_token_policy(unit: Unit, account_id: str, changes: dict[str, object])
 def cap_lifetimes(unit: Unit, account_id: str, max_lifetime: int) -> int:
     """Give each live token of the account (not its API key, which has an age limit of its own)
     that would outlive now plus ``max_lifetime`` that deadline; how many."""
-    cap = unit.now() + timedelta(seconds=max_lifetime)
-    result = unit.session.execute(
-        update(Authorization)
-        .where(
-            Authorization.account_id == account_id,
-            Authorization.kind != AuthorizationKind.API_KEY,
-            Authorization.revoked_at.is_(None),
-            or_(Authorization.expires_at.is_(None), Authorization.expires_at > cap),
-        )
-        .values(expires_at=cap),
+    return cap_tokens(unit.session, unit.now() + timedelta(seconds=max_lifetime), account_id)
+
+
+def cap_tokens(session: Session, cap: datetime, account_id: str | None = None) -> int:
+    """Give each live token but API keys (of one account, or of all) that would outlive ``cap``
+    that deadline; how many. Idempotent: a token capped once, or made under the limit, is not
+    touched again by a later cap."""
+    conditions = [
+        Authorization.kind != AuthorizationKind.API_KEY,
+        Authorization.revoked_at.is_(None),
+        or_(Authorization.expires_at.is_(None), Authorization.expires_at > cap),
+    ]
+    if account_id is not None:
+        conditions.append(Authorization.account_id == account_id)
+    result = session.execute(
+        update(Authorization).where(*conditions).values(expires_at=cap),
         execution_options={"synchronize_session": False},
     )
     capped: int = result.rowcount  # type: ignore[attr-defined]

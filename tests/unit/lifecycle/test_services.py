@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 from ostiary.alerts.models import Alert
 from ostiary.events import Event
 from ostiary.lifecycle import queries
-from ostiary.lifecycle.services import IDLE_REVOKE_ACTION, revoke_idle, warn_expiries
+from ostiary.lifecycle.services import (
+    IDLE_REVOKE_ACTION,
+    cap_server_lifetime,
+    revoke_idle,
+    warn_expiries,
+)
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from tests.support.factories import Factory, UserAccount
 
@@ -189,3 +194,32 @@ def test_the_api_key_is_never_revoked_for_idleness(factory: Factory) -> None:
         row = session.get(Authorization, key_id)
         assert row is not None
         assert row.revoked_at is None
+
+
+def test_a_shortened_server_maximum_caps_the_tokens_made_before_it(factory: Factory) -> None:
+    account = factory.account()
+    now = _now()
+    forever, _ = factory.token(account, ["global"])
+    long, _ = factory.token(account, ["global"], expires_at=now + timedelta(days=100))
+    soon, _ = factory.token(account, ["global"], expires_at=now + timedelta(days=1))
+    assert cap_server_lifetime(factory.database, 30 * DAY, now=now) == 2
+
+    def ends() -> dict[str, datetime | None]:
+        with factory.database.unit_of_work(write=False) as session:
+            columns = (Authorization.id, Authorization.kind, Authorization.expires_at)
+            rows = session.execute(select(*columns))
+            return {
+                ("api_key" if kind == AuthorizationKind.API_KEY else ident): (
+                    at.replace(tzinfo=UTC) if at is not None else None
+                )
+                for ident, kind, at in rows
+            }
+
+    capped = ends()
+    cap = now + timedelta(days=30)
+    assert (capped[forever], capped[long]) == (cap, cap)
+    assert capped[soon] == now + timedelta(days=1)
+    assert capped["api_key"] is None  # the API key has an age limit of its own
+    # Idempotent: a later run (the cap counted from a later now) moves nothing.
+    assert cap_server_lifetime(factory.database, 30 * DAY, now=now + timedelta(days=2)) == 0
+    assert ends() == capped
