@@ -42,12 +42,7 @@ class StoredLeak:
             return True
         if self.refresh_token is not None:
             return self.refresh_token.rotated_at is not None
-        access = self.access_token
-        if access is None:
-            return False
-        return access.revoked_at is not None or (
-            access.expires_at is not None and access.expires_at <= now
-        )
+        return self.access_token is not None and not self.access_token.is_active(now)
 
     @property
     def is_retiring(self) -> bool:

@@ -197,10 +197,9 @@ class TokenAuthenticator:
         if found.token_revoked or found.authorization_revoked:
             self._dead(found, "revoked token", now, context)
         expires_at = self._expiry(found)
-        if found.authorization_kind == AuthorizationKind.API_KEY:
-            if expires_at is not None and expires_at <= now:
+        if expires_at is not None and expires_at <= now:
+            if found.authorization_kind == AuthorizationKind.API_KEY:
                 self._refuse_old_api_key(found)
-        elif expires_at is not None and expires_at <= now:
             self._dead(found, "expired token", now, context)
         if found.token_expires_at is not None and found.token_expires_at <= now:
             # The authorization lives: an OAuth access token expiring while its grant is

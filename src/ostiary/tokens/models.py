@@ -127,6 +127,10 @@ class AccessToken(HashedToken, Base):
     last_used_at: Mapped[datetime | None]
     last_used_ip: Mapped[str | None] = mapped_column(String(45))
 
+    def is_active(self, now: datetime) -> bool:
+        """Neither revoked nor expired at ``now`` (a retiring token: its grace not over)."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
     authorization: Mapped[Authorization] = relationship(back_populates="access_tokens")
 
 

@@ -96,8 +96,7 @@ def find_parent(
         or parent.suspended_at is not None
         or token is None
         or token.authorization_id != parent.id
-        or token.revoked_at is not None
-        or (token.expires_at is not None and token.expires_at <= now)
+        or not token.is_active(now)
     ):
         raise Unauthorized("Invalid credentials provided.")
     if token.retiring_at is not None:
