@@ -6,9 +6,10 @@ retrying with the code); the administrator's ``accounts remove-2fa``."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -444,3 +445,18 @@ def _events_about(factory: Factory, account_id: str, action: str) -> list[Event]
     with factory.database.unit_of_work(write=False) as session:
         query = select(Event).where(Event.target_id == account_id, Event.action == action)
         return list(session.scalars(query))
+
+
+def test_a_pending_sign_in_expires_after_five_minutes(
+    browser: httpx.Client, factory: Factory, account: UserAccount, enrolled: Enrolled
+) -> None:
+    def signed(started: datetime) -> str:
+        target = base64.urlsafe_b64encode(b"/dashboard").decode().rstrip("=")
+        payload = f"{account.id}.{int(started.timestamp())}.{target}"
+        return f"{payload}.{factory.hasher.hash(f'pending-sign-in:{payload}')}"
+
+    browser.cookies.set("ostiary_pending_sign_in", signed(utcnow() - timedelta(minutes=6)))
+    assert browser.get("/login/second-factor").headers["location"] == "/login"
+    browser.cookies.set("ostiary_pending_sign_in", signed(utcnow() - timedelta(minutes=4)))
+    assert browser.get("/login/second-factor").status_code == 200  # the same, still fresh
+    assert _code(browser, enrolled.code()).headers["location"] == "/dashboard"
