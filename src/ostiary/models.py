@@ -6,6 +6,7 @@ from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event, EventChain
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.policies.models import AccountTokenPolicy
+from ostiary.second_factors.models import RecoveryCode, TotpFactor
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -35,8 +36,10 @@ __all__ = [
     "LoginSession",
     "OAuthClient",
     "OutboxMail",
+    "RecoveryCode",
     "RefreshToken",
     "Release",
+    "TotpFactor",
     "UsageHour",
     "UsageRefusal",
     "UsageSource",
