@@ -14,6 +14,7 @@ from ostiary.web.dashboard import (
     apps,
     authorized,
     oauth_clients,
+    passkeys,
     sessions,
     token_policy,
     tokens,
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     for module in (
         account,
         api_key,
+        passkeys,
         tokens,
         token_policy,
         oauth_clients,

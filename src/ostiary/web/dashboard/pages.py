@@ -50,6 +50,7 @@ SCOPE_CHOICES = [(scope, MEANINGS[scope]) for scope in sorted(ALL_SCOPES)]
 NAVIGATION = [
     ("Account", f"{PREFIX}/account"),
     ("API key", f"{PREFIX}/api-key"),
+    ("Passkeys", f"{PREFIX}/passkeys"),
     ("Tokens", f"{PREFIX}/tokens"),
     ("Token policy", f"{PREFIX}/token-policy"),
     ("Applications", f"{PREFIX}/applications"),

@@ -1,0 +1,132 @@
+"""Signing in with a passkey alone (a discoverable credential, no email typed), and what the
+passkey endpoints of every page share: the JSON bodies they read (bounded), the CSRF header they
+need, and the relying party of this server (WebAuthn L2 section 5.4.2, docs/passkeys.md).
+
+``POST /login/passkey/options`` hands the browser a challenge for ``navigator.credentials.get()``;
+``POST /login/passkey/verify`` checks its answer and signs the browser in (303 to ``next``, which
+``fetch`` follows). Both need the login page's CSRF token in ``X-CSRF-Token``; errors are JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ostiary.accounts.models import Account
+from ostiary.accounts.sessions import open_session
+from ostiary.errors import Forbidden, InvalidParams, PayloadTooLarge, Unauthorized
+from ostiary.passkeys.records import RelyingParty
+from ostiary.passkeys.rules import MAX_ANSWER_BYTES, relying_party
+from ostiary.passkeys.services import finish_assertion, start_assertion
+from ostiary.unit import Unit
+from ostiary.web.browser import (
+    CSRF_COOKIE,
+    SESSION_LIFETIME,
+    csrf_valid,
+    safe_next,
+    see_other,
+    set_session_cookie,
+)
+from ostiary.web.context import services_of, unit_of
+from ostiary.web.json_body import parse_json_body
+from ostiary.web.oauth import issuer_of
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+CSRF_HEADER = "x-csrf-token"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def relying_party_of(request: Request) -> RelyingParty:
+    """This server as WebAuthn sees it: the host of ``OSTIARY_ISSUER``, else of the URL the
+    request reached (a Host header the conventions middleware believed)."""
+    return relying_party(issuer_of(request, services_of(request)))
+
+
+def browser_of(request: Request, purpose: str) -> str:
+    """The browser's CSRF cookie, once the request's ``X-CSRF-Token`` header proved it is the
+    page's (a double submit, as ``web.browser`` does for forms): challenges are bound to it."""
+    if not csrf_valid(request, purpose, request.headers.get(CSRF_HEADER)):
+        raise Forbidden("Your page expired. Reload it and try again.")
+    return request.cookies[CSRF_COOKIE]
+
+
+async def answer_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object, refused unread past :data:`MAX_ANSWER_BYTES` (413) and when it
+    is not a JSON object (422)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise PayloadTooLarge(MAX_ANSWER_BYTES)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise PayloadTooLarge(MAX_ANSWER_BYTES)
+    parsed = parse_json_body(bytes(raw)) if raw else {}
+    if not isinstance(parsed, dict):
+        raise InvalidParams("body", "The request body must be a JSON object.")
+    return parsed
+
+
+def credential_of(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``credential`` member of an answer: the browser's ``PublicKeyCredential`` as JSON."""
+    credential = body.get("credential")
+    if not isinstance(credential, dict):
+        raise InvalidParams("credential", "The answer carries no passkey credential.")
+    return credential
+
+
+def options_response(options: str) -> Response:
+    """WebAuthn options (JSON text from py_webauthn), never cached."""
+    return Response(options, media_type="application/json", headers=NO_STORE)
+
+
+def _signed_in(request: Request, unit: Unit, account_id: str, *, next: str) -> Response:
+    """Open the browser's session for an account a passkey proved, 303 to ``next``.
+
+    Kept to the one call a completed sign-in makes, so that it becomes
+    ``web.sign_in.finish_sign_in(request, unit, account_id, method="passkey", next=next)``."""
+    account = unit.session.get(Account, account_id)
+    if account is None:  # removed since the passkey was checked
+        raise Unauthorized("That account no longer exists.")
+    account.last_login = unit.now()
+    login = open_session(
+        unit,
+        account_id=account_id,
+        description="Browser login (passkey)",
+        expires_at=unit.now() + SESSION_LIFETIME,
+    )
+    response = see_other(next)
+    set_session_cookie(request, response, login.id)
+    return response
+
+
+@router.post("/login/passkey/options")
+async def sign_in_options(request: Request) -> Response:
+    """A challenge for a passwordless sign-in; rate-limited per address like other requests
+    anyone may make."""
+    browser = browser_of(request, "login")
+    services = services_of(request)
+    services.login_requests.spend(request.client.host if request.client else None)
+    with services.database.unit_of_work(write=True) as session:
+        unit = unit_of(request, session)
+        options = start_assertion(
+            unit, relying_party_of(request), purpose="sign-in", browser=browser
+        )
+    return options_response(options)
+
+
+@router.post("/login/passkey/verify")
+async def sign_in_verify(request: Request) -> Response:
+    """Check the passkey's answer; sign the browser in (``auth:passkey:success``)."""
+    browser = browser_of(request, "login")
+    body = await answer_body(request)
+    target = safe_next(body.get("next") if isinstance(body.get("next"), str) else None)
+    credential = credential_of(body)
+    with services_of(request).database.unit_of_work(write=True) as session:
+        unit = unit_of(request, session)
+        verified = finish_assertion(
+            unit, relying_party_of(request), credential, purpose="sign-in", browser=browser
+        )
+        return _signed_in(request, unit, verified.account_id, next=target)
