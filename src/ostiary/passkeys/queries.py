@@ -11,12 +11,12 @@ from ostiary.passkeys.records import PasskeyListing
 
 
 def passkeys_of(session: Session, account_id: str) -> list[Passkey]:
-    """The account's passkeys, oldest first."""
+    """The account's passkeys, oldest first (then by name: timestamps have whole seconds)."""
     return list(
         session.scalars(
             select(Passkey)
             .where(Passkey.account_id == account_id)
-            .order_by(Passkey.created_at, Passkey.id)
+            .order_by(Passkey.created_at, Passkey.name, Passkey.id)
         )
     )
 
