@@ -292,6 +292,12 @@ class Settings(BaseSettings):
         description="Longest lifetime of a personal token or OAuth grant (a token asked for "
         "without expiry gets this much); default: no limit.",
     )
+    require_2fa: bool = Field(
+        default=False,
+        description="Every account must have a second factor: one without enrols at its next "
+        "sign-in before anything else, and the API's password login refuses it "
+        "(two_factor_enrollment_required).",
+    )
     token_allow_non_expiring: bool = Field(
         default=True,
         description="Whether a token may be made without expiry (with no maximum lifetime).",

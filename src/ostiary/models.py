@@ -7,6 +7,7 @@ from ostiary.events import Event, EventChain
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.passkeys.models import Passkey, PasskeyChallenge
 from ostiary.policies.models import AccountTokenPolicy
+from ostiary.second_factors.models import RecoveryCode, TotpFactor
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -38,8 +39,10 @@ __all__ = [
     "OutboxMail",
     "Passkey",
     "PasskeyChallenge",
+    "RecoveryCode",
     "RefreshToken",
     "Release",
+    "TotpFactor",
     "UsageHour",
     "UsageRefusal",
     "UsageSource",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from ostiary.security.sealing import Sealer, derive_key
+
 
 class SecretHasher:
     """Hashes tokens and client secrets with the server's secret key."""
@@ -17,6 +19,11 @@ class SecretHasher:
     def hash(self, value: str) -> str:
         """The hex HMAC-SHA256 of a secret value, used as its lookup key."""
         return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def sealer(self, purpose: str) -> Sealer:
+        """A :class:`~ostiary.security.sealing.Sealer` for one purpose, its key derived from
+        the same server secret by HKDF (never the HMAC key itself)."""
+        return Sealer(derive_key(self._key, purpose))
 
     def matches(self, value: str, stored_hash: str) -> bool:
         """Whether a value hashes to a stored hash, compared in constant time."""

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ostiary import errors
 from ostiary.events import record_audit
 from ostiary.metrics import DATABASE_ERRORS, count_auth_failure
+from ostiary.second_factors.errors import SecondFactorRequired
 from ostiary.web.context import request_context, services_of
 
 logger = logging.getLogger("ostiary.errors")
@@ -118,6 +119,9 @@ def error_response(
 def _headers_for(error: errors.OstiaryError) -> dict[str, str]:
     if isinstance(error, errors.Unauthorized):
         return {"WWW-Authenticate": 'Bearer realm="ostiary"'}
+    if isinstance(error, SecondFactorRequired):
+        # Heroku's clients ask for the code on this header (and the id two_factor).
+        return {"Heroku-Two-Factor-Required": "true"}
     if isinstance(error, errors.RateLimited | errors.ServiceUnavailable):
         return {"Retry-After": str(error.retry_after)}
     return {}

@@ -1,7 +1,7 @@
 """Passkeys: an account's WebAuthn credentials and the challenges of ceremonies in progress
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-02 02:00:00
 
 ``passkeys``: one row per registered credential (its id, COSE public key, signature counter,
@@ -17,7 +17,7 @@ from alembic import op
 from ostiary.db import UTCDateTime
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

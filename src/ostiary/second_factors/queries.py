@@ -1,0 +1,43 @@
+"""Reads of second factors."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ostiary.second_factors.models import RecoveryCode, TotpFactor
+from ostiary.second_factors.rules import TOTP
+
+
+def enrolled_factors(session: Session, account_id: str) -> frozenset[str]:
+    """The kinds of second factor the account has confirmed: ``"totp"`` (and ``"passkey"``
+    once passkeys are registered). Empty: the password alone signs in."""
+    confirmed = session.scalar(
+        select(TotpFactor.account_id).where(
+            TotpFactor.account_id == account_id, TotpFactor.confirmed_at.is_not(None)
+        )
+    )
+    return frozenset({TOTP}) if confirmed is not None else frozenset()
+
+
+def totp_factor(
+    session: Session, account_id: str, *, for_update: bool = False
+) -> TotpFactor | None:
+    """The account's TOTP factor, pending or confirmed; locked when ``for_update`` (accepting
+    a code moves its last step, and two requests must not both accept the same one)."""
+    query = select(TotpFactor).where(TotpFactor.account_id == account_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def recovery_codes_left(session: Session, account_id: str) -> int:
+    """How many of the account's recovery codes are unused."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.account_id == account_id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
