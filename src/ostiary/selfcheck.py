@@ -239,6 +239,23 @@ def check_sign_up(settings: Settings) -> Finding:
     )
 
 
+def check_second_factors(settings: Settings) -> Finding:
+    """Whether every account must have a second factor (``OSTIARY_REQUIRE_2FA``)."""
+    if settings.require_2fa:
+        return Finding(
+            "second factors",
+            Level.OK,
+            "Required (OSTIARY_REQUIRE_2FA): an account without a second factor enrols at its "
+            "next sign-in, and the API's password login refuses it until then.",
+        )
+    return Finding(
+        "second factors",
+        Level.OK,
+        "Optional: each account may add an authenticator app on the dashboard.",
+        "Set OSTIARY_REQUIRE_2FA=true to require one of every account (as Heroku does).",
+    )
+
+
 def check_lifetimes(settings: Settings) -> Finding:
     """How long stolen tokens stay useful."""
     hours = settings.oauth_access_token_ttl / 3600
@@ -468,6 +485,7 @@ def audit(settings: Settings) -> list[Finding]:
         check_issuer(settings),
         check_allowed_hosts(settings),
         check_sign_up(settings),
+        check_second_factors(settings),
         check_lifetimes(settings),
         check_token_policy(settings),
         check_rate_limits(settings),

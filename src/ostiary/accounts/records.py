@@ -22,6 +22,9 @@ class AccountSnapshot:
     created_at: datetime
     updated_at: datetime
     last_login: datetime | None
+    # Whether the account has a second factor: the authenticator reads it with the token
+    # (``tokens/authenticator.py``, from ``second_factors.queries.has_second_factor``).
+    two_factor_authentication: bool = False
 
 
 ACCOUNT_SNAPSHOT = ReadModel(AccountSnapshot, table_of(Account))

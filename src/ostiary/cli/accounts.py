@@ -1,4 +1,5 @@
-"""``ostiary accounts``: create and list accounts on this server (administration)."""
+"""``ostiary accounts``: create and list accounts on this server, reset a lost password or
+remove the second factors of a locked-out user (administration)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ostiary.config import Settings, load_settings
 from ostiary.db import Database
 from ostiary.errors import OstiaryError
 from ostiary.events import SYSTEM
+from ostiary.second_factors.services import remove_all_factors
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.tokens.owners import change_password, create_account
@@ -158,6 +160,37 @@ def set_password(email: str, password_stdin: bool) -> None:
     if generated:
         click.echo(f"Password (shown once): {password}")
     click.echo(f"API key (shown once):  {new_key.access.plaintext}")
+
+
+@accounts.command("remove-2fa")
+@click.argument("email")
+def remove_2fa(email: str) -> None:
+    """Remove every second factor of an account and its recovery codes, for a user locked out
+    (a lost device and lost recovery codes): the password alone signs in again. Recorded as
+    account:second-factor:remove, by administrator. Check who is asking first.
+
+    \b
+    Example:
+      ostiary accounts remove-2fa ada@example.com
+    """
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    hasher = SecretHasher(load_or_create_secret(settings))
+    try:
+        with database.unit_of_work(write=True) as session:
+            account = find_by_email(session, email)
+            if account is None:
+                raise click.ClickException(f"No account has the email {email}.")
+            removed = remove_all_factors(system_unit(session, settings, hasher), account.id)
+            shown_email = account.email
+    finally:
+        database.dispose()
+    if not removed:
+        click.echo(f"{shown_email} had no second factor; its recovery codes (if any) are gone.")
+        return
+    click.echo(f"Removed from {shown_email}: {', '.join(sorted(removed))}, and its recovery codes.")
+    if settings.require_2fa:
+        click.echo("The server requires a second factor: they enrol again at their next sign-in.")
 
 
 def _new_password(from_stdin: bool) -> tuple[str, bool]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from ostiary.second_factors.models import RecoveryCode, TotpFactor
@@ -18,6 +20,12 @@ def enrolled_factors(session: Session, account_id: str) -> frozenset[str]:
         )
     )
     return frozenset({TOTP}) if confirmed is not None else frozenset()
+
+
+def has_second_factor(account_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL: whether the account whose id is ``account_id`` has a confirmed second factor (the
+    authenticator reads it with every token, for ``GET /account``)."""
+    return exists().where(TotpFactor.account_id == account_id, TotpFactor.confirmed_at.is_not(None))
 
 
 def totp_factor(

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
-from ostiary.accounts.records import ACCOUNT_SNAPSHOT, AccountSnapshot
+from ostiary.accounts.records import AccountSnapshot
 from ostiary.clock import utcnow
 from ostiary.db import Database, table_of
 from ostiary.durations import describe_duration
@@ -44,6 +44,7 @@ from ostiary.policies.models import AccountTokenPolicy
 from ostiary.policies.records import PolicySettings
 from ostiary.policies.rules import api_key_expiry, effective_expiry
 from ostiary.prepared import ReadModel
+from ostiary.second_factors.queries import has_second_factor
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import token_kind
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
@@ -138,7 +139,11 @@ _PRESENTED = ReadModel(
     suspended_by=_authorizations.c.suspended_by,
     session_id=_authorizations.c.session_id,
     client_id=_authorizations.c.client_id,
-    account=ACCOUNT_SNAPSHOT,
+    account=ReadModel(
+        AccountSnapshot,
+        _accounts,
+        two_factor_authentication=has_second_factor(_accounts.c.id),
+    ),
     token_created_at=_tokens.c.created_at,
     policy_max_lifetime=_policies.c.max_lifetime,
     policy_api_key_max_age=_policies.c.api_key_max_age,

@@ -32,6 +32,7 @@ from ostiary.tokens.services import grant_code
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
 from ostiary.web.context import services_of, unit_of
 from ostiary.web.oauth import issuer_of
+from ostiary.web.sign_in import enrolment_needed, enrolment_url
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -122,6 +123,9 @@ async def authorize(request: Request) -> Response:
                 again = {k: v for k, v in params.items() if (k, v) != ("prompt", "login")}
                 target = "/oauth/authorize?" + urlencode(again)
                 return _redirect("/login?" + urlencode({"next": target}), post=False)
+            if enrolment_needed(request, session, login.account_id):
+                target = enrolment_url("/oauth/authorize?" + urlencode(params))
+                return _redirect(target, post=False)
             account = session.get(Account, login.account_id)
             assert account is not None
             remembered = consented(session, account.id, auth.client.id, auth.scopes)
@@ -152,6 +156,10 @@ async def decide(request: Request) -> Response:
             if login is None or not csrf_valid(request, "consent", str(form.get("csrf_token", ""))):
                 raise FatalAuthorizationError(
                     "Your session or form expired. Start again from the application."
+                )
+            if enrolment_needed(request, session, login.account_id):
+                raise FatalAuthorizationError(
+                    "Set up two-factor authentication first, then start again."
                 )
             if form.get("decision") != "allow":
                 raise RedirectedError(

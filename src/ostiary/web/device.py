@@ -25,6 +25,7 @@ from ostiary.tokens.device import DeviceKind, decide, find_pending
 from ostiary.tokens.models import DeviceAuthorization
 from ostiary.web.browser import PAGE_HEADERS, csrf_token, csrf_valid, current_login, page, see_other
 from ostiary.web.context import request_context, services_of, unit_of
+from ostiary.web.sign_in import enrolment_needed, enrolment_url
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 HEROKU_CLI_NAME = "the Heroku CLI"
@@ -32,6 +33,11 @@ HEROKU_CLI_NAME = "the Heroku CLI"
 
 def _login_first(path: str) -> Response:
     return RedirectResponse("/login?" + urlencode({"next": path}), 302, headers=PAGE_HEADERS)
+
+
+def _enrol_first(path: str) -> Response:
+    # OSTIARY_REQUIRE_2FA: nothing is approved before the account has a second factor.
+    return RedirectResponse(enrolment_url(path), 302, headers=PAGE_HEADERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +115,12 @@ async def device_page(request: Request, user_code: str = "") -> Response:
     """The code entry form (signed-in users only)."""
     services = services_of(request)
     with services.database.unit_of_work(write=False) as session:
-        if current_login(request, session) is None:
-            target = "/device" + (f"?{urlencode({'user_code': user_code})}" if user_code else "")
+        login = current_login(request, session)
+        target = "/device" + (f"?{urlencode({'user_code': user_code})}" if user_code else "")
+        if login is None:
             return _login_first(target)
+        if enrolment_needed(request, session, login.account_id):
+            return _enrol_first(target)
     return page(request, "device.html", user_code=user_code, csrf=csrf_token(request, "device"))
 
 
@@ -143,6 +152,8 @@ def _decide_or_show(
             login = current_login(request, session)
             if login is None:
                 return _login_first(action if raw else "/device")
+            if enrolment_needed(request, session, login.account_id):
+                return _enrol_first(action if raw else "/device")
             row = _lookup(request, session, login.account_id, code, kind, raw=raw)
             account = session.get(Account, login.account_id)
             assert account is not None

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from ostiary.accounts.models import Account
+from ostiary.accounts.records import AccountSnapshot
 from ostiary.accounts.services import update_account
 from ostiary.clock import isoformat
 from ostiary.errors import NotFound
+from ostiary.second_factors.queries import enrolled_factors
 from ostiary.unit import Unit
 from ostiary.web.api.deps import Caller, CallerDep, UnitDep, authenticate_caller
 from ostiary.web.api.shapes import Body, IdName, Timestamp
@@ -78,7 +80,7 @@ class RateLimitOut(BaseModel):
     remaining: int
 
 
-def _account_fields(account: AccountFields) -> dict[str, Any]:
+def _account_fields(account: AccountFields, *, two_factor: bool) -> dict[str, Any]:
     """The fields of an account in Heroku's shape, in :class:`AccountOut`'s order."""
     return {
         "allow_tracking": account.allow_tracking,
@@ -93,7 +95,7 @@ def _account_fields(account: AccountFields) -> dict[str, Any]:
         "sms_number": None,
         "suspended_at": None,
         "delinquent_at": None,
-        "two_factor_authentication": False,
+        "two_factor_authentication": two_factor,
         "updated_at": isoformat(account.updated_at) or "",
         "verified": True,
         "country_of_residence": None,
@@ -102,9 +104,9 @@ def _account_fields(account: AccountFields) -> dict[str, Any]:
     }
 
 
-def present_account(account: AccountFields) -> AccountOut:
-    """An account in Heroku's shape."""
-    return AccountOut(**_account_fields(account))
+def present_account(account: AccountFields, *, two_factor: bool) -> AccountOut:
+    """An account in Heroku's shape (``two_factor``: whether it has a second factor)."""
+    return AccountOut(**_account_fields(account, two_factor=two_factor))
 
 
 def _require_self(caller: Caller, identity: str) -> None:
@@ -117,12 +119,15 @@ def _require_self(caller: Caller, identity: str) -> None:
 _COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _account_response(account: AccountFields) -> Response:
+def _account_response(account: AccountSnapshot) -> Response:
     """The account as FastAPI answers an ``AccountOut`` (the same bytes), without building and
     validating a model twice for values that are plain strings, booleans and None (the hot GET;
     docs/architecture.md)."""
     return Response(
-        _COMPACT_JSON.encode(_account_fields(account)).encode(), media_type="application/json"
+        _COMPACT_JSON.encode(
+            _account_fields(account, two_factor=account.two_factor_authentication)
+        ).encode(),
+        media_type="application/json",
     )
 
 
@@ -154,7 +159,7 @@ async def _update(caller: Caller, unit: Unit, body: AccountUpdate) -> AccountOut
             del changes[flag]
     update_account(unit, account, changes=changes)
     unit.session.flush()
-    return present_account(account)
+    return present_account(account, two_factor=bool(enrolled_factors(unit.session, account.id)))
 
 
 @router.patch("/account", response_model=AccountOut, summary="Account update")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -21,6 +21,9 @@ from ostiary.errors import Forbidden
 from ostiary.metrics import count_token_issued
 from ostiary.policies.queries import policy_in_force
 from ostiary.policies.rules import is_out_of_policy
+from ostiary.second_factors.errors import EnrollmentRequired, SecondFactorRequired, WrongCode
+from ostiary.second_factors.queries import enrolled_factors
+from ostiary.second_factors.services import check_code
 from ostiary.security.grace import parse_grace_period
 from ostiary.security.tokens import redact
 from ostiary.tokens.models import AccessToken, Authorization, RefreshToken
@@ -30,6 +33,7 @@ from ostiary.tokens.records import IssuedAuthorization, LiveTokens, RequestedAut
 from ostiary.tokens.rotation import retiring_tokens
 from ostiary.tokens.rules import is_expired
 from ostiary.tokens.services import create_child, describe, regenerate_as, revoke
+from ostiary.unit import Unit
 from ostiary.web.api.deps import (
     CallerDep,
     CallerOrLoginDep,
@@ -40,6 +44,9 @@ from ostiary.web.api.deps import (
 )
 from ostiary.web.api.ranges import RangeHeader, list_response, paginate, parse_range
 from ostiary.web.api.shapes import Body, IdOnly, Timestamp
+from ostiary.web.context import Services
+from ostiary.web.oauth import issuer_of
+from ostiary.web.sign_in import ENROL_PATH
 
 router = APIRouter(tags=["oauth-authorization"])
 
@@ -259,6 +266,25 @@ def _created(issued: IssuedAuthorization, grant_ttl: int) -> JSONResponse:
     return JSONResponse(shown.model_dump(mode="json"), status_code=201)
 
 
+def _second_factor(request: Request, unit: Unit, services: Services, account_id: str) -> None:
+    """After the password: an account with a second factor must send a current one in
+    ``Heroku-Two-Factor-Code`` (a TOTP or a recovery code), else 403 ``two_factor`` as Heroku
+    answers (its clients then ask for the code and retry); wrong codes are throttled and
+    recorded. While the server requires a second factor, an account without one is refused
+    with 403 ``two_factor_enrollment_required``, pointing to the dashboard."""
+    if not enrolled_factors(unit.session, account_id):
+        if services.settings.require_2fa:
+            raise EnrollmentRequired(issuer_of(request, services) + ENROL_PATH)
+        return
+    code = request.headers.get("heroku-two-factor-code", "").strip()
+    if not code:
+        raise SecondFactorRequired
+    try:
+        check_code(unit, services.failure_throttle, account_id, code)
+    except WrongCode as error:
+        raise SecondFactorRequired(audit=error.audit) from None
+
+
 @router.post(
     "/oauth/authorizations",
     response_model=AuthorizationOut,
@@ -266,6 +292,7 @@ def _created(issued: IssuedAuthorization, grant_ttl: int) -> JSONResponse:
     summary="OAuth authorization create (or password login)",
 )
 async def post_authorization(
+    request: Request,
     credentials: CallerOrLoginDep,
     unit: UnitDep,
     services: ServicesDep,
@@ -274,8 +301,10 @@ async def post_authorization(
     """Create an authorization, at most as wide as the credential creating it.
 
     With Basic ``email:password`` (``heroku login -i``) this is a password login: it opens a
-    session, and the authorization dies with it. With a token it is that token's child: it
-    expires no later than the token's authorization and is revoked with it.
+    session, and the authorization dies with it; an account with a second factor also sends
+    ``Heroku-Two-Factor-Code`` (checked after the password, so a wrong password is 401 and
+    says nothing of second factors). With a token it is that token's child: it expires no
+    later than the token's authorization and is revoked with it.
     """
     requested = _requested(body or AuthorizationCreate())
     if isinstance(credentials, PasswordLogin):
@@ -283,6 +312,7 @@ async def post_authorization(
         proof = await services.passwords.login(
             credentials.context, credentials.email, credentials.password
         )
+        _second_factor(request, unit, services, proof.account_id)
         issued = password_login(unit, proof, requested)
         count_token_issued("password")
     else:

@@ -19,8 +19,9 @@ NAMES = [
 ]
 
 
+@pytest.mark.parametrize("two_factor", [False, True])
 @pytest.mark.parametrize("name", NAMES)
-def test_the_account_body_is_what_pydantic_writes(name: str | None) -> None:
+def test_the_account_body_is_what_pydantic_writes(name: str | None, two_factor: bool) -> None:
     account = AccountSnapshot(
         id="9d5a6f5e-0000-4000-8000-000000000001",
         email="ädä+tag@example.com",
@@ -30,7 +31,10 @@ def test_the_account_body_is_what_pydantic_writes(name: str | None) -> None:
         created_at=datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC),
         updated_at=datetime(2026, 12, 1, 11, 0, 0, tzinfo=UTC),
         last_login=datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC) if name else None,
+        two_factor_authentication=two_factor,
     )
     response = _account_response(account)
-    assert response.body == present_account(account).model_dump_json().encode()
+    assert (
+        response.body == present_account(account, two_factor=two_factor).model_dump_json().encode()
+    )
     assert response.headers["content-type"] == "application/json"
