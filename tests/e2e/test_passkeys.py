@@ -102,6 +102,11 @@ def _names(page: Any) -> list[str]:
     return names
 
 
+def _row(page: Any, name: str) -> Any:
+    """The table row of the passkey named ``name`` (as the page was served)."""
+    return page.locator("tr[data-passkey]").filter(has=page.locator(f"input[value='{name}']"))
+
+
 def _actions(factory: Factory, account_id: str) -> list[tuple[str, object]]:
     with factory.database.unit_of_work(write=False) as session:
         events = session.scalars(
@@ -135,13 +140,12 @@ def test_register_two_rename_one_remove_the_other(
     assert len(authenticators.credentials(phone)) == 1
     assert _names(page) == ["Laptop", "Phone"]
 
-    laptop_row = page.locator("tr[data-passkey]").nth(0)
-    laptop_row.locator("input[name=name]").fill("Work laptop")
-    laptop_row.locator("button:has-text('Rename')").click()
+    _row(page, "Laptop").locator("input[name=name]").fill("Work laptop")
+    _row(page, "Laptop").locator("button:has-text('Rename')").click()
     page.wait_for_selector(".flash:has-text('Renamed')")
-    assert _names(page) == ["Work laptop", "Phone"]
+    assert sorted(_names(page)) == ["Phone", "Work laptop"]
 
-    page.locator("tr[data-passkey]").nth(1).locator("button:has-text('Remove')").click()
+    _row(page, "Phone").locator("button:has-text('Remove')").click()
     page.wait_for_selector(".flash:has-text('Passkey removed')")
     assert _names(page) == ["Work laptop"]
     with factory.database.unit_of_work(write=False) as session:
@@ -221,3 +225,33 @@ def _private_key_pkcs8() -> str:
         serialization.NoEncryption(),
     )
     return base64.b64encode(der).decode()
+
+
+def test_password_then_a_passkey_as_the_second_factor(
+    passkey_server: ServerProcess, factory: Factory, user: UserAccount, page: Any
+) -> None:
+    authenticators = VirtualAuthenticators(page)
+    authenticators.add()
+    _log_in_with_password(page, passkey_server, user.email)
+    _add_passkey(page, "Laptop", 1)
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/login")
+
+    page.goto(f"{_base(passkey_server)}/dashboard/sessions")
+    page.wait_for_url("**/login?next=%2Fdashboard%2Fsessions")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/login/second-factor")
+    assert page.locator("#code").count() == 0  # a passkey, no authenticator app
+    page.click("text=Use a passkey")
+    page.wait_for_url("**/dashboard/sessions")
+    assert "Browser login (passkey)" in page.text_content("main")
+    with factory.database.unit_of_work(write=False) as session:
+        kinds = session.scalars(
+            select(Event.details).where(
+                Event.actor_id == user.id, Event.action == "auth:second-factor:success"
+            )
+        ).all()
+    assert kinds == [{"kind": "passkey"}]
+    assert page.console_errors == []

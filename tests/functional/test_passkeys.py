@@ -380,3 +380,127 @@ def test_one_account_cannot_rename_or_remove_anothers_passkey(
 @pytest.fixture
 def other_user(factory: Factory) -> UserAccount:
     return factory.account("other")
+
+
+def _password_step(
+    server: ServerProcess, user: UserAccount, next: str = "/dashboard/tokens"
+) -> tuple[httpx.Client, str]:
+    """A browser whose password was right, at the second-factor step: (client, its CSRF token)."""
+    browser = _browser(server)
+    login = browser.get("/login", params={"next": next})
+    answered = browser.post(
+        "/login", data={**hidden_fields(login.text), "email": user.email, "password": PASSWORD}
+    )
+    assert answered.status_code == 303, answered.text
+    assert answered.headers["location"] == "/login/second-factor"
+    assert "ostiary_session" not in answered.cookies
+    step = browser.get("/login/second-factor")
+    assert step.status_code == 200
+    return browser, _csrf_of(step.text)
+
+
+def _second_factor(
+    browser: httpx.Client, csrf: str, answer: object | None = None, **extra: object
+) -> httpx.Response:
+    return browser.post(
+        "/login/second-factor/passkey/verify",
+        headers={"X-CSRF-Token": csrf},
+        json={"credential": answer, **extra},
+    )
+
+
+def _second_factor_options(browser: httpx.Client, csrf: str) -> dict[str, Any]:
+    answered = browser.post("/login/second-factor/passkey/options", headers={"X-CSRF-Token": csrf})
+    assert answered.status_code == 200, answered.text
+    options: dict[str, Any] = answered.json()
+    return options
+
+
+def test_a_passkey_is_the_second_factor_after_the_password(
+    passkey_server: ServerProcess, factory: Factory, user: UserAccount
+) -> None:
+    authenticator = _register(passkey_server, user)
+    with passkey_server.client(user.api_key) as api:
+        assert api.get("/account").json()["two_factor_authentication"] is True
+    browser, csrf = _password_step(passkey_server, user)
+    step = browser.get("/login/second-factor").text
+    assert "Use a passkey" in step
+    assert 'name="code"' not in step  # no authenticator app: no code field
+    # The pending sign-in opens no page.
+    assert browser.get("/dashboard/tokens").status_code == 303
+    options = _second_factor_options(browser, csrf)
+    assert [c["id"] for c in options["allowCredentials"]] == [_b64(authenticator.credential_id)]
+    assert options["userVerification"] == "preferred"  # the password was the other factor
+    authenticator.user_verified = False
+    answered = _second_factor(browser, csrf, authenticator.answer(options))
+    assert answered.status_code == 303, answered.text
+    assert answered.headers["location"] == "/dashboard/tokens"
+    assert browser.get("/dashboard/tokens").status_code == 200
+    succeeded = _events(factory, user.id, "auth:second-factor:success")
+    assert [event.details for event in succeeded] == [{"kind": "passkey"}]
+
+
+def test_another_accounts_passkey_is_no_second_factor(
+    passkey_server: ServerProcess, user: UserAccount, other_user: UserAccount
+) -> None:
+    _register(passkey_server, user)
+    theirs = _register(passkey_server, other_user)
+    browser, csrf = _password_step(passkey_server, user)
+    _refused(
+        _second_factor(browser, csrf, theirs.answer(_second_factor_options(browser, csrf))),
+        403,
+        "passkey_rejected",
+    )
+    assert browser.get("/dashboard/tokens").status_code == 303
+
+
+def test_the_second_factor_step_needs_the_password_first(passkey_server: ServerProcess) -> None:
+    login = LoginPage(passkey_server)
+    refused = login.client.post(
+        "/login/second-factor/passkey/options", headers={"X-CSRF-Token": login.csrf}
+    )
+    _refused(refused, 403, "forbidden")  # the login page's token is not the step's
+    browser = _browser(passkey_server)
+    browser.get("/login")
+    # Without a pending sign-in there is no step page, and no token for it: forge nothing.
+    assert browser.get("/login/second-factor").status_code == 303
+
+
+def test_a_passwordless_challenge_is_no_second_factor(
+    passkey_server: ServerProcess, user: UserAccount
+) -> None:
+    authenticator = _register(passkey_server, user)
+    browser, csrf = _password_step(passkey_server, user)
+    # A sign-in challenge of this browser answered at the second-factor step: another purpose.
+    login_csrf = _csrf_of(browser.get("/login").text)
+    options = browser.post("/login/passkey/options", headers={"X-CSRF-Token": login_csrf}).json()
+    _refused(
+        _second_factor(browser, csrf, authenticator.answer(options)),
+        400,
+        "passkey_challenge_invalid",
+    )
+
+
+def test_remove_2fa_removes_the_passkeys(
+    passkey_server: ServerProcess, factory: Factory, user: UserAccount
+) -> None:
+    from ostiary.second_factors.queries import enrolled_factors
+    from ostiary.second_factors.services import remove_all_factors
+
+    _register(passkey_server, user)
+    with factory.database.unit_of_work(write=True) as session:
+        assert remove_all_factors(factory.unit(session), user.id) == {"passkey"}
+    with factory.database.unit_of_work(write=False) as session:
+        assert enrolled_factors(session, user.id) == frozenset()
+    removed = [
+        e.details
+        for e in _events(factory, None, "account:second-factor:remove")
+        if e.target_id == user.id
+    ]
+    assert removed == [{"kind": "passkey", "by": "administrator"}]
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

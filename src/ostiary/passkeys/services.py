@@ -332,6 +332,7 @@ def remove(unit: Unit, account_id: str, passkey_id: str, *, by: str = "owner") -
     """Remove one of the account's passkeys: it signs nobody in from now on."""
     passkey = find_passkey(unit.session, account_id, passkey_id, for_update=True)
     unit.session.delete(passkey)
+    unit.session.flush()
     unit.record(
         "account:second-factor:remove",
         actor_id=account_id if by == "owner" else None,
@@ -341,20 +342,13 @@ def remove(unit: Unit, account_id: str, passkey_id: str, *, by: str = "owner") -
     )
 
 
-def remove_all(unit: Unit, account_id: str, *, by: str = "administrator") -> int:
-    """Remove every passkey of the account (an administrator's ``remove-2fa``); how many."""
+def remove_all(unit: Unit, account_id: str) -> int:
+    """Remove every passkey of the account; how many. For an administrator's ``remove-2fa``
+    (``second_factors.services.remove_all_factors``, which records one removal per kind)."""
     removed = unit.session.execute(
         delete(Passkey).where(Passkey.account_id == account_id),
         execution_options={"synchronize_session": False},
     ).rowcount  # type: ignore[attr-defined]
-    if removed:
-        unit.record(
-            "account:second-factor:remove",
-            actor_id=None,
-            target_type="account",
-            target_id=account_id,
-            details={"kind": "passkey", "by": by, "count": removed},
-        )
     return int(removed)
 
 

@@ -1,10 +1,14 @@
-"""Signing in with a passkey alone (a discoverable credential, no email typed), and what the
-passkey endpoints of every page share: the JSON bodies they read (bounded), the CSRF header they
-need, and the relying party of this server (WebAuthn L2 section 5.4.2, docs/passkeys.md).
+"""Signing in with a passkey: alone (a discoverable credential, no email typed), or as the
+second factor after the password; and what the passkey endpoints of every page share: the JSON
+bodies they read (bounded), the CSRF header they need, and the relying party of this server
+(WebAuthn L2 section 5.4.2, docs/passkeys.md).
 
 ``POST /login/passkey/options`` hands the browser a challenge for ``navigator.credentials.get()``;
 ``POST /login/passkey/verify`` checks its answer and signs the browser in (303 to ``next``, which
-``fetch`` follows). Both need the login page's CSRF token in ``X-CSRF-Token``; errors are JSON.
+``fetch`` follows). ``/login/second-factor/passkey/options`` and ``.../verify`` do the same for
+the pending sign-in's account (``web.sign_in``), offering only its passkeys. All need the page's
+CSRF token in ``X-CSRF-Token``; errors are JSON. Every sign-in ends in
+``web.sign_in.finish_sign_in``.
 """
 
 from __future__ import annotations
@@ -14,24 +18,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ostiary.accounts.models import Account
-from ostiary.accounts.sessions import open_session
 from ostiary.errors import Forbidden, InvalidParams, PayloadTooLarge, Unauthorized
 from ostiary.passkeys.records import RelyingParty
 from ostiary.passkeys.rules import MAX_ANSWER_BYTES, relying_party
 from ostiary.passkeys.services import finish_assertion, start_assertion
-from ostiary.unit import Unit
-from ostiary.web.browser import (
-    CSRF_COOKIE,
-    SESSION_LIFETIME,
-    csrf_valid,
-    safe_next,
-    see_other,
-    set_session_cookie,
-)
+from ostiary.web.browser import CSRF_COOKIE, csrf_valid, safe_next
 from ostiary.web.context import services_of, unit_of
 from ostiary.web.json_body import parse_json_body
 from ostiary.web.oauth import issuer_of
+from ostiary.web.sign_in import SECOND_FACTOR_PATH, PendingSignIn, finish_sign_in, pending_sign_in
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CSRF_HEADER = "x-csrf-token"
@@ -82,26 +77,6 @@ def options_response(options: str) -> Response:
     return Response(options, media_type="application/json", headers=NO_STORE)
 
 
-def _signed_in(request: Request, unit: Unit, account_id: str, *, next: str) -> Response:
-    """Open the browser's session for an account a passkey proved, 303 to ``next``.
-
-    Kept to the one call a completed sign-in makes, so that it becomes
-    ``web.sign_in.finish_sign_in(request, unit, account_id, method="passkey", next=next)``."""
-    account = unit.session.get(Account, account_id)
-    if account is None:  # removed since the passkey was checked
-        raise Unauthorized("That account no longer exists.")
-    account.last_login = unit.now()
-    login = open_session(
-        unit,
-        account_id=account_id,
-        description="Browser login (passkey)",
-        expires_at=unit.now() + SESSION_LIFETIME,
-    )
-    response = see_other(next)
-    set_session_cookie(request, response, login.id)
-    return response
-
-
 @router.post("/login/passkey/options")
 async def sign_in_options(request: Request) -> Response:
     """A challenge for a passwordless sign-in; rate-limited per address like other requests
@@ -129,4 +104,49 @@ async def sign_in_verify(request: Request) -> Response:
         verified = finish_assertion(
             unit, relying_party_of(request), credential, purpose="sign-in", browser=browser
         )
-        return _signed_in(request, unit, verified.account_id, next=target)
+        return finish_sign_in(request, unit, verified.account_id, method="passkey", next=target)
+
+
+def _pending(request: Request) -> PendingSignIn:
+    pending = pending_sign_in(request)
+    if pending is None:
+        raise Unauthorized("Your sign-in expired. Please enter your password again.")
+    return pending
+
+
+@router.post(f"{SECOND_FACTOR_PATH}/passkey/options")
+async def second_factor_options(request: Request) -> Response:
+    """A challenge for the pending sign-in's account, naming only its passkeys."""
+    browser = browser_of(request, "second-factor")
+    pending = _pending(request)
+    with services_of(request).database.unit_of_work(write=True) as session:
+        options = start_assertion(
+            unit_of(request, session),
+            relying_party_of(request),
+            purpose="second-factor",
+            browser=browser,
+            account_id=pending.account_id,
+        )
+    return options_response(options)
+
+
+@router.post(f"{SECOND_FACTOR_PATH}/passkey/verify")
+async def second_factor_verify(request: Request) -> Response:
+    """Check the passkey (one of the pending account's: ``auth:second-factor:success``, kind
+    passkey) and finish the sign-in, 303 to where it was going."""
+    browser = browser_of(request, "second-factor")
+    pending = _pending(request)
+    credential = credential_of(await answer_body(request))
+    with services_of(request).database.unit_of_work(write=True) as session:
+        unit = unit_of(request, session)
+        finish_assertion(
+            unit,
+            relying_party_of(request),
+            credential,
+            purpose="second-factor",
+            browser=browser,
+            account_id=pending.account_id,
+        )
+        return finish_sign_in(
+            request, unit, pending.account_id, method="passkey", next=pending.next
+        )

@@ -1,5 +1,6 @@
 """The passkeys page: register several (after a recent password, as the API key page asks),
-name and rename them, remove one (after a recent password).
+name and rename them, remove one (after a recent password; not the account's last second
+factor while the server requires one).
 
 Registering runs in the browser (``static/passkeys.js``): ``POST .../register/options`` hands it
 the options for ``navigator.credentials.create()``, ``POST .../register/verify`` checks and stores
@@ -19,6 +20,8 @@ from ostiary.errors import Unauthorized
 from ostiary.passkeys.errors import ReauthenticationRequired
 from ostiary.passkeys.queries import listings_of
 from ostiary.passkeys.services import finish_registration, remove, rename, start_registration
+from ostiary.second_factors.errors import LastFactorRequired
+from ostiary.second_factors.queries import enrolled_factors
 from ostiary.unit import Unit
 from ostiary.web.browser import current_login
 from ostiary.web.context import request_context, services_of, unit_of
@@ -130,9 +133,15 @@ async def rename_passkey(request: Request, passkey_id: str) -> Response:
 async def remove_passkey(request: Request, passkey_id: str) -> Response:
     """Remove a passkey (after a recent password): it signs nobody in any more."""
 
+    required = services_of(request).settings.require_2fa
+
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         confirm_identity(visitor)
         remove(unit, visitor.account.id, passkey_id, by="owner")
+        # The last second factor stays while the server requires one (OSTIARY_REQUIRE_2FA).
+        # (Refused after the removal, which the error rolls back: the account may have several.)
+        if required and not enrolled_factors(unit.session, visitor.account.id):
+            raise LastFactorRequired
         return done(PASSKEYS, "Passkey removed.")
 
     return await act(request, PASSKEYS, work, proof_field="password")
