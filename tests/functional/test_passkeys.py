@@ -85,10 +85,15 @@ def _signed_in(server: ServerProcess, user: UserAccount) -> tuple[httpx.Client, 
 
 
 def _register(
-    server: ServerProcess, user: UserAccount, authenticator: SoftAuthenticator | None = None
+    server: ServerProcess,
+    user: UserAccount,
+    authenticator: SoftAuthenticator | None = None,
+    signed_in: tuple[httpx.Client, str] | None = None,
 ) -> SoftAuthenticator:
+    """Register a passkey from the dashboard, in a browser signed in with the password (a new
+    one unless ``signed_in`` gives it)."""
     authenticator = authenticator or SoftAuthenticator(origin=server.url)
-    browser, csrf = _signed_in(server, user)
+    browser, csrf = signed_in or _signed_in(server, user)
     options = browser.post("/dashboard/passkeys/register/options", headers={"X-CSRF-Token": csrf})
     assert options.status_code == 200, options.text
     verified = browser.post(
@@ -504,3 +509,48 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = start_server(
+        tmp_path_factory.mktemp("passkeys-required"), settings={"OSTIARY_REQUIRE_2FA": "true"}
+    )
+    yield server
+    server.stop()
+
+
+def test_a_passkey_enrols_and_the_last_one_stays_when_a_second_factor_is_required(
+    strict_server: ServerProcess,
+) -> None:
+    factory = Factory(strict_server.data_dir)
+    try:
+        user = factory.account("strict")
+        # An account without a factor may reach the passkeys page (and no other) to enrol.
+        browser, csrf = _signed_in(strict_server, user)
+        assert browser.get("/dashboard/tokens").status_code == 303
+        _register(strict_server, user, signed_in=(browser, csrf))
+        assert browser.get("/dashboard/tokens").status_code == 200
+        with factory.database.unit_of_work(write=False) as session:
+            passkey_id = session.scalars(
+                select(Passkey.id).where(Passkey.account_id == user.id)
+            ).one()
+        answered = browser.post(
+            f"/dashboard/passkeys/{passkey_id}/delete",
+            data={"csrf_token": csrf, "password": PASSWORD},
+        )
+        assert answered.status_code == 303
+        assert "requires a second factor" in browser.get("/dashboard/passkeys").text
+        with factory.database.unit_of_work(write=False) as session:
+            assert session.get(Passkey, passkey_id) is not None
+        # With a second passkey, the first may go.
+        _register(strict_server, user, signed_in=(browser, csrf))
+        answered = browser.post(
+            f"/dashboard/passkeys/{passkey_id}/delete",
+            data={"csrf_token": csrf, "password": PASSWORD},
+        )
+        assert "Passkey removed." in browser.get("/dashboard/passkeys").text
+        with factory.database.unit_of_work(write=False) as session:
+            assert session.get(Passkey, passkey_id) is None
+    finally:
+        factory.close()
