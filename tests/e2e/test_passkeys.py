@@ -6,11 +6,14 @@ is http://localhost (a secure context, the RP id a domain)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from ostiary.accounts.models import LoginSession
+from ostiary.clock import utcnow
 from ostiary.events import Event
 from ostiary.passkeys.models import Passkey
 from tests.support.factories import PASSWORD, Factory, UserAccount
@@ -254,4 +257,35 @@ def test_password_then_a_passkey_as_the_second_factor(
             )
         ).all()
     assert kinds == [{"kind": "passkey"}]
+    assert page.console_errors == []
+
+
+def test_a_passkey_confirms_it_is_you_instead_of_the_password(
+    passkey_server: ServerProcess, factory: Factory, user: UserAccount, page: Any
+) -> None:
+    authenticators = VirtualAuthenticators(page)
+    authenticators.add()
+    _log_in_with_password(page, passkey_server, user.email)
+    _add_passkey(page, "Laptop", 1)
+    # The password was proved more than five minutes ago.
+    with factory.database.unit_of_work(write=True) as session:
+        session.execute(
+            update(LoginSession)
+            .where(LoginSession.account_id == user.id)
+            .values(authenticated_at=utcnow() - timedelta(minutes=6))
+        )
+    page.goto(f"{_base(passkey_server)}/dashboard/api-key")
+    assert page.is_visible("#reveal-password")
+    page.locator("button:has-text('Or use a passkey')").first.click()
+    page.locator("[data-passkey-confirmed]").first.wait_for()
+    assert page.is_hidden("#reveal-password")
+    page.click("button:has-text('Reveal')")
+    page.wait_for_selector("#revealed-key")
+    with factory.database.unit_of_work(write=False) as session:
+        confirmed = session.scalars(
+            select(Event.details).where(
+                Event.actor_id == user.id, Event.action == "auth:reauthentication:success"
+            )
+        ).all()
+    assert confirmed == [{"kind": "passkey"}]
     assert page.console_errors == []

@@ -5,7 +5,9 @@ factor while the server requires one).
 Registering runs in the browser (``static/passkeys.js``): ``POST .../register/options`` hands it
 the options for ``navigator.credentials.create()``, ``POST .../register/verify`` checks and stores
 the answer. Both are JSON, need the dashboard's CSRF token in ``X-CSRF-Token`` and a password
-proved in the last five minutes (``confirm`` proves it with a form).
+proved in the last five minutes (``confirm`` proves it with a form). ``confirm/options`` and
+``confirm/verify`` re-authenticate with a passkey instead, wherever the dashboard asks for the
+password ("Or use a passkey").
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from ostiary.accounts.models import Account
 from ostiary.errors import Unauthorized
 from ostiary.passkeys.errors import ReauthenticationRequired
 from ostiary.passkeys.queries import listings_of
-from ostiary.passkeys.services import finish_registration, remove, rename, start_registration
+from ostiary.passkeys.services import (
+    finish_assertion,
+    finish_registration,
+    remove,
+    rename,
+    start_assertion,
+    start_registration,
+)
 from ostiary.second_factors.errors import LastFactorRequired
 from ostiary.second_factors.queries import enrolled_factors
 from ostiary.unit import Unit
@@ -71,13 +80,18 @@ async def confirm(request: Request) -> Response:
     return await act(request, PASSKEYS, work, proof_field="password")
 
 
-def _recent_visitor(request: Request, session: Session) -> Visitor:
-    """The signed-in visitor of a JSON request, who proved the password recently."""
+def _json_visitor(request: Request, session: Session) -> Visitor:
+    """The signed-in visitor of a JSON request."""
     login = current_login(request, session)
     account = session.get(Account, login.account_id) if login is not None else None
     if login is None or account is None:
         raise Unauthorized("Sign in first.")
-    visitor = Visitor(account, login, request_context(request))
+    return Visitor(account, login, request_context(request))
+
+
+def _recent_visitor(request: Request, session: Session) -> Visitor:
+    """The signed-in visitor of a JSON request, who proved the password recently."""
+    visitor = _json_visitor(request, session)
     if not visitor.recently_authenticated:
         raise ReauthenticationRequired
     return visitor
@@ -145,3 +159,41 @@ async def remove_passkey(request: Request, passkey_id: str) -> Response:
         return done(PASSKEYS, "Passkey removed.")
 
     return await act(request, PASSKEYS, work, proof_field="password")
+
+
+@router.post(f"{PASSKEYS}/confirm/options")
+async def confirm_options(request: Request) -> Response:
+    """A challenge for re-authentication with one of the visitor's passkeys (user verification
+    required: it stands for the password)."""
+    browser = browser_of(request, CSRF_PURPOSE)
+    with services_of(request).database.unit_of_work(write=True) as session:
+        visitor = _json_visitor(request, session)
+        options = start_assertion(
+            unit_of(request, session),
+            relying_party_of(request),
+            purpose="reauthenticate",
+            browser=browser,
+            account_id=visitor.account.id,
+        )
+    return options_response(options)
+
+
+@router.post(f"{PASSKEYS}/confirm/verify")
+async def confirm_verify(request: Request) -> Response:
+    """Check the passkey: the session counts as re-authenticated for five minutes, as after the
+    password (``auth:reauthentication:success``, kind passkey)."""
+    browser = browser_of(request, CSRF_PURPOSE)
+    credential = credential_of(await answer_body(request))
+    with services_of(request).database.unit_of_work(write=True) as session:
+        unit = unit_of(request, session)
+        visitor = _json_visitor(request, session)
+        finish_assertion(
+            unit,
+            relying_party_of(request),
+            credential,
+            purpose="reauthenticate",
+            browser=browser,
+            account_id=visitor.account.id,
+        )
+        visitor.login.authenticated_at = unit.now()
+    return JSONResponse({"confirmed": True}, headers=NO_STORE)

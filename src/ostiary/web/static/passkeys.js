@@ -1,5 +1,6 @@
-// Passkeys (WebAuthn): "Sign in with a passkey" on the login page, "Add a passkey" on the
-// dashboard, "Use a passkey" where the dashboard asks to confirm it is you. The server sends
+// Passkeys (WebAuthn): "Sign in with a passkey" on the login page, "Use a passkey" at the
+// second-factor step, "Add a passkey" on the dashboard, "Or use a passkey" where the dashboard
+// asks for the password to confirm it is you. The server sends
 // the options as JSON (base64url for bytes) and takes the credential back the same way.
 "use strict";
 (() => {
@@ -64,8 +65,10 @@
     }
   };
 
+  let shownNear = null;
   const show = (message) => {
-    const place = document.getElementById("passkey-error");
+    const near = shownNear && shownNear.parentElement.querySelector("[data-passkey-confirmed]");
+    const place = document.getElementById("passkey-error") || near;
     if (!place) return;
     place.textContent = message;
     place.hidden = !message;
@@ -83,7 +86,8 @@
         ? "This device already holds a passkey for your account."
         : "Your browser could not use a passkey here.";
 
-  async function ceremony(button, body, run) {
+  async function ceremony(button, body, run, verifiedThen) {
+    shownNear = button;
     show("");
     button.disabled = true;
     try {
@@ -98,11 +102,30 @@
       const answer = { ...body, credential: credentialJSON(credential) };
       const verified = await post(button.dataset.verify, button.dataset.csrf, answer);
       if (!verified.ok) return show(await problem(verified));
+      if (verifiedThen) return verifiedThen(verified);
       follow(verified, button.dataset.done || button.dataset.next || "/");
     } finally {
       button.disabled = false;
     }
   }
+
+  // Re-authenticated with a passkey: every form of the page may go on without the password
+  // (the server now counts this session as recently authenticated).
+  const confirmed = () => {
+    for (const button of document.querySelectorAll("button[data-passkey-confirm]")) {
+      const form = button.closest("form");
+      for (const input of form ? form.querySelectorAll("input[name=password], input[name=second_factor_code]") : []) {
+        input.required = false;
+        input.hidden = true;
+        const label = form.querySelector(`label[for="${input.id}"]`);
+        if (label) label.hidden = true;
+      }
+      button.hidden = true;
+      const done = button.parentElement.querySelector("[data-passkey-confirmed]");
+      done.textContent = "Confirmed with your passkey: go on.";
+      done.hidden = false;
+    }
+  };
 
   const supported = () => Boolean(window.PublicKeyCredential && navigator.credentials);
 
@@ -113,6 +136,12 @@
       ceremony(signIn, { next: signIn.dataset.next || "/" }, (options) =>
         navigator.credentials.get({ publicKey: requestOptions(options) }),
       );
+      return;
+    }
+    const confirm = event.target.closest("button[data-passkey-confirm]");
+    if (confirm) {
+      if (!supported()) return show("This browser cannot use passkeys.");
+      ceremony(confirm, {}, (options) => navigator.credentials.get({ publicKey: requestOptions(options) }), confirmed);
       return;
     }
     const register = event.target.closest("button[data-passkey-register]");
