@@ -128,6 +128,14 @@ class LoginPage:
         )
 
 
+def _signed_in_to(response: httpx.Response, location: str = "/dashboard/passkeys") -> None:
+    """A sign-in's answer: the session cookie, and where the page goes next."""
+    assert response.status_code == 200, response.text
+    assert response.json() == {"location": location}
+    assert "ostiary_session" in response.cookies
+    assert response.headers["cache-control"] == "no-store"
+
+
 def _refused(response: httpx.Response, status: int, code: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -154,8 +162,7 @@ def test_a_registered_passkey_signs_in_alone(
     assert options["userVerification"] == "required"
     assert options["allowCredentials"] == []  # discoverable: no email typed, nobody named
     answered = login.verify(authenticator.answer(options))
-    assert answered.status_code == 303, answered.text
-    assert answered.headers["location"] == "/dashboard/passkeys"
+    _signed_in_to(answered, "/dashboard/passkeys")
     page = login.client.get("/dashboard/passkeys")
     assert page.status_code == 200
     assert user.email in page.text
@@ -173,7 +180,7 @@ def test_a_replayed_answer_is_refused(
     authenticator = _register(passkey_server, user)
     login = LoginPage(passkey_server)
     answer = authenticator.answer(login.options())
-    assert login.verify(answer).status_code == 303
+    _signed_in_to(login.verify(answer), "/dashboard/passkeys")
     # The same answer again (synced passkeys count nothing, so only the challenge stops it).
     _refused(login.verify(answer), 400, "passkey_challenge_invalid")
     refused = _events(factory, None, "auth:passkey:failure")
@@ -222,7 +229,7 @@ def test_a_counter_that_goes_back_is_refused(
         passkey_server, user, SoftAuthenticator(origin=passkey_server.url, counts=True)
     )
     login = LoginPage(passkey_server)
-    assert login.verify(authenticator.answer(login.options(), sign_count=7)).status_code == 303
+    _signed_in_to(login.verify(authenticator.answer(login.options(), sign_count=7)))
     # A clone of the authenticator, behind the original.
     _refused(
         login.verify(authenticator.answer(login.options(), sign_count=3)), 403, "passkey_rejected"
@@ -230,7 +237,7 @@ def test_a_counter_that_goes_back_is_refused(
     _refused(
         login.verify(authenticator.answer(login.options(), sign_count=7)), 403, "passkey_rejected"
     )
-    assert login.verify(authenticator.answer(login.options(), sign_count=8)).status_code == 303
+    _signed_in_to(login.verify(authenticator.answer(login.options(), sign_count=8)))
     reasons = [e.details.get("reason") for e in _events(factory, user.id, "auth:passkey:failure")]
     assert reasons == ["sign-count", "sign-count"]
 
@@ -438,8 +445,7 @@ def test_a_passkey_is_the_second_factor_after_the_password(
     assert options["userVerification"] == "preferred"  # the password was the other factor
     authenticator.user_verified = False
     answered = _second_factor(browser, csrf, authenticator.answer(options))
-    assert answered.status_code == 303, answered.text
-    assert answered.headers["location"] == "/dashboard/tokens"
+    _signed_in_to(answered, "/dashboard/tokens")
     assert browser.get("/dashboard/tokens").status_code == 200
     succeeded = _events(factory, user.id, "auth:second-factor:success")
     assert [event.details for event in succeeded] == [{"kind": "passkey"}]

@@ -4,11 +4,12 @@ bodies they read (bounded), the CSRF header they need, and the relying party of 
 (WebAuthn L2 section 5.4.2, docs/passkeys.md).
 
 ``POST /login/passkey/options`` hands the browser a challenge for ``navigator.credentials.get()``;
-``POST /login/passkey/verify`` checks its answer and signs the browser in (303 to ``next``, which
-``fetch`` follows). ``/login/second-factor/passkey/options`` and ``.../verify`` do the same for
-the pending sign-in's account (``web.sign_in``), offering only its passkeys. All need the page's
-CSRF token in ``X-CSRF-Token``; errors are JSON. Every sign-in ends in
-``web.sign_in.finish_sign_in``.
+``POST /login/passkey/verify`` checks its answer and signs the browser in: the session cookie,
+and where to go (``{"location": ...}``, which the page then opens; a redirect that ``fetch``
+followed could lead to another origin, such as an OAuth client's redirect URI).
+``/login/second-factor/passkey/options`` and ``.../verify`` do the same for the pending
+sign-in's account (``web.sign_in``), offering only its passkeys. All need the page's CSRF token
+in ``X-CSRF-Token``; errors are JSON. Every sign-in ends in ``web.sign_in.finish_sign_in``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from ostiary.errors import Forbidden, InvalidParams, PayloadTooLarge, Unauthorized
 from ostiary.passkeys.records import RelyingParty
@@ -72,6 +73,15 @@ def credential_of(body: dict[str, Any]) -> dict[str, Any]:
     return credential
 
 
+def signed_in(response: Response) -> Response:
+    """``web.sign_in.finish_sign_in``'s 303 as ``fetch`` wants it: its cookies kept, 200 with
+    ``{"location": ...}`` (the page goes there itself)."""
+    answer = JSONResponse({"location": response.headers["location"]}, headers=NO_STORE)
+    for cookie in response.headers.getlist("set-cookie"):
+        answer.headers.append("set-cookie", cookie)
+    return answer
+
+
 def options_response(options: str) -> Response:
     """WebAuthn options (JSON text from py_webauthn), never cached."""
     return Response(options, media_type="application/json", headers=NO_STORE)
@@ -94,7 +104,8 @@ async def sign_in_options(request: Request) -> Response:
 
 @router.post("/login/passkey/verify")
 async def sign_in_verify(request: Request) -> Response:
-    """Check the passkey's answer; sign the browser in (``auth:passkey:success``)."""
+    """Check the passkey's answer; sign the browser in (``auth:passkey:success``) and say where
+    it goes next."""
     browser = browser_of(request, "login")
     body = await answer_body(request)
     target = safe_next(body.get("next") if isinstance(body.get("next"), str) else None)
@@ -104,7 +115,9 @@ async def sign_in_verify(request: Request) -> Response:
         verified = finish_assertion(
             unit, relying_party_of(request), credential, purpose="sign-in", browser=browser
         )
-        return finish_sign_in(request, unit, verified.account_id, method="passkey", next=target)
+        return signed_in(
+            finish_sign_in(request, unit, verified.account_id, method="passkey", next=target)
+        )
 
 
 def _pending(request: Request) -> PendingSignIn:
@@ -133,7 +146,7 @@ async def second_factor_options(request: Request) -> Response:
 @router.post(f"{SECOND_FACTOR_PATH}/passkey/verify")
 async def second_factor_verify(request: Request) -> Response:
     """Check the passkey (one of the pending account's: ``auth:second-factor:success``, kind
-    passkey) and finish the sign-in, 303 to where it was going."""
+    passkey) and finish the sign-in: where it was going, as for a passwordless one."""
     browser = browser_of(request, "second-factor")
     pending = _pending(request)
     credential = credential_of(await answer_body(request))
@@ -147,6 +160,6 @@ async def second_factor_verify(request: Request) -> Response:
             browser=browser,
             account_id=pending.account_id,
         )
-        return finish_sign_in(
-            request, unit, pending.account_id, method="passkey", next=pending.next
+        return signed_in(
+            finish_sign_in(request, unit, pending.account_id, method="passkey", next=pending.next)
         )

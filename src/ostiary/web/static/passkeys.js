@@ -74,9 +74,15 @@
     place.hidden = !message;
   };
 
-  // The browser was sent on (a sign-in answers 303, which fetch follows): go where it went.
-  const follow = (response, fallback) => {
-    window.location.assign(response.redirected ? response.url : fallback);
+  // Where the server sends the browser next (a sign-in answers {"location": ...}).
+  const follow = async (response, fallback) => {
+    let location = fallback;
+    try {
+      location = (await response.json()).location || fallback;
+    } catch (error) {
+      // An answer without a body (none today): the fallback.
+    }
+    window.location.assign(location);
   };
 
   const cancelled = (error) =>
@@ -103,7 +109,7 @@
       const verified = await post(button.dataset.verify, button.dataset.csrf, answer);
       if (!verified.ok) return show(await problem(verified));
       if (verifiedThen) return verifiedThen(verified);
-      follow(verified, button.dataset.done || button.dataset.next || "/");
+      await follow(verified, button.dataset.done || button.dataset.next || "/");
     } finally {
       button.disabled = false;
     }
