@@ -560,3 +560,27 @@ def test_a_passkey_enrols_and_the_last_one_stays_when_a_second_factor_is_require
             assert session.get(Passkey, passkey_id) is None
     finally:
         factory.close()
+
+
+def test_the_apis_password_login_asks_a_passkey_only_account_for_its_second_factor(
+    passkey_server: ServerProcess, user: UserAccount
+) -> None:
+    """A passkey cannot answer ``heroku login -i``; the password alone must not get past it."""
+    _register(passkey_server, user)
+    with passkey_server.client() as api:
+        answered = api.post(
+            "/oauth/authorizations",
+            auth=(user.email, PASSWORD),
+            json={"description": "heroku login -i", "scope": ["global"]},
+        )
+    assert answered.status_code == 403, answered.text
+    assert answered.json()["id"] == "two_factor"
+
+
+def test_a_user_handle_naming_another_account_is_refused(
+    passkey_server: ServerProcess, user: UserAccount, other_user: UserAccount
+) -> None:
+    authenticator = _register(passkey_server, user)
+    authenticator.user_handle = other_user.id.encode()
+    login = LoginPage(passkey_server)
+    _refused(login.verify(authenticator.answer(login.options())), 403, "passkey_rejected")

@@ -73,6 +73,20 @@ def answered_challenge(credential: object) -> str:
     return challenge
 
 
+def user_handle_matches(credential: dict[str, object], account_id: str) -> bool:
+    """Whether an assertion's user handle, when it carries one, names the account that owns the
+    credential (WebAuthn L2 section 7.2 step 6; the handle is the account id, see
+    ``services.start_registration``)."""
+    response = credential.get("response")
+    handle = response.get("userHandle") if isinstance(response, dict) else None
+    if handle is None or handle == "":
+        return True
+    try:
+        return isinstance(handle, str) and b64url_decode(handle) == account_id.encode()
+    except ValueError:
+        return False
+
+
 def sign_count_advanced(stored: int, presented: int) -> bool:
     """Whether an assertion's signature counter is acceptable (WebAuthn L2 section 7.2 step 21):
     it must exceed the stored one, unless both are zero (authenticators without a counter, such

@@ -53,6 +53,7 @@ from ostiary.passkeys.rules import (
     passkey_name,
     sign_count_advanced,
     transports_of,
+    user_handle_matches,
 )
 from ostiary.unit import Unit
 
@@ -258,7 +259,8 @@ def finish_assertion(
     account_id: str | None = None,
 ) -> VerifiedPasskey:
     """Verify an assertion (WebAuthn L2 section 7.2): a live challenge of this browser, a
-    credential registered here (the account's, when one is given), the exact origin and RP id,
+    credential registered here (the account's, when one is given, and the one its user handle
+    names), the exact origin and RP id,
     the signature, user verification where :func:`start_assertion` required it, and a signature
     counter that went up. Records the purpose's success event; refusals carry its failure."""
     success, failure, details = _OUTCOMES[purpose]
@@ -276,7 +278,11 @@ def finish_assertion(
     )
     raw_id = credential.get("rawId")
     passkey = by_credential_id(unit.session, raw_id) if isinstance(raw_id, str) else None
-    if passkey is None or (account_id is not None and passkey.account_id != account_id):
+    if (
+        passkey is None
+        or (account_id is not None and passkey.account_id != account_id)
+        or not user_handle_matches(credential, passkey.account_id)
+    ):
         raise PasskeyRejected(
             "This passkey is not registered for an account here.", audit=refused("unknown")
         )

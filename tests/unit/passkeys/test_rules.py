@@ -18,6 +18,7 @@ from ostiary.passkeys.rules import (
     relying_party,
     sign_count_advanced,
     transports_of,
+    user_handle_matches,
 )
 
 
@@ -110,3 +111,15 @@ def test_only_known_transports_are_kept_once_each() -> None:
     assert transports_of(credential) == ["usb", "internal"]
     assert transports_of({"response": {"transports": "usb"}}) == []
     assert transports_of("nothing") == []
+
+
+def test_the_user_handle_must_name_the_credentials_owner() -> None:
+    def answer(handle: object) -> dict[str, object]:
+        return {"response": {"userHandle": handle}}
+
+    assert user_handle_matches(answer(b64url(b"account-1")), "account-1")
+    assert user_handle_matches(answer(None), "account-1")  # optional for a listed credential
+    assert user_handle_matches({"response": {}}, "account-1")
+    assert not user_handle_matches(answer(b64url(b"account-2")), "account-1")
+    assert not user_handle_matches(answer("%%%"), "account-1")
+    assert not user_handle_matches(answer(7), "account-1")
