@@ -584,3 +584,16 @@ def test_a_user_handle_naming_another_account_is_refused(
     authenticator.user_handle = other_user.id.encode()
     login = LoginPage(passkey_server)
     _refused(login.verify(authenticator.answer(login.options())), 403, "passkey_rejected")
+
+
+def test_the_same_answer_sent_twice_at_once_signs_in_once(
+    passkey_server: ServerProcess, user: UserAccount
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    authenticator = _register(passkey_server, user)
+    login = LoginPage(passkey_server)
+    answer = authenticator.answer(login.options())
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(lambda _: login.verify(answer).status_code, range(4)))
+    assert statuses == [200, 400, 400, 400]

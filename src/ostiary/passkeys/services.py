@@ -3,7 +3,7 @@ authentication, section 7.2) on py_webauthn, renaming and removing. Services tak
 :class:`~ostiary.unit.Unit` and never commit.
 
 Each ceremony starts with :func:`start_registration` or :func:`start_assertion`, which store a
-fresh challenge bound to the asking browser and return the options for
+fresh challenge bound to the asking browser (``passkeys.challenges``) and return the options for
 ``navigator.credentials.create()`` / ``.get()`` as JSON; the browser's answer goes to
 :func:`finish_registration` or :func:`finish_assertion`, which consume that challenge first, so
 an answer is accepted once (a replay finds no challenge) and a refused answer still uses it up.
@@ -11,8 +11,6 @@ an answer is accepted once (a replay finds no challenge) and a refused answer st
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -34,20 +32,17 @@ from webauthn.helpers.structs import (
 
 from ostiary.accounts.models import Account
 from ostiary.errors import Audit
+from ostiary.passkeys.challenges import consume_challenge, store_challenge
 from ostiary.passkeys.errors import (
-    ChallengeInvalid,
     ClonedAuthenticator,
     PasskeyExists,
     PasskeyRejected,
 )
-from ostiary.passkeys.models import Passkey, PasskeyChallenge
+from ostiary.passkeys.models import Passkey
 from ostiary.passkeys.queries import by_credential_id, find_passkey, passkeys_of
 from ostiary.passkeys.records import RelyingParty, VerifiedPasskey
 from ostiary.passkeys.rules import (
-    CHALLENGE_BYTES,
     CHALLENGE_LIFETIME,
-    PURPOSES,
-    answered_challenge,
     b64url,
     b64url_decode,
     passkey_name,
@@ -78,77 +73,10 @@ _OUTCOMES: dict[str, tuple[str, str, dict[str, object]]] = {
 }
 
 
-def _store_challenge(unit: Unit, *, purpose: str, browser: str, account_id: str | None) -> bytes:
-    assert purpose in PURPOSES
-    now = unit.now()
-    # Expired challenges go with each new one (one indexed DELETE), besides the purge.
-    unit.session.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at < now))
-    challenge = secrets.token_bytes(CHALLENGE_BYTES)
-    unit.session.add(
-        PasskeyChallenge(
-            challenge_digest=_challenge_digest(unit, b64url(challenge)),
-            purpose=purpose,
-            account_id=account_id,
-            browser_digest=_browser_digest(unit, browser),
-            created_at=now,
-            expires_at=now + CHALLENGE_LIFETIME,
-        )
-    )
-    return challenge
-
-
-def _challenge_digest(unit: Unit, challenge: str) -> str:
-    return unit.hasher.hash(f"passkey-challenge:{challenge}")
-
-
-def _browser_digest(unit: Unit, browser: str) -> str:
-    return unit.hasher.hash(f"passkey-browser:{browser}")
-
-
-def _consume_challenge(
-    unit: Unit,
-    credential: object,
-    *,
-    purpose: str,
-    browser: str,
-    account_id: str | None,
-    audit: Audit,
-) -> bytes:
-    """The challenge this answer was made for, deleted as it is read: it must exist, be live,
-    be for this purpose, browser and account. Anything else is ChallengeInvalid (which keeps the
-    deletion)."""
-    try:
-        challenge = b64url_decode(answered_challenge(credential))
-    except ValueError:
-        raise ChallengeInvalid(audit=audit) from None
-    digest = _challenge_digest(unit, b64url(challenge))
-    row = unit.session.scalar(
-        select(PasskeyChallenge)
-        .where(PasskeyChallenge.challenge_digest == digest)
-        .with_for_update()
-    )
-    if row is None:
-        raise ChallengeInvalid(audit=audit)
-    # The DELETE's row count decides between two answers racing with the same challenge.
-    deleted = unit.session.execute(
-        delete(PasskeyChallenge).where(PasskeyChallenge.id == row.id),
-        execution_options={"synchronize_session": False},
-    )
-    if (
-        deleted.rowcount != 1  # type: ignore[attr-defined]
-        or row.purpose != purpose
-        or row.account_id != account_id
-        or row.expires_at <= unit.now()
-        or not hmac.compare_digest(row.browser_digest, _browser_digest(unit, browser))
-    ):
-        raise ChallengeInvalid(audit=audit)
-    return challenge
-
-
 def start_registration(unit: Unit, rp: RelyingParty, account: Account, *, browser: str) -> str:
     """Options for ``navigator.credentials.create()``: a discoverable credential with user
     verification (so it can sign in alone), none of the account's authenticators again."""
-    challenge = _store_challenge(unit, purpose="register", browser=browser, account_id=account.id)
+    challenge = store_challenge(unit, purpose="register", browser=browser, account_id=account.id)
     options = generate_registration_options(
         rp_id=rp.id,
         rp_name=rp.name,
@@ -186,7 +114,7 @@ def finish_registration(
         target_id=account.id,
         details={"kind": "passkey"},
     )
-    challenge = _consume_challenge(
+    challenge = consume_challenge(
         unit, credential, purpose="register", browser=browser, account_id=account.id, audit=audit
     )
     try:
@@ -233,7 +161,7 @@ def start_assertion(
     sign-in or a re-authentication requires user verification, the passkey then being two
     factors at once (NIST SP 800-63B section 5.1.8, multi-factor cryptographic device); as the
     second factor after the password, user presence is enough."""
-    challenge = _store_challenge(unit, purpose=purpose, browser=browser, account_id=account_id)
+    challenge = store_challenge(unit, purpose=purpose, browser=browser, account_id=account_id)
     allowed = passkeys_of(unit.session, account_id) if account_id else []
     options = generate_authentication_options(
         rp_id=rp.id,
@@ -268,7 +196,7 @@ def finish_assertion(
     def refused(reason: str, actor: str | None = account_id) -> Audit:
         return Audit(failure, actor_id=actor, details={**details, "reason": reason})
 
-    challenge = _consume_challenge(
+    challenge = consume_challenge(
         unit,
         credential,
         purpose=purpose,
