@@ -135,6 +135,10 @@
 
   const supported = () => Boolean(window.PublicKeyCredential && navigator.credentials);
 
+  // Said once, where the page has a place for it, rather than after a click.
+  const unsupported = document.getElementById("passkey-unsupported");
+  if (unsupported && !supported()) unsupported.hidden = false;
+
   document.addEventListener("click", (event) => {
     const signIn = event.target.closest("button[data-passkey-sign-in]");
     if (signIn) {
