@@ -61,6 +61,7 @@ from ostiary.web import (
     login,
     metrics,
     oauth,
+    passkeys,
 )
 from ostiary.web.access_log import open_access_log
 from ostiary.web.api import (
@@ -309,6 +310,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(module.router)
 
     app.include_router(login.router)
+    app.include_router(passkeys.router)
     app.include_router(authorize.router)
     app.include_router(device.router)
     app.include_router(heroku_login.router)

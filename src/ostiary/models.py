@@ -5,6 +5,7 @@ from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event, EventChain
 from ostiary.oauth_clients.models import OAuthClient
+from ostiary.passkeys.models import Passkey, PasskeyChallenge
 from ostiary.policies.models import AccountTokenPolicy
 from ostiary.second_factors.models import RecoveryCode, TotpFactor
 from ostiary.tokens.models import (
@@ -36,6 +37,8 @@ __all__ = [
     "LoginSession",
     "OAuthClient",
     "OutboxMail",
+    "Passkey",
+    "PasskeyChallenge",
     "RecoveryCode",
     "RefreshToken",
     "Release",

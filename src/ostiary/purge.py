@@ -13,6 +13,8 @@ credentials cannot grow the database without bound (the periodic job "purge expi
   of their authorizations is live or still kept for its retention. A session's authorizations
   are deleted with it (the foreign key cascades), so one that still works, which an older
   password login may have, keeps its session until it dies too.
+- Passkey challenges (``passkey_challenges``): anyone may ask for one to sign in with; two
+  minutes.
 
 Expired rows are deleted an hour after they expire, not at once: a poll or a replayed code in that
 hour still gets its precise answer (``expired_token``; a replayed code still revokes its tokens).
@@ -34,6 +36,7 @@ from sqlalchemy.orm import aliased
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.db import Base, Database, table_of
+from ostiary.passkeys.models import PasskeyChallenge
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -95,6 +98,10 @@ def _token_superseded_long_ago(cutoff: datetime, now: datetime) -> ColumnElement
     )
 
 
+def _challenge_expired(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
+    return PasskeyChallenge.expires_at < cutoff
+
+
 def _session_done(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
     kept_authorization = exists().where(
         Authorization.session_id == LoginSession.id,
@@ -122,6 +129,7 @@ EXPIRING = (
     Expiring("revoked authorizations", Authorization, _revoked_long_ago),
     Expiring("expired access tokens", AccessToken, _token_superseded_long_ago),
     Expiring("login sessions", LoginSession, _session_done),
+    Expiring("passkey challenges", PasskeyChallenge, _challenge_expired),
 )
 
 

@@ -4,6 +4,7 @@ worth knowing, and how to fix it. Reads settings and files only; starts nothing.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,8 +18,9 @@ from ostiary.config import Settings
 from ostiary.durations import describe_duration
 from ostiary.mail.smtp import MailError, parse_smtp_url
 from ostiary.net import is_loopback
+from ostiary.passkeys.rules import relying_party
 from ostiary.shared_state import described
-from ostiary.web.hosts import HostPolicy
+from ostiary.web.hosts import HostPolicy, is_loopback_name
 
 
 class Level(enum.StrEnum):
@@ -475,6 +477,53 @@ def check_github_scanning(settings: Settings) -> Finding:
     )
 
 
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def check_passkeys(settings: Settings) -> Finding:
+    """The relying party passkeys belong to (WebAuthn L2 section 5.4.2): the issuer's host name;
+    browsers offer WebAuthn only to a secure context and never to an IP address."""
+    if settings.issuer is None:
+        if is_loopback(settings.host):
+            return Finding(
+                "passkeys",
+                Level.OK,
+                "Bound to the host name each request reached (use http://localhost, not "
+                "127.0.0.1: browsers refuse an IP address).",
+            )
+        return Finding(
+            "passkeys",
+            Level.WARNING,
+            "OSTIARY_ISSUER is not set: a passkey is bound to the host name it was registered "
+            "at, whichever a request used.",
+            "Set OSTIARY_ISSUER to the public https:// URL.",
+        )
+    try:
+        party = relying_party(settings.issuer)
+    except ValueError:
+        return Finding("passkeys", Level.ERROR, f"OSTIARY_ISSUER {settings.issuer} has no host.")
+    if _is_ip_address(party.id):
+        return Finding(
+            "passkeys",
+            Level.WARNING,
+            f"The RP id {party.id} is an IP address: browsers offer no passkeys there.",
+            "Set OSTIARY_ISSUER to a URL with a host name.",
+        )
+    if party.origin.startswith("http://") and not is_loopback_name(party.id):
+        return Finding(
+            "passkeys",
+            Level.ERROR,
+            f"{party.origin} is plain HTTP: browsers offer passkeys to HTTPS only.",
+            "Use https://.",
+        )
+    return Finding("passkeys", Level.OK, f"RP id {party.id}, origin {party.origin}.")
+
+
 def audit(settings: Settings) -> list[Finding]:
     """Every finding about ``settings``."""
     return [
@@ -486,6 +535,7 @@ def audit(settings: Settings) -> list[Finding]:
         check_allowed_hosts(settings),
         check_sign_up(settings),
         check_second_factors(settings),
+        check_passkeys(settings),
         check_lifetimes(settings),
         check_token_policy(settings),
         check_rate_limits(settings),

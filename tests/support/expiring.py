@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from ostiary.accounts.models import LoginSession
 from ostiary.clock import utcnow
 from ostiary.db import Base, Database, table_of
+from ostiary.passkeys.models import PasskeyChallenge
 from ostiary.purge import REVOKED_RETENTION
 from ostiary.tokens.models import (
     Authorization,
@@ -134,6 +135,22 @@ def seed(database: Database, account_id: str, now: datetime | None = None) -> Se
                 session.add(authorization)
                 session.flush()
                 seeded.add(keep, Authorization, authorization.id)
+
+        # Passkey challenges: anyone may ask for one (a passwordless sign-in).
+        for keep, expires_at in (
+            (False, now - LONG_AGO),
+            (True, now - JUST_NOW),
+            (True, now + JUST_NOW),
+        ):
+            challenge = PasskeyChallenge(
+                challenge_digest=secrets.token_hex(32),
+                purpose="sign-in",
+                browser_digest=secrets.token_hex(32),
+                expires_at=expires_at,
+            )
+            session.add(challenge)
+            session.flush()
+            seeded.add(keep, PasskeyChallenge, challenge.id)
     return seeded
 
 

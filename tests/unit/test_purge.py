@@ -60,6 +60,7 @@ def test_expired_rows_go_and_the_others_stay(database: Database, account_id: str
         "revoked authorizations": 3,
         "expired access tokens": 0,
         "login sessions": 5,
+        "passkey challenges": 1,
     }
     for model, ids in seeded.doomed.items():
         assert present(database, model, ids) == set(), model

@@ -4,28 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from ostiary.passkeys.models import Passkey
+from ostiary.passkeys.queries import has_passkey
 from ostiary.second_factors.models import RecoveryCode, TotpFactor
-from ostiary.second_factors.rules import TOTP
+from ostiary.second_factors.rules import PASSKEY, TOTP
 
 
 def enrolled_factors(session: Session, account_id: str) -> frozenset[str]:
-    """The kinds of second factor the account has confirmed: ``"totp"`` (and ``"passkey"``
-    once passkeys are registered). Empty: the password alone signs in."""
+    """The kinds of second factor the account has confirmed: ``"totp"``, and ``"passkey"``
+    when it registered one (``ostiary.passkeys``). Empty: the password alone signs in."""
     confirmed = session.scalar(
         select(TotpFactor.account_id).where(
             TotpFactor.account_id == account_id, TotpFactor.confirmed_at.is_not(None)
         )
     )
-    return frozenset({TOTP}) if confirmed is not None else frozenset()
+    kinds = {TOTP} if confirmed is not None else set()
+    if has_passkey(session, account_id):
+        kinds.add(PASSKEY)
+    return frozenset(kinds)
 
 
 def has_second_factor(account_id: ColumnElement[Any]) -> ColumnElement[bool]:
     """SQL: whether the account whose id is ``account_id`` has a confirmed second factor (the
     authenticator reads it with every token, for ``GET /account``)."""
-    return exists().where(TotpFactor.account_id == account_id, TotpFactor.confirmed_at.is_not(None))
+    return or_(
+        exists().where(TotpFactor.account_id == account_id, TotpFactor.confirmed_at.is_not(None)),
+        exists().where(Passkey.account_id == account_id),
+    )
 
 
 def totp_factor(

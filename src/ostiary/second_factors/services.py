@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from ostiary.passkeys.services import remove_all as remove_all_passkeys
 from ostiary.second_factors.errors import (
     AlreadyEnrolled,
     LastFactorRequired,
@@ -20,6 +21,7 @@ from ostiary.second_factors.models import RecoveryCode, TotpFactor
 from ostiary.second_factors.queries import enrolled_factors, recovery_codes_left, totp_factor
 from ostiary.second_factors.records import AcceptedCode, TotpEnrolment
 from ostiary.second_factors.rules import (
+    PASSKEY,
     RECOVERY_CODE,
     TOTP,
     accepted_step,
@@ -210,15 +212,15 @@ def _removed(unit: Unit, account_id: str, kind: str, by: str) -> None:
 def remove_all_factors(unit: Unit, account_id: str) -> frozenset[str]:
     """Remove every second factor of the account and its recovery codes, for an administrator
     helping a locked-out user (``ostiary accounts remove-2fa``); each removal recorded with
-    ``by: administrator``. The kinds removed (empty when there were none).
-
-    Passkeys: extend this function, so one command removes every factor."""
+    ``by: administrator``. The kinds removed (empty when there were none): passkeys too."""
     removed: set[str] = set()
     factor = totp_factor(unit.session, account_id, for_update=True)
     if factor is not None:
         if factor.confirmed_at is not None:
             removed.add(TOTP)
         unit.session.delete(factor)
+    if remove_all_passkeys(unit, account_id):
+        removed.add(PASSKEY)
     unit.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account_id))
     unit.session.flush()
     for kind in sorted(removed):

@@ -94,14 +94,22 @@ async def login(request: Request) -> Response:
 @router.get(SECOND_FACTOR_PATH)
 async def second_factor_page(request: Request, recovery: bool = False) -> Response:
     """The second-factor step: a code from the authenticator app, or a recovery code."""
-    if pending_sign_in(request) is None:
+    pending = pending_sign_in(request)
+    if pending is None:
         return see_other("/login")
     return page(
         request,
         "second_factor.html",
         csrf=csrf_token(request, "second-factor"),
         recovery=recovery,
+        factors=_factors_of(request, pending.account_id),
     )
+
+
+def _factors_of(request: Request, account_id: str) -> frozenset[str]:
+    """The second factors the step offers: a code field for TOTP, a button for a passkey."""
+    with services_of(request).database.unit_of_work(write=False) as session:
+        return enrolled_factors(session, account_id)
 
 
 @router.post(SECOND_FACTOR_PATH)
@@ -119,6 +127,7 @@ async def second_factor(request: Request) -> Response:
             error=message,
             csrf=csrf_token(request, "second-factor"),
             recovery=recovery,
+            factors=_factors_of(request, pending.account_id) if pending else frozenset(),
         )
 
     pending = pending_sign_in(request)

@@ -14,6 +14,7 @@ from ostiary.web.dashboard import (
     apps,
     authorized,
     oauth_clients,
+    passkeys,
     second_factors,
     sessions,
     token_policy,
@@ -27,6 +28,7 @@ ROUTERS: list[APIRouter] = [
     for module in (
         account,
         api_key,
+        passkeys,
         tokens,
         token_policy,
         oauth_clients,

@@ -49,6 +49,7 @@ RECENT_AUTHENTICATION = timedelta(minutes=5)
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 FLASH_COOKIE = "ostiary_flash"
 CODE_FIELD = "second_factor_code"
+ENROLMENT_PAGES = (ENROL_PATH, f"{PREFIX}/passkeys")
 CSRF_PURPOSE = "dashboard"
 
 # A signed-in owner acts with every scope: what the dashboard creates is bounded only by the
@@ -65,6 +66,7 @@ NAVIGATION = [
     ("Authorized applications", f"{PREFIX}/authorized-applications"),
     ("Sessions", f"{PREFIX}/sessions"),
     ("Two-factor authentication", ENROL_PATH),
+    ("Passkeys", f"{PREFIX}/passkeys"),
     ("Apps", f"{PREFIX}/apps"),
     ("Alerts", f"{PREFIX}/alerts"),
     ("Activity", f"{PREFIX}/activity"),
@@ -114,7 +116,8 @@ def _visitor(request: Request, session: Session) -> Visitor:
         raise SignInRequired
     factors = enrolled_factors(session, account.id)
     path = request.url.path
-    enrolling = path == ENROL_PATH or path.startswith(f"{ENROL_PATH}/")
+    # A passkey is a second factor too: its page is open to an account enrolling.
+    enrolling = any(path == place or path.startswith(f"{place}/") for place in ENROLMENT_PAGES)
     if not factors and not enrolling and services_of(request).settings.require_2fa:
         raise EnrolmentRequired
     return Visitor(
