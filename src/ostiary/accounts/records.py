@@ -22,6 +22,10 @@ class AccountSnapshot:
     created_at: datetime
     updated_at: datetime
     last_login: datetime | None
+    # Whether the owner proved the address (``GET /account``'s ``verified``), and whether an
+    # administrator disabled the account (the authenticator refuses its credentials).
+    email_verified_at: datetime | None = None
+    disabled_at: datetime | None = None
 
 
 ACCOUNT_SNAPSHOT = ReadModel(AccountSnapshot, table_of(Account))

@@ -199,8 +199,11 @@ async def _hash_new_password(request: Request, form: FormData, name: str) -> str
     new = str(form.get(name, ""))
     if new != str(form.get(f"{name}_confirmation", "")):
         raise InvalidParams(name, "The two new passwords differ.")
-    validate_password(new)
-    return await services_of(request).passwords.new_hash(new)
+    services = services_of(request)
+    with services.database.unit_of_work(write=False) as session:
+        email = _visitor(request, session).account.email
+    validate_password(new, email)
+    return await services.passwords.new_hash(new)
 
 
 async def act(
