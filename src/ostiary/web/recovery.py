@@ -57,10 +57,10 @@ async def forgot_password(request: Request) -> Response:
     services = services_of(request)
     form = await request.form()
     email = str(form.get("email", "")).strip()[:254]
-    if not csrf_valid(request, FORGOT, str(form.get("csrf_token", ""))):
-        return _forgot_page(request, 400, error="Your form expired. Please try again.")
     if services.mail_seal is None:
         return _forgot_page(request)
+    if not csrf_valid(request, FORGOT, str(form.get("csrf_token", ""))):
+        return _forgot_page(request, 400, error="Your form expired. Please try again.")
     try:
         services.login_requests.spend(request_context(request).ip)
     except RateLimited as error:
