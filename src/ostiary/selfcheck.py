@@ -402,7 +402,7 @@ def check_mail(settings: Settings) -> Finding:
             Level.WARNING,
             "OSTIARY_SMTP_URL is not set: alert mail is off (alerts still reach the dashboard "
             "and webhooks), and nothing is queued for mail. The features that need mail are "
-            "off: \"Forgot password?\" (users ask an administrator: `ostiary accounts "
+            'off: "Forgot password?" (users ask an administrator: `ostiary accounts '
             "reset-password EMAIL`), email verification (new accounts stay unverified) and the "
             "verified change of email (a change applies at once).",
             "Set OSTIARY_SMTP_URL=smtp://user:password@host:587?starttls=true (or smtps://) "
