@@ -21,14 +21,21 @@ from ostiary.events import Event
 from ostiary.webhooks.outbox import OutboxMail
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import hidden_fields, register
-from tests.support.server import API_HEADERS, ServerProcess, run_cli, start_server
+from tests.support.recovery_flow import (
+    PROMPT,
+    account_status,
+    ask_reset,
+    browser_for,
+    link_in,
+    mail_to,
+    password_login,
+    reset_with,
+    subjects_to,
+)
+from tests.support.server import ServerProcess, run_cli, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
 
 NEW_PASSWORD = "a freshly chosen passphrase"
-LINK = re.compile(r"https?://\S+/(?:reset-password|verify-email)\?token=[\w-]+")
-# The sending job's interval is a minute here: mail that arrives in seconds was sent because
-# the request woke it.
-PROMPT = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -61,65 +68,6 @@ def mail_factory(mail_server: tuple[ServerProcess, Sink]) -> Iterator[Factory]:
     made.close()
 
 
-def _mail_to(sink: Sink, address: str, subject: str, timeout: float = PROMPT) -> tuple[str, str]:
-    """The text and HTML of the first mail to ``address`` with ``subject`` (waiting for it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for index, message in enumerate(sink.messages):
-            if message["To"] == address and subject in str(message["Subject"]):
-                return sink.parts(index)
-        time.sleep(0.1)
-    raise AssertionError(f"no mail {subject!r} to {address} in {timeout} s")
-
-
-def _mails_to(sink: Sink, address: str) -> list[str]:
-    return [str(m["Subject"]) for m in sink.messages if m["To"] == address]
-
-
-def _link(text: str) -> str:
-    found = LINK.search(text)
-    assert found, text
-    return found.group(0)
-
-
-def _browser(server: ServerProcess) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
-
-
-def _status(server: ServerProcess, token: str) -> int:
-    with server.client(token) as api:
-        return api.get("/account").status_code
-
-
-def _password_login(server: ServerProcess, email: str, password: str) -> httpx.Response:
-    return httpx.post(
-        f"{server.url}/oauth/authorizations", headers=API_HEADERS, auth=(email, password), json={}
-    )
-
-
-def _ask_reset(server: ServerProcess, email: str) -> httpx.Response:
-    with _browser(server) as browser:
-        fields = hidden_fields(browser.get("/forgot-password").text)
-        return browser.post("/forgot-password", data={**fields, "email": email})
-
-
-def _reset(
-    server: ServerProcess, link: str, password: str, again: str | None = None
-) -> httpx.Response:
-    path = link[link.index("/reset-password") :]
-    with _browser(server) as browser:
-        form = browser.get(path)
-        assert form.status_code == 200, form.text
-        return browser.post(
-            "/reset-password",
-            data={
-                **hidden_fields(form.text),
-                "password": password,
-                "password_confirmation": password if again is None else again,
-            },
-        )
-
-
 def _actions(factory: Factory, account_id: str) -> list[str]:
     with factory.database.unit_of_work(write=False) as session:
         return list(
@@ -131,7 +79,7 @@ def _actions(factory: Factory, account_id: str) -> list[str]:
 
 def test_the_login_page_offers_forgot_password(mail_server: tuple[ServerProcess, Sink]) -> None:
     server, _ = mail_server
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         assert 'href="/forgot-password"' in browser.get("/login").text
 
 
@@ -140,34 +88,34 @@ def test_a_reset_link_works_once_and_ends_everything_the_old_password_made(
 ) -> None:
     server, sink = mail_server
     user = mail_factory.account("reset")
-    cli_login = _password_login(server, user.email, PASSWORD).json()["access_token"]["token"]
-    assert _status(server, cli_login) == 200
+    cli_login = password_login(server, user.email, PASSWORD).json()["access_token"]["token"]
+    assert account_status(server, cli_login) == 200
 
     asked = time.monotonic()
-    answer = _ask_reset(server, user.email)
+    answer = ask_reset(server, user.email)
     assert answer.status_code == 200
     assert "a link to reset its" in answer.text
-    text, html = _mail_to(sink, user.email, "Reset your Ostiary password")
+    text, html = mail_to(sink, user.email, "Reset your Ostiary password")
     assert time.monotonic() - asked < PROMPT  # woken, not left for the minute's run
-    link = _link(text)
+    link = link_in(text)
     assert link in html.replace("&amp;", "&")
     assert "30 minutes" in text
 
-    done = _reset(server, link, NEW_PASSWORD)
+    done = reset_with(server, link, NEW_PASSWORD)
     assert done.status_code == 200, done.text
     new_key = re.search(r'<code id="new-key">([^<]+)</code>', done.text)
     assert new_key is not None
     # Every session and the API key (with what was made with it) stopped; the new key works.
-    assert _status(server, user.api_key) == 401
-    assert _status(server, cli_login) == 401
-    assert _status(server, new_key.group(1)) == 200
-    assert _password_login(server, user.email, PASSWORD).status_code == 401
-    assert _password_login(server, user.email, NEW_PASSWORD).status_code == 201
+    assert account_status(server, user.api_key) == 401
+    assert account_status(server, cli_login) == 401
+    assert account_status(server, new_key.group(1)) == 200
+    assert password_login(server, user.email, PASSWORD).status_code == 401
+    assert password_login(server, user.email, NEW_PASSWORD).status_code == 201
     # The owner is told, and the link works no more.
-    notice, _ = _mail_to(sink, user.email, "Your Ostiary password was reset")
+    notice, _ = mail_to(sink, user.email, "Your Ostiary password was reset")
     assert "with a reset link" in notice
     assert "token=" not in notice
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         again = browser.get(link[link.index("/reset-password") :])
     assert again.status_code == 400
     assert "expired or was already used" in again.text
@@ -182,15 +130,15 @@ def test_an_unknown_email_gets_the_same_answer_and_no_mail(
     server, sink = mail_server
     user = mail_factory.account("known")
     unknown = "nobody-here@example.com"
-    answers = [_ask_reset(server, address) for address in (unknown, user.email)]
+    answers = [ask_reset(server, address) for address in (unknown, user.email)]
     assert [a.status_code for a in answers] == [200, 200]
     bodies = [
         re.sub(r'name="csrf_token" value="[^"]*"', "", a.text).replace(address, "EMAIL")
         for a, address in zip(answers, (unknown, user.email), strict=True)
     ]
     assert bodies[0] == bodies[1]
-    _mail_to(sink, user.email, "Reset your Ostiary password")
-    assert _mails_to(sink, unknown) == []
+    mail_to(sink, user.email, "Reset your Ostiary password")
+    assert subjects_to(sink, unknown) == []
 
 
 def test_an_expired_link_is_refused(
@@ -198,18 +146,18 @@ def test_an_expired_link_is_refused(
 ) -> None:
     server, sink = mail_server
     user = mail_factory.account("late")
-    _ask_reset(server, user.email)
-    link = _link(_mail_to(sink, user.email, "Reset your Ostiary password")[0])
+    ask_reset(server, user.email)
+    link = link_in(mail_to(sink, user.email, "Reset your Ostiary password")[0])
     with mail_factory.database.unit_of_work(write=True) as session:
         session.execute(
             update(EmailLink)
             .where(EmailLink.account_id == user.id)
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         refused = browser.get(link[link.index("/reset-password") :])
     assert refused.status_code == 400
-    assert _status(server, user.api_key) == 200  # nothing changed
+    assert account_status(server, user.api_key) == 200  # nothing changed
 
 
 def test_a_weak_new_password_is_refused_with_the_reason_and_the_link_still_works(
@@ -217,19 +165,19 @@ def test_a_weak_new_password_is_refused_with_the_reason_and_the_link_still_works
 ) -> None:
     server, sink = mail_server
     user = mail_factory.account("weak")
-    _ask_reset(server, user.email)
-    link = _link(_mail_to(sink, user.email, "Reset your Ostiary password")[0])
-    common = _reset(server, link, "1234567890qwerty")
+    ask_reset(server, user.email)
+    link = link_in(mail_to(sink, user.email, "Reset your Ostiary password")[0])
+    common = reset_with(server, link, "1234567890qwerty")
     assert common.status_code == 422
     assert "commonly used" in common.text
     local = user.email.split("@")[0]
-    named = _reset(server, link, f"my {local} password")
+    named = reset_with(server, link, f"my {local} password")
     assert named.status_code == 422
     assert "before the @" in named.text
-    assert _reset(server, link, "short one").status_code == 422
-    assert _reset(server, link, NEW_PASSWORD, again="something else").status_code == 422
-    assert _status(server, user.api_key) == 200
-    assert _reset(server, link, NEW_PASSWORD).status_code == 200
+    assert reset_with(server, link, "short one").status_code == 422
+    assert reset_with(server, link, NEW_PASSWORD, again="something else").status_code == 422
+    assert account_status(server, user.api_key) == 200
+    assert reset_with(server, link, NEW_PASSWORD).status_code == 200
 
 
 def test_a_newer_link_voids_none_but_using_one_voids_the_others_and_the_budget_is_bounded(
@@ -238,26 +186,26 @@ def test_a_newer_link_voids_none_but_using_one_voids_the_others_and_the_budget_i
     server, sink = mail_server
     user = mail_factory.account("many")
     for _ in range(4):
-        assert _ask_reset(server, user.email).status_code == 200
+        assert ask_reset(server, user.email).status_code == 200
     deadline = time.monotonic() + PROMPT
-    while len(_mails_to(sink, user.email)) < 3 and time.monotonic() < deadline:
+    while len(subjects_to(sink, user.email)) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(1.0)
     # Three an hour per account: whoever types the email cannot flood its owner's mailbox.
-    assert _mails_to(sink, user.email) == ["Reset your Ostiary password"] * 3
+    assert subjects_to(sink, user.email) == ["Reset your Ostiary password"] * 3
     links = [
-        _link(sink.parts(index)[0])
+        link_in(sink.parts(index)[0])
         for index, message in enumerate(sink.messages)
         if message["To"] == user.email
     ]
-    assert _reset(server, links[1], NEW_PASSWORD).status_code == 200
-    with _browser(server) as browser:
+    assert reset_with(server, links[1], NEW_PASSWORD).status_code == 200
+    with browser_for(server) as browser:
         for voided in (links[0], links[2]):
             assert browser.get(voided[voided.index("/reset-password") :]).status_code == 400
 
 
 def _sign_up(server: ServerProcess, email: str) -> httpx.Client:
-    browser = _browser(server)
+    browser = browser_for(server)
     fields = hidden_fields(browser.get("/signup").text)
     made = browser.post(
         "/signup",
@@ -281,7 +229,7 @@ def _api_key_of(page: str) -> str:
 
 def _confirm(server: ServerProcess, link: str) -> httpx.Response:
     path = link[link.index("/verify-email") :]
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         form = browser.get(path)
         assert form.status_code == 200, form.text
         return browser.post("/verify-email", data=hidden_fields(form.text))
@@ -296,14 +244,14 @@ def test_sign_up_mails_a_verification_link_and_following_it_verifies(
     welcome = browser.get("/dashboard/account")
     assert "is not verified" in welcome.text
     fields = hidden_fields(welcome.text)
-    link = _link(_mail_to(sink, email, "Confirm your email address")[0])
+    link = link_in(mail_to(sink, email, "Confirm your email address")[0])
     # The "resend" button sends a new link and voids the first.
     resent = browser.post("/dashboard/account/verification", data=fields)
     assert resent.status_code == 303
     deadline = time.monotonic() + PROMPT
-    while len(_mails_to(sink, email)) < 2 and time.monotonic() < deadline:
+    while len(subjects_to(sink, email)) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    links = [_link(sink.parts(i)[0]) for i, m in enumerate(sink.messages) if m["To"] == email]
+    links = [link_in(sink.parts(i)[0]) for i, m in enumerate(sink.messages) if m["To"] == email]
     assert links[0] == link
     assert len(links) == 2
     assert _confirm_status(server, links[0]) == 400  # voided by the resend
@@ -319,7 +267,7 @@ def test_get_account_says_whether_the_email_is_verified(
 ) -> None:
     server, sink = mail_server
     email = f"verify-{time.monotonic_ns()}@example.com"
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         fields = hidden_fields(browser.get("/signup").text)
         made = browser.post(
             "/signup",
@@ -334,7 +282,7 @@ def test_get_account_says_whether_the_email_is_verified(
     with server.client(key) as api:
         assert api.get("/account").json()["verified"] is False
     assert (
-        _confirm(server, _link(_mail_to(sink, email, "Confirm your email")[0])).status_code == 200
+        _confirm(server, link_in(mail_to(sink, email, "Confirm your email")[0])).status_code == 200
     )
     with server.client(key) as api:
         assert api.get("/account").json()["verified"] is True
@@ -344,7 +292,7 @@ def test_get_account_says_whether_the_email_is_verified(
 def _signed_in(
     server: ServerProcess, email: str, password: str = PASSWORD
 ) -> Iterator[httpx.Client]:
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         fields = hidden_fields(browser.get("/login").text)
         answer = browser.post("/login", data={**fields, "email": email, "password": password})
         assert answer.status_code == 303, answer.text
@@ -368,19 +316,19 @@ def test_an_email_change_waits_for_the_new_address_and_tells_the_old_one(
     assert "follow the link we sent to" in flash
     with server.client(user.api_key) as api:
         assert api.get("/account").json()["email"] == user.email  # not yet
-    link = _link(_mail_to(sink, new_email, "Confirm your email address")[0])
+    link = link_in(mail_to(sink, new_email, "Confirm your email address")[0])
     assert _confirm(server, link).status_code == 200
     with server.client(user.api_key) as api:
         account = api.get("/account").json()
     assert (account["email"], account["verified"]) == (new_email, True)
-    told, _ = _mail_to(sink, user.email, "Your Ostiary email address was changed")
+    told, _ = mail_to(sink, user.email, "Your Ostiary email address was changed")
     assert new_email in told
     assert "account:email:verify" in _actions(mail_factory, user.id)
     assert _confirm_status(server, link) == 400  # once only
 
 
 def _confirm_status(server: ServerProcess, link: str) -> int:
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         return browser.get(link[link.index("/verify-email") :]).status_code
 
 
@@ -396,10 +344,10 @@ def test_the_administrator_prints_a_one_time_reset_link(
     server, _ = mail_server
     user = mail_factory.account("admin-link")
     printed = _cli(server, "accounts", "reset-password", user.email)
-    link = _link(printed)
-    assert _reset(server, link, NEW_PASSWORD).status_code == 200
-    assert _status(server, user.api_key) == 401
-    assert _password_login(server, user.email, NEW_PASSWORD).status_code == 201
+    link = link_in(printed)
+    assert reset_with(server, link, NEW_PASSWORD).status_code == 200
+    assert account_status(server, user.api_key) == 401
+    assert password_login(server, user.email, NEW_PASSWORD).status_code == 201
 
 
 def test_the_administrator_sets_a_password_from_stdin(
@@ -426,9 +374,9 @@ def test_the_administrator_sets_a_password_from_stdin(
         stdin=f"{NEW_PASSWORD}\n",
     )
     new_key = printed.split("API key (shown once):")[1].strip()
-    assert _status(server, user.api_key) == 401
-    assert _status(server, new_key) == 200
-    assert _password_login(server, user.email, NEW_PASSWORD).status_code == 201
+    assert account_status(server, user.api_key) == 401
+    assert account_status(server, new_key) == 200
+    assert password_login(server, user.email, NEW_PASSWORD).status_code == 201
     with mail_factory.database.unit_of_work(write=False) as session:
         details = session.scalars(
             select(Event.details).where(
@@ -459,7 +407,7 @@ def test_a_disabled_accounts_credentials_stop_at_once_and_come_back_when_enabled
         answer = httpx.post(f"{server.url}/oauth/introspect", data={"token": presented}, auth=auth)
         return bool(answer.json()["active"])
 
-    assert (_status(server, user.api_key), _status(server, token), active(token)) == (
+    assert (account_status(server, user.api_key), account_status(server, token), active(token)) == (
         200,
         200,
         True,
@@ -469,11 +417,11 @@ def test_a_disabled_accounts_credentials_stop_at_once_and_come_back_when_enabled
         refused = api.get("/account")
     assert refused.status_code == 401
     assert "disabled" in refused.json()["message"]
-    assert _status(server, token) == 401
+    assert account_status(server, token) == 401
     assert not active(token)
     # Sign-in: the right password learns the account is disabled; a wrong one learns nothing.
-    assert _password_login(server, user.email, PASSWORD).status_code == 401
-    with _browser(server) as browser:
+    assert password_login(server, user.email, PASSWORD).status_code == 401
+    with browser_for(server) as browser:
         fields = hidden_fields(browser.get("/login").text)
         right = browser.post("/login", data={**fields, "email": user.email, "password": PASSWORD})
         wrong = browser.post("/login", data={**fields, "email": user.email, "password": "x" * 14})
@@ -482,13 +430,13 @@ def test_a_disabled_accounts_credentials_stop_at_once_and_come_back_when_enabled
     assert wrong.status_code == 401
     assert "This account is disabled" not in wrong.text
     # No reset link is made for a disabled account.
-    assert _ask_reset(server, user.email).status_code == 200
+    assert ask_reset(server, user.email).status_code == 200
     with mail_factory.database.unit_of_work(write=False) as session:
         links = session.scalars(select(EmailLink.id).where(EmailLink.account_id == user.id)).all()
     assert links == []
 
     assert "Enabled" in _cli(server, "accounts", "enable", user.email)
-    assert (_status(server, user.api_key), _status(server, token), active(token)) == (
+    assert (account_status(server, user.api_key), account_status(server, token), active(token)) == (
         200,
         200,
         True,
@@ -521,10 +469,10 @@ def test_no_link_token_or_password_is_left_in_the_outbox_or_the_log(
 ) -> None:
     server, sink = mail_server
     user = mail_factory.account("secretive")
-    _ask_reset(server, user.email)
-    text, _ = _mail_to(sink, user.email, "Reset your Ostiary password")
-    token = _link(text).split("token=")[1]
-    _reset(server, _link(text), NEW_PASSWORD)
+    ask_reset(server, user.email)
+    text, _ = mail_to(sink, user.email, "Reset your Ostiary password")
+    token = link_in(text).split("token=")[1]
+    reset_with(server, link_in(text), NEW_PASSWORD)
     _wait_until(lambda: _outbox_settled(mail_factory))
     with mail_factory.database.unit_of_work(write=False) as session:
         rows = session.execute(
@@ -565,7 +513,7 @@ def test_forgot_password_is_bounded_per_address(tmp_path: Path) -> None:
             },
         )
         try:
-            statuses = [_ask_reset(server, f"n{i}@example.com").status_code for i in range(3)]
+            statuses = [ask_reset(server, f"n{i}@example.com").status_code for i in range(3)]
         finally:
             server.stop()
     assert statuses == [200, 200, 429]
@@ -574,7 +522,7 @@ def test_forgot_password_is_bounded_per_address(tmp_path: Path) -> None:
 def test_without_mail_the_page_says_to_ask_an_administrator(
     server: ServerProcess, account: UserAccount, tmp_path: Path
 ) -> None:
-    with _browser(server) as browser:
+    with browser_for(server) as browser:
         page = browser.get("/forgot-password")
         assert page.status_code == 200
         assert "ostiary accounts reset-password" in page.text
