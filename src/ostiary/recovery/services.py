@@ -11,8 +11,6 @@ regenerated; and the other reset links of the account are voided.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from ostiary.accounts.email_links import (
     find_link,
     issue_link,
@@ -236,7 +234,3 @@ def confirm_email(unit: Unit, mailroom: Mailroom, token: str) -> Account:
     mark_verified(unit, account)
     return account
 
-
-def notice_window(seconds: float) -> timedelta:
-    """How long notices are retried: the server's mail retry window."""
-    return timedelta(seconds=seconds)
