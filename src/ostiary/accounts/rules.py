@@ -35,9 +35,13 @@ LINKS_PER_WINDOW = 3
 LINK_WINDOW = timedelta(hours=1)
 
 
-def generate_password() -> str:
-    """A random password for a first account, to be printed once."""
-    return secrets.token_urlsafe(18)
+def generate_password(email: str | None = None) -> str:
+    """A random password (144 bits) the policy accepts for the account with ``email``, to be
+    printed once. Drawn again in the rare case it happens to contain the email's local part."""
+    while True:
+        password = secrets.token_urlsafe(18)
+        if password_problem(password, email) is None:
+            return password
 
 
 def password_problem(password: str, email: str | None = None) -> str | None:

@@ -27,7 +27,7 @@ from ostiary.recovery.records import Mailroom
 from ostiary.recovery.services import administrator_reset_link, administrator_set_password
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
-from ostiary.tokens.owners import change_password, create_account
+from ostiary.tokens.owners import create_account
 from ostiary.tokens.records import NewAccount
 from ostiary.unit import Unit, lifetimes_of
 
@@ -82,7 +82,7 @@ def create(email: str, name: str | None, password_stdin: bool, print_api_key: bo
       echo 'correct horse battery' | ostiary accounts create ada@example.com \\
           --password-stdin --print-api-key
     """
-    password, generated = _new_password(password_stdin)
+    password, generated = _new_password(password_stdin, email)
     created = create_account_now(load_settings(), email, password, name)
     if print_api_key:
         if generated:
@@ -145,7 +145,8 @@ def list_accounts(as_json: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
 def set_password(email: str, password_stdin: bool) -> None:
     """Give an account a new password (when it is lost), as its owner changing it would: every
-    session ends and the API key is regenerated (the new key is shown once).
+    session ends and the API key is regenerated (the new key is shown once); recorded as an
+    administrator's reset (``reset-password --password-stdin`` does the same).
 
     Without --password-stdin the password is asked for on a terminal, or generated and shown
     once when there is none.
@@ -154,27 +155,15 @@ def set_password(email: str, password_stdin: bool) -> None:
     Example:
       ostiary accounts set-password admin@ostiary.test
     """
-    password, generated = _new_password(password_stdin)
-    settings = load_settings()
-    database = Database(settings.effective_database_url)
-    hasher = SecretHasher(load_or_create_secret(settings))
+    password, generated = _new_password(password_stdin, email)
     try:
         password_hash = new_password_hash(password, email)
-        with database.unit_of_work(write=True) as session:
-            account = find_by_email(session, email)
-            if account is None:
-                raise click.ClickException(f"No account has the email {email}.")
-            new_key = change_password(
-                system_unit(session, settings, hasher),
-                account,
-                new_hash=password_hash,
-                keep_session_id=None,
-            )
-            shown_email = account.email
     except OstiaryError as error:
         raise click.ClickException(error.message) from error
-    finally:
-        database.dispose()
+    # An administrator's reset: recorded as one, the reset links voided, the owner told.
+    with _account_unit(email) as (unit, account, mailroom):
+        new_key = administrator_set_password(unit, mailroom, account, password_hash)
+        shown_email = account.email
     click.echo(f"New password set for {shown_email}; every session was ended.")
     if generated:
         click.echo(f"Password (shown once): {password}")
@@ -290,10 +279,10 @@ def enable(email: str) -> None:
     click.echo(f"Enabled {shown}." if changed else f"{shown} was not disabled.")
 
 
-def _new_password(from_stdin: bool) -> tuple[str, bool]:
+def _new_password(from_stdin: bool, email: str) -> tuple[str, bool]:
     """A password from stdin, a terminal prompt, or generated (then True: show it once)."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n"), False
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
-    return generate_password(), True
+    return generate_password(email), True

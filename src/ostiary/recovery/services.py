@@ -233,4 +233,3 @@ def confirm_email(unit: Unit, mailroom: Mailroom, token: str) -> Account:
         _queue_notice(unit, mailroom, email_changed_notice(old, account.email, _when(unit)))
     mark_verified(unit, account)
     return account
-

@@ -122,3 +122,11 @@ def test_a_link_is_usable_once_and_until_it_expires() -> None:
 )
 def test_email_pattern(email: str, valid: bool) -> None:
     assert (EMAIL_PATTERN.match(email) is not None) is valid
+
+
+def test_a_generated_password_never_contains_the_emails_local_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draws = iter(["xxbobxxxxxxxxxxxxxxxxxxx", "a-random-enough-password"])
+    monkeypatch.setattr("ostiary.accounts.rules.secrets.token_urlsafe", lambda _: next(draws))
+    assert generate_password("bob@example.com") == "a-random-enough-password"
