@@ -412,7 +412,14 @@ def test_a_disabled_accounts_credentials_stop_at_once_and_come_back_when_enabled
         200,
         True,
     )
+    stack = contextlib.ExitStack()
+    signed_in = stack.enter_context(_signed_in(server, user.email))
+    assert signed_in.get("/dashboard/account").status_code == 200
     assert "Disabled" in _cli(server, "accounts", "disable", user.email)
+    # The browser's session signs nobody in while the account is disabled.
+    gone = signed_in.get("/dashboard/account")
+    assert gone.status_code == 303
+    assert gone.headers["location"].startswith("/login")
     with server.client(user.api_key) as api:
         refused = api.get("/account")
     assert refused.status_code == 401
@@ -436,6 +443,8 @@ def test_a_disabled_accounts_credentials_stop_at_once_and_come_back_when_enabled
     assert links == []
 
     assert "Enabled" in _cli(server, "accounts", "enable", user.email)
+    assert signed_in.get("/dashboard/account").status_code == 200
+    stack.close()
     assert (account_status(server, user.api_key), account_status(server, token), active(token)) == (
         200,
         200,
