@@ -541,3 +541,20 @@ def test_without_mail_the_page_says_to_ask_an_administrator(
     assert "does not send mail" in posted.text
     checked = run_cli("check", env=server.env)
     assert "Forgot password?" in checked.stdout + checked.stderr
+
+
+def test_resending_the_verification_is_bounded_and_says_so(
+    mail_server: tuple[ServerProcess, Sink],
+) -> None:
+    server, _ = mail_server
+    email = f"resender-{time.monotonic_ns()}@example.com"
+    browser = _sign_up(server, email)  # the first link
+    try:
+        for _ in range(2):  # two more make the hour's three
+            fields = hidden_fields(browser.get("/dashboard/account").text)
+            assert browser.post("/dashboard/account/verification", data=fields).status_code == 303
+        fields = hidden_fields(browser.get("/dashboard/account").text)
+        browser.post("/dashboard/account/verification", data=fields)
+        assert "Too many of these mails" in browser.get("/dashboard/account").text
+    finally:
+        browser.close()

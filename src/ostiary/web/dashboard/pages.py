@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ostiary.accounts.errors import TooManyLinks
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.accounts.rules import validate_password
 from ostiary.accounts.sessions import mark_seen
@@ -241,6 +242,8 @@ async def act(
             return work(unit, visitor, form)
     except SignInRequired:
         return _sign_in(request)
+    except TooManyLinks as error:  # a mail budget, not a password throttle: say which
+        return done(back, error.message)
     except RateLimited as error:
         persist_audit(request, error)
         return done(back, "Too many attempts. Please wait a few minutes and try again.")
