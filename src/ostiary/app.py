@@ -33,6 +33,7 @@ from ostiary.activity.services import seal_events
 from ostiary.alerts.services import alert_at_authentication, raise_alerts
 from ostiary.config import Settings
 from ostiary.db import Database
+from ostiary.mail.sealing import BodySeal
 from ostiary.mail.smtp import MailError, mailer_from
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
 from ostiary.policies.queries import server_settings
@@ -62,6 +63,7 @@ from ostiary.web import (
     metrics,
     oauth,
     passkeys,
+    recovery,
 )
 from ostiary.web.access_log import open_access_log
 from ostiary.web.api import (
@@ -91,7 +93,12 @@ from ostiary.web.hot_routes import hot_routes
 from ostiary.web.metrics import RequestMetrics
 from ostiary.web.middleware import ConventionsMiddleware
 from ostiary.web.observed import RequestObserver
-from ostiary.webhooks.jobs import sealed_event_subscribers, send_deliveries, send_mail
+from ostiary.webhooks.jobs import (
+    body_seal,
+    sealed_event_subscribers,
+    send_deliveries,
+    send_mail,
+)
 
 logger = logging.getLogger("ostiary.app")
 
@@ -163,6 +170,14 @@ def shared_backends(settings: Settings, secret: bytes) -> SharedBackends:
     )
 
 
+def _mail_configured(settings: Settings) -> bool:
+    """Whether mail goes out: an SMTP URL is set and usable (``ostiary check`` says why not)."""
+    try:
+        return mailer_from(settings) is not None
+    except MailError:
+        return False
+
+
 def operations_observers(settings: Settings) -> tuple[RequestObserver, ...]:
     """The request observers of operations: the Prometheus request metrics, then the access
     log unless ``OSTIARY_ACCESS_LOG=off``."""
@@ -187,6 +202,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         settings=settings,
         database=database,
         hasher=hasher,
+        mail_seal=BodySeal(secret) if _mail_configured(settings) else None,
         authenticator=TokenAuthenticator(
             database,
             hasher,
@@ -231,6 +247,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery_jobs(services),
         JobContext(services.database, services.settings),
         services.settings.usage_flush_seconds,
+        # A reset or verification link is sent at once, not at the next interval.
+        nudge=services.sending,
     )
     tasks = [
         asyncio.create_task(runner.run_forever(), name="ostiary-periodic"),
@@ -282,7 +300,8 @@ def delivery_jobs(services: Services) -> tuple[Job, ...]:
         mailer = None
     if mailer is not None:
         sender = mailer
-        jobs.append(Job("mail outbox", lambda context: send_mail(context.database, sender)))
+        seal = body_seal(services.settings)
+        jobs.append(Job("mail outbox", lambda context: send_mail(context.database, sender, seal)))
     return tuple(jobs)
 
 
@@ -311,6 +330,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     app.include_router(login.router)
     app.include_router(passkeys.router)
+    app.include_router(recovery.router)
     app.include_router(authorize.router)
     app.include_router(device.router)
     app.include_router(heroku_login.router)

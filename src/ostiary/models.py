@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata is complete (Alembic, tests)."""
 
-from ostiary.accounts.models import Account, LoginSession
+from ostiary.accounts.models import Account, EmailLink, LoginSession
 from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event, EventChain
@@ -32,6 +32,7 @@ __all__ = [
     "Collaborator",
     "ConfigVar",
     "DeviceAuthorization",
+    "EmailLink",
     "Event",
     "EventChain",
     "LoginSession",

@@ -11,6 +11,7 @@ jobs or the server. Later work registers its jobs in :func:`default_jobs`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -78,13 +79,40 @@ def default_jobs() -> tuple[Job, ...]:
     )
 
 
-class PeriodicRunner:
-    """Runs its jobs one after the other, every ``interval`` seconds (with jitter)."""
+class Nudge:
+    """Asks a runner to run now rather than at the end of its interval: a request that queued
+    mail carrying a link wakes the sending (after its commit), so the link arrives in seconds.
+    Within one process; in another worker the interval still sends it."""
 
-    def __init__(self, jobs: Sequence[Job], context: JobContext, interval: float) -> None:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the runner's jobs soon (call on the event loop, after the commit)."""
+        self._event.set()
+
+    async def wait(self, timeout: float) -> None:
+        """Return when woken or after ``timeout`` seconds, whichever is first."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+        self._event.clear()
+
+
+class PeriodicRunner:
+    """Runs its jobs one after the other, every ``interval`` seconds (with jitter), or sooner
+    when its :class:`Nudge` is woken."""
+
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        context: JobContext,
+        interval: float,
+        nudge: Nudge | None = None,
+    ) -> None:
         self.jobs = tuple(jobs)
         self.context = context
         self.interval = interval
+        self.nudge = nudge
 
     def run_once(self) -> dict[str, bool]:
         """Run every job once; which succeeded. A failure is logged, never raised."""
@@ -114,5 +142,8 @@ class PeriodicRunner:
     async def run_forever(self) -> None:
         """Run the jobs every interval until cancelled."""
         while True:
-            await asyncio.sleep(self.next_delay())
+            if self.nudge is None:
+                await asyncio.sleep(self.next_delay())
+            else:
+                await self.nudge.wait(self.next_delay())
             await asyncio.to_thread(self.run_once)

@@ -3,6 +3,8 @@ credentials cannot grow the database without bound (the periodic job "purge expi
 
 - Device authorizations and heroku CLI logins (``device_authorizations``): anyone may start one.
 - Authorization codes (``authorization_grants``): one-time, five minutes.
+- Reset and verification links (``email_links``): anyone may ask for a reset; 30 minutes or a
+  day.
 - Revoked authorizations, :data:`REVOKED_RETENTION` after they were revoked. Revoking only marks
   a row (``revoked_at``) so that what was revoked can still be named; deleting one deletes its
   tokens, codes and descendants with it (the foreign keys cascade), which were revoked with it.
@@ -33,7 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from ostiary.accounts.models import LoginSession
+from ostiary.accounts.models import EmailLink, LoginSession
 from ostiary.clock import utcnow
 from ostiary.db import Base, Database, table_of
 from ostiary.passkeys.models import PasskeyChallenge
@@ -74,6 +76,10 @@ def _device_expired(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
 
 def _grant_expired(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
     return AuthorizationGrant.expires_at < cutoff
+
+
+def _link_expired(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
+    return EmailLink.expires_at < cutoff
 
 
 def _revoked_long_ago(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
@@ -125,6 +131,7 @@ def _session_done(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
 EXPIRING = (
     Expiring("device and CLI logins", DeviceAuthorization, _device_expired),
     Expiring("authorization codes", AuthorizationGrant, _grant_expired),
+    Expiring("reset and verification links", EmailLink, _link_expired),
     # Before the sessions: an ended session goes once its revoked authorizations have gone.
     Expiring("revoked authorizations", Authorization, _revoked_long_ago),
     Expiring("expired access tokens", AccessToken, _token_superseded_long_ago),

@@ -414,13 +414,16 @@ def check_webhook_targets(settings: Settings) -> Finding:
 
 
 def check_mail(settings: Settings) -> Finding:
-    """The SMTP server alert mail (and, later, account mail) goes through."""
+    """The SMTP server alert mail and account mail (resets, verification) go through."""
     if settings.smtp_url is None:
         return Finding(
             "mail",
             Level.WARNING,
             "OSTIARY_SMTP_URL is not set: alert mail is off (alerts still reach the dashboard "
-            "and webhooks), and nothing is queued for mail.",
+            "and webhooks), and nothing is queued for mail. The features that need mail are "
+            'off: "Forgot password?" (users ask an administrator: `ostiary accounts '
+            "reset-password EMAIL`), email verification (new accounts stay unverified) and the "
+            "verified change of email (a change applies at once).",
             "Set OSTIARY_SMTP_URL=smtp://user:password@host:587?starttls=true (or smtps://) "
             "and OSTIARY_MAIL_FROM.",
         )
@@ -439,7 +442,8 @@ def check_mail(settings: Settings) -> Finding:
     return Finding(
         "mail",
         Level.OK,
-        f"Alert mail is on: sent through {server.describe()} from {settings.mail_from}.",
+        f"Alert mail, password reset links and email verification are on: sent through "
+        f"{server.describe()} from {settings.mail_from}.",
     )
 
 

@@ -115,7 +115,7 @@ def test_accounts_create_refuses_bad_input(tmp_path: Path) -> None:
         "accounts", "create", "a@example.com", "--password-stdin", env=env, stdin="short\n"
     )
     assert short.returncode == 1
-    assert "at least 10 characters" in short.stderr
+    assert "at least 12 characters" in short.stderr
     bad_email = run_cli(
         "accounts", "create", "not-an-email", "--password-stdin", env=env, stdin="long enough pw\n"
     )

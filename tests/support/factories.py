@@ -58,8 +58,10 @@ class Factory:
         """A new account with a unique email."""
         email = f"{name}-{next(_counter)}-{secrets.token_hex(3)}@example.com"
         with self.database.unit_of_work(write=True) as session:
+            # Made as an administrator makes them: verified (sign-up's unverified accounts
+            # are tests/functional/test_account_recovery.py's).
             created = create_account(
-                self.unit(session), email=email, password_hash=_password_hash()
+                self.unit(session), email=email, password_hash=_password_hash(), verified=True
             )
             return UserAccount(created.account.id, created.account.email, created.api_key.plaintext)
 

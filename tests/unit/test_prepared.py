@@ -144,6 +144,8 @@ def test_rows_are_read_by_label_not_position() -> None:
         "created_at": "2026-11-28 12:00:01.000000",
         "updated_at": moment.replace(tzinfo=None),  # PostgreSQL: naive UTC
         "last_login": None,
+        "email_verified_at": None,
+        "disabled_at": None,
     }
     shuffled = [*reversed(labels), "unrelated"]
     row = [*(values[label] for label in reversed(labels)), "ignored"]
@@ -158,7 +160,7 @@ def test_rows_are_read_by_label_not_position() -> None:
         updated_at=moment,
         last_login=None,
     )
-    with pytest.raises(KeyError, match="last_login"):
+    with pytest.raises(KeyError, match="disabled_at"):
         ACCOUNT_SNAPSHOT.reader(labels[:-1])
 
 

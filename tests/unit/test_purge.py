@@ -57,6 +57,7 @@ def test_expired_rows_go_and_the_others_stay(database: Database, account_id: str
     assert counts == {
         "device and CLI logins": 2,
         "authorization codes": 1,
+        "reset and verification links": 0,
         "revoked authorizations": 3,
         "expired access tokens": 0,
         "login sessions": 5,

@@ -13,6 +13,10 @@ def test_without_smtp_alert_mail_is_said_to_be_off(tmp_path: Path) -> None:
     finding = check_mail(load_settings(data_dir=tmp_path))
     assert finding.level == Level.WARNING
     assert "alert mail is off" in finding.message
+    # It names the account features that need mail, and what to do without it.
+    assert '"Forgot password?"' in finding.message
+    assert "ostiary accounts reset-password" in finding.message
+    assert "email verification" in finding.message
     assert finding.fix is not None
     assert "OSTIARY_SMTP_URL" in finding.fix
     assert finding in audit(load_settings(data_dir=tmp_path))
@@ -26,6 +30,7 @@ def test_a_configured_server_is_named_without_its_password(tmp_path: Path) -> No
     )
     finding = check_mail(settings)
     assert finding.level == Level.OK
+    assert "password reset links and email verification are on" in finding.message
     assert "mail.example.com:587 with STARTTLS" in finding.message
     assert "alerts@example.com" in finding.message
     assert "s3cr3t-pw" not in finding.message

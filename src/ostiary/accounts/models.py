@@ -28,6 +28,36 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login: Mapped[datetime | None]
+    # When the owner followed a verification link sent to this email (NULL: not verified);
+    # accounts an administrator makes, and those that existed before verification, count as
+    # verified (docs/account-recovery.md).
+    email_verified_at: Mapped[datetime | None]
+    # When an administrator disabled the account (NULL: enabled). Its credentials are refused
+    # while it is set, and work again when it is cleared.
+    disabled_at: Mapped[datetime | None]
+
+
+class EmailLink(Base):
+    """A one-time link mailed to an account: a password reset, or the proof that the owner
+    reads an address (verification, and an email change, which takes effect when followed).
+
+    Only the token's keyed hash is stored (``security/hashing.py``); ``email`` is the address
+    the link was sent to, which a verification link proves.
+    """
+
+    __tablename__ = "email_links"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    # When it was followed, or voided by a later reset; a used link works no more.
+    used_at: Mapped[datetime | None]
 
 
 class LoginSession(Base):

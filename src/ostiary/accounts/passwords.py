@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 
+from ostiary.accounts.errors import DISABLED_MESSAGE
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import normalize_email
 from ostiary.db import Database
@@ -166,6 +167,15 @@ def record_login(unit: Unit, proof: ProvedPassword) -> Account:
     account = unit.session.get(Account, proof.account_id)
     if account is None:  # deleted since the password was checked
         raise Unauthorized("Invalid credentials provided.")
+    if account.disabled_at is not None:
+        # Said only to whoever proved the password: to anyone else a disabled account answers
+        # as a wrong password does (docs/account-recovery.md).
+        raise Unauthorized(
+            DISABLED_MESSAGE,
+            audit=Audit(
+                "auth:password:failure", actor_id=account.id, details={"reason": "disabled"}
+            ),
+        )
     if proof.new_hash is not None:
         account.password_hash = proof.new_hash
     account.last_login = unit.now()

@@ -28,3 +28,8 @@ def find_by_id_or_email(session: Session, identity: str) -> Account | None:
 def any_account_exists(session: Session) -> bool:
     """Whether at least one account exists."""
     return session.scalar(select(Account.id).limit(1)) is not None
+
+
+def account_disabled(session: Session, account_id: str) -> bool:
+    """Whether an administrator disabled the account (no new tokens for it, by any grant)."""
+    return session.scalar(select(Account.disabled_at).where(Account.id == account_id)) is not None

@@ -25,6 +25,10 @@ class AccountSnapshot:
     # Whether the account has a second factor: the authenticator reads it with the token
     # (``tokens/authenticator.py``, from ``second_factors.queries.has_second_factor``).
     two_factor_authentication: bool = False
+    # Whether the owner proved the address (``GET /account``'s ``verified``), and whether an
+    # administrator disabled the account (the authenticator refuses its credentials).
+    email_verified_at: datetime | None = None
+    disabled_at: datetime | None = None
 
 
 ACCOUNT_SNAPSHOT = ReadModel(AccountSnapshot, table_of(Account))

@@ -1,9 +1,12 @@
-"""``ostiary accounts``: create and list accounts on this server, reset a lost password or
+"""``ostiary accounts``: create, list, reset, disable and enable accounts on this server, and
 remove the second factors of a locked-out user (administration)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
+from datetime import timedelta
 
 import click
 from sqlalchemy import select
@@ -12,16 +15,20 @@ from sqlalchemy.orm import Session
 from ostiary.accounts.models import Account
 from ostiary.accounts.queries import find_by_email
 from ostiary.accounts.rules import generate_password
-from ostiary.accounts.services import new_password_hash
+from ostiary.accounts.services import disable_account, enable_account, new_password_hash
 from ostiary.cli.api import print_json, print_table
 from ostiary.config import Settings, load_settings
 from ostiary.db import Database
 from ostiary.errors import OstiaryError
 from ostiary.events import SYSTEM
+from ostiary.mail.sealing import BodySeal
+from ostiary.mail.smtp import MailError, mailer_from
+from ostiary.recovery.records import Mailroom
+from ostiary.recovery.services import administrator_reset_link, administrator_set_password
 from ostiary.second_factors.services import remove_all_factors
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.server_secret import load_or_create_secret
-from ostiary.tokens.owners import change_password, create_account
+from ostiary.tokens.owners import create_account
 from ostiary.tokens.records import NewAccount
 from ostiary.unit import Unit, lifetimes_of
 
@@ -39,13 +46,15 @@ def create_account_now(
     database = Database(settings.effective_database_url)
     hasher = SecretHasher(load_or_create_secret(settings))
     try:
-        password_hash = new_password_hash(password)
+        password_hash = new_password_hash(password, email)
         with database.unit_of_work(write=True) as session:
+            # An administrator's account: its address needs no proof.
             return create_account(
                 system_unit(session, settings, hasher),
                 email=email,
                 password_hash=password_hash,
                 name=name,
+                verified=True,
             )
     except OstiaryError as error:
         raise click.ClickException(error.message) from error
@@ -74,7 +83,7 @@ def create(email: str, name: str | None, password_stdin: bool, print_api_key: bo
       echo 'correct horse battery' | ostiary accounts create ada@example.com \\
           --password-stdin --print-api-key
     """
-    password, generated = _new_password(password_stdin)
+    password, generated = _new_password(password_stdin, email)
     created = create_account_now(load_settings(), email, password, name)
     if print_api_key:
         if generated:
@@ -106,6 +115,8 @@ def list_accounts(as_json: bool) -> None:
                     "name": account.name,
                     "id": account.id,
                     "created_at": account.created_at.isoformat(),
+                    "verified": account.email_verified_at is not None,
+                    "disabled": account.disabled_at is not None,
                 }
                 for account in session.scalars(select(Account).order_by(Account.created_at))
             ]
@@ -115,8 +126,17 @@ def list_accounts(as_json: bool) -> None:
         print_json(rows)
         return
     print_table(
-        ("email", "name", "id", "created"),
-        [(row["email"], row["name"], row["id"], row["created_at"]) for row in rows],
+        ("email", "name", "id", "created", "state"),
+        [
+            (
+                row["email"],
+                row["name"],
+                row["id"],
+                row["created_at"],
+                "disabled" if row["disabled"] else "" if row["verified"] else "unverified",
+            )
+            for row in rows
+        ],
         "No accounts. Create one with `ostiary accounts create EMAIL`.",
     )
 
@@ -126,7 +146,8 @@ def list_accounts(as_json: bool) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
 def set_password(email: str, password_stdin: bool) -> None:
     """Give an account a new password (when it is lost), as its owner changing it would: every
-    session ends and the API key is regenerated (the new key is shown once).
+    session ends and the API key is regenerated (the new key is shown once); recorded as an
+    administrator's reset (``reset-password --password-stdin`` does the same).
 
     Without --password-stdin the password is asked for on a terminal, or generated and shown
     once when there is none.
@@ -135,31 +156,128 @@ def set_password(email: str, password_stdin: bool) -> None:
     Example:
       ostiary accounts set-password admin@ostiary.test
     """
-    password, generated = _new_password(password_stdin)
-    settings = load_settings()
-    database = Database(settings.effective_database_url)
-    hasher = SecretHasher(load_or_create_secret(settings))
+    password, generated = _new_password(password_stdin, email)
     try:
-        password_hash = new_password_hash(password)
-        with database.unit_of_work(write=True) as session:
-            account = find_by_email(session, email)
-            if account is None:
-                raise click.ClickException(f"No account has the email {email}.")
-            new_key = change_password(
-                system_unit(session, settings, hasher),
-                account,
-                new_hash=password_hash,
-                keep_session_id=None,
-            )
-            shown_email = account.email
+        password_hash = new_password_hash(password, email)
     except OstiaryError as error:
         raise click.ClickException(error.message) from error
-    finally:
-        database.dispose()
+    # An administrator's reset: recorded as one, the reset links voided, the owner told.
+    with _account_unit(email) as (unit, account, mailroom):
+        new_key = administrator_set_password(unit, mailroom, account, password_hash)
+        shown_email = account.email
     click.echo(f"New password set for {shown_email}; every session was ended.")
     if generated:
         click.echo(f"Password (shown once): {password}")
     click.echo(f"API key (shown once):  {new_key.access.plaintext}")
+
+
+def cli_mailroom(settings: Settings, secret: bytes) -> Mailroom:
+    """How the command line's account mail leaves: links to ``OSTIARY_ISSUER`` (else this
+    server's own address), queued in the outbox for the server to send when mail is on."""
+    try:
+        mail_on = mailer_from(settings) is not None
+    except MailError:
+        mail_on = False
+    return Mailroom(
+        base_url=settings.issuer or f"https://{settings.host}:{settings.port}",
+        seal=BodySeal(secret) if mail_on else None,
+        notice_window=timedelta(seconds=settings.webhook_retry_seconds),
+    )
+
+
+@contextlib.contextmanager
+def _account_unit(email: str) -> Iterator[tuple[Unit, Account, Mailroom]]:
+    """A system unit in one write transaction, the account with ``email`` (a ClickException
+    when there is none), and the command line's mailroom; domain errors become
+    ClickExceptions."""
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    secret = load_or_create_secret(settings)
+    try:
+        with database.unit_of_work(write=True) as session:
+            account = find_by_email(session, email)
+            if account is None:
+                raise click.ClickException(f"No account has the email {email}.")
+            yield (
+                system_unit(session, settings, SecretHasher(secret)),
+                account,
+                cli_mailroom(settings, secret),
+            )
+    except OstiaryError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        database.dispose()
+
+
+@accounts.command("reset-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Set the password read from standard input instead of printing a link.",
+)
+def reset_password(email: str, password_stdin: bool) -> None:
+    """Reset the password of the account with EMAIL, for a user who lost it.
+
+    Prints a one-time link (it works for 30 minutes) to hand to the user, who chooses the new
+    password there. With --password-stdin, sets the password read from standard input at once.
+    Either way every session ends and the API key is regenerated when the password is set, and
+    the user is told by mail (when mail is on).
+
+    \b
+    Example:
+      ostiary accounts reset-password ada@example.com
+      printf '%s\\n' "$NEW_PASSWORD" |
+          ostiary accounts reset-password ada@example.com --password-stdin
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            password_hash = new_password_hash(password, email)
+        except OstiaryError as error:
+            raise click.ClickException(error.message) from error
+        with _account_unit(email) as (unit, account, mailroom):
+            new_key = administrator_set_password(unit, mailroom, account, password_hash)
+            shown = account.email
+        click.echo(f"New password set for {shown}; every session was ended.")
+        click.echo(f"API key (shown once):  {new_key.access.plaintext}")
+        return
+    with _account_unit(email) as (unit, account, mailroom):
+        link = administrator_reset_link(unit, mailroom, account)
+        shown = account.email
+    click.echo(f"One-time reset link for {shown} (works once, for 30 minutes):")
+    click.echo(link)
+
+
+@accounts.command("disable")
+@click.argument("email")
+def disable(email: str) -> None:
+    """Disable the account with EMAIL: its API key, tokens, sessions and OAuth grants are
+    refused at once (nothing is revoked), and it cannot sign in until enabled.
+
+    \b
+    Example:
+      ostiary accounts disable mallory@example.com
+    """
+    with _account_unit(email) as (unit, account, _):
+        changed = disable_account(unit, account)
+        shown = account.email
+    click.echo(f"Disabled {shown}." if changed else f"{shown} was already disabled.")
+
+
+@accounts.command("enable")
+@click.argument("email")
+def enable(email: str) -> None:
+    """Enable a disabled account: its credentials work again as they did before.
+
+    \b
+    Example:
+      ostiary accounts enable mallory@example.com
+    """
+    with _account_unit(email) as (unit, account, _):
+        changed = enable_account(unit, account)
+        shown = account.email
+    click.echo(f"Enabled {shown}." if changed else f"{shown} was not disabled.")
 
 
 @accounts.command("remove-2fa")
@@ -173,30 +291,21 @@ def remove_2fa(email: str) -> None:
     Example:
       ostiary accounts remove-2fa ada@example.com
     """
-    settings = load_settings()
-    database = Database(settings.effective_database_url)
-    hasher = SecretHasher(load_or_create_secret(settings))
-    try:
-        with database.unit_of_work(write=True) as session:
-            account = find_by_email(session, email)
-            if account is None:
-                raise click.ClickException(f"No account has the email {email}.")
-            removed = remove_all_factors(system_unit(session, settings, hasher), account.id)
-            shown_email = account.email
-    finally:
-        database.dispose()
+    with _account_unit(email) as (unit, account, _):
+        removed = remove_all_factors(unit, account.id)
+        shown = account.email
     if not removed:
-        click.echo(f"{shown_email} had no second factor; its recovery codes (if any) are gone.")
+        click.echo(f"{shown} had no second factor; its recovery codes (if any) are gone.")
         return
-    click.echo(f"Removed from {shown_email}: {', '.join(sorted(removed))}, and its recovery codes.")
-    if settings.require_2fa:
+    click.echo(f"Removed from {shown}: {', '.join(sorted(removed))}, and its recovery codes.")
+    if load_settings().require_2fa:
         click.echo("The server requires a second factor: they enrol again at their next sign-in.")
 
 
-def _new_password(from_stdin: bool) -> tuple[str, bool]:
+def _new_password(from_stdin: bool, email: str) -> tuple[str, bool]:
     """A password from stdin, a terminal prompt, or generated (then True: show it once)."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n"), False
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True), False
-    return generate_password(), True
+    return generate_password(email), True

@@ -195,7 +195,7 @@ def run() -> None:
     tls = _tls_files(settings, None, None)
     url = f"https://localhost:{settings.port}"
     if fresh:
-        password = generate_password()
+        password = generate_password(FIRST_ACCOUNT_EMAIL)
         created = create_account_now(settings, FIRST_ACCOUNT_EMAIL, password, "Administrator")
         key = created.api_key.plaintext
         click.echo(

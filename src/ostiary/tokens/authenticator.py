@@ -13,7 +13,8 @@ credential per day per process: a flood of dead tokens is unauthenticated work a
 cheap). An expired access token of a live authorization is refused without an alert: that is
 an OAuth client's refresh cycle. A dead credential's alert never suspends (``alerts``): the
 live authorization an old token belonged to is not the presenter's to stop. A credential
-suspended by its owner's alert policy is refused, read in the same lookup.
+suspended by its owner's alert policy is refused, read in the same lookup, and so is every
+credential of an account an administrator disabled (``accounts.disabled_at``).
 
 The token policy is read in the same lookup too (the account's own policy row, joined): the API
 key is refused past ``OSTIARY_API_KEY_MAX_AGE`` (or the account's stricter age) until
@@ -33,6 +34,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ostiary.accounts.errors import DISABLED_MESSAGE
 from ostiary.accounts.models import Account
 from ostiary.accounts.records import AccountSnapshot
 from ostiary.clock import utcnow
@@ -210,6 +212,8 @@ class TokenAuthenticator:
             # The authorization lives: an OAuth access token expiring while its grant is
             # refreshed is the normal cycle, not a leak, and raises nothing.
             self._refuse("expired token", found.authorization_id)
+        if found.account.disabled_at is not None:
+            self._refuse_disabled(found.authorization_id)
         if found.suspended_at is not None:
             self._refuse_suspended(found.authorization_id, found.suspended_by)
         if found.token_retiring:
@@ -334,6 +338,20 @@ class TokenAuthenticator:
                 # or by another worker.
                 logger.exception("could not raise the dead-credential alert")
         self._refuse(reason, found.authorization_id)
+
+    @staticmethod
+    def _refuse_disabled(authorization_id: str) -> NoReturn:
+        """401: the account is disabled (read in the same lookup, so at once); its credentials
+        work again when it is enabled."""
+        raise Unauthorized(
+            DISABLED_MESSAGE,
+            audit=Audit(
+                "auth:failure",
+                target_type="authorization",
+                target_id=authorization_id,
+                details={"reason": "account disabled"},
+            ),
+        )
 
     @staticmethod
     def _refuse_suspended(authorization_id: str, alert_id: str | None) -> NoReturn:

@@ -41,6 +41,8 @@ class TokenDescription:
     # with the token, so introspection refuses a key past it as the authenticator does.
     authorization_kind: str = ""
     account_api_key_max_age: int | None = None
+    # An administrator disabled the account: its tokens are refused, so inactive here too.
+    account_disabled_at: datetime | None = None
 
     def active(self, now: datetime) -> bool:
         """Whether the token would be accepted at ``now``."""
@@ -48,6 +50,7 @@ class TokenDescription:
             self.live
             and self.authorization_revoked_at is None
             and self.suspended_at is None
+            and self.account_disabled_at is None
             and all(
                 expiry is None or expiry > now
                 for expiry in (self.expires_at, self.authorization_expires_at)
@@ -73,6 +76,7 @@ _ACCESS_DESCRIPTION = ReadModel(
     authorization_revoked_at=_authorizations.c.revoked_at,
     authorization_kind=_authorizations.c.kind,
     account_api_key_max_age=_policies.c.api_key_max_age,
+    account_disabled_at=_accounts.c.disabled_at,
 )
 
 _REFRESH_DESCRIPTION = ReadModel(
@@ -88,6 +92,7 @@ _REFRESH_DESCRIPTION = ReadModel(
     authorization_revoked_at=_authorizations.c.revoked_at,
     authorization_kind=_authorizations.c.kind,
     account_api_key_max_age=_policies.c.api_key_max_age,
+    account_disabled_at=_accounts.c.disabled_at,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ostiary.accounts.queries import account_disabled
 from ostiary.db import Database
 from ostiary.oauth2.protocols import (
     Client,
@@ -82,7 +83,8 @@ class CodeGrants:
             expires_at=grant.expires_at,
             redirect_uri=grant.redirect_uri,
             code_challenge=grant.code_challenge,
-            authorization_active=authorization.is_active(unit.now()),
+            authorization_active=authorization.is_active(unit.now())
+            and not account_disabled(unit.session, authorization.account_id),
         )
 
     def revoke_code_family(self, code: StoredCode) -> None:
@@ -137,7 +139,8 @@ class RefreshTokens:
             scopes=list(authorization.scopes),
             # Suspended by an alert (ostiary.alerts): no new tokens until its owner reinstates it.
             authorization_active=authorization.is_active(self._unit.now())
-            and authorization.suspended_at is None,
+            and authorization.suspended_at is None
+            and not account_disabled(session, authorization.account_id),
         )
 
     def revoke_family(self, refresh: StoredRefresh) -> None:

@@ -65,12 +65,15 @@ def change_password(
     *,
     new_hash: str,
     keep_session_id: str | None,
+    action: str = "account:password:change",
+    details: dict[str, object] | None = None,
 ) -> IssuedAuthorization:
     """Replace the password (the caller proved the current one and hashed the new one).
 
     As on Heroku, the API key expires with the old password: it is regenerated, and so are the
     tokens made with it. Every session but ``keep_session_id`` ends, with the tokens made
-    through it. Answers the new API key, to be shown once.
+    through it. Answers the new API key, to be shown once. A reset records ``action``
+    ``account:password:reset`` with ``details`` saying how (``accounts.recovery``).
     """
     account.password_hash = new_hash
     account.updated_at = unit.now()
@@ -86,10 +89,10 @@ def change_password(
     key = api_key_of(unit.session, account.id, for_update=True)
     issued = regenerate(unit, key)
     unit.record(
-        "account:password:change",
+        action,
         actor_id=account.id,
         target_id=account.id,
-        details={"sessions_ended": len(others), "api_key_regenerated": True},
+        details={**(details or {}), "sessions_ended": len(others), "api_key_regenerated": True},
     )
     return issued
 
@@ -100,9 +103,13 @@ def create_account(
     email: str,
     password_hash: str,
     name: str | None = None,
+    verified: bool = False,
 ) -> NewAccount:
-    """Create an account with its password's argon2id hash, and its API key."""
-    account = add_account(unit, email=email, password_hash=password_hash, name=name)
+    """Create an account with its password's argon2id hash, and its API key (``verified``: an
+    administrator's account, whose address needs no proof)."""
+    account = add_account(
+        unit, email=email, password_hash=password_hash, name=name, verified=verified
+    )
     return NewAccount(account=account, api_key=create_api_key(unit, account))
 
 

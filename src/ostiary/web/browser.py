@@ -25,7 +25,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from ostiary.accounts.models import LoginSession
+from ostiary.accounts.models import Account, LoginSession
 from ostiary.clock import utcnow
 from ostiary.web.context import services_of
 
@@ -77,6 +77,11 @@ def current_login(request: Request, session: Session) -> LoginSession | None:
         or login.ended_at is not None
         or (login.expires_at is not None and login.expires_at <= utcnow())
     ):
+        return None
+    # A disabled account's browser sessions sign nobody in while it is disabled (its row is
+    # then in the session's identity map for the page that follows).
+    account = session.get(Account, login.account_id)
+    if account is None or account.disabled_at is not None:
         return None
     return login
 

@@ -4,7 +4,8 @@ the web application)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
@@ -13,7 +14,10 @@ from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.events import RequestContext
+from ostiary.mail.sealing import BodySeal
+from ostiary.periodic import Nudge
 from ostiary.ratelimit import RateLimiter
+from ostiary.recovery.records import Mailroom
 from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.throttle import FailureThrottle
@@ -41,6 +45,11 @@ class Services:
     request_observers: tuple[RequestObserver, ...] = ()
     # Writes the usage the request observers counted (a frequent job); None when not recorded.
     usage: UsageFlush | None = None
+    # Wakes the sending jobs of this worker (mail with a link goes out in seconds).
+    sending: Nudge = field(default_factory=Nudge)
+    # Seals the bodies of mail that carries a link; None when no mail is sent (no usable
+    # OSTIARY_SMTP_URL): the pages then say so, and nothing is queued.
+    mail_seal: BodySeal | None = None
 
 
 def services_of(connection: HTTPConnection) -> Services:
@@ -62,6 +71,19 @@ def request_context(connection: HTTPConnection) -> RequestContext:
         authorization_id=state.get("authorization_id"),
         token=state.get("redacted_token"),
         client_id=state.get("client_id"),
+    )
+
+
+def mailroom_of(connection: HTTPConnection) -> Mailroom:
+    """How this request's account mail leaves: links to the issuer (``OSTIARY_ISSUER``) or the
+    address the request reached (a Host the host policy believed), sealed when mail is on."""
+    services = services_of(connection)
+    settings = services.settings
+    base = settings.issuer or str(connection.base_url)
+    return Mailroom(
+        base_url=base,
+        seal=services.mail_seal,
+        notice_window=timedelta(seconds=settings.webhook_retry_seconds),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ostiary.accounts.errors import DISABLED_MESSAGE
 from ostiary.accounts.passwords import record_login
 from ostiary.errors import RateLimited, ServiceUnavailable, Unauthorized
 from ostiary.second_factors.queries import enrolled_factors
@@ -79,7 +80,12 @@ async def login(request: Request) -> Response:
                 )
     except Unauthorized as error:
         persist_audit(request, error)
-        return again("That email and password do not match an account.", 401)
+        # Only whoever gave the right password learns that the account is disabled.
+        disabled = error.message == DISABLED_MESSAGE
+        return again(
+            DISABLED_MESSAGE if disabled else "That email and password do not match an account.",
+            403 if disabled else 401,
+        )
     except RateLimited as error:
         response = again("Too many attempts. Please wait a few minutes and try again.", 429)
         response.headers["Retry-After"] = str(error.retry_after)

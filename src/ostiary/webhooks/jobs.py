@@ -10,7 +10,9 @@ from datetime import timedelta
 from ostiary.activity.records import SealedEventsSubscriber
 from ostiary.config import Settings
 from ostiary.db import Database
+from ostiary.mail.sealing import BodySeal
 from ostiary.mail.smtp import Mailer
+from ostiary.security.server_secret import load_or_create_secret
 from ostiary.webhooks.alert_mail import alert_mail_enqueuer
 from ostiary.webhooks.dispatch import BATCH, DispatchRun, deliver_due
 from ostiary.webhooks.outbox import MailRun, send_due_mail
@@ -49,6 +51,11 @@ def send_deliveries(
             return DispatchRun(delivered=delivered, failed=failed, abandoned=abandoned)
 
 
-def send_mail(database: Database, mailer: Mailer) -> MailRun:
-    """One run of the mail job."""
-    return send_due_mail(database, mailer)
+def send_mail(database: Database, mailer: Mailer, seal: BodySeal | None = None) -> MailRun:
+    """One run of the mail job (``seal`` opens the bodies of mail that carries a link)."""
+    return send_due_mail(database, mailer, seal=seal)
+
+
+def body_seal(settings: Settings) -> BodySeal:
+    """The seal of link-bearing mail bodies, keyed from this server's secret."""
+    return BodySeal(load_or_create_secret(settings))

@@ -4,7 +4,8 @@
 A delivery that succeeded or was given up is kept :data:`DELIVERY_RETENTION` (30 days, for the
 owner to look at in ``/account/webhook-deliveries``); a mail that was sent or given up
 :data:`MAIL_RETENTION` (7 days: its body names the account's credentials and addresses, and
-nothing reads it once sent). Pending and retrying rows are never deleted.
+nothing reads it once sent). Pending and retrying rows are never deleted, except a sealed mail
+(one that carries a link) past its window: its link has expired, and no server is sending it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ def _mail_done(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _sealed_mail_stale(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
+    return and_(OutboxMail.sealed.is_(True), OutboxMail.give_up_at < cutoff)
+
+
 FINISHED = (
     Expiring("finished webhook deliveries", WebhookDelivery, _delivery_done),
     Expiring("sent mail", OutboxMail, _mail_done),
+    Expiring("unsent link mail", OutboxMail, _sealed_mail_stale),
 )

@@ -66,7 +66,7 @@ def test_finished_deliveries_and_sent_mail_go_after_their_retention(world: World
 
     counts = purge_expired(world.database, kinds=FINISHED)
 
-    assert counts == {"finished webhook deliveries": 2, "sent mail": 2}
+    assert counts == {"finished webhook deliveries": 2, "sent mail": 2, "unsent link mail": 0}
     with world.database.unit_of_work(write=False) as session:
         deliveries = set(session.scalars(select(WebhookDelivery.id)))
         mails = set(session.scalars(select(OutboxMail.id)))

@@ -41,6 +41,8 @@ class AccountFields(Protocol):
     def updated_at(self) -> datetime: ...
     @property
     def last_login(self) -> datetime | None: ...
+    @property
+    def email_verified_at(self) -> datetime | None: ...
 
 
 class AccountOut(BaseModel):
@@ -97,7 +99,9 @@ def _account_fields(account: AccountFields, *, two_factor: bool) -> dict[str, An
         "delinquent_at": None,
         "two_factor_authentication": two_factor,
         "updated_at": isoformat(account.updated_at) or "",
-        "verified": True,
+        # Heroku's "verified" is about billing; Ostiary has none, and answers whether the
+        # owner proved the email address (docs/account-recovery.md).
+        "verified": account.email_verified_at is not None,
         "country_of_residence": None,
         "default_organization": None,
         "default_team": None,

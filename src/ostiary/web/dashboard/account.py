@@ -7,9 +7,10 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from ostiary.accounts.rules import validate_password
-from ostiary.accounts.services import change_email, update_account
+from ostiary.accounts.services import update_account
 from ostiary.accounts.sessions import open_session
 from ostiary.errors import InvalidParams, OstiaryError, RateLimited, Unauthorized
+from ostiary.recovery.services import request_email_change, send_verification
 from ostiary.tokens.owners import change_password, close_session, create_account
 from ostiary.unit import Unit
 from ostiary.web.browser import (
@@ -22,7 +23,7 @@ from ostiary.web.browser import (
     see_other,
     set_session_cookie,
 )
-from ostiary.web.context import request_context, services_of, unit_of
+from ostiary.web.context import mailroom_of, request_context, services_of, unit_of
 from ostiary.web.dashboard.pages import (
     CSRF_PURPOSE,
     PREFIX,
@@ -88,13 +89,15 @@ async def signup(request: Request) -> Response:
         services.login_requests.spend(context.ip)
         if password != str(form.get("password_confirmation", "")):
             raise InvalidParams("password", "The two passwords differ.")
-        validate_password(password)
+        validate_password(password, email)
         password_hash = await services.passwords.new_hash(password)
         with services.database.unit_of_work(write=True) as session:
             unit = unit_of(request, session)
             created = create_account(
                 unit, email=email, password_hash=password_hash, name=name or None
             )
+            # The address is proved by following the link this mails (none without mail).
+            send_verification(unit, mailroom_of(request), created.account)
             login = open_session(
                 unit,
                 account_id=created.account.id,
@@ -116,8 +119,14 @@ async def signup(request: Request) -> Response:
     except OstiaryError as error:
         persist_audit(request, error)
         return _signup_page(request, 422, error=error.message, email=email, name=name)
+    services.sending.wake()
     response = page(
-        request, "dashboard/welcome.html", email=visitor_email, api_key=key, next=ACCOUNT
+        request,
+        "dashboard/welcome.html",
+        email=visitor_email,
+        api_key=key,
+        next=ACCOUNT,
+        mail_on=services.mail_seal is not None,
     )
     set_session_cookie(request, response, login_id)
     return response
@@ -167,10 +176,34 @@ async def update_profile(request: Request) -> Response:
         email = field(form, "email")
         if email.lower() != visitor.account.email:
             confirm_identity(visitor)
-            change_email(unit, visitor.account, email)
+            change = request_email_change(unit, mailroom_of(request), visitor.account, email)
+            if change.pending:
+                return done(
+                    ACCOUNT,
+                    f"Your profile was saved. To change your email, follow the link we sent to "
+                    f"{change.email}; until then it stays {visitor.account.email}.",
+                )
         return done(ACCOUNT, "Your profile was saved.")
 
-    return await act(request, ACCOUNT, work, proof_field="password")
+    response = await act(request, ACCOUNT, work, proof_field="password")
+    services_of(request).sending.wake()
+    return response
+
+
+@router.post(f"{ACCOUNT}/verification")
+async def resend_verification(request: Request) -> Response:
+    """Mail the account's address a new verification link (the banner's "resend")."""
+
+    def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        mailroom = mailroom_of(request)
+        if not mailroom.enabled:
+            return done(ACCOUNT, "This server sends no mail: ask its administrator.")
+        send_verification(unit, mailroom, visitor.account)
+        return done(ACCOUNT, f"A new verification link is on its way to {visitor.account.email}.")
+
+    response = await act(request, ACCOUNT, work)
+    services_of(request).sending.wake()
+    return response
 
 
 @router.post(f"{ACCOUNT}/password")

@@ -26,6 +26,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from ostiary.accounts.errors import TooManyLinks
 from ostiary.accounts.models import Account, LoginSession
 from ostiary.accounts.rules import validate_password
 from ostiary.accounts.sessions import mark_seen
@@ -252,8 +253,11 @@ async def _hash_new_password(request: Request, form: FormData, name: str) -> str
     new = str(form.get(name, ""))
     if new != str(form.get(f"{name}_confirmation", "")):
         raise InvalidParams(name, "The two new passwords differ.")
-    validate_password(new)
-    return await services_of(request).passwords.new_hash(new)
+    services = services_of(request)
+    with services.database.unit_of_work(write=False) as session:
+        email = _visitor(request, session).account.email
+    validate_password(new, email)
+    return await services.passwords.new_hash(new)
 
 
 async def act(
@@ -298,6 +302,8 @@ async def act(
         return _sign_in(request)
     except EnrolmentRequired:
         return _enrol(request)
+    except TooManyLinks as error:  # a mail budget, not a password throttle: say which
+        return done(back, error.message)
     except RateLimited as error:
         persist_audit(request, error)
         return done(back, "Too many attempts. Please wait a few minutes and try again.")
