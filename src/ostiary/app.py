@@ -34,6 +34,7 @@ from ostiary.alerts.services import alert_at_authentication, raise_alerts
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.mail.smtp import MailError, mailer_from
+from ostiary.notifications.services import notifications_enqueuer
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
 from ostiary.policies.queries import server_settings
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
@@ -254,13 +255,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def frequent_jobs(services: Services) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
     graceful stop): flushing the usage counters (which raises alerts), then sealing the
-    activity log's new events into its hash chain (which queues their deliveries and mail)."""
+    activity log's new events into its hash chain (which queues their deliveries, alert mail
+    and notifications)."""
     jobs: list[Job] = []
     usage = services.usage
     if usage is not None:
         jobs.append(Job("usage flush", lambda context: usage(context.database)))
     key = chain_key(load_or_create_secret(services.settings))
-    subscribers = sealed_event_subscribers(services.settings)
+    # The account notifications (docs/notifications.md) are told of each batch after the
+    # webhooks and the alert mail, in the same sealing transaction.
+    notifications = notifications_enqueuer(services.settings)
+    subscribers = (
+        *sealed_event_subscribers(services.settings),
+        *((notifications,) if notifications is not None else ()),
+    )
     jobs.append(Job("seal events", lambda context: seal_events(context.database, key, subscribers)))
     return tuple(jobs)
 

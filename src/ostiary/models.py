@@ -4,6 +4,11 @@ from ostiary.accounts.models import Account, LoginSession
 from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event, EventChain
+from ostiary.notifications.models import (
+    AccountNotificationSettings,
+    SentNotification,
+    SignInPlaceRow,
+)
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.policies.models import AccountTokenPolicy
 from ostiary.tokens.models import (
@@ -20,6 +25,7 @@ from ostiary.webhooks.outbox import OutboxMail
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountNotificationSettings",
     "AccountTokenPolicy",
     "AddOn",
     "Alert",
@@ -37,6 +43,8 @@ __all__ = [
     "OutboxMail",
     "RefreshToken",
     "Release",
+    "SentNotification",
+    "SignInPlaceRow",
     "UsageHour",
     "UsageRefusal",
     "UsageSource",

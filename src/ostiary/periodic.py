@@ -22,6 +22,7 @@ from ostiary.alerts.retention import alerts_older_than
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.lifecycle.services import run_lifecycle
+from ostiary.notifications.retention import FORGOTTEN
 from ostiary.purge import purge_expired
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.usage.services import prune as prune_usage
@@ -65,12 +66,17 @@ def default_jobs() -> tuple[Job, ...]:
                 key=chain_key(load_or_create_secret(context.settings)),
             ),
         ),
-        # Finished deliveries (30 days), sent mail (7 days), alerts (as long as the events).
+        # Finished deliveries (30 days), sent mail (7 days), alerts (as long as the events),
+        # sign-in places unused for a year and the notifications' memory of notified events.
         Job(
             "prune deliveries, mail and alerts",
             lambda context: purge_expired(
                 context.database,
-                kinds=(*FINISHED, alerts_older_than(context.settings.event_retention_days)),
+                kinds=(
+                    *FINISHED,
+                    alerts_older_than(context.settings.event_retention_days),
+                    *FORGOTTEN,
+                ),
             ),
         ),
         # Expiry warnings and notices, idle revocation (docs/token-lifecycle.md).

@@ -10,7 +10,7 @@ import pytest
 
 import ostiary
 
-PACKAGES = ("accounts", "apps", "oauth_clients", "tokens", "usage", "webhooks")
+PACKAGES = ("accounts", "apps", "notifications", "oauth_clients", "tokens", "usage", "webhooks")
 SHAPE = ("models.py", "records.py", "queries.py", "rules.py", "services.py", "errors.py")
 ROOT = Path(ostiary.__file__).parent
 
