@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -220,15 +221,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         JobContext(services.database, services.settings),
         services.settings.periodic_interval,
     )
-    frequent = PeriodicRunner(
-        frequent_jobs(services),
-        JobContext(services.database, services.settings),
-        services.settings.usage_flush_seconds,
-    )
     # Sending runs apart: a receiver (or SMTP server) slow to answer holds up only the sending,
     # never the usage flush and the sealing that monitoring rests on.
     sending = PeriodicRunner(
         delivery_jobs(services),
+        JobContext(services.database, services.settings),
+        services.settings.usage_flush_seconds,
+    )
+    # A sealing that queued a notification wakes the sending at once (after its commit), so
+    # the mail leaves within one sealing interval of its event instead of up to two.
+    frequent = PeriodicRunner(
+        frequent_jobs(services, wake_sending=sending.wake),
         JobContext(services.database, services.settings),
         services.settings.usage_flush_seconds,
     )
@@ -252,11 +255,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(frequent.run_once)
 
 
-def frequent_jobs(services: Services) -> tuple[Job, ...]:
+def frequent_jobs(
+    services: Services, *, wake_sending: Callable[[], None] | None = None
+) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
     graceful stop): flushing the usage counters (which raises alerts), then sealing the
     activity log's new events into its hash chain (which queues their deliveries, alert mail
-    and notifications)."""
+    and notifications). A sealing that queued a notification calls ``wake_sending`` once it
+    has committed."""
     jobs: list[Job] = []
     usage = services.usage
     if usage is not None:
@@ -264,12 +270,22 @@ def frequent_jobs(services: Services) -> tuple[Job, ...]:
     key = chain_key(load_or_create_secret(services.settings))
     # The account notifications (docs/notifications.md) are told of each batch after the
     # webhooks and the alert mail, in the same sealing transaction.
-    notifications = notifications_enqueuer(services.settings)
+    queued = threading.Event()
+    notifications = notifications_enqueuer(services.settings, on_queued=queued.set)
     subscribers = (
         *sealed_event_subscribers(services.settings),
         *((notifications,) if notifications is not None else ()),
     )
-    jobs.append(Job("seal events", lambda context: seal_events(context.database, key, subscribers)))
+
+    def seal(context: JobContext) -> int:
+        sealed = seal_events(context.database, key, subscribers)
+        if queued.is_set():
+            queued.clear()
+            if wake_sending is not None:
+                wake_sending()
+        return sealed
+
+    jobs.append(Job("seal events", seal))
     return tuple(jobs)
 
 

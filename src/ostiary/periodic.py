@@ -11,6 +11,7 @@ jobs or the server. Later work registers its jobs in :func:`default_jobs`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -85,12 +86,23 @@ def default_jobs() -> tuple[Job, ...]:
 
 
 class PeriodicRunner:
-    """Runs its jobs one after the other, every ``interval`` seconds (with jitter)."""
+    """Runs its jobs one after the other, every ``interval`` seconds (with jitter), or sooner
+    when :meth:`wake` is called."""
 
     def __init__(self, jobs: Sequence[Job], context: JobContext, interval: float) -> None:
         self.jobs = tuple(jobs)
         self.context = context
         self.interval = interval
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken: asyncio.Event | None = None
+
+    def wake(self) -> None:
+        """Run the jobs now rather than at the end of the interval; from any thread (a job's),
+        and a no-op before :meth:`run_forever` starts. Wakes while running count once: the
+        jobs run again once more after the current run."""
+        loop, woken = self._loop, self._woken
+        if loop is not None and woken is not None:
+            loop.call_soon_threadsafe(woken.set)
 
     def run_once(self) -> dict[str, bool]:
         """Run every job once; which succeeded. A failure is logged, never raised."""
@@ -118,7 +130,11 @@ class PeriodicRunner:
         return self.interval * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 - not secret
 
     async def run_forever(self) -> None:
-        """Run the jobs every interval until cancelled."""
+        """Run the jobs every interval (or when woken) until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        self._woken = woken = asyncio.Event()
         while True:
-            await asyncio.sleep(self.next_delay())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), self.next_delay())
+            woken.clear()
             await asyncio.to_thread(self.run_once)

@@ -11,7 +11,7 @@ remembered (``notifications_sent``): a batch told twice queues nothing the secon
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -228,16 +228,21 @@ def notify(
     return queued
 
 
-def notifications_enqueuer(settings: Settings) -> SealedEventsSubscriber | None:
+def notifications_enqueuer(
+    settings: Settings, *, on_queued: Callable[[], None] | None = None
+) -> SealedEventsSubscriber | None:
     """The subscriber that queues the notifications, or None when no SMTP server is
-    configured (``ostiary check`` says mail is off; nothing is queued or remembered)."""
+    configured (``ostiary check`` says mail is off; nothing is queued or remembered).
+    ``on_queued`` is called when a batch queued mail (``app.frequent_jobs`` then wakes the
+    sending once the sealing commits)."""
     if settings.smtp_url is None:
         return None
     base = server_url(settings)
     window = timedelta(seconds=settings.webhook_retry_seconds)
 
     def subscriber(session: Session, events: Sequence[LoggedEvent]) -> None:
-        notify(session, events, base_url=base, retry_window=window)
+        if notify(session, events, base_url=base, retry_window=window) and on_queued:
+            on_queued()
 
     return subscriber
 

@@ -203,11 +203,12 @@ def test_each_second_factor_and_recovery_code_event_mails(factory: Factory, seal
     seal()
     with factory.database.unit_of_work(write=True) as session:
         unit = unit_from(factory, session)
-        for action, details in [
+        recorded: list[tuple[str, dict[str, object]]] = [
             ("account:second-factor:add", {"kind": "passkey"}),
             ("account:recovery-codes:regenerate", {}),
             ("account:recovery-codes:use", {"remaining": 9, "code": "abcd-efgh"}),
-        ]:
+        ]
+        for action, details in recorded:
             unit.record(
                 action,
                 actor_id=account.id,
