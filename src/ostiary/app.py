@@ -77,6 +77,7 @@ from ostiary.web.api import (
     config_vars,
     dynos,
     events,
+    notifications,
     pipelines,
     releases,
     sessions,
@@ -115,6 +116,7 @@ API_ROUTERS = (
     events,
     webhooks,
     token_policy,
+    notifications,
 )
 
 
@@ -271,10 +273,10 @@ def frequent_jobs(
     # The account notifications (docs/notifications.md) are told of each batch after the
     # webhooks and the alert mail, in the same sealing transaction.
     queued = threading.Event()
-    notifications = notifications_enqueuer(services.settings, on_queued=queued.set)
+    notifier = notifications_enqueuer(services.settings, on_queued=queued.set)
     subscribers = (
         *sealed_event_subscribers(services.settings),
-        *((notifications,) if notifications is not None else ()),
+        *((notifier,) if notifier is not None else ()),
     )
 
     def seal(context: JobContext) -> int:

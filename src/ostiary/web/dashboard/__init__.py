@@ -13,6 +13,7 @@ from ostiary.web.dashboard import (
     api_key,
     apps,
     authorized,
+    notifications,
     oauth_clients,
     sessions,
     token_policy,
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
         apps,
         activity,
         alerts,
+        notifications,
         webhooks,
     )
 ]

@@ -57,6 +57,7 @@ NAVIGATION = [
     ("Sessions", f"{PREFIX}/sessions"),
     ("Apps", f"{PREFIX}/apps"),
     ("Alerts", f"{PREFIX}/alerts"),
+    ("Notifications", f"{PREFIX}/notifications"),
     ("Activity", f"{PREFIX}/activity"),
     ("Webhooks", f"{PREFIX}/webhooks"),
 ]
