@@ -401,7 +401,8 @@ def check_mail(settings: Settings) -> Finding:
             "mail",
             Level.WARNING,
             "OSTIARY_SMTP_URL is not set: alert mail is off (alerts still reach the dashboard "
-            "and webhooks), and nothing is queued for mail.",
+            "and webhooks), so are the account notifications (new sign-ins, password and API "
+            "key changes), and nothing is queued for mail.",
             "Set OSTIARY_SMTP_URL=smtp://user:password@host:587?starttls=true (or smtps://) "
             "and OSTIARY_MAIL_FROM.",
         )
@@ -420,7 +421,8 @@ def check_mail(settings: Settings) -> Finding:
     return Finding(
         "mail",
         Level.OK,
-        f"Alert mail is on: sent through {server.describe()} from {settings.mail_from}.",
+        f"Alert mail is on, and the account notifications: sent through {server.describe()} "
+        f"from {settings.mail_from}.",
     )
 
 

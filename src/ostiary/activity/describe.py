@@ -12,6 +12,7 @@ PHRASES = {
     "account:email:change": "Email address changed",
     "account:password:change": "Password changed",
     "account:password:failure": "Wrong password given to change the password",
+    "account:notifications:update": "Notification settings changed",
     "auth:failure": "A credential was refused",
     "auth:password:failure": "Failed sign-in",
     "auth:password:success": "Signed in with the password",

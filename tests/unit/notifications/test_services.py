@@ -300,3 +300,14 @@ def test_settings_refuse_a_security_notice_an_unknown_name_and_a_non_boolean(
             select(Event).where(Event.action == "account:notifications:update")
         ).all()
     assert [event.details for event in recorded] == [{"changed": {"new_token": False}}]
+
+
+def test_a_passkey_sign_in_recording_two_events_mails_once(factory: Factory, seal: Seal) -> None:
+    account = factory.account()
+    _sign_in(factory, account)
+    seal()
+    with factory.database.unit_of_work(write=True) as session:
+        unit = unit_from(factory, session, user_agent=CHROME_MAC)
+        unit.record("auth:passkey:success", actor_id=account.id)
+        open_session(unit, account_id=account.id, description="Browser login", expires_at=None)
+    assert [mail.subject for mail in seal()] == ["New sign-in to your Ostiary account"]
