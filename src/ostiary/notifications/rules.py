@@ -55,6 +55,10 @@ KIND_BY_ACTION: dict[str, Kind] = {
     "token:api-key:create": API_KEY_REGENERATED,
     "token:authorization:create": TOKEN_CREATED,
     "oauth:consent:grant": APPLICATION_AUTHORIZED,
+    # A device (RFC 8628) approved for a third-party application: its tokens follow at its
+    # next poll (``oauth:token:issue``, not mailed). The heroku CLI's browser login is approved
+    # as ``oauth:heroku_cli:approve`` and makes its token with ``token:authorization:create``.
+    "oauth:device:approve": APPLICATION_AUTHORIZED,
 }
 
 # Places an account keeps: enough for a person's browsers, CLIs and networks; the least

@@ -57,6 +57,7 @@ def _event(action: str, **fields: object) -> LoggedEvent:
         ("token:api-key:create", records.API_KEY_REGENERATED),
         ("token:authorization:create", records.TOKEN_CREATED),
         ("oauth:consent:grant", records.APPLICATION_AUTHORIZED),
+        ("oauth:device:approve", records.APPLICATION_AUTHORIZED),
     ],
 )
 def test_each_notified_action_is_its_kind(action: str, kind: records.Kind) -> None:
@@ -74,6 +75,9 @@ def test_each_notified_action_is_its_kind(action: str, kind: records.Kind) -> No
         "token:authorization:revoke",
         "alert:new-network",
         "account:notifications:update",
+        "oauth:token:issue",  # every client-credentials token, every code exchanged
+        "oauth:token:refresh",
+        "oauth:heroku_cli:approve",  # its token:authorization:create is the notification
     ],
 )
 def test_other_actions_notify_nothing(action: str) -> None:
