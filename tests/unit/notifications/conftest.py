@@ -3,7 +3,11 @@ notifications' subscriber of what was recorded, as the server's frequent job doe
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,13 +37,44 @@ CHROME_MAC = (
 HEROKU = "heroku/10.1.0 linux-x64 node-v22.11.0"
 
 
-@pytest.fixture
-def factory(tmp_path: Path) -> Iterator[Factory]:
-    """A factory on a freshly migrated SQLite database."""
-    upgrade(load_settings(data_dir=tmp_path).effective_database_url)
-    made = Factory(tmp_path)
-    yield made
-    made.close()
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def _postgres_database() -> Iterator[str]:
+    """A database of its own on the PostgreSQL of 127.0.0.1:5432 (skipped when there is none,
+    failed in CI), dropped afterwards."""
+    import psycopg
+
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL on 127.0.0.1:5432: {error}")
+        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({error})")
+    name = f"ostiary_test_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
+    """A factory on a freshly migrated database: SQLite, then PostgreSQL (the locks, the
+    unique pairs and the timestamps behave the same on both)."""
+    with contextlib.ExitStack() as stack:
+        url = (
+            stack.enter_context(_postgres_database())
+            if request.param == "postgresql"
+            else load_settings(data_dir=tmp_path).effective_database_url
+        )
+        upgrade(url)
+        made = Factory(tmp_path, database_url=url)
+        yield made
+        made.close()
 
 
 Seal = Callable[[], list[Mail]]
