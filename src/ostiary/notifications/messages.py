@@ -4,7 +4,7 @@ the dashboard page to look at, in a text part and an HTML part.
 A mail holds no token, secret, code or password: it is built from the event's own columns and
 only the detail keys named here (a second factor's kind, the recovery codes left, a token's
 scopes), each value checked by ``webhooks.rules.redacted``. A User-Agent is shown only as the
-device it names (``webhooks.alert_mail.described_agent``), never as sent.
+device it names (``rules.device_of``), never as sent. Every value is escaped in the HTML part.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from ostiary.activity.records import LoggedEvent
 from ostiary.config import Settings
 from ostiary.mail.messages import Mail
 from ostiary.notifications.records import NOTIFICATIONS_PAGE, Kind
-from ostiary.notifications.rules import by_someone_else
-from ostiary.webhooks.alert_mail import described_agent
+from ostiary.notifications.rules import by_someone_else, device_of
 from ostiary.webhooks.rules import redacted
 
 FACTOR_NAMES = {
@@ -62,7 +61,7 @@ def notification_mail(
         where = event.ip or "an unknown address"
     facts = [("What", kind.summary), ("When", when), ("From", where)]
     if event.user_agent and not someone_else:
-        facts.append(("Device", described_agent(event.user_agent)))
+        facts.append(("Device", device_of(event.user_agent)))
     details = redacted(event.details)
     for key, (label, shown) in SHOWN_DETAILS.items():
         if key in details and details[key] is not None:

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from ostiary.activity.records import LoggedEvent
-from ostiary.agents import agent_of
+from ostiary.agents import UNKNOWN, agent_of
 from ostiary.events import SUCCESS
 from ostiary.notifications.records import (
     API_KEY_REGENERATED,
@@ -34,6 +34,7 @@ from ostiary.notifications.records import (
     KnownPlace,
     SignInPlace,
 )
+from ostiary.security.tokens import TokenKind
 from ostiary.usage.rules import network_of
 
 # Sign-ins: a browser or API password login opens a session (after its second factor, when
@@ -97,11 +98,21 @@ def by_someone_else(event: LoggedEvent, account_id: str) -> bool:
     return event.details.get("by") == "administrator" or event.actor_id != account_id
 
 
-def place_of(ip: str | None, user_agent: str | None) -> SignInPlace:
-    """Where a sign-in came from: its device ("Firefox on Linux", "heroku") and network."""
+def device_of(user_agent: str | None) -> str:
+    """The device a User-Agent names ("Firefox on Linux", "heroku on Linux"), as stored and
+    mailed. An agent that is not recognised is named by its first product token, which the
+    sender chooses: one that holds an Ostiary token's prefix is "unknown", so no mail can carry
+    (most of) a token sent as a User-Agent."""
     device = agent_of(user_agent).describe()[:DEVICE_MAX]
+    if any(kind.value in device.lower() for kind in TokenKind):
+        return UNKNOWN
+    return device
+
+
+def place_of(ip: str | None, user_agent: str | None) -> SignInPlace:
+    """Where a sign-in came from: its device (:func:`device_of`) and network."""
     network = network_of(ip) if ip else None
-    return SignInPlace(device=device, network=str(network) if network else UNKNOWN_NETWORK)
+    return SignInPlace(device_of(user_agent), str(network) if network else UNKNOWN_NETWORK)
 
 
 def is_new_place(place: SignInPlace, known: Collection[SignInPlace], *, first: bool) -> bool:
