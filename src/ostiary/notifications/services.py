@@ -11,11 +11,13 @@ remembered (``notifications_sent``): a batch told twice queues nothing the secon
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
@@ -55,6 +57,8 @@ from ostiary.notifications.rules import (
 from ostiary.tokens.models import Authorization
 from ostiary.unit import Unit
 from ostiary.webhooks.outbox import queue_mail
+
+logger = logging.getLogger("ostiary.notifications")
 
 # What a settings change may name that is not a setting: the security notifications.
 _SECURITY_NAMES = frozenset(
@@ -241,7 +245,22 @@ def notifications_enqueuer(
     window = timedelta(seconds=settings.webhook_retry_seconds)
 
     def subscriber(session: Session, events: Sequence[LoggedEvent]) -> None:
-        if notify(session, events, base_url=base, retry_window=window) and on_queued:
+        # In a savepoint of the sealing transaction: a notification that cannot be queued (a
+        # bug, a row refused) costs its batch's mail, never the sealing of the activity log.
+        # A lost database fails the sealing as it would anyway, to be retried.
+        try:
+            with session.begin_nested():
+                queued = notify(session, events, base_url=base, retry_window=window)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            logger.error(
+                "notifications of %d sealed events were not queued (%s); the events were sealed",
+                len(events),
+                type(error).__name__,
+            )
+            return
+        if queued and on_queued is not None:
             on_queued()
 
     return subscriber

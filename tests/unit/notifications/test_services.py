@@ -5,22 +5,31 @@ administrator's action mails the account; settings refuse what cannot be turned 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.accounts.passwords import ProvedPassword
 from ostiary.accounts.sessions import open_session
+from ostiary.activity.chain import chain_key
 from ostiary.activity.queries import logged_event
+from ostiary.activity.records import LoggedEvent
+from ostiary.activity.services import seal_events
 from ostiary.clock import utcnow
+from ostiary.config import load_settings
 from ostiary.events import Event
 from ostiary.notifications.errors import AlwaysSent, UnknownNotification
 from ostiary.notifications.models import SentNotification, SignInPlaceRow
 from ostiary.notifications.queries import settings_of
 from ostiary.notifications.rules import MAX_PLACES
 from ostiary.notifications.services import notify, update_settings
+from ostiary.security.server_secret import load_or_create_secret
 from ostiary.tokens.owners import change_password, password_login
 from ostiary.tokens.queries import api_key_of
 from ostiary.tokens.records import NewAuthorization, RequestedAuthorization
@@ -311,3 +320,40 @@ def test_a_passkey_sign_in_recording_two_events_mails_once(factory: Factory, sea
         unit.record("auth:passkey:success", actor_id=account.id)
         open_session(unit, account_id=account.id, description="Browser login", expires_at=None)
     assert [mail.subject for mail in seal()] == ["New sign-in to your Ostiary account"]
+
+
+def test_a_notification_that_fails_never_stops_the_sealing(
+    factory: Factory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from ostiary.notifications import services
+
+    account = factory.account()
+    settings = load_settings(data_dir=tmp_path, smtp_url="smtp://127.0.0.1:2525")
+    subscriber = services.notifications_enqueuer(settings)
+    assert subscriber is not None
+
+    real = services.notify
+
+    def broken(session: Session, events: list[LoggedEvent], **kwargs: Any) -> int:
+        real(session, events, **kwargs)  # writes first, then fails: all of it is undone
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(services, "notify", broken)
+    key = chain_key(load_or_create_secret(settings))
+    _sign_in(factory, account)
+    _sign_in(factory, account, agent=CHROME_MAC)
+    with caplog.at_level(logging.ERROR, logger="ostiary.notifications"):
+        sealed = seal_events(factory.database, key, [subscriber])
+    assert sealed == 4  # the account's creation, its API key and two sign-ins
+    assert "notifications of 4 sealed events were not queued (ValueError)" in caplog.text
+    with factory.database.unit_of_work(write=False) as session:
+        unsealed = session.scalar(
+            select(func.count()).select_from(Event).where(Event.seq.is_(None))
+        )
+        assert session.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        assert session.scalar(select(func.count()).select_from(SignInPlaceRow)) == 0
+    assert unsealed == 0
+    assert account.email not in caplog.text
