@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.mail.sealing import BodySeal
 from ostiary.mail.smtp import MailError, mailer_from
+from ostiary.notifications.services import notifications_enqueuer
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
 from ostiary.policies.queries import server_settings
 from ostiary.ratelimit import MemoryRateLimiter, RateLimiter
@@ -78,6 +80,7 @@ from ostiary.web.api import (
     config_vars,
     dynos,
     events,
+    notifications,
     pipelines,
     releases,
     sessions,
@@ -121,6 +124,7 @@ API_ROUTERS = (
     events,
     webhooks,
     token_policy,
+    notifications,
 )
 
 
@@ -236,11 +240,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         JobContext(services.database, services.settings),
         services.settings.periodic_interval,
     )
-    frequent = PeriodicRunner(
-        frequent_jobs(services),
-        JobContext(services.database, services.settings),
-        services.settings.usage_flush_seconds,
-    )
     # Sending runs apart: a receiver (or SMTP server) slow to answer holds up only the sending,
     # never the usage flush and the sealing that monitoring rests on.
     sending = PeriodicRunner(
@@ -249,6 +248,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.settings.usage_flush_seconds,
         # A reset or verification link is sent at once, not at the next interval.
         nudge=services.sending,
+    )
+    # A sealing that queued a notification wakes the sending at once (after its commit), so
+    # the mail leaves within one sealing interval of its event instead of up to two.
+    frequent = PeriodicRunner(
+        frequent_jobs(services, wake_sending=services.sending.wake),
+        JobContext(services.database, services.settings),
+        services.settings.usage_flush_seconds,
     )
     tasks = [
         asyncio.create_task(runner.run_forever(), name="ostiary-periodic"),
@@ -270,17 +276,37 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(frequent.run_once)
 
 
-def frequent_jobs(services: Services) -> tuple[Job, ...]:
+def frequent_jobs(
+    services: Services, *, wake_sending: Callable[[], None] | None = None
+) -> tuple[Job, ...]:
     """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
     graceful stop): flushing the usage counters (which raises alerts), then sealing the
-    activity log's new events into its hash chain (which queues their deliveries and mail)."""
+    activity log's new events into its hash chain (which queues their deliveries, alert mail
+    and notifications). A sealing that queued a notification calls ``wake_sending`` once it
+    has committed."""
     jobs: list[Job] = []
     usage = services.usage
     if usage is not None:
         jobs.append(Job("usage flush", lambda context: usage(context.database)))
     key = chain_key(load_or_create_secret(services.settings))
-    subscribers = sealed_event_subscribers(services.settings)
-    jobs.append(Job("seal events", lambda context: seal_events(context.database, key, subscribers)))
+    # The account notifications (docs/notifications.md) are told of each batch after the
+    # webhooks and the alert mail, in the same sealing transaction.
+    queued = threading.Event()
+    notifier = notifications_enqueuer(services.settings, on_queued=queued.set)
+    subscribers = (
+        *sealed_event_subscribers(services.settings),
+        *((notifier,) if notifier is not None else ()),
+    )
+
+    def seal(context: JobContext) -> int:
+        sealed = seal_events(context.database, key, subscribers)
+        if queued.is_set():
+            queued.clear()
+            if wake_sending is not None:
+                wake_sending()
+        return sealed
+
+    jobs.append(Job("seal events", seal))
     return tuple(jobs)
 
 

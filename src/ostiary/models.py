@@ -4,6 +4,11 @@ from ostiary.accounts.models import Account, EmailLink, LoginSession
 from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.apps.models import AddOn, App, Collaborator, ConfigVar, Release
 from ostiary.events import Event, EventChain
+from ostiary.notifications.models import (
+    AccountNotificationSettings,
+    SentNotification,
+    SignInPlaceRow,
+)
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.passkeys.models import Passkey, PasskeyChallenge
 from ostiary.policies.models import AccountTokenPolicy
@@ -22,6 +27,7 @@ from ostiary.webhooks.outbox import OutboxMail
 __all__ = [
     "AccessToken",
     "Account",
+    "AccountNotificationSettings",
     "AccountTokenPolicy",
     "AddOn",
     "Alert",
@@ -44,6 +50,8 @@ __all__ = [
     "RefreshToken",
     "Release",
     "TotpFactor",
+    "SentNotification",
+    "SignInPlaceRow",
     "UsageHour",
     "UsageRefusal",
     "UsageSource",

@@ -23,6 +23,7 @@ from ostiary.alerts.retention import alerts_older_than
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.lifecycle.services import run_lifecycle
+from ostiary.notifications.retention import FORGOTTEN
 from ostiary.purge import purge_expired
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.usage.services import prune as prune_usage
@@ -66,12 +67,17 @@ def default_jobs() -> tuple[Job, ...]:
                 key=chain_key(load_or_create_secret(context.settings)),
             ),
         ),
-        # Finished deliveries (30 days), sent mail (7 days), alerts (as long as the events).
+        # Finished deliveries (30 days), sent mail (7 days), alerts (as long as the events),
+        # sign-in places unused for a year and the notifications' memory of notified events.
         Job(
             "prune deliveries, mail and alerts",
             lambda context: purge_expired(
                 context.database,
-                kinds=(*FINISHED, alerts_older_than(context.settings.event_retention_days)),
+                kinds=(
+                    *FINISHED,
+                    alerts_older_than(context.settings.event_retention_days),
+                    *FORGOTTEN,
+                ),
             ),
         ),
         # Expiry warnings and notices, idle revocation (docs/token-lifecycle.md).
@@ -81,18 +87,30 @@ def default_jobs() -> tuple[Job, ...]:
 
 class Nudge:
     """Asks a runner to run now rather than at the end of its interval: a request that queued
-    mail carrying a link wakes the sending (after its commit), so the link arrives in seconds.
-    Within one process; in another worker the interval still sends it."""
+    mail carrying a link, or a sealing that queued a notification, wakes the sending once it has
+    committed, so the mail leaves in seconds. Within one process; in another worker the interval
+    still sends it."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
-        """Run the runner's jobs soon (call on the event loop, after the commit)."""
-        self._event.set()
+        """Run the runner's jobs soon: from the event loop, or from a job's thread (the sealing
+        runs in one). Wakes during a run count once: the jobs run once more after it."""
+        loop = self._loop
+        try:
+            on_loop = loop is None or asyncio.get_running_loop() is loop
+        except RuntimeError:  # no loop in this thread: a job's
+            on_loop = False
+        if on_loop:
+            self._event.set()
+        elif loop is not None:
+            loop.call_soon_threadsafe(self._event.set)
 
     async def wait(self, timeout: float) -> None:
         """Return when woken or after ``timeout`` seconds, whichever is first."""
+        self._loop = asyncio.get_running_loop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
         self._event.clear()
@@ -140,7 +158,7 @@ class PeriodicRunner:
         return self.interval * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 - not secret
 
     async def run_forever(self) -> None:
-        """Run the jobs every interval until cancelled."""
+        """Run the jobs every interval (or when woken) until cancelled."""
         while True:
             if self.nudge is None:
                 await asyncio.sleep(self.next_delay())

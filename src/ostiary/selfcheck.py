@@ -420,7 +420,8 @@ def check_mail(settings: Settings) -> Finding:
             "mail",
             Level.WARNING,
             "OSTIARY_SMTP_URL is not set: alert mail is off (alerts still reach the dashboard "
-            "and webhooks), and nothing is queued for mail. The features that need mail are "
+            "and webhooks), so are the account notifications (new sign-ins, password and API "
+            "key changes), and nothing is queued for mail. The features that need mail are "
             'off: "Forgot password?" (users ask an administrator: `ostiary accounts '
             "reset-password EMAIL`), email verification (new accounts stay unverified) and the "
             "verified change of email (a change applies at once).",
@@ -442,8 +443,8 @@ def check_mail(settings: Settings) -> Finding:
     return Finding(
         "mail",
         Level.OK,
-        f"Alert mail, password reset links and email verification are on: sent through "
-        f"{server.describe()} from {settings.mail_from}.",
+        f"Alert mail, the account notifications, password reset links and email verification "
+        f"are on: sent through {server.describe()} from {settings.mail_from}.",
     )
 
 

@@ -44,6 +44,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PATCH", "/account/alert-policy"): "global",
     ("GET", "/account/token-policy"): "global identity",
     ("PATCH", "/account/token-policy"): "global",
+    ("GET", "/account/notification-settings"): "global identity",
+    ("PATCH", "/account/notification-settings"): "global",
     ("GET", "/oauth/authorizations/{authorization_identity}/usage"): "global",
     ("POST", "/oauth/clients"): "global",
     ("GET", "/oauth/clients"): "global",
@@ -264,6 +266,16 @@ BUILDERS: dict[tuple[str, str], Callable[[Target], Request]] = {
     ),
     ("GET", "/account/token-policy"): lambda t: ("GET", "/account/token-policy", None),
     ("PATCH", "/account/token-policy"): lambda t: ("PATCH", "/account/token-policy", {}),
+    ("GET", "/account/notification-settings"): lambda t: (
+        "GET",
+        "/account/notification-settings",
+        None,
+    ),
+    ("PATCH", "/account/notification-settings"): lambda t: (
+        "PATCH",
+        "/account/notification-settings",
+        {},
+    ),
     ("GET", "/oauth/authorizations/{authorization_identity}/usage"): lambda t: (
         "GET",
         "/oauth/authorizations/~/usage",

@@ -10,7 +10,18 @@ import pytest
 
 import ostiary
 
-PACKAGES = ("accounts", "apps", "oauth_clients", "second_factors", "tokens", "usage", "webhooks")
+PACKAGES = (
+    "accounts",
+    "apps",
+    "notifications",
+    "oauth_clients",
+    "passkeys",
+    "policies",
+    "second_factors",
+    "tokens",
+    "usage",
+    "webhooks",
+)
 SHAPE = ("models.py", "records.py", "queries.py", "rules.py", "services.py", "errors.py")
 ROOT = Path(ostiary.__file__).parent
 

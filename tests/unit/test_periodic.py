@@ -13,7 +13,7 @@ import pytest
 
 from ostiary.config import load_settings
 from ostiary.db import Database
-from ostiary.periodic import Job, JobContext, PeriodicRunner
+from ostiary.periodic import Job, JobContext, Nudge, PeriodicRunner
 
 
 @pytest.fixture
@@ -70,3 +70,31 @@ def test_the_loop_keeps_going_after_failures(context: JobContext) -> None:
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, run_until_recovered()).result()
     assert flaky.runs > flaky.failures
+
+
+def test_a_woken_runner_runs_its_jobs_at_once_not_at_the_end_of_its_interval(
+    context: JobContext,
+) -> None:
+    """The sealing wakes the sending when it queued a notification (app.frequent_jobs), from
+    the thread it runs in."""
+    runs = Flaky(failures=0)
+
+    async def wake_from_a_thread() -> None:
+        nudge = Nudge()
+        runner = PeriodicRunner([Job("sending", runs)], context, 3600, nudge=nudge)
+        task = asyncio.create_task(runner.run_forever())
+        try:
+            await asyncio.sleep(0.05)
+            assert runs.runs == 0  # an hour's interval
+            await asyncio.to_thread(nudge.wake)  # as a job's thread calls it
+            async with asyncio.timeout(10):
+                while runs.runs == 0:
+                    await asyncio.sleep(0.01)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, wake_from_a_thread()).result()
+    assert runs.runs == 1

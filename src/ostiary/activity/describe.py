@@ -18,6 +18,7 @@ PHRASES = {
     "account:email:change-request": "Email change asked for (waiting for the new address)",
     "account:disable": "Account disabled by the administrator",
     "account:enable": "Account enabled by the administrator",
+    "account:notifications:update": "Notification settings changed",
     "auth:failure": "A credential was refused",
     "auth:password:failure": "Failed sign-in",
     "auth:password:success": "Signed in with the password",

@@ -56,6 +56,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(["addons", "addons:create", "addons:destroy"], "addons"),
     "events": "events",
     **dict.fromkeys(["alerts", "alerts:seen", "alerts:reinstate"], "alerts"),
+    **dict.fromkeys(["notifications", "notifications:update"], "notifications"),
     "audit": "audit",
     "scan": "scan",
 }

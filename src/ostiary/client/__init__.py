@@ -39,6 +39,7 @@ from ostiary.client.models import (
     App,
     Authorization,
     Collaborator,
+    NotificationSettings,
     OAuthClient,
     Session,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "InvalidParams",
     "MemoryTokenStore",
     "NotFound",
+    "NotificationSettings",
     "OAuthApp",
     "OAuthClient",
     "OAuthError",

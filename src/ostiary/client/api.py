@@ -30,6 +30,7 @@ from ostiary.client.resources import (
     Collaborators,
     ConfigVars,
     Events,
+    Notifications,
     Sessions,
 )
 from ostiary.client.token_storage import TokenStore
@@ -111,6 +112,7 @@ class Client:
         self.sessions = Sessions(self)
         self.events = Events(self)
         self.alerts = Alerts(self)
+        self.notifications = Notifications(self)
 
     def request(
         self,

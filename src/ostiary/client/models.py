@@ -192,6 +192,29 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
+class NotificationSettings:
+    """Which notifications the account is mailed (``/account/notification-settings``): the
+    informational ones on or off, and the security ones that always go."""
+
+    new_sign_in: bool
+    new_token: bool
+    always_sent: list[str]
+    mail_enabled: bool
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        """From the API's JSON."""
+        return cls(
+            bool(data.get("new_sign_in")),
+            bool(data.get("new_token")),
+            list(data.get("always_sent") or []),
+            bool(data.get("mail_enabled")),
+            data,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Collaborator:
     """Someone who may work on an app (``/apps/{app}/collaborators``)."""
 

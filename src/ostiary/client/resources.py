@@ -13,6 +13,7 @@ from ostiary.client.models import (
     Authorization,
     Collaborator,
     Event,
+    NotificationSettings,
     OAuthClient,
     Session,
 )
@@ -254,6 +255,27 @@ class Alerts(_Resource):
         """Lift the suspension an alert put on a credential (``~``: the API key)."""
         path = _path("oauth", "authorizations", authorization_id, "actions", "reinstate")
         return Authorization.from_json(self._client.json("POST", path))
+
+
+class Notifications(_Resource):
+    """``/account/notification-settings``: which mail the account gets about its use."""
+
+    def info(self) -> NotificationSettings:
+        """The settings: the informational notifications on or off, and what always goes."""
+        path = "/account/notification-settings"
+        return NotificationSettings.from_json(self._client.json("GET", path))
+
+    def update(
+        self, *, new_sign_in: bool | None = None, new_token: bool | None = None
+    ) -> NotificationSettings:
+        """Turn informational notifications on or off (None leaves one as it is)."""
+        changes = {
+            name: value
+            for name, value in (("new_sign_in", new_sign_in), ("new_token", new_token))
+            if value is not None
+        }
+        path = "/account/notification-settings"
+        return NotificationSettings.from_json(self._client.json("PATCH", path, json=changes))
 
 
 EXPORT_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}

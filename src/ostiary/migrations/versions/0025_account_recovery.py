@@ -1,7 +1,7 @@
 """Account recovery and verification: verified and disabled accounts, mailed links, sealed mail
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0024
 Create Date: 2026-12-02 02:00:00
 
 ``accounts.email_verified_at`` (every existing account counts as verified: its address was
@@ -19,7 +19,7 @@ from alembic import op
 from ostiary.db import UTCDateTime
 
 revision = "0025"
-down_revision = "0022"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

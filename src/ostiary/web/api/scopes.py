@@ -47,6 +47,9 @@ ROUTE_SCOPES: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/account/alert-policy"): ACCOUNT_WRITE,
     ("GET", "/account/token-policy"): IDENTITY,  # the token policy (issue 15)
     ("PATCH", "/account/token-policy"): ACCOUNT_WRITE,
+    # Notification settings (issue 16): read with the account, changed with global only.
+    ("GET", "/account/notification-settings"): IDENTITY,
+    ("PATCH", "/account/notification-settings"): ACCOUNT_WRITE,
     # Usage per credential (issue 14): as the authorizations themselves.
     ("GET", "/oauth/authorizations/{authorization_identity}/usage"): ACCOUNT_WRITE,
     ("POST", "/oauth/clients"): ACCOUNT_WRITE,

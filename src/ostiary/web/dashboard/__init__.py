@@ -13,6 +13,7 @@ from ostiary.web.dashboard import (
     api_key,
     apps,
     authorized,
+    notifications,
     oauth_clients,
     passkeys,
     second_factors,
@@ -38,6 +39,7 @@ ROUTERS: list[APIRouter] = [
         apps,
         activity,
         alerts,
+        notifications,
         webhooks,
     )
 ]

@@ -70,6 +70,7 @@ NAVIGATION = [
     ("Passkeys", f"{PREFIX}/passkeys"),
     ("Apps", f"{PREFIX}/apps"),
     ("Alerts", f"{PREFIX}/alerts"),
+    ("Notifications", f"{PREFIX}/notifications"),
     ("Activity", f"{PREFIX}/activity"),
     ("Webhooks", f"{PREFIX}/webhooks"),
 ]
