@@ -597,3 +597,27 @@ def test_the_same_answer_sent_twice_at_once_signs_in_once(
     with ThreadPoolExecutor(4) as pool:
         statuses = sorted(pool.map(lambda _: login.verify(answer).status_code, range(4)))
     assert statuses == [200, 400, 400, 400]
+
+
+def test_a_disabled_accounts_passkey_signs_nobody_in(
+    passkey_server: ServerProcess, factory: Factory, user: UserAccount
+) -> None:
+    """A passkey sign-in never passes the password check that refuses a disabled account: the
+    sign-in itself refuses it, and works again once the account is enabled."""
+    from ostiary.accounts.models import Account
+    from ostiary.accounts.services import disable_account, enable_account
+
+    authenticator = _register(passkey_server, user)
+    with factory.database.unit_of_work(write=True) as session:
+        disable_account(factory.unit(session), session.get(Account, user.id))
+    login = LoginPage(passkey_server)
+    refused = login.verify(authenticator.answer(login.options()))
+    _refused(refused, 401, "unauthorized")
+    assert "disabled" in refused.json()["message"]
+    assert [e.details for e in _events(factory, user.id, "auth:passkey:failure")] == [
+        {"reason": "disabled"}
+    ]
+    with factory.database.unit_of_work(write=True) as session:
+        enable_account(factory.unit(session), session.get(Account, user.id))
+    again = LoginPage(passkey_server)
+    _signed_in_to(again.verify(authenticator.answer(again.options())))

@@ -157,16 +157,21 @@ def set_password(email: str, password_stdin: bool) -> None:
       ostiary accounts set-password admin@ostiary.test
     """
     password, generated = _new_password(password_stdin, email)
+    _administrator_sets(email, password, show_password=generated)
+
+
+def _administrator_sets(email: str, password: str, *, show_password: bool = False) -> None:
+    """An administrator's reset to ``password``: recorded as one, the reset links voided,
+    every session ended, the API key regenerated (printed once), the owner told."""
     try:
         password_hash = new_password_hash(password, email)
     except OstiaryError as error:
         raise click.ClickException(error.message) from error
-    # An administrator's reset: recorded as one, the reset links voided, the owner told.
-    with _account_unit(email) as (unit, account, mailroom):
-        new_key = administrator_set_password(unit, mailroom, account, password_hash)
+    with _account_unit(email) as (unit, account, _):
+        new_key = administrator_set_password(unit, account, password_hash)
         shown_email = account.email
     click.echo(f"New password set for {shown_email}; every session was ended.")
-    if generated:
+    if show_password:
         click.echo(f"Password (shown once): {password}")
     click.echo(f"API key (shown once):  {new_key.access.plaintext}")
 
@@ -231,16 +236,7 @@ def reset_password(email: str, password_stdin: bool) -> None:
           ostiary accounts reset-password ada@example.com --password-stdin
     """
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        try:
-            password_hash = new_password_hash(password, email)
-        except OstiaryError as error:
-            raise click.ClickException(error.message) from error
-        with _account_unit(email) as (unit, account, mailroom):
-            new_key = administrator_set_password(unit, mailroom, account, password_hash)
-            shown = account.email
-        click.echo(f"New password set for {shown}; every session was ended.")
-        click.echo(f"API key (shown once):  {new_key.access.plaintext}")
+        _administrator_sets(email, sys.stdin.readline().rstrip("\r\n"))
         return
     with _account_unit(email) as (unit, account, mailroom):
         link = administrator_reset_link(unit, mailroom, account)

@@ -36,21 +36,6 @@ def reset_link_mail(to: str, link: str, minutes: int) -> Mail:
     )
 
 
-def password_reset_notice(to: str, *, by_administrator: bool, when: str) -> Mail:
-    """Told after a reset: every session ended and the API key changed."""
-    how = "by the server's administrator" if by_administrator else "with a reset link"
-    return _mail(
-        to,
-        "Your Ostiary password was reset",
-        [
-            f"The password of your Ostiary account was reset {how} at {when}.",
-            "Every session was signed out and your API key was regenerated: the old key and "
-            "the tokens made with it no longer work.",
-            "If this was not you, ask the server's administrator for help at once.",
-        ],
-    )
-
-
 def verification_mail(to: str, link: str, *, change: bool) -> Mail:
     """The link that proves the owner reads ``to`` (a new account's, or a new address)."""
     opening = (

@@ -32,7 +32,6 @@ from ostiary.errors import NotFound
 from ostiary.mail.messages import Mail
 from ostiary.recovery.mail import (
     email_changed_notice,
-    password_reset_notice,
     reset_link_mail,
     verification_mail,
 )
@@ -139,26 +138,23 @@ def reset_password(
         raise NotFound("account")
     void_links(unit, account.id, PASSWORD_RESET)
     link.used_at = unit.now()
-    issued = _set_password(unit, mailroom, account, new_hash, by="reset link")
+    issued = _set_password(unit, account, new_hash, by="reset link")
     # Following the link proved the owner reads the address.
     if account.email_verified_at is None and link.email == account.email:
         mark_verified(unit, account)
     return issued
 
 
-def administrator_set_password(
-    unit: Unit, mailroom: Mailroom, account: Account, new_hash: str
-) -> IssuedAuthorization:
+def administrator_set_password(unit: Unit, account: Account, new_hash: str) -> IssuedAuthorization:
     """The administrator's reset (``ostiary accounts reset-password --password-stdin``): as a
     reset link's, recorded as by the administrator."""
     void_links(unit, account.id, PASSWORD_RESET)
-    return _set_password(unit, mailroom, account, new_hash, by="administrator")
+    return _set_password(unit, account, new_hash, by="administrator")
 
 
-def _set_password(
-    unit: Unit, mailroom: Mailroom, account: Account, new_hash: str, *, by: str
-) -> IssuedAuthorization:
-    issued = change_password(
+def _set_password(unit: Unit, account: Account, new_hash: str, *, by: str) -> IssuedAuthorization:
+    # The owner is told by the notifications, from the event (notifications.rules).
+    return change_password(
         unit,
         account,
         new_hash=new_hash,
@@ -166,11 +162,6 @@ def _set_password(
         action="account:password:reset",
         details={"by": by},
     )
-    notice = password_reset_notice(
-        account.email, by_administrator=by == "administrator", when=_when(unit)
-    )
-    _queue_notice(unit, mailroom, notice)
-    return issued
 
 
 def send_verification(unit: Unit, mailroom: Mailroom, account: Account) -> None:

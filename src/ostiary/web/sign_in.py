@@ -26,9 +26,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from ostiary.accounts.errors import DISABLED_MESSAGE
 from ostiary.accounts.models import Account
 from ostiary.accounts.sessions import open_session
-from ostiary.errors import Unauthorized
+from ostiary.errors import Audit, Unauthorized
 from ostiary.second_factors.queries import enrolled_factors
 from ostiary.unit import Unit
 from ostiary.web.browser import SESSION_LIFETIME, safe_next, see_other, set_session_cookie
@@ -125,6 +126,14 @@ def finish_sign_in(
     account = unit.session.get(Account, account_id)
     if account is None:  # deleted meanwhile
         raise Unauthorized("Invalid credentials provided.")
+    if account.disabled_at is not None:
+        # A passkey sign-in never passes the password check that refuses a disabled account,
+        # and a second factor may be given after an administrator disabled it.
+        failure = "auth:passkey:failure" if method == "passkey" else "auth:second-factor:failure"
+        raise Unauthorized(
+            DISABLED_MESSAGE,
+            audit=Audit(failure, actor_id=account_id, details={"reason": "disabled"}),
+        )
     account.last_login = unit.now()
     description = "Browser login" if method == "password" else f"Browser login ({method})"
     login = open_session(
