@@ -621,3 +621,26 @@ def test_a_disabled_accounts_passkey_signs_nobody_in(
         enable_account(factory.unit(session), session.get(Account, user.id))
     again = LoginPage(passkey_server)
     _signed_in_to(again.verify(authenticator.answer(again.options())))
+
+
+def test_removing_the_last_passkey_takes_the_recovery_codes_with_it(
+    passkey_server: ServerProcess, factory: Factory, user: UserAccount
+) -> None:
+    """Recovery codes kept after the last factor went would come back to life with the next
+    one enrolled: removing the last passkey removes them."""
+    from ostiary.second_factors.queries import recovery_codes_left
+    from ostiary.second_factors.services import regenerate_recovery_codes
+
+    signed_in = _signed_in(passkey_server, user)
+    _register(passkey_server, user, signed_in=signed_in)
+    with factory.database.unit_of_work(write=True) as session:
+        regenerate_recovery_codes(factory.unit(session), user.id)
+        passkey_id = session.scalars(select(Passkey.id).where(Passkey.account_id == user.id)).one()
+    browser, csrf = signed_in
+    removed = browser.post(
+        f"/dashboard/passkeys/{passkey_id}/delete", data={"csrf_token": csrf, "password": PASSWORD}
+    )
+    assert removed.status_code == 303
+    with factory.database.unit_of_work(write=False) as session:
+        assert session.get(Passkey, passkey_id) is None
+        assert recovery_codes_left(session, user.id) == 0

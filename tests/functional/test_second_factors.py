@@ -460,3 +460,31 @@ def test_a_pending_sign_in_expires_after_five_minutes(
     browser.cookies.set("ostiary_pending_sign_in", signed(utcnow() - timedelta(minutes=4)))
     assert browser.get("/login/second-factor").status_code == 200  # the same, still fresh
     assert _code(browser, enrolled.code()).headers["location"] == "/dashboard"
+
+
+def test_a_borrowed_session_cannot_enrol_a_factor_of_its_own(
+    browser: httpx.Client, factory: Factory, account: UserAccount
+) -> None:
+    """A session whose password proof is old (a cookie taken from an unlocked laptop) may not
+    set up an authenticator app: its codes would pass every later re-authentication, and lock
+    the owner out. With the password typed again it may."""
+    _signed_in(browser, account)
+    _stale(factory, account)
+    refused = _form(browser, "/dashboard/two-factor/totp")
+    assert _flash(refused) == "Enter your current password to confirm it is you."
+    with factory.database.unit_of_work(write=False) as session:
+        assert session.get(TotpFactor, account.id) is None
+    started = _form(browser, "/dashboard/two-factor/totp", password=PASSWORD)
+    secret = _secret_on(started.text)
+    _stale(factory, account)
+    late = _form(
+        browser, "/dashboard/two-factor/totp/confirm", code=code_at(secret, time_step(utcnow()))
+    )
+    assert _flash(late) == "Enter your current password to confirm it is you."
+    confirmed = _form(
+        browser,
+        "/dashboard/two-factor/totp/confirm",
+        password=PASSWORD,
+        code=code_at(secret, time_step(utcnow())),
+    )
+    assert len(_recovery_codes_on(confirmed.text)) == 10

@@ -24,7 +24,11 @@ LIMIT = 3
 def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = start_server(
         tmp_path_factory.mktemp("require-2fa"),
-        settings={"OSTIARY_REQUIRE_2FA": "true", "OSTIARY_AUTH_FAILURE_LIMIT": str(LIMIT)},
+        settings={
+            "OSTIARY_REQUIRE_2FA": "true",
+            "OSTIARY_AUTH_FAILURE_LIMIT": str(LIMIT),
+            "OSTIARY_SIGNUP": "open",
+        },
     )
     yield server
     server.stop()
@@ -146,3 +150,23 @@ def test_wrong_codes_are_throttled_then_even_the_right_one_waits(
             json={},
         )
     assert also.status_code == 429
+
+
+def test_sign_up_shows_no_api_key_before_a_factor_is_enrolled(browser: httpx.Client) -> None:
+    """Under OSTIARY_REQUIRE_2FA a new account gets no credential before its second factor:
+    the welcome page withholds the key it made, and the dashboard sends it to enrolment."""
+    fields = hidden_fields(browser.get("/signup").text)
+    made = browser.post(
+        "/signup",
+        data={
+            **fields,
+            "email": "newcomer@example.com",
+            "password": PASSWORD,
+            "password_confirmation": PASSWORD,
+        },
+    )
+    assert made.status_code == 200, made.text
+    assert "ostk_" not in made.text
+    assert 'id="api-key-withheld"' in made.text
+    moved = browser.get("/dashboard/api-key")
+    assert moved.headers["location"].startswith("/dashboard/two-factor")

@@ -18,7 +18,7 @@ from ostiary.accounts.email_links import (
     recent_window_start,
     void_links,
 )
-from ostiary.accounts.errors import TooManyLinks
+from ostiary.accounts.errors import LinkNotUsable, TooManyLinks
 from ostiary.accounts.models import Account, EmailLink
 from ostiary.accounts.queries import find_by_email
 from ostiary.accounts.rules import (
@@ -136,6 +136,9 @@ def reset_password(
     account = unit.session.get(Account, link.account_id)
     if account is None:
         raise NotFound("account")
+    if account.disabled_at is not None:
+        # Asked for before an administrator disabled the account: it changes nothing now.
+        raise LinkNotUsable
     void_links(unit, account.id, PASSWORD_RESET)
     link.used_at = unit.now()
     issued = _set_password(unit, account, new_hash, by="reset link")

@@ -3,7 +3,7 @@ which ``web.errors`` maps to HTTP."""
 
 from __future__ import annotations
 
-from ostiary.errors import Audit, Conflict, Forbidden, NotFound, Unauthorized
+from ostiary.errors import Audit, Conflict, Forbidden, NotFound, RateLimited, Unauthorized
 
 TWO_FACTOR_MESSAGE = (
     "A second authentication factor or pre-authorization is required for login for this account."
@@ -64,4 +64,16 @@ class LastFactorRequired(Forbidden):
     def __init__(self) -> None:
         super().__init__(
             "This server requires a second factor: add another before removing this one."
+        )
+
+
+class CodesLocked(RateLimited):
+    """Too many wrong codes in a row: the account's codes are not checked for a while."""
+
+    def __init__(self) -> None:
+        super().__init__(3600)
+        self.message = (
+            "Too many wrong second-factor codes in a row: this account's codes are not "
+            "checked for up to a day. A new password (Forgot password?) or the server's "
+            "administrator unlocks it sooner."
         )

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from ostiary.events import Event
 from ostiary.passkeys.models import Passkey
 from ostiary.passkeys.queries import has_passkey
 from ostiary.second_factors.models import RecoveryCode, TotpFactor
-from ostiary.second_factors.rules import PASSKEY, TOTP
+from ostiary.second_factors.rules import COUNT_RESET_BY, FAILURE_ACTION, PASSKEY, TOTP
 
 
 def enrolled_factors(session: Session, account_id: str) -> frozenset[str]:
@@ -57,3 +59,24 @@ def recovery_codes_left(session: Session, account_id: str) -> int:
         )
         or 0
     )
+
+
+def failures_in_a_row(session: Session, account_id: str, *, since: datetime) -> int:
+    """The account's wrong second-factor codes after ``since`` and after its last accepted
+    code or password change, read from the activity log (every node writes there, and a
+    failure is recorded even though its request rolls back)."""
+    reset = (
+        select(func.max(Event.created_at))
+        .where(
+            Event.actor_id == account_id,
+            Event.action.in_(COUNT_RESET_BY),
+            Event.created_at > since,
+        )
+        .scalar_subquery()
+    )
+    counted = select(func.count()).where(
+        Event.actor_id == account_id,
+        Event.action == FAILURE_ACTION,
+        Event.created_at > func.coalesce(reset, since),
+    )
+    return session.scalar(counted) or 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 
@@ -23,6 +23,15 @@ RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 _RECOVERY_HALF = 5  # two groups of five: about 49 bits each code
 ISSUER = "Ostiary"
+
+# Wrong codes an account may get in a row, within a day, before its codes stop being checked
+# (NIST SP 800-63B section 5.2.2 allows at most 100): the per-window throttle alone lets a
+# holder of the password keep guessing day after day. An accepted code or a new password (the
+# owner's, or a reset link's) starts the count again.
+MAX_FAILURES_IN_A_ROW = 20
+FAILURE_MEMORY = timedelta(hours=24)
+FAILURE_ACTION = "auth:second-factor:failure"
+COUNT_RESET_BY = ("auth:second-factor:success", "account:password:change", "account:password:reset")
 
 TOTP = "totp"
 RECOVERY_CODE = "recovery-code"

@@ -13,14 +13,22 @@ from sqlalchemy import delete, select
 from ostiary.passkeys.services import remove_all as remove_all_passkeys
 from ostiary.second_factors.errors import (
     AlreadyEnrolled,
+    CodesLocked,
     LastFactorRequired,
     NotEnrolled,
     WrongCode,
 )
 from ostiary.second_factors.models import RecoveryCode, TotpFactor
-from ostiary.second_factors.queries import enrolled_factors, recovery_codes_left, totp_factor
+from ostiary.second_factors.queries import (
+    enrolled_factors,
+    failures_in_a_row,
+    recovery_codes_left,
+    totp_factor,
+)
 from ostiary.second_factors.records import AcceptedCode, TotpEnrolment
 from ostiary.second_factors.rules import (
+    FAILURE_MEMORY,
+    MAX_FAILURES_IN_A_ROW,
     PASSKEY,
     RECOVERY_CODE,
     TOTP,
@@ -127,7 +135,12 @@ def check_code(
     """Accept a second-factor code of the account: a TOTP code (once, within one step of
     drift), or with ``recovery`` a recovery code (once). Charged to the failure throttle
     before it is checked, per account and address as passwords are, and refunded when right;
-    RateLimited (429) once the budget is spent, WrongCode when it is not right."""
+    RateLimited (429) once the budget is spent, CodesLocked (429) after
+    :data:`~ostiary.second_factors.rules.MAX_FAILURES_IN_A_ROW` wrong codes in a row, WrongCode
+    when it is not right."""
+    since = unit.now() - FAILURE_MEMORY
+    if failures_in_a_row(unit.session, account_id, since=since) >= MAX_FAILURES_IN_A_ROW:
+        raise CodesLocked
     charge = throttle.charge(throttle_subject(account_id), unit.context.ip)
     accepted = _accept(unit, account_id, code, recovery=recovery)
     throttle.refund(charge)
@@ -194,9 +207,16 @@ def remove_totp(unit: Unit, account_id: str, *, required: bool, by: str = "owner
         raise LastFactorRequired
     unit.session.delete(factor)
     unit.session.flush()
+    drop_unguarded_recovery_codes(unit, account_id)
+    _removed(unit, account_id, TOTP, by)
+
+
+def drop_unguarded_recovery_codes(unit: Unit, account_id: str) -> None:
+    """Once the account's last factor is gone (TOTP turned off, the last passkey removed), its
+    recovery codes go too: kept, they would come back to life with the next factor enrolled."""
+    unit.session.flush()
     if not enrolled_factors(unit.session, account_id):
         unit.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account_id))
-    _removed(unit, account_id, TOTP, by)
 
 
 def _removed(unit: Unit, account_id: str, kind: str, by: str) -> None:

@@ -24,6 +24,7 @@ from ostiary.recovery.services import (
     reset_password,
     verification_link,
 )
+from ostiary.second_factors.queries import enrolled_factors
 from ostiary.web.browser import csrf_token, csrf_valid, page
 from ostiary.web.context import mailroom_of, request_context, services_of, unit_of
 from ostiary.web.errors import persist_audit
@@ -129,7 +130,12 @@ async def reset_password_submit(request: Request) -> Response:
             issued = reset_password(
                 unit_of(request, session), mailroom_of(request), token, new_hash
             )
-            new_key = issued.access.plaintext
+            # Behind a second factor the mailbox alone must yield no credential: the key is
+            # regenerated but not shown; its owner signs in, with the factor, and makes another.
+            guarded = services.settings.require_2fa or enrolled_factors(
+                session, issued.authorization.account_id
+            )
+            new_key = None if guarded else issued.access.plaintext
     except RateLimited as error:
         persist_audit(request, error)
         return _reset_page(request, token, 429, email=email, error=error.message)

@@ -12,16 +12,17 @@ from sqlalchemy import select
 
 from ostiary.clock import utcnow
 from ostiary.errors import RateLimited
-from ostiary.events import Event
+from ostiary.events import Event, RequestContext, record_audit
 from ostiary.second_factors.errors import (
     AlreadyEnrolled,
+    CodesLocked,
     LastFactorRequired,
     NotEnrolled,
     WrongCode,
 )
 from ostiary.second_factors.models import RecoveryCode, TotpFactor
 from ostiary.second_factors.queries import enrolled_factors, recovery_codes_left
-from ostiary.second_factors.rules import code_at, time_step
+from ostiary.second_factors.rules import MAX_FAILURES_IN_A_ROW, code_at, time_step
 from ostiary.second_factors.services import (
     check_code,
     confirm_totp,
@@ -174,3 +175,51 @@ def test_a_seed_sealed_for_another_account_does_not_open(
         session.flush()
         with pytest.raises(UnreadableSeal):
             start_totp(unit, other.id, other.email)
+
+
+def _wrong_code(factory: Factory, account: UserAccount, throttle: MemoryFailureThrottle) -> None:
+    """A wrong code, its failure kept as the HTTP layer keeps it: in a transaction of its own
+    after the request's rolled back."""
+    with factory.database.unit_of_work(write=True) as session:
+        try:
+            check_code(factory.unit(session), throttle, account.id, "000001")
+        except WrongCode as error:
+            failure = error.audit
+        else:  # pragma: no cover - the code is wrong
+            raise AssertionError("a wrong code was accepted")
+    assert failure is not None
+    with factory.database.unit_of_work(write=True) as session:
+        record_audit(session, RequestContext(ip="192.0.2.9"), failure)
+
+
+def test_after_too_many_wrong_codes_in_a_row_no_code_is_checked(
+    factory: Factory, account: UserAccount
+) -> None:
+    """The holder of the password, guessing from ever new addresses (the per-window throttle
+    would let each guess a little), is stopped after MAX_FAILURES_IN_A_ROW wrong codes: even
+    the right code and a recovery code are refused, until a new password starts the count
+    again (NIST SP 800-63B section 5.2.2)."""
+    enrolled = enrol_totp(factory, account)
+    roomy = MemoryFailureThrottle(limit=1000, window_seconds=300, ip_limit=1000)
+    for _ in range(MAX_FAILURES_IN_A_ROW):
+        _wrong_code(factory, account, roomy)
+    for code in (enrolled.code(), enrolled.recovery_codes[0]):
+        with factory.database.unit_of_work(write=True) as session, pytest.raises(CodesLocked):
+            check_code(factory.unit(session), roomy, account.id, code)
+    with factory.database.unit_of_work(write=True) as session:
+        factory.unit(session).record("account:password:reset", actor_id=account.id)
+    with factory.database.unit_of_work(write=True) as session:
+        assert check_code(factory.unit(session), roomy, account.id, enrolled.code()).kind == "totp"
+
+
+def test_an_accepted_code_starts_the_count_again(factory: Factory, account: UserAccount) -> None:
+    enrolled = enrol_totp(factory, account)
+    roomy = MemoryFailureThrottle(limit=1000, window_seconds=300, ip_limit=1000)
+    for _ in range(MAX_FAILURES_IN_A_ROW - 1):
+        _wrong_code(factory, account, roomy)
+    with factory.database.unit_of_work(write=True) as session:
+        check_code(factory.unit(session), roomy, account.id, enrolled.recovery_codes[1])
+    for _ in range(MAX_FAILURES_IN_A_ROW - 1):
+        _wrong_code(factory, account, roomy)
+    with factory.database.unit_of_work(write=True) as session:
+        assert check_code(factory.unit(session), roomy, account.id, enrolled.code()).kind == "totp"

@@ -124,7 +124,9 @@ async def signup(request: Request) -> Response:
         request,
         "dashboard/welcome.html",
         email=visitor_email,
-        api_key=key,
+        # While the server requires a second factor, no credential before one is enrolled: the
+        # key is regenerated on the API key page afterwards.
+        api_key=None if services.settings.require_2fa else key,
         next=ACCOUNT,
         mail_on=services.mail_seal is not None,
     )

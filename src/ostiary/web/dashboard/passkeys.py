@@ -31,6 +31,7 @@ from ostiary.passkeys.services import (
 )
 from ostiary.second_factors.errors import LastFactorRequired
 from ostiary.second_factors.queries import enrolled_factors
+from ostiary.second_factors.services import drop_unguarded_recovery_codes
 from ostiary.unit import Unit
 from ostiary.web.browser import current_login
 from ostiary.web.context import request_context, services_of, unit_of
@@ -156,6 +157,7 @@ async def remove_passkey(request: Request, passkey_id: str) -> Response:
         # (Refused after the removal, which the error rolls back: the account may have several.)
         if required and not enrolled_factors(unit.session, visitor.account.id):
             raise LastFactorRequired
+        drop_unguarded_recovery_codes(unit, visitor.account.id)
         return done(PASSKEYS, "Passkey removed.")
 
     return await act(request, PASSKEYS, work, proof_field="password")

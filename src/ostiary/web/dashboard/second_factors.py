@@ -87,10 +87,13 @@ async def start(request: Request) -> Response:
     """Begin setting up an authenticator app: its secret, as a QR code and as text."""
 
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        # A borrowed session must not enrol a factor of its own: its codes would then pass
+        # every re-authentication, and lock the owner out.
+        confirm_identity(visitor)
         enrolment = start_totp(unit, visitor.account.id, visitor.account.email)
         return _enrolling(request, unit, visitor, enrolment, safe_next(field(form, "next")))
 
-    return await act(request, ENROL_PATH, work)
+    return await act(request, ENROL_PATH, work, proof_field="password")
 
 
 @router.post(f"{ENROL_PATH}/totp/confirm")
@@ -98,6 +101,7 @@ async def confirm(request: Request) -> Response:
     """Confirm the app with a current code; show the recovery codes once."""
 
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
+        confirm_identity(visitor)
         next_path = safe_next(field(form, "next"))
         try:
             codes = confirm_totp(unit, visitor.account.id, field(form, "code"))
@@ -113,7 +117,7 @@ async def confirm(request: Request) -> Response:
         visitor.factors = visitor.factors | {"totp"}
         return _page(request, unit.session, visitor, next_path, recovery_codes=codes, added=True)
 
-    return await act(request, ENROL_PATH, work)
+    return await act(request, ENROL_PATH, work, proof_field="password")
 
 
 @router.post(f"{ENROL_PATH}/recovery-codes")
