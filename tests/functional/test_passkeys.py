@@ -609,7 +609,9 @@ def test_a_disabled_accounts_passkey_signs_nobody_in(
 
     authenticator = _register(passkey_server, user)
     with factory.database.unit_of_work(write=True) as session:
-        disable_account(factory.unit(session), session.get(Account, user.id))
+        account = session.get(Account, user.id)
+        assert account is not None
+        disable_account(factory.unit(session), account)
     login = LoginPage(passkey_server)
     refused = login.verify(authenticator.answer(login.options()))
     _refused(refused, 401, "unauthorized")
@@ -618,7 +620,9 @@ def test_a_disabled_accounts_passkey_signs_nobody_in(
         {"reason": "disabled"}
     ]
     with factory.database.unit_of_work(write=True) as session:
-        enable_account(factory.unit(session), session.get(Account, user.id))
+        account = session.get(Account, user.id)
+        assert account is not None
+        enable_account(factory.unit(session), account)
     again = LoginPage(passkey_server)
     _signed_in_to(again.verify(authenticator.answer(again.options())))
 
