@@ -34,7 +34,6 @@ from ostiary.activity.services import seal_events
 from ostiary.alerts.services import alert_at_authentication, raise_alerts
 from ostiary.config import Settings
 from ostiary.db import Database
-from ostiary.mail.sealing import BodySeal
 from ostiary.mail.smtp import MailError, mailer_from
 from ostiary.notifications.services import notifications_enqueuer
 from ostiary.periodic import Job, JobContext, PeriodicRunner, default_jobs
@@ -44,6 +43,7 @@ from ostiary.ratelimit.shared import FailOpenRateLimiter, RedisRateLimiter
 from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.passwords import PasswordPool
+from ostiary.security.sealing import mail_body_sealer
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.security.shared_throttle import RedisFailureThrottle
 from ostiary.security.throttle import FailureThrottle, MemoryFailureThrottle
@@ -206,7 +206,7 @@ def build_services(settings: Settings, database: Database | None = None) -> Serv
         settings=settings,
         database=database,
         hasher=hasher,
-        mail_seal=BodySeal(secret) if _mail_configured(settings) else None,
+        mail_seal=mail_body_sealer(secret) if _mail_configured(settings) else None,
         authenticator=TokenAuthenticator(
             database,
             hasher,

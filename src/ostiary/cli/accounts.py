@@ -21,12 +21,12 @@ from ostiary.config import Settings, load_settings
 from ostiary.db import Database
 from ostiary.errors import OstiaryError
 from ostiary.events import SYSTEM
-from ostiary.mail.sealing import BodySeal
 from ostiary.mail.smtp import MailError, mailer_from
 from ostiary.recovery.records import Mailroom
 from ostiary.recovery.services import administrator_reset_link, administrator_set_password
 from ostiary.second_factors.services import remove_all_factors
 from ostiary.security.hashing import SecretHasher
+from ostiary.security.sealing import mail_body_sealer
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.tokens.owners import create_account
 from ostiary.tokens.records import NewAccount
@@ -185,7 +185,7 @@ def cli_mailroom(settings: Settings, secret: bytes) -> Mailroom:
         mail_on = False
     return Mailroom(
         base_url=settings.issuer or f"https://{settings.host}:{settings.port}",
-        seal=BodySeal(secret) if mail_on else None,
+        seal=mail_body_sealer(secret) if mail_on else None,
         notice_window=timedelta(seconds=settings.webhook_retry_seconds),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ostiary.mail.sealing import BodySeal
+from ostiary.security.sealing import Sealer
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class Mailroom:
     is queued, and the pages say mail is off)."""
 
     base_url: str
-    seal: BodySeal | None
+    seal: Sealer | None
     # How long a notice (no link in it) is retried before it is given up.
     notice_window: timedelta = timedelta(days=1)
 

@@ -5,6 +5,10 @@ Each purpose has its own key (HKDF's ``info``), so a ciphertext of one kind neve
 another; and each ciphertext is bound to its row (the AEAD's associated data), so one copied
 onto another account's row does not open either. The database alone (a backup, a dump) reveals
 no secret; a new server secret makes the old ciphertexts unreadable.
+
+Sealed here: TOTP seeds (``second_factors``), the bodies of mail carrying a one-time link while
+they wait in the outbox (:func:`mail_body_sealer`), and webhook secrets (``webhooks.secrets``,
+with a key derived as it was before this module).
 """
 
 from __future__ import annotations
@@ -57,3 +61,10 @@ class Sealer:
         except (ValueError, InvalidTag):
             raise UnreadableSeal("does not open") from None
         return opened.decode("utf-8")
+
+
+def mail_body_sealer(server_secret: bytes) -> Sealer:
+    """The sealer of the outbox's link-bearing mail bodies (a password reset, an email
+    verification), each bound to its outbox row; the outbox erases a sealed body once it is
+    sent or abandoned (``webhooks.outbox``)."""
+    return Sealer(derive_key(server_secret, "mail-body"))

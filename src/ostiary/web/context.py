@@ -14,12 +14,12 @@ from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.events import RequestContext
-from ostiary.mail.sealing import BodySeal
 from ostiary.periodic import Nudge
 from ostiary.ratelimit import RateLimiter
 from ostiary.recovery.records import Mailroom
 from ostiary.security.address_limit import AddressLimiter
 from ostiary.security.hashing import SecretHasher
+from ostiary.security.sealing import Sealer
 from ostiary.security.throttle import FailureThrottle
 from ostiary.tokens.authenticator import TokenAuthenticator
 from ostiary.unit import Unit, lifetimes_of
@@ -49,7 +49,7 @@ class Services:
     sending: Nudge = field(default_factory=Nudge)
     # Seals the bodies of mail that carries a link; None when no mail is sent (no usable
     # OSTIARY_SMTP_URL): the pages then say so, and nothing is queued.
-    mail_seal: BodySeal | None = None
+    mail_seal: Sealer | None = None
 
 
 def services_of(connection: HTTPConnection) -> Services:

@@ -10,8 +10,8 @@ from datetime import timedelta
 from ostiary.activity.records import SealedEventsSubscriber
 from ostiary.config import Settings
 from ostiary.db import Database
-from ostiary.mail.sealing import BodySeal
 from ostiary.mail.smtp import Mailer
+from ostiary.security.sealing import Sealer, mail_body_sealer
 from ostiary.security.server_secret import load_or_create_secret
 from ostiary.webhooks.alert_mail import alert_mail_enqueuer
 from ostiary.webhooks.dispatch import BATCH, DispatchRun, deliver_due
@@ -51,11 +51,11 @@ def send_deliveries(
             return DispatchRun(delivered=delivered, failed=failed, abandoned=abandoned)
 
 
-def send_mail(database: Database, mailer: Mailer, seal: BodySeal | None = None) -> MailRun:
+def send_mail(database: Database, mailer: Mailer, seal: Sealer | None = None) -> MailRun:
     """One run of the mail job (``seal`` opens the bodies of mail that carries a link)."""
     return send_due_mail(database, mailer, seal=seal)
 
 
-def body_seal(settings: Settings) -> BodySeal:
+def body_seal(settings: Settings) -> Sealer:
     """The seal of link-bearing mail bodies, keyed from this server's secret."""
-    return BodySeal(load_or_create_secret(settings))
+    return mail_body_sealer(load_or_create_secret(settings))

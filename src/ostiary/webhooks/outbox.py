@@ -6,7 +6,7 @@ transaction, so a mail exists exactly when what it tells of was committed. The s
 rows with a lease (``webhooks.leases``), sends each outside any transaction, and records the
 outcome; a failure is retried with backoff until ``give_up_at``.
 
-A mail that carries a one-time link is queued ``sealed`` (``mail.sealing``): its bodies are
+A mail that carries a one-time link is queued ``sealed`` (``security.sealing.mail_body_sealer``): its bodies are
 stored encrypted, opened only by the sender, and erased once it is sent or given up, so the
 table never shows a usable link (docs/account-recovery.md).
 """
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ostiary.clock import utcnow
 from ostiary.db import Base, Database, new_id
 from ostiary.mail.messages import Mail
-from ostiary.mail.sealing import BodySeal, UnreadableBody
 from ostiary.mail.smtp import Mailer, MailError
+from ostiary.security.sealing import Sealer, UnreadableSeal
 from ostiary.webhooks.leases import claim_due
 from ostiary.webhooks.rules import retry_delay
 
@@ -53,7 +53,7 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-    # The bodies are sealed (mail.sealing): a one-time link is in them. Erased when finished.
+    # The bodies are sealed (security.sealing.mail_body_sealer): a one-time link is in them. Erased when finished.
     sealed: Mapped[bool] = mapped_column(default=False)
 
 
@@ -63,7 +63,7 @@ def queue_mail(
     *,
     now: datetime,
     retry_for: timedelta,
-    seal: BodySeal | None = None,
+    seal: Sealer | None = None,
 ) -> None:
     """Queue a mail in the caller's transaction; it is sent after commit by the mail job. With
     ``seal`` its bodies are stored encrypted (a mail that carries a link)."""
@@ -95,12 +95,12 @@ class MailRun:
     abandoned: int = 0
 
 
-def _opened(row: OutboxMail, seal: BodySeal | None) -> Mail:
-    """The mail of a row, its sealed bodies opened (UnreadableBody when they do not)."""
+def _opened(row: OutboxMail, seal: Sealer | None) -> Mail:
+    """The mail of a row, its sealed bodies opened (UnreadableSeal when they do not)."""
     if not row.sealed:
         return Mail(row.to_address, row.subject, row.text_body, row.html_body)
     if seal is None:
-        raise UnreadableBody("no key")
+        raise UnreadableSeal("no key")
     return Mail(
         row.to_address,
         row.subject,
@@ -114,7 +114,7 @@ def send_due_mail(
     mailer: Mailer,
     *,
     now: datetime | None = None,
-    seal: BodySeal | None = None,
+    seal: Sealer | None = None,
 ) -> MailRun:
     """Send the mail that is due, one claimed batch; each outcome recorded in its own short
     transaction. The SMTP exchange happens outside any transaction. ``seal`` opens the sealed
@@ -133,7 +133,7 @@ def send_due_mail(
             mailer.send(_opened(row, seal))
         except MailError as refused:
             error = str(refused)[:300]
-        except UnreadableBody:
+        except UnreadableSeal:
             # The server secret changed since it was queued: it can never be sent.
             error, unreadable = "The sealed body does not open (a new server secret?).", True
         attempts = row.num_attempts + 1

@@ -10,48 +10,26 @@ another row, it does not open.
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
-import os
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ostiary.config import Settings
+from ostiary.security.sealing import Sealer, UnreadableSeal
 from ostiary.security.server_secret import load_or_create_secret
 
-_VERSION = "v1:"
-_NONCE = 12
+UnreadableSecret = UnreadableSeal
+"""A sealed webhook secret that does not open: another server secret, another row, or
+tampering."""
 
 
-class UnreadableSecret(Exception):
-    """A sealed value does not open: another server secret, another row, or tampering."""
-
-
-class SecretBox:
-    """Seals and opens the webhooks' secrets."""
+class SecretBox(Sealer):
+    """Seals and opens the webhooks' secrets (``security.sealing``'s AES-256-GCM, under the
+    BLAKE2b-derived key their rows were sealed with)."""
 
     def __init__(self, server_secret: bytes) -> None:
-        key = hashlib.blake2b(server_secret, digest_size=32, person=b"ostiary-webhook").digest()
-        self._aead = AESGCM(key)
-
-    def seal(self, plaintext: str, *, bound_to: str) -> str:
-        """The ciphertext of ``plaintext``, readable only for the row ``bound_to``."""
-        nonce = os.urandom(_NONCE)
-        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), bound_to.encode())
-        return _VERSION + base64.b64encode(nonce + sealed).decode("ascii")
-
-    def open(self, sealed: str, *, bound_to: str) -> str:
-        """The plaintext of a sealed value; :class:`UnreadableSecret` when it does not open."""
-        if not sealed.startswith(_VERSION):
-            raise UnreadableSecret("unknown format")
-        try:
-            raw = base64.b64decode(sealed[len(_VERSION) :], validate=True)
-            opened = self._aead.decrypt(raw[:_NONCE], raw[_NONCE:], bound_to.encode())
-        except (ValueError, InvalidTag):
-            raise UnreadableSecret("does not open") from None
-        return opened.decode("utf-8")
+        super().__init__(
+            hashlib.blake2b(server_secret, digest_size=32, person=b"ostiary-webhook").digest()
+        )
 
 
 @functools.lru_cache(maxsize=4)

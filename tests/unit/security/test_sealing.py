@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from ostiary.security.hashing import SecretHasher
-from ostiary.security.sealing import Sealer, UnreadableSeal, derive_key
+from ostiary.security.sealing import Sealer, UnreadableSeal, derive_key, mail_body_sealer
 
 SECRET = b"s" * 48
 
@@ -60,3 +60,21 @@ def test_the_key_is_hkdf_of_the_secret_not_the_secret() -> None:
     assert key != SECRET[:32]
     assert key != derive_key(SECRET, "other")
     assert Sealer(key).open(Sealer(key).seal("y", bound_to="b"), bound_to="b") == "y"
+
+
+def test_a_mail_body_with_a_link_is_sealed_for_its_outbox_row_only() -> None:
+    """The outbox's link-bearing mail: nothing of the link shows, the body opens for its own
+    row, and not with another purpose's key (a TOTP seed's) or another server secret's."""
+    body = "Follow this link: https://ostiary.test/reset-password?token=s3cr3t-token"
+    sealed = mail_body_sealer(SECRET).seal(body, bound_to="row-1")
+    assert "s3cr3t-token" not in sealed
+    assert "reset-password" not in sealed
+    assert mail_body_sealer(SECRET).open(sealed, bound_to="row-1") == body
+    for other in (
+        Sealer(derive_key(SECRET, "totp-secret")),
+        mail_body_sealer(b"another server secret, 32 bytes or more"),
+    ):
+        with pytest.raises(UnreadableSeal):
+            other.open(sealed, bound_to="row-1")
+    with pytest.raises(UnreadableSeal):
+        mail_body_sealer(SECRET).open(sealed, bound_to="row-2")

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from ostiary.clock import utcnow
 from ostiary.mail.messages import Mail
-from ostiary.mail.sealing import BodySeal
 from ostiary.mail.smtp import Mailer, MailError, SmtpServer
+from ostiary.security.sealing import Sealer, mail_body_sealer
 from ostiary.webhooks.outbox import OutboxMail, queue_mail, send_due_mail
 from tests.unit.webhooks.conftest import SERVER_SECRET, World
 
@@ -31,7 +31,7 @@ class _Recorder(Mailer):
         self.sent.append(mail)
 
 
-def _queue(world: World, seal: BodySeal, window: timedelta = timedelta(minutes=30)) -> None:
+def _queue(world: World, seal: Sealer, window: timedelta = timedelta(minutes=30)) -> None:
     with world.database.unit_of_work(write=True) as session:
         queue_mail(session, MAIL, now=utcnow(), retry_for=window, seal=seal)
 
@@ -42,7 +42,7 @@ def _rows(world: World) -> list[OutboxMail]:
 
 
 def test_the_link_is_not_readable_in_the_table_and_is_erased_once_sent(world: World) -> None:
-    seal = BodySeal(SERVER_SECRET)
+    seal = mail_body_sealer(SERVER_SECRET)
     _queue(world, seal)
     (row,) = _rows(world)
     assert row.sealed
@@ -55,7 +55,7 @@ def test_the_link_is_not_readable_in_the_table_and_is_erased_once_sent(world: Wo
 
 
 def test_an_abandoned_link_mail_is_erased_too(world: World) -> None:
-    seal = BodySeal(SERVER_SECRET)
+    seal = mail_body_sealer(SERVER_SECRET)
     _queue(world, seal, window=timedelta(seconds=1))
     assert send_due_mail(world.database, _Recorder(fail=True), seal=seal).abandoned == 1
     (row,) = _rows(world)
@@ -63,19 +63,19 @@ def test_an_abandoned_link_mail_is_erased_too(world: World) -> None:
 
 
 def test_a_retried_link_mail_stays_sealed_until_it_goes(world: World) -> None:
-    seal = BodySeal(SERVER_SECRET)
+    seal = mail_body_sealer(SERVER_SECRET)
     _queue(world, seal)
     assert send_due_mail(world.database, _Recorder(fail=True), seal=seal).failed == 1
     (row,) = _rows(world)
     assert row.status == "retrying"
-    assert row.text_body.startswith("m1:")
+    assert row.text_body.startswith("v1:")
     assert "the-secret-token" not in row.text_body
 
 
 def test_a_body_sealed_under_another_secret_is_given_up_and_erased(world: World) -> None:
-    _queue(world, BodySeal(b"another server secret, 32 bytes or more!"))
+    _queue(world, mail_body_sealer(b"another server secret, 32 bytes or more!"))
     mailer = _Recorder()
-    run = send_due_mail(world.database, mailer, seal=BodySeal(SERVER_SECRET))
+    run = send_due_mail(world.database, mailer, seal=mail_body_sealer(SERVER_SECRET))
     assert (run.sent, run.abandoned, mailer.sent) == (0, 1, [])
     (row,) = _rows(world)
     assert (row.status, row.text_body) == ("failed", "")
