@@ -4,9 +4,9 @@
 
 A reset or verification link is a random token of which only the keyed hash is stored
 (``accounts.email_links``), single-use, expiring (30 minutes for a reset, a day for a
-verification), and mailed sealed (``security.sealing.mail_body_sealer``). Using a reset link sets the password as a
-change would (``tokens.owners.change_password``): every session ends, the API key is
-regenerated; and the other reset links of the account are voided.
+verification), and mailed sealed (``security.sealing.mail_body_sealer``). Using a reset
+link sets the password as a change would (``tokens.owners.change_password``): every session
+ends, the API key is regenerated; and the other reset links of the account are voided.
 """
 
 from __future__ import annotations

@@ -10,12 +10,15 @@ Rule numbers refer to docs/oauth-server-rules.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ostiary.accounts.errors import DISABLED_MESSAGE
 from ostiary.accounts.passwords import record_login
 from ostiary.errors import RateLimited, ServiceUnavailable, Unauthorized
+from ostiary.second_factors.errors import CodesLocked
 from ostiary.second_factors.queries import enrolled_factors
 from ostiary.second_factors.services import check_code
 from ostiary.web.browser import csrf_token, csrf_valid, page, safe_next, see_other
@@ -29,6 +32,20 @@ from ostiary.web.sign_in import (
 )
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+def _come_back_later(
+    again: Callable[[str, int], Response], error: RateLimited | ServiceUnavailable
+) -> Response:
+    """The form again, throttled (429) or unavailable (503), with its ``Retry-After``."""
+    if isinstance(error, CodesLocked):
+        response = again(error.message, 429)
+    elif isinstance(error, RateLimited):
+        response = again("Too many attempts. Please wait a few minutes and try again.", 429)
+    else:
+        response = again("Sign-in is unavailable right now. Please try again shortly.", 503)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @router.get("/login")
@@ -86,14 +103,8 @@ async def login(request: Request) -> Response:
             DISABLED_MESSAGE if disabled else "That email and password do not match an account.",
             403 if disabled else 401,
         )
-    except RateLimited as error:
-        response = again("Too many attempts. Please wait a few minutes and try again.", 429)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
-    except ServiceUnavailable as error:
-        response = again("Sign-in is unavailable right now. Please try again shortly.", 503)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
+    except (RateLimited, ServiceUnavailable) as error:
+        return _come_back_later(again, error)
     return response
 
 
@@ -154,12 +165,6 @@ async def second_factor(request: Request) -> Response:
     except Unauthorized as error:
         persist_audit(request, error)
         return again("That code is not right, or it was used already.", 401)
-    except RateLimited as error:
-        response = again("Too many attempts. Please wait a few minutes and try again.", 429)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
-    except ServiceUnavailable as error:
-        response = again("Sign-in is unavailable right now. Please try again shortly.", 503)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
+    except (RateLimited, ServiceUnavailable) as error:
+        return _come_back_later(again, error)
     return response

@@ -6,9 +6,10 @@ transaction, so a mail exists exactly when what it tells of was committed. The s
 rows with a lease (``webhooks.leases``), sends each outside any transaction, and records the
 outcome; a failure is retried with backoff until ``give_up_at``.
 
-A mail that carries a one-time link is queued ``sealed`` (``security.sealing.mail_body_sealer``): its bodies are
-stored encrypted, opened only by the sender, and erased once it is sent or given up, so the
-table never shows a usable link (docs/account-recovery.md).
+A mail that carries a one-time link is queued ``sealed``
+(``security.sealing.mail_body_sealer``): its bodies are stored encrypted, opened only by the
+sender, and erased once it is sent or given up, so the table never shows a usable link
+(docs/account-recovery.md).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-    # The bodies are sealed (security.sealing.mail_body_sealer): a one-time link is in them. Erased when finished.
+    # The bodies are sealed (security.sealing.mail_body_sealer): a one-time link is in them.
+    # Erased when finished.
     sealed: Mapped[bool] = mapped_column(default=False)
 
 
