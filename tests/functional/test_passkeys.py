@@ -648,3 +648,34 @@ def test_removing_the_last_passkey_takes_the_recovery_codes_with_it(
     with factory.database.unit_of_work(write=False) as session:
         assert session.get(Passkey, passkey_id) is None
         assert recovery_codes_left(session, user.id) == 0
+
+
+def test_asking_again_replaces_the_accounts_challenge_rather_than_piling_rows_up(
+    passkey_server: ServerProcess, factory: Factory, user: UserAccount
+) -> None:
+    """A signed-in client asking for registration options in a loop keeps one row, and only
+    the latest challenge can be answered."""
+    authenticator = SoftAuthenticator(origin=passkey_server.url)
+    browser, csrf = _signed_in(passkey_server, user)
+    asked = [
+        browser.post("/dashboard/passkeys/register/options", headers={"X-CSRF-Token": csrf})
+        for _ in range(5)
+    ]
+    assert all(answer.status_code == 200 for answer in asked)
+    with factory.database.unit_of_work(write=False) as session:
+        rows = session.scalars(
+            select(PasskeyChallenge).where(PasskeyChallenge.account_id == user.id)
+        ).all()
+    assert len(rows) == 1
+    stale = browser.post(
+        "/dashboard/passkeys/register/verify",
+        headers={"X-CSRF-Token": csrf},
+        json={"name": "Old", "credential": authenticator.register(asked[0].json())},
+    )
+    assert stale.status_code == 400, stale.text
+    fresh = browser.post(
+        "/dashboard/passkeys/register/verify",
+        headers={"X-CSRF-Token": csrf},
+        json={"name": "New", "credential": authenticator.register(asked[-1].json())},
+    )
+    assert fresh.status_code == 201, fresh.text

@@ -30,6 +30,14 @@ def store_challenge(unit: Unit, *, purpose: str, browser: str, account_id: str |
     now = unit.now()
     # Expired challenges go with each new one (one indexed DELETE), besides the purge.
     unit.session.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at < now))
+    if account_id is not None:
+        # One ceremony of a kind at a time per account: asking again replaces the challenge,
+        # so a signed-in (or half signed-in) client cannot pile rows up.
+        unit.session.execute(
+            delete(PasskeyChallenge).where(
+                PasskeyChallenge.account_id == account_id, PasskeyChallenge.purpose == purpose
+            )
+        )
     challenge = secrets.token_bytes(CHALLENGE_BYTES)
     unit.session.add(
         PasskeyChallenge(
