@@ -14,6 +14,7 @@ from ostiary import app as app_module
 from ostiary.config import load_settings
 from ostiary.migrate import upgrade
 from ostiary.web.context import Services
+from tests.support.own_loop import run_in_own_loop
 
 
 def _services(tmp_path: Path, **settings: object) -> Services:
@@ -70,6 +71,6 @@ def test_a_stuck_delivery_job_does_not_stop_the_sealing(
             released.set()
 
     try:
-        asyncio.run(serve())
+        run_in_own_loop(serve)
     finally:
         released.set()
