@@ -4,51 +4,34 @@ once."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.factories import Factory
+from tests.support.postgres import fresh_database
 from tests.support.recovery_flow import account_status, ask_reset, link_in, mail_to, reset_with
 from tests.support.server import ServerProcess, run_cli, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
 
 @pytest.fixture(scope="module")
 def pg_recovery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Sink]]:
-    import psycopg
-
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL on 127.0.0.1:5432: {error}")
-        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({error})")
-    name = f"ostiary_test_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with smtp_sink() as sink:
-            server = start_server(
-                tmp_path_factory.mktemp("pg-recovery"),
-                settings={
-                    "OSTIARY_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-                    "OSTIARY_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
-                    "OSTIARY_LOGIN_REQUEST_LIMIT": "1000",
-                },
-                workers=2,
-            )
-            try:
-                yield server, sink
-            finally:
-                server.stop()
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with fresh_database() as url, smtp_sink() as sink:
+        server = start_server(
+            tmp_path_factory.mktemp("pg-recovery"),
+            settings={
+                "OSTIARY_DATABASE_URL": url,
+                "OSTIARY_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
+                "OSTIARY_LOGIN_REQUEST_LIMIT": "1000",
+            },
+            workers=2,
+        )
+        try:
+            yield server, sink
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.heroku_cli import HerokuCLI, ensure_installed
+from tests.support.second_factors import Enrolled, enrol_totp
 from tests.support.server import ServerProcess, start_server
 
 
@@ -437,3 +438,49 @@ def test_addons(cli: HerokuCLI, user: UserAccount, tls_server: ServerProcess) ->
     with tls_server.client(key) as client:
         descriptions = [r["description"] for r in client.get(f"/apps/{name}/releases").json()]
     assert descriptions[-1] == f"Detach {database}"
+
+
+# ``login -i`` against an account with an authenticator app: on the 403 ``two_factor`` the CLI
+# prompts for the code, resends with ``Heroku-Two-Factor-Code`` and logs in; a wrong code fails.
+
+
+@pytest.fixture
+def enrolled_user(tls_factory: Factory) -> tuple[UserAccount, Enrolled]:
+    account = tls_factory.account("cli-2fa")
+    return account, enrol_totp(tls_factory, account)
+
+
+def test_login_i_prompts_for_the_code_and_logs_in_with_it(
+    cli: HerokuCLI, enrolled_user: tuple[UserAccount, Enrolled]
+) -> None:
+    account, enrolled = enrolled_user
+    code, output = cli.run_on_terminal(
+        ["login", "-i"],
+        [
+            (r"Email", account.email),
+            (r"Password", PASSWORD),
+            (r"Two-factor code", enrolled.code()),
+        ],
+    )
+    assert code == 0, output
+    assert f"Logged in as {account.email}" in output
+    assert enrolled.code() not in output  # the code prompt does not echo
+    whoami = cli.run("auth:whoami")
+    assert whoami.returncode == 0, whoami.stderr
+    assert whoami.stdout.strip() == account.email
+
+
+def test_login_i_with_a_wrong_code_fails(
+    cli: HerokuCLI, enrolled_user: tuple[UserAccount, Enrolled]
+) -> None:
+    account, enrolled = enrolled_user
+    wrong = f"{(int(enrolled.code()) + 1) % 1_000_000:06d}"
+    code, output = cli.run_on_terminal(
+        ["login", "-i"],
+        [(r"Email", account.email), (r"Password", PASSWORD), (r"Two-factor code", wrong)],
+    )
+    assert code != 0, output
+    assert "Logged in" not in output
+    assert (
+        not (cli.home / ".netrc").exists() or account.email not in (cli.home / ".netrc").read_text()
+    )

@@ -4,10 +4,7 @@ notifications' subscriber of what was recorded, as the server's frequent job doe
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from ostiary.security.server_secret import load_or_create_secret
 from ostiary.unit import Unit
 from ostiary.webhooks.outbox import OutboxMail
 from tests.support.factories import Factory
+from tests.support.postgres import fresh_database
 
 BASE_URL = "https://ostiary.example.test"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -37,37 +35,13 @@ CHROME_MAC = (
 HEROKU = "heroku/10.1.0 linux-x64 node-v22.11.0"
 
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str]:
-    """A database of its own on the PostgreSQL of 127.0.0.1:5432 (skipped when there is none,
-    failed in CI), dropped afterwards."""
-    import psycopg
-
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL on 127.0.0.1:5432: {error}")
-        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({error})")
-    name = f"ostiary_test_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
     """A factory on a freshly migrated database: SQLite, then PostgreSQL (the locks, the
     unique pairs and the timestamps behave the same on both)."""
     with contextlib.ExitStack() as stack:
         url = (
-            stack.enter_context(_postgres_database())
+            stack.enter_context(fresh_database())
             if request.param == "postgresql"
             else load_settings(data_dir=tmp_path).effective_database_url
         )

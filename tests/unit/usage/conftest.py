@@ -3,8 +3,6 @@ reachable on 127.0.0.1:5432 (the flush's upserts are written per dialect)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,26 +11,7 @@ import pytest
 from ostiary.config import load_settings
 from ostiary.migrate import upgrade
 from tests.support.factories import Factory
-
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _postgres_database(tmp_path: Path) -> Iterator[str]:
-    import psycopg
-
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL on 127.0.0.1:5432: {error}")
-        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({error})")
-    name = f"ostiary_usage_{secrets.token_hex(4)}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+from tests.support.postgres import fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -44,7 +23,7 @@ def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]
         yield made
         made.close()
         return
-    for url in _postgres_database(tmp_path):
+    with fresh_database("ostiary_usage") as url:
         upgrade(url)
         made = Factory(tmp_path, database_url=url)
         yield made
