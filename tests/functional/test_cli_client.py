@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.ostiary_cli import FILE_KEYRING, OstiaryCLI
-from tests.support.server import ServerProcess, free_port, start_server
+from tests.support.server import PASSWORD_WORK_TIMEOUT, ServerProcess, free_port, start_server
 
 
 @pytest.fixture
@@ -278,6 +278,7 @@ class TestResourceCommands:
             headers={"Accept": "application/vnd.heroku+json; version=3"},
             auth=(account.email, PASSWORD),
             json={"description": "laptop"},
+            timeout=PASSWORD_WORK_TIMEOUT,
         )
         assert login.status_code == 201
         sessions = _json(cli.run("sessions", "--json", api_key=key))

@@ -23,7 +23,7 @@ from ostiary.accounts.models import Account
 from ostiary.tokens.models import DeviceAuthorization
 from tests.support.factories import Factory, UserAccount
 from tests.support.oauth_flow import OAuthBrowser, hidden_fields, register
-from tests.support.server import ServerProcess, start_server, trusting
+from tests.support.server import PASSWORD_WORK_TIMEOUT, ServerProcess, start_server, trusting
 
 LIMIT = 3
 PHISH = "Security check required by your administrator"
@@ -262,6 +262,7 @@ def test_open_sign_up_is_limited_per_address(tmp_path_factory: pytest.TempPathFa
             base_url=f"https://localhost:{server.port}",
             headers={"X-Forwarded-For": address, "X-Forwarded-Proto": "https"},
             verify=trusting(server.cert_path),
+            timeout=PASSWORD_WORK_TIMEOUT,
         ) as browser:
             fields = hidden_fields(browser.get("/signup").text)
             return browser.post(

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.schema import assert_matches_heroku
-from tests.support.server import API_HEADERS, ServerProcess
+from tests.support.server import API_HEADERS, PASSWORD_WORK_TIMEOUT, ServerProcess
 
 REDACTED = re.compile(r"^[a-z]{4}_\w{4}\*{10}\w{4}$")
 CALLBACK = "https://example.com/oauth/callback"
@@ -40,6 +40,7 @@ def _login(server: ServerProcess, email: str, password: str, **body: Any) -> htt
         f"{server.url}/oauth/authorizations",
         headers=API_HEADERS,
         auth=(email, password),
+        timeout=PASSWORD_WORK_TIMEOUT,
         json={
             "description": "Heroku CLI login from host",
             "expires_in": 2592000,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ostiary.tokens.models import Authorization
 from tests.support.factories import Factory
-from tests.support.server import ServerProcess, start_server
+from tests.support.server import PASSWORD_WORK_TIMEOUT, ServerProcess, start_server
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -210,6 +210,7 @@ def test_oauth_flow_on_postgres(pg_server: ServerProcess, pg_factory: Factory) -
         headers=API_HEADERS,
         auth=(account.email, PASSWORD),
         json={"expires_in": "2592000"},
+        timeout=PASSWORD_WORK_TIMEOUT,
     )
     assert login.status_code == 201
     token = login.json()["access_token"]["token"]

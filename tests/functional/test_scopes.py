@@ -16,7 +16,7 @@ from ostiary.app import create_app
 from ostiary.config import load_settings
 from ostiary.web.api.scopes import PUBLIC_ROUTES, ROUTE_SCOPES
 from tests.support.factories import PASSWORD, Factory, UserAccount
-from tests.support.server import ServerProcess
+from tests.support.server import PASSWORD_WORK_TIMEOUT, ServerProcess
 
 SCOPES = ["global", "identity", "read", "write", "read-protected", "write-protected", "create-apps"]
 
@@ -174,6 +174,7 @@ class Target:
             headers={"Accept": self.owner.headers["accept"]},
             auth=(self.email, PASSWORD),
             json={"description": "scope test login"},
+            timeout=PASSWORD_WORK_TIMEOUT,
         )
         return str(response.json()["session"]["id"])
 

@@ -16,6 +16,11 @@ import httpx
 
 API_HEADERS = {"Accept": "application/vnd.heroku+json; version=3"}
 
+# Seconds a test waits for an answer that hashes or checks a password. The server runs argon2 at
+# the lowest CPU priority (ostiary.security.passwords), so on a machine busy with other tests'
+# browsers and servers one check can take far longer than httpx's default 5 s.
+PASSWORD_WORK_TIMEOUT = 60.0
+
 
 def trusting(cert_path: Path) -> ssl.SSLContext:
     """A TLS context that trusts exactly this (self-signed) certificate."""
