@@ -51,3 +51,25 @@ def test_a_disabled_accounts_code_and_refresh_token_are_refused_until_enabled(
 
     _admin(tls_server, "enable", user.email)
     assert token_request(tls_server, refresh, auth=auth).status_code == 200
+
+
+def test_a_disabled_owners_client_gets_no_client_credentials_token_until_enabled(
+    tls_server: ServerProcess, user: UserAccount
+) -> None:
+    client = register(tls_server, user.api_key, client_credentials_scopes=["read"])
+    auth = (client["id"], client["secret"])
+    grant = {"grant_type": "client_credentials"}
+    issued = token_request(tls_server, grant, auth=auth)
+    assert issued.status_code == 200, issued.text
+
+    _admin(tls_server, "disable", user.email)
+    refused = token_request(tls_server, grant, auth=auth)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "invalid_grant",
+        "error_description": "The account that owns this client is disabled.",
+    }
+    assert "access_token" not in refused.text
+
+    _admin(tls_server, "enable", user.email)
+    assert token_request(tls_server, grant, auth=auth).status_code == 200

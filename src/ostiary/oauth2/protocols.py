@@ -43,6 +43,11 @@ class Client(Protocol):
         """What the client credentials grant may give; None when it is not allowed."""
         ...
 
+    @property
+    def owner_active(self) -> bool:
+        """Whether tokens may act for the owner now (False once its account is disabled)."""
+        ...
+
 
 class RegisteredClient(Client, Protocol):
     """A client with its registered redirect URIs, as the authorization endpoint sees it."""

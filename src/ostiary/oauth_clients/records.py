@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, exists
 
+from ostiary.accounts.models import Account
 from ostiary.db import Database, table_of
 from ostiary.oauth_clients.models import ClientType, OAuthClient
 from ostiary.prepared import ReadModel
@@ -29,6 +30,12 @@ class ClientRecord:
     client_credentials_scopes: list[str] | None
     previous_secret_hash: str | None = None
     previous_secret_expires_at: datetime | None = None
+    owner_disabled: bool = False  # an administrator disabled the owner: no tokens for it
+
+    @property
+    def owner_active(self) -> bool:
+        """Whether tokens may be issued for the owner (no administrator disabled it)."""
+        return not self.owner_disabled
 
     @property
     def is_public(self) -> bool:
@@ -37,8 +44,16 @@ class ClientRecord:
 
 
 _clients = table_of(OAuthClient)
+_accounts = table_of(Account)
 
-CLIENT_RECORD = ReadModel(ClientRecord, _clients)
+CLIENT_RECORD = ReadModel(
+    ClientRecord,
+    _clients,
+    # Read with the client, so the token endpoint learns it without a query of its own.
+    owner_disabled=exists().where(
+        _accounts.c.id == _clients.c.owner_id, _accounts.c.disabled_at.is_not(None)
+    ),
+)
 """A :class:`ClientRecord` reads the columns of the same names."""
 
 CLIENT_BY_ID = CLIENT_RECORD.select().where(_clients.c.id == bindparam("client_id"))

@@ -24,6 +24,9 @@ def grant(
     allowed, owner_id = client.client_credentials_scopes, client.owner_id
     if allowed is None or owner_id is None:  # a first-party client has no owner to act for
         raise GrantNotAllowed("This client is not allowed the client_credentials grant.")
+    if not client.owner_active:
+        # As for a code or a refresh token of a disabled account: no new token acts for it.
+        raise InvalidGrant("The account that owns this client is disabled.")
     scope = form.get("scope")
     scopes = sorted(set(parse_scope(scope) if scope is not None else allowed))
     if not set(scopes) <= set(allowed):
