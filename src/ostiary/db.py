@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,9 +105,23 @@ def table_of(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+_UUID7_VERSION = 0x7 << 76
+_UUID7_VARIANT = 0x2 << 62
+_UUID7_CLEARED = ~((0xF << 76) | (0x3 << 62))
+
+
 def new_id() -> str:
-    """A new random UUID in its canonical text form (Heroku ids are UUIDs)."""
-    return str(uuid.uuid4())
+    """A new UUID in its canonical text form (Heroku ids are UUIDs): version 7 (RFC 9562
+    section 5.7), the Unix time in milliseconds then 74 random bits.
+
+    Ids made in the same moment sort together, so a batch of inserts extends the last pages of
+    each primary-key index instead of one random page per row: at a million stored tokens the
+    write of a token and its event cost 30% less CPU and 37% less time (docs/architecture.md,
+    "Time-ordered ids"). No id is a secret (every capability is a minted token, stored as its
+    keyed hash), so what the time part tells is what ``created_at`` says anyway.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    return str(uuid.UUID(int=value & _UUID7_CLEARED | _UUID7_VERSION | _UUID7_VARIANT))
 
 
 def _is_sqlite(url: str) -> bool:
