@@ -18,6 +18,7 @@ class FakeClient:
     name: str = "Example"
     is_public: bool = False
     client_credentials_scopes: list[str] | None = None
+    owner_active: bool = True
 
 
 def tokens(label: str) -> TokenSet:
