@@ -15,13 +15,15 @@ uses plain transactions and ``SELECT ... FOR UPDATE`` where services ask for a l
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +48,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from ostiary.files import private_file
-from ostiary.group_commit import GroupCommit
+from ostiary.group_commit import GroupCommit, Transaction
 from ostiary.prepared import (
     AnySelect,
     DirectTransaction,
@@ -128,6 +130,31 @@ def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# The longest an event loop waiting for SQLite's writer role waits without a wake-up before it
+# tries again: a release's wake-up may have been read by another worker's loop, or the
+# filesystem may have no named pipes.
+WAKE_FALLBACK = 0.002
+_PIPE_CAPACITY = 65536  # Linux's default: one read takes every pending wake-up
+
+
+def _open_wake_pipe(path: str) -> int | None:
+    """The named pipe every worker of a database shares to tell the event loops waiting for the
+    writer role of a release, opened read-write (so it never blocks or reads end-of-file) and
+    non-blocking; None where the filesystem has no named pipes (the waiters then poll)."""
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.mkfifo(path, 0o600)
+        return os.open(path, os.O_RDWR | os.O_NONBLOCK)
+    except OSError:
+        return None
+
+
+def _close_all(descriptors: list[int]) -> None:
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+
+
 class WriterLock:
     """Queues one SQLite database's writers across threads and worker processes.
 
@@ -137,12 +164,20 @@ class WriterLock:
     record lock on ``<database>-writer``; the kernel wakes the next writer as soon as the holder
     releases. The mutex waits at most ``timeout`` seconds, like ``busy_timeout``, so a writer that
     nests a second write transaction in the same thread fails instead of waiting for itself.
+
+    An event loop does not wait in the kernel: it takes the role only when it is free
+    (:meth:`try_acquire`) and otherwise asks to be called back (:meth:`when_free`); every release
+    writes a byte to the named pipe ``<database>-writer-wake``, which wakes the loops waiting on
+    it, in any worker (docs/architecture.md, "Waiting for the writer without stopping the loop").
     """
 
     def __init__(self, path: str, timeout: float = 10.0) -> None:
         self._mutex = threading.Lock()
         self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
         self._timeout = timeout
+        self._wake = _open_wake_pipe(f"{path}-writer-wake")
+        descriptors = [self._fd] if self._wake is None else [self._fd, self._wake]
+        weakref.finalize(self, _close_all, descriptors)
 
     def acquire(self) -> None:
         """Wait for the writer role."""
@@ -154,10 +189,67 @@ class WriterLock:
             self._mutex.release()
             raise
 
+    def try_acquire(self) -> bool:
+        """Take the writer role if nobody holds it, without waiting; whether it was taken."""
+        if not self._mutex.acquire(blocking=False):
+            return False
+        try:
+            fcntl.lockf(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: another process has it
+            self._mutex.release()
+            return False
+        except BaseException:
+            self._mutex.release()
+            raise
+        return True
+
     def release(self) -> None:
-        """Hand the writer role to the next waiting writer."""
+        """Hand the writer role to the next waiting writer, and wake the event loops waiting
+        for it (:meth:`when_free`)."""
         fcntl.lockf(self._fd, fcntl.LOCK_UN)
         self._mutex.release()
+        if self._wake is not None:
+            with contextlib.suppress(BlockingIOError):  # full: wake-ups are pending already
+                os.write(self._wake, b"x")
+
+    def when_free(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on ``loop`` once a writer has released the role since this call
+        (another may have taken it by then: the callback tries again), or after
+        :data:`WAKE_FALLBACK` seconds at the latest. The event loop goes on meanwhile."""
+        wake_pipe = self._wake
+        fired = False
+
+        def wake() -> None:
+            nonlocal fired
+            if fired:
+                return
+            fired = True
+            fallback.cancel()
+            if wake_pipe is not None:
+                loop.remove_reader(wake_pipe)
+                with contextlib.suppress(BlockingIOError):  # another loop read it first
+                    os.read(wake_pipe, _PIPE_CAPACITY)
+            callback()
+
+        fallback = loop.call_later(WAKE_FALLBACK, wake)
+        if wake_pipe is not None:
+            loop.add_reader(wake_pipe, wake)
+
+
+class _WriterRole:
+    """SQLite's writer role as the group commit takes it (``group_commit.WriterRole``)."""
+
+    def __init__(self, lock: WriterLock, transaction: Callable[[], Transaction]) -> None:
+        self._lock = lock
+        self._transaction = transaction
+
+    def claim(self) -> Transaction | None:
+        """A direct write transaction holding the role, if it is free now."""
+        return self._transaction() if self._lock.try_acquire() else None
+
+    def when_free(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+        """See :meth:`WriterLock.when_free`."""
+        self._lock.when_free(loop, callback)
 
 
 def _serialize_writers(engine: Engine, lock: WriterLock) -> None:
@@ -253,7 +345,12 @@ class Database:
         self._pipelines = not self.is_sqlite and _pipelines_supported()
         self._prepared: dict[AnySelect, PreparedQuery] = {}
         self._prepared_writes: dict[tuple[Executable, tuple[str, ...]], PreparedSQL] = {}
-        self.group_commit = GroupCommit(self.direct_write, threaded=not self.is_sqlite)
+        role = (
+            _WriterRole(self._writer_lock, lambda: self.direct_write(claimed=True))
+            if self._writer_lock is not None
+            else None
+        )
+        self.group_commit = GroupCommit(self.direct_write, threaded=not self.is_sqlite, role=role)
         """Direct writes of concurrent requests committed together (``ostiary.group_commit``)."""
 
     def _prepared_sql(self, statement: Executable, column_keys: list[str]) -> PreparedSQL:
@@ -267,12 +364,13 @@ class Database:
         return prepared
 
     @contextmanager
-    def direct_write(self) -> Iterator[DirectTransaction]:
+    def direct_write(self, *, claimed: bool = False) -> Iterator[DirectTransaction]:
         """A write transaction on a DBAPI connection, for a hot path's few statements: committed
         when the block succeeds, rolled back when it raises. On SQLite it queues on the
-        :class:`WriterLock` and begins IMMEDIATE, like a session's write transaction."""
+        :class:`WriterLock` (unless the caller ``claimed`` it already) and begins IMMEDIATE, like
+        a session's write transaction; the lock is released when the transaction ends."""
         lock = self._writer_lock
-        if lock is not None:
+        if lock is not None and not claimed:
             lock.acquire()
         try:
             connection = self._write_connections.get()

@@ -9,7 +9,10 @@ not durable. On SQLite a batch waits for the writer lock and begins IMMEDIATE on
 once per request, and the pages its rows share (a table's last leaf, an index page) go to the
 WAL once. On PostgreSQL a batch costs one COMMIT (one WAL flush) instead of one per request, and
 it runs on a writer thread, so that its round trips no longer stop the event loop
-(docs/architecture.md, "Hot paths after issue 13").
+(docs/architecture.md, "Hot paths after issue 13"). On SQLite a batch runs on the event loop,
+once it holds the database's one writer role (a :class:`WriterRole`): taken at once when it is
+free, and otherwise waited for without stopping the event loop, which goes on reading requests
+that join the batch (docs/architecture.md, "Waiting for the writer without stopping the loop").
 
 Nothing waits to fill a batch: a batch is whatever became ready while the previous one was
 being written, a single request when the server is idle.
@@ -30,24 +33,44 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ostiary.prepared import DirectTransaction
 
 T = TypeVar("T")
 Work = Callable[[DirectTransaction], Any]
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
+Transaction = AbstractContextManager[DirectTransaction]
+
+# How long a batch waits for the writer role on the event loop; then it waits as a plain write
+# transaction does (blocking, with the lock's own timeout), so a writer that never lets go
+# ends in errors rather than in requests that hang.
+MAX_ROLE_WAIT = 10.0
+
+
+class WriterRole(Protocol):
+    """A database's one writer at a time (SQLite), as the group commit takes it."""
+
+    def claim(self) -> Transaction | None:
+        """A direct write transaction that holds the role, taken without waiting (it is given
+        back when the transaction ends), or None while another writer holds it."""
+        ...
+
+    def when_free(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on ``loop`` once the role may be free again, without blocking."""
+        ...
 
 
 class _Batch:
     """One event loop's requests waiting for the writer, and whether a batch of it is being
     written (one at a time per loop: the next batch gathers meanwhile)."""
 
-    __slots__ = ("busy", "pending")
+    __slots__ = ("busy", "pending", "waiting_since")
 
     def __init__(self) -> None:
         self.pending: list[tuple[Work, asyncio.Future[Any]]] = []
         self.busy = False
+        self.waiting_since: float | None = None  # the loop's time the batch began to wait
 
 
 class GroupCommit:
@@ -57,15 +80,18 @@ class GroupCommit:
     while a batch waits for the database (PostgreSQL's round trips). Without it they run on the
     event loop, between two of its turns: SQLite answers in microseconds, and a writer thread
     would then wait for the interpreter lock after every statement (docs/architecture.md).
+    ``role`` (SQLite's): a batch on the event loop first takes it, or waits for it on the loop.
     """
 
     def __init__(
         self,
-        transaction: Callable[[], AbstractContextManager[DirectTransaction]],
+        transaction: Callable[[], Transaction],
         *,
         threaded: bool = True,
+        role: WriterRole | None = None,
     ) -> None:
         self._transaction = transaction
+        self._role = role
         self._writer = (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="ostiary-writer")
             if threaded
@@ -96,19 +122,31 @@ class GroupCommit:
         return await future
 
     def _write(self, loop: asyncio.AbstractEventLoop, batch: _Batch) -> None:
-        """Write the waiting functions, on the writer thread or right here (on the event loop)."""
-        waiting, batch.pending = batch.pending, []
-        works = [work for work, _ in waiting]
+        """Write the waiting functions, on the writer thread or right here (on the event loop,
+        holding the writer role when there is one, or waiting for it without blocking)."""
+        claimed: Transaction | None = None
+        waiting: list[tuple[Work, asyncio.Future[Any]]] | None = None
         try:
+            if self._role is not None:
+                claimed = self._role.claim()
+                if claimed is None and not self._waited_too_long(loop, batch):
+                    # The requests the loop reads meanwhile join this batch.
+                    self._role.when_free(loop, lambda: self._write(loop, batch))
+                    return
+            batch.waiting_since = None
+            waiting, batch.pending = batch.pending, []
+            works = [work for work, _ in waiting]
             if self._writer is None:
-                outcomes = self._commit(works)
+                outcomes = self._commit(works, claimed)
             else:
                 done = self._writer.submit(self._commit, works)
         except BaseException as error:
             # Whatever stopped the batch (an interrupt, a writer that was shut down), its
             # requests get the error, and the batch is not left busy for ever: every later
             # request of this loop would wait on it.
-            self._answer(loop, batch, waiting, [(False, error)] * len(works))
+            if waiting is None:  # the role could not be asked for: every request gathered
+                waiting, batch.pending = batch.pending, []
+            self._answer(loop, batch, waiting, [(False, error)] * len(waiting))
             if not isinstance(error, Exception):
                 raise
             return
@@ -144,22 +182,31 @@ class GroupCommit:
         else:
             batch.busy = False
 
-    def _commit(self, works: list[Work]) -> list[Outcome]:
-        """Run ``works`` in one transaction; if it fails, each alone."""
-        if len(works) > 1:
-            try:
-                with self._transaction() as transaction:
-                    results = [work(transaction) for work in works]
-            except Exception:  # noqa: S110 (rolled back, nothing written: each is retried alone)
-                pass
-            else:
-                self.commits += 1
-                return [(True, result) for result in results]
+    @staticmethod
+    def _waited_too_long(loop: asyncio.AbstractEventLoop, batch: _Batch) -> bool:
+        if batch.waiting_since is None:
+            batch.waiting_since = loop.time()
+        return loop.time() - batch.waiting_since > MAX_ROLE_WAIT
+
+    def _commit(self, works: list[Work], claimed: Transaction | None = None) -> list[Outcome]:
+        """Run ``works`` in one transaction (``claimed``, one that holds the writer role, or a
+        new one); if it fails, each alone, in new transactions."""
+        opened = claimed if claimed is not None else self._transaction()
+        if len(works) == 1:
+            return [self._alone(works[0], opened)]
+        try:
+            with opened as transaction:
+                results = [work(transaction) for work in works]
+        except Exception:  # noqa: S110 (rolled back, nothing written: each is retried alone)
+            pass
+        else:
+            self.commits += 1
+            return [(True, result) for result in results]
         return [self._alone(work) for work in works]
 
-    def _alone(self, work: Work) -> Outcome:
+    def _alone(self, work: Work, opened: Transaction | None = None) -> Outcome:
         try:
-            with self._transaction() as transaction:
+            with opened if opened is not None else self._transaction() as transaction:
                 result = work(transaction)
         except Exception as error:
             return (False, error)

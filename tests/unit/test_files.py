@@ -51,7 +51,7 @@ def test_a_private_file_is_0600_and_an_existing_one_is_left_alone(tmp_path: Path
     assert path.read_text() == "kept"
 
 
-def test_the_database_and_its_wal_shm_and_writer_files_are_0600(tmp_path: Path) -> None:
+def test_the_database_and_its_wal_shm_writer_and_wake_files_are_0600(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "data")
     private_directory(settings.data_dir)
     upgrade(settings.effective_database_url)
@@ -66,6 +66,7 @@ def test_the_database_and_its_wal_shm_and_writer_files_are_0600(tmp_path: Path) 
             "ostiary.db-shm",
             "ostiary.db-wal",
             "ostiary.db-writer",
+            "ostiary.db-writer-wake",  # the named pipe that wakes loops waiting to write
             "secret_key",
         ]
         for name in files:

@@ -5,6 +5,8 @@ its own request, with nothing of it written."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -12,12 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import bindparam, select
 
+from ostiary import group_commit
 from ostiary.db import Database, table_of
 from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
 from ostiary.group_commit import GroupCommit
 from ostiary.migrate import upgrade
 from ostiary.prepared import DirectTransaction
 from tests.support.own_loop import run_in_own_loop
+from tests.support.writer_holder import WriterHolder
 
 _events = table_of(Event)
 _BY_ACTION = select(_events.c.id).where(_events.c.action == bindparam("action"))
@@ -198,3 +202,70 @@ def test_a_writer_that_cannot_take_the_batch_fails_it_without_hanging_the_next(
     outcomes, stored = run_in_own_loop(requests)
     assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
     assert not stored
+
+
+def test_a_batch_waits_for_another_workers_writer_without_stopping_the_event_loop(
+    database: Database, tmp_path: Path
+) -> None:
+    commit = database.group_commit  # SQLite's: on the event loop, with the writer role
+    holder = WriterHolder(tmp_path / "ostiary.db")
+
+    async def requests() -> tuple[int, bool, int, list[str]]:
+        first = [asyncio.ensure_future(commit.run(_insert(f"test:first:{n}"))) for n in range(3)]
+        turns = 0
+        for _ in range(10):  # the loop goes on while the batch waits
+            await asyncio.sleep(0.01)
+            turns += 1
+        waited = not any(request.done() for request in first)
+        later = [asyncio.ensure_future(commit.run(_insert(f"test:later:{n}"))) for n in range(3)]
+        await asyncio.sleep(0.01)
+        before = commit.commits
+        await asyncio.get_running_loop().run_in_executor(None, holder.release)
+        answers = await asyncio.wait_for(asyncio.gather(*first, *later), 10)
+        return turns, waited, commit.commits - before, list(answers)
+
+    try:
+        turns, waited, commits, answers = run_in_own_loop(requests)
+    finally:
+        holder.stop()
+    assert turns == 10
+    assert waited
+    assert commits == 1  # the requests that came while it waited joined the batch
+    assert answers == [f"test:first:{n}" for n in range(3)] + [f"test:later:{n}" for n in range(3)]
+    assert all(_stored(database, action) for action in answers)
+
+
+def test_a_batch_that_waited_too_long_for_the_role_waits_as_a_plain_write_does(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(group_commit, "MAX_ROLE_WAIT", 0.05)
+    commit = database.group_commit
+    holder = WriterHolder(tmp_path / "ostiary.db")
+    # Past the deadline the event loop blocks in the lock, so the release comes from a timer.
+    release = threading.Timer(0.8, holder.release)
+
+    async def request() -> tuple[str, float]:
+        loop = asyncio.get_running_loop()
+        ticks: list[float] = []
+
+        async def tick() -> None:
+            while True:
+                ticks.append(loop.time())
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.ensure_future(tick())
+        await asyncio.sleep(0)
+        release.start()
+        answer = await commit.run(_insert("test:patient"))
+        ticks.append(loop.time())
+        ticker.cancel()
+        return answer, max(later - earlier for earlier, later in itertools.pairwise(ticks))
+
+    try:
+        answer, longest_gap = run_in_own_loop(request)
+    finally:
+        release.join()
+        holder.stop()
+    assert answer == "test:patient"
+    assert _stored(database, "test:patient")
+    assert longest_gap > 0.4  # the loop was blocked in the lock, not waiting on the pipe
