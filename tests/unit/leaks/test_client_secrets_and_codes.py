@@ -2,12 +2,17 @@
 database: a live secret stops authenticating at once (the current one retired until the owner
 rotates, a previous one's grace ended) with the client's client-credentials authorizations
 revoked and its users' grants kept; a live code is spent and its grant revoked; a dead one of
-either changes nothing; the event and the "leaked" alert name the client or the grant."""
+either changes nothing; the event and the "leaked" alert name the client or the grant.
+
+Each runs on SQLite and on PostgreSQL when one is reachable on 127.0.0.1:5432 (a report locks
+the client or the code with ``FOR UPDATE``, which only PostgreSQL runs)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -15,23 +20,43 @@ from sqlalchemy.orm import Session
 
 from ostiary.alerts.models import Alert
 from ostiary.clock import utcnow
+from ostiary.config import load_settings
 from ostiary.errors import Unauthorized
 from ostiary.events import Event
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
+from ostiary.migrate import upgrade
 from ostiary.oauth2.requests import ClientCredentials
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.oauth_clients.first_party import CLI_CLIENT_ID
 from ostiary.oauth_clients.models import ClientType, OAuthClient
-from ostiary.oauth_clients.oauth_storage import Clients
+from ostiary.oauth_clients.records import ClientRecord
+from ostiary.oauth_clients.rules import verify_client_secret
 from ostiary.oauth_clients.services import register_client, rotate_secret
 from ostiary.security.throttle import MemoryFailureThrottle
 from ostiary.security.tokens import TokenKind, mint_token
 from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind
 from ostiary.tokens.services import issue_access_token, issue_grant
 from tests.support.factories import Factory, UserAccount, add_authorization
+from tests.support.postgres import fresh_database
 
 FOUND_AT = "https://github.com/o/r/blob/main/settings.py"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
+    """A factory on a freshly migrated database of each dialect."""
+    if request.param == "sqlite":
+        upgrade(load_settings(data_dir=tmp_path).effective_database_url)
+        made = Factory(tmp_path)
+        yield made
+        made.close()
+        return
+    with fresh_database("ostiary_leaks") as url:
+        upgrade(url)
+        made = Factory(tmp_path, database_url=url)
+        yield made
+        made.close()
 
 
 def _report(token: str, url: str = FOUND_AT) -> ReportedToken:
@@ -86,13 +111,42 @@ def _registered(factory: Factory) -> Registered:
         return Registered(owner, made.client.id, made.secret, machine, grant)
 
 
+class _Committed:
+    """The token endpoint's client store over the test's database, as last committed. (The
+    server reads the same columns with a prepared lookup, ``oauth_clients.oauth_storage``, whose
+    per-thread connection outlives a test's database: tests/functional/test_leaks.py runs it.)"""
+
+    def __init__(self, factory: Factory) -> None:
+        self._factory = factory
+
+    def find_client(self, client_id: str) -> ClientRecord | None:
+        """The client's record, read in a transaction of its own."""
+        with self._factory.database.unit_of_work(write=False) as session:
+            row = session.get(OAuthClient, client_id)
+            if row is None:
+                return None
+            return ClientRecord(
+                id=row.id,
+                owner_id=row.owner_id,
+                name=row.name,
+                client_type=row.client_type,
+                secret_hash=row.secret_hash,
+                client_credentials_scopes=row.client_credentials_scopes,
+                previous_secret_hash=row.previous_secret_hash,
+                previous_secret_expires_at=row.previous_secret_expires_at,
+            )
+
+    def secret_matches(self, client: ClientRecord, secret: str | None) -> bool:
+        """Whether the secret authenticates the client (``verify_client_secret``)."""
+        return verify_client_secret(self._factory.hasher, client, secret)
+
+
 def _authenticates(factory: Factory, client_id: str, secret: str) -> bool:
     """Whether the token endpoint's client authentication accepts the secret (as committed)."""
-    clients = Clients(factory.database, factory.hasher)
     throttle = MemoryFailureThrottle(1000, 60, 1000)
     credentials = ClientCredentials(client_id, secret, "client_secret_basic")
     try:
-        authenticate_client(clients, throttle, None, credentials)
+        authenticate_client(_Committed(factory), throttle, None, credentials)
     except Unauthorized:
         return False
     return True
