@@ -5,6 +5,11 @@ A signed payload revokes a real token and labels a fake one; the token is then r
 its owner's alert is listed, delivered to the owner's webhook and mailed. Unsigned, mis-keyed
 and tampered payloads are refused and revoke nothing. A public report answers the same whatever
 the token was, and each address has a budget of them.
+
+An OAuth client's secret reported either way stops authenticating the client (401
+``invalid_client``) until its owner rotates it, the client-credentials token it minted dies, a
+user's grant to the client carries on with the rotated secret, and the owner is alerted. A
+reported authorization code revokes its grant.
 """
 
 from __future__ import annotations
@@ -20,8 +25,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
 
+from ostiary.events import Event
 from ostiary.security.tokens import TokenKind, mint_token
+from ostiary.tokens.models import Authorization, AuthorizationKind
+from ostiary.tokens.services import issue_access_token, issue_refresh_token
+from ostiary.web.leaks import RECEIVED
 from tests.support.factories import Factory, UserAccount
 from tests.support.server import ServerProcess, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
@@ -292,3 +302,189 @@ def test_public_reports_are_limited_per_address(
     )
     assert bad.status_code == 422
     assert bad.json()["id"] == "invalid_params"
+
+
+class _Client:
+    """A confidential client registered through the API by its owner, allowed the
+    client-credentials grant, with a token it minted and a user's grant to it."""
+
+    def __init__(self, server: ServerProcess, factory: Factory, name: str) -> None:
+        self.server = server
+        self.owner = factory.account("client-owner")
+        with server.client(self.owner.api_key) as api:
+            created = api.post(
+                "/oauth/clients",
+                json={
+                    "name": name,
+                    "redirect_uri": "https://app.example.com/cb",
+                    "client_credentials_scopes": ["identity"],
+                },
+            )
+        assert created.status_code == 201, created.text
+        self.id: str = created.json()["id"]
+        self.secret: str = created.json()["secret"]
+        minted = self.token_request({"grant_type": "client_credentials"}, self.secret)
+        assert minted.status_code == 200, minted.text
+        self.machine_token: str = minted.json()["access_token"]
+        # A user's grant to the client, as the token endpoint made it (its refresh token).
+        user = factory.account("client-user")
+        with factory.database.unit_of_work(write=True) as session:
+            grant = Authorization(
+                account_id=user.id,
+                kind=AuthorizationKind.OAUTH,
+                scopes=["identity"],
+                description=f"Authorized {name}",
+                client_id=self.id,
+            )
+            session.add(grant)
+            session.flush()
+            self.user_token = issue_access_token(factory.unit(session), grant).plaintext
+            self.user_refresh = issue_refresh_token(factory.unit(session), grant).plaintext
+
+    def token_request(self, form: dict[str, str], secret: str) -> httpx.Response:
+        """``POST /oauth/token`` authenticated as this client with ``secret``."""
+        return httpx.post(f"{self.server.url}/oauth/token", data=form, auth=(self.id, secret))
+
+    def rotate(self) -> str:
+        """A new secret, through the API's rotate action."""
+        with self.server.client(self.owner.api_key) as api:
+            rotated = api.post(f"/oauth/clients/{self.id}/actions/rotate-credentials")
+        assert rotated.status_code == 200, rotated.text
+        secret: str = rotated.json()["secret"]
+        return secret
+
+
+def _refused_as_invalid_client(answer: httpx.Response) -> bool:
+    return answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+
+
+def _assert_the_secret_is_retired_until_rotated(
+    server: ServerProcess, client: _Client, factory: Factory
+) -> None:
+    """After a report of the client's current secret: it authenticates nothing (401
+    ``invalid_client``, no secret at all either), the client-credentials token it minted is
+    dead, the user's grant still works, and after a rotation the new secret serves both."""
+    machine = {"grant_type": "client_credentials"}
+    assert _refused_as_invalid_client(client.token_request(machine, client.secret))
+    assert _refused_as_invalid_client(client.token_request(machine, ""))
+    no_secret = httpx.post(
+        f"{server.url}/oauth/token", data={**machine, "client_id": client.id}
+    )  # as if public: still confidential
+    assert _refused_as_invalid_client(no_secret)
+    assert not _works(server, client.machine_token)
+    assert _works(server, client.user_token), "a user's grant to the client stays"
+
+    new_secret = client.rotate()
+    refreshed = client.token_request(
+        {"grant_type": "refresh_token", "refresh_token": client.user_refresh}, new_secret
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    assert _works(server, refreshed.json()["access_token"])
+    minted = client.token_request(machine, new_secret)
+    assert minted.status_code == 200, minted.text
+    assert _works(server, minted.json()["access_token"])
+    assert _refused_as_invalid_client(client.token_request(machine, client.secret))
+
+    _wait_for(
+        "the leaked alert",
+        lambda: any(a["rule"] == "leaked" for a in _alerts(server, client.owner)),
+    )
+    alert = next(a for a in _alerts(server, client.owner) if a["rule"] == "leaked")
+    assert alert["authorization"] is None
+    assert alert["credential"]["kind"] == "client_secret"
+    assert alert["credential"]["id"] == client.id
+    assert client.secret not in json.dumps(alert)
+    with factory.database.unit_of_work(write=False) as session:
+        details = [str(event.details) for event in session.scalars(select(Event))]
+    assert all(client.secret not in text for text in details)
+
+
+def test_a_publicly_reported_client_secret_stops_working_until_the_owner_rotates(
+    scanned: tuple[ServerProcess, Receiver, Sink],
+) -> None:
+    server, _, sink = scanned
+    factory = Factory(server.data_dir)
+    client = _Client(server, factory, "Reported deployer")
+    assert _works(server, client.machine_token)
+    address = {"X-Forwarded-For": "203.0.113.41", "X-Forwarded-Proto": "https"}
+    report = json.dumps({"token": client.secret, "url": "https://pastebin.test/cs"}).encode()
+
+    answered = _post(server, "/leaks", report, address)
+
+    assert answered.status_code == 202
+    assert answered.json() == RECEIVED
+    _assert_the_secret_is_retired_until_rotated(server, client, factory)
+    _wait_for(
+        "the mail",
+        lambda: any(
+            "pastebin.test/cs" in sink.parts(index)[0] for index in range(len(sink.messages))
+        ),
+    )
+    assert all(client.secret not in sink.parts(index)[0] for index in range(len(sink.messages)))
+    factory.close()
+
+
+def test_a_signed_report_of_a_client_secret_labels_it_and_retires_it(
+    scanned: tuple[ServerProcess, Receiver, Sink], github: GitHub
+) -> None:
+    server, _, _ = scanned
+    factory = Factory(server.data_dir)
+    client = _Client(server, factory, "Scanned deployer")
+    look_alike = client.secret[:-1] + ("A" if client.secret[-1] != "A" else "B")
+    body = _payload(client.secret, look_alike)
+
+    answered = _post(server, "/leaks/github", body, _signed(github, body))
+
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == [
+        {"token_raw": client.secret, "token_type": "ostiary_token", "label": "true_positive"},
+        {"token_raw": look_alike, "token_type": "ostiary_token", "label": "false_positive"},
+    ]
+    _assert_the_secret_is_retired_until_rotated(server, client, factory)
+    # Reported again once rotated away: still ours (a true positive), and the new one works.
+    again = _payload(client.secret)
+    assert _post(server, "/leaks/github", again, _signed(github, again)).json()[0]["label"] == (
+        "true_positive"
+    )
+    factory.close()
+
+
+def test_a_reported_code_revokes_its_grant(
+    scanned: tuple[ServerProcess, Receiver, Sink],
+) -> None:
+    server, _, _ = scanned
+    factory = Factory(server.data_dir)
+    client = _Client(server, factory, "Coded app")
+    with server.client(client.owner.api_key) as api:
+        granted = api.post(
+            "/oauth/authorizations", json={"client": client.id, "scope": ["identity"]}
+        )
+    assert granted.status_code == 201, granted.text
+    code = granted.json()["grant"]["code"]
+    access = granted.json()["access_token"]["token"]
+    refresh = granted.json()["refresh_token"]["token"]
+    assert _works(server, access)
+    address = {"X-Forwarded-For": "203.0.113.42", "X-Forwarded-Proto": "https"}
+    report = json.dumps({"token": code, "url": "https://logs.test/callback?x=1"}).encode()
+
+    assert _post(server, "/leaks", report, address).status_code == 202
+
+    assert not _works(server, access)
+    exchanged = client.token_request(
+        {"grant_type": "authorization_code", "code": code}, client.secret
+    )
+    assert exchanged.status_code == 400
+    assert exchanged.json()["error"] == "invalid_grant"
+    refreshed = client.token_request(
+        {"grant_type": "refresh_token", "refresh_token": refresh}, client.secret
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
+    assert _works(server, client.machine_token), "the client itself is untouched"
+    _wait_for(
+        "the leaked alert",
+        lambda: any(
+            a["rule"] == "leaked" and a["authorization"] == {"id": granted.json()["id"]}
+            for a in _alerts(server, client.owner)
+        ),
+    )
+    factory.close()

@@ -51,6 +51,7 @@ PHRASES = {
     "oauth:client:rotate": "OAuth application's secret rotated",
     "oauth:client:destroy": "OAuth application deleted",
     "oauth:client:auth-failure": "OAuth application's secret refused",
+    "oauth:client:leak:revoke": "OAuth application's secret reported exposed, and retired",
     "oauth:token:issue": "OAuth token issued",
     "oauth:token:refresh": "OAuth token refreshed",
     "oauth:token:revoke": "OAuth token revoked",

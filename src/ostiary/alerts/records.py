@@ -46,7 +46,9 @@ RULES: tuple[Rule, ...] = UNUSUAL_USE_RULES + LIFECYCLE_RULES
 
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    """One rule's finding about one credential (an authorization) of one account.
+    """One rule's finding about one credential of one account: an authorization, or (with
+    ``authorization_id`` None) the secret of the account's OAuth client ``client_id``, which
+    only a leak report raises.
 
     ``details`` are the rule's own facts (the hour's count and the median, the new network, the
     new user-agent family, the days of dormancy, the refusals): never a token or secret.
@@ -54,9 +56,10 @@ class Anomaly:
 
     rule: Rule
     account_id: str
-    authorization_id: str
+    authorization_id: str | None
     observed_at: datetime
     details: dict[str, object] = field(default_factory=dict)
+    client_id: str | None = None
 
 
 AlertSink = Callable[[Session, Sequence[Anomaly]], None]

@@ -35,6 +35,8 @@ _DISTINCT_BY: Mapping[str, tuple[str, ...]] = {
     **dict.fromkeys(LIFECYCLE_RULES, ("occasion",)),
 }
 _SECRET_WORDS = ("token", "secret", "password")
+# The kind of credential an alert about an OAuth client's secret names (no authorization's).
+CLIENT_SECRET = "client_secret"  # noqa: S105 (a kind's name, not a secret)
 # Anything shaped like one of Ostiary's bearer secrets (its prefix and base62), valid or not: a
 # mistyped token is still most of a secret.
 _LOOKS_LIKE_SECRET = re.compile(r"ost[a-z]_[0-9A-Za-z]{16,}")
@@ -58,7 +60,8 @@ def finding_of(anomaly: Anomaly) -> str:
     else:  # spike, probing: per hour
         hour = facts.get("hour")
         distinct = str(hour)[:13] if hour else _hour(anomaly.observed_at)
-    return f"{rule}:{anomaly.authorization_id}:{distinct}"[:_MAX_FINDING]
+    credential = anomaly.authorization_id or anomaly.client_id
+    return f"{rule}:{credential}:{distinct}"[:_MAX_FINDING]
 
 
 def _storable(value: object) -> object:
@@ -100,6 +103,8 @@ def credential_label(kind: str, description: str, client_name: str | None) -> st
     """How a person recognises the credential: its description, or what it is."""
     if kind == "api_key":
         return "API key"
+    if kind == CLIENT_SECRET:
+        return f"The client secret of {client_name}"
     if client_name and kind in ("oauth", "client_credentials"):
         return f"{client_name} (authorized application)"
     return description or "Token without a description"

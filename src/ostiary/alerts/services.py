@@ -25,6 +25,7 @@ from ostiary.alerts.models import Alert, AlertPolicy
 from ostiary.alerts.queries import find_alert, policy_of, records_of
 from ostiary.alerts.records import AlertPolicyRecord, AlertSink, Anomaly, RaisedAlert
 from ostiary.alerts.rules import (
+    CLIENT_SECRET,
     as_rule,
     credential_label,
     finding_of,
@@ -88,7 +89,15 @@ def _insert(session: Session) -> Insert:
     return statement.returning(_alerts.c.id)
 
 
-def _credential(session: Session, anomaly: Anomaly) -> Authorization | None:
+def _credential(session: Session, anomaly: Anomaly) -> Authorization | OAuthClient | None:
+    """The authorization the anomaly names, or the client whose secret it is about; either only
+    when the anomaly's account owns it."""
+    if anomaly.authorization_id is None:
+        return session.scalar(
+            select(OAuthClient).where(
+                OAuthClient.id == anomaly.client_id, OAuthClient.owner_id == anomaly.account_id
+            )
+        )
     return session.scalar(
         select(Authorization).where(
             Authorization.id == anomaly.authorization_id,
@@ -97,7 +106,15 @@ def _credential(session: Session, anomaly: Anomaly) -> Authorization | None:
     )
 
 
-def _described(credential: Authorization) -> dict[str, object]:
+def _described(credential: Authorization | OAuthClient) -> dict[str, object]:
+    if isinstance(credential, OAuthClient):
+        return {
+            "id": credential.id,
+            "label": credential_label(CLIENT_SECRET, "", credential.name),
+            "kind": CLIENT_SECRET,
+            "description": credential.description,
+            "client": {"id": credential.id, "name": credential.name},
+        }
     client: OAuthClient | None = credential.client
     return {
         "id": credential.id,
@@ -119,11 +136,14 @@ def raise_alert(session: Session, anomaly: Anomaly, context: RequestContext) -> 
         return None
     # To the microsecond (utcnow() drops them): the list pages by raised_at.
     now = datetime.now(UTC)
+    # Only an authorization can be suspended (a client's secret is retired by its leak report).
+    authorization = credential if isinstance(credential, Authorization) else None
     suspend = (
-        anomaly.rule in policy_of(session, anomaly.account_id).suspend_on
+        authorization is not None
+        and anomaly.rule in policy_of(session, anomaly.account_id).suspend_on
         and may_suspend(anomaly.rule)
-        and credential.revoked_at is None
-        and credential.suspended_at is None
+        and authorization.revoked_at is None
+        and authorization.suspended_at is None
     )
     facts = safe_facts(anomaly.details)
     described = _described(credential)
@@ -142,7 +162,7 @@ def raise_alert(session: Session, anomaly: Anomaly, context: RequestContext) -> 
         {
             "id": alert_id,
             "account_id": anomaly.account_id,
-            "authorization_id": credential.id,
+            "authorization_id": authorization.id if authorization else None,
             "rule": anomaly.rule,
             "finding": finding_of(anomaly),
             "raised_at": now,
@@ -157,17 +177,17 @@ def raise_alert(session: Session, anomaly: Anomaly, context: RequestContext) -> 
         context,
         f"alert:{anomaly.rule}",
         actor_id=anomaly.account_id,
-        target_type="authorization",
+        target_type="authorization" if authorization else "client",
         target_id=credential.id,
         details=details,
     )
-    if suspend:
-        _suspend(session, credential, alert_id, now, context)
+    if suspend and authorization is not None:
+        _suspend(session, authorization, alert_id, now, context)
     ALERTS_RAISED.labels(anomaly.rule).inc()
     return RaisedAlert(
         id=alert_id,
         account_id=anomaly.account_id,
-        authorization_id=credential.id,
+        authorization_id=authorization.id if authorization else None,
         rule=anomaly.rule,
         raised_at=now,
         seen_at=None,

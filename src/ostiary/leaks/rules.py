@@ -22,11 +22,18 @@ MAX_REPORTED_TOKENS = 500
 MAX_URL_LENGTH = 2000
 MAX_FIELD_LENGTH = 200
 
-# The kinds a leak report can revoke: the stored bearer secrets that act for an account. A
-# client secret (``ostc_``) is rotated by its owner (``clients:rotate``); a grant code
-# (``ostg_``) lives minutes and is single use.
+# The kinds a leak report can revoke: every stored secret Ostiary issues. The bearer tokens
+# that act for an account, an OAuth client's secret (``ostc_``: retired until its owner
+# rotates it) and an authorization code (``ostg_``: spent, its grant revoked).
 REVOCABLE_KINDS = frozenset(
-    {TokenKind.API_KEY, TokenKind.AUTHORIZATION, TokenKind.OAUTH_ACCESS, TokenKind.OAUTH_REFRESH}
+    {
+        TokenKind.API_KEY,
+        TokenKind.AUTHORIZATION,
+        TokenKind.OAUTH_ACCESS,
+        TokenKind.OAUTH_REFRESH,
+        TokenKind.CLIENT_SECRET,
+        TokenKind.GRANT_CODE,
+    }
 )
 
 # Any token-shaped string not glued to more word characters: the prefix, then exactly the

@@ -35,11 +35,15 @@ class OAuthClient(Base):
     description: Mapped[str] = mapped_column(String(500), default="", server_default="")
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     client_type: Mapped[str] = mapped_column(String(16), default=ClientType.CONFIDENTIAL)
-    # HMAC-SHA256(server secret, client secret); None for public clients.
-    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # HMAC-SHA256(server secret, client secret); None for public clients, and for a
+    # confidential one whose secret a leak report retired (leaks.services) until it rotates.
+    # Both hashes are indexed for the leak response, which finds a reported secret by its hash
+    # (migration 0027).
+    secret_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     # The secret a rotation with a grace period replaced (keyed hash only), accepted until
-    # previous_secret_expires_at so the client can roll the new one across its servers.
-    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # previous_secret_expires_at so the client can roll the new one across its servers; also a
+    # secret retired by a leak report, its grace over, so a later report of it is known dead.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     previous_secret_expires_at: Mapped[datetime | None]
     # Scopes the client-credentials grant may give; None when the grant is not allowed.
     client_credentials_scopes: Mapped[list[str] | None] = mapped_column(JSON)

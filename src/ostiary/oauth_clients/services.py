@@ -106,12 +106,17 @@ def rotate_secret(unit: Unit, client: OAuthClient, *, actor_id: str, grace_perio
     """Give a confidential client a new secret. Without a grace the old one stops working at
     commit; with one (seconds, ``security.grace.parse_grace_period``) the old one, kept only as
     its keyed hash, also authenticates the client until the grace ends. A secret replaced
-    during an earlier grace ends at once: at most two secrets work at a time."""
+    during an earlier grace ends at once: at most two secrets work at a time. A secret a leak
+    report retired (``leaks.services``) has no grace to get: it authenticates nothing already."""
     if client.is_public:
         raise PublicClientRefused("client", "A public client has no secret to rotate.")
     secret = mint_token(TokenKind.CLIENT_SECRET)
     now = unit.now()
-    if grace_period > 0:
+    if client.secret_hash is None:
+        # The retired secret's hash stays the previous one, its grace over: a later report of
+        # it is still known to be dead.
+        grace_period = 0
+    elif grace_period > 0:
         client.previous_secret_hash = client.secret_hash
         client.previous_secret_expires_at = grace_end(now, grace_period, None)
     else:
@@ -127,3 +132,17 @@ def rotate_secret(unit: Unit, client: OAuthClient, *, actor_id: str, grace_perio
         details={"grace_period": grace_period} if grace_period else None,
     )
     return secret
+
+
+def retire_secret(unit: Unit, client: OAuthClient, *, previous: bool) -> None:
+    """End a confidential client's secret reported exposed, at commit: the previous one (a
+    rotation's grace) ends its grace and the current one keeps working; the current one is
+    retired, and no secret authenticates the client until its owner rotates it (the
+    previous one ends with it). A retired secret's hash is kept as the previous one, its grace
+    over, so that a later report of it is known to be dead."""
+    now = unit.now()
+    if not previous:
+        client.previous_secret_hash = client.secret_hash
+        client.secret_hash = None
+    client.previous_secret_expires_at = now
+    client.updated_at = now

@@ -17,6 +17,8 @@ from ostiary.alerts.services import mark_all_seen, mark_seen, raise_alerts, rein
 from ostiary.errors import InvalidParams, NotFound
 from ostiary.events import Event
 from ostiary.metrics import ALERTS_RAISED
+from ostiary.oauth_clients.models import ClientType
+from ostiary.oauth_clients.services import register_client
 from ostiary.tokens.models import Authorization
 from tests.support.factories import Factory, UserAccount, add_authorization
 
@@ -120,6 +122,33 @@ def test_the_event_tells_a_person_what_happened_without_a_secret(factory: Factor
     )
     assert details["facts"] == {"network": "203.0.113.0/24"}
     assert token not in str(details)
+
+
+def test_a_clients_secret_is_alerted_to_its_owner_only(factory: Factory) -> None:
+    owner, intruder = factory.account("owner"), factory.account("intruder")
+    with factory.database.unit_of_work(write=True) as session:
+        client_id = register_client(
+            factory.unit(session),
+            owner_id=owner.id,
+            name="Deployer",
+            redirect_uris=["https://app.example.com/cb"],
+            client_type=ClientType.CONFIDENTIAL,
+            client_credentials_scopes=None,
+            creator_scopes=frozenset({"global"}),
+        ).client.id
+    facts = {"occasion": "github:x", "url": "https://x.test"}
+    _raise(factory, Anomaly("leaked", intruder.id, None, AT, facts, client_id=client_id))
+    assert _counts(factory, "leaked") == (0, 0)
+    _raise(factory, Anomaly("leaked", owner.id, None, AT, facts, client_id=client_id))
+    _raise(factory, Anomaly("leaked", owner.id, None, AT, facts, client_id=client_id))
+    assert _counts(factory, "leaked") == (1, 1)
+    with factory.database.unit_of_work(write=False) as session:
+        (alert,) = newest_alerts(session, owner.id)
+        told = session.scalars(select(Event).where(Event.action == "alert:leaked")).one()
+    assert alert.authorization_id is None
+    assert alert.credential == "The client secret of Deployer"
+    assert "The client secret of Deployer was found exposed (https://x.test)" in alert.summary
+    assert (told.target_type, told.target_id, told.actor_id) == ("client", client_id, owner.id)
 
 
 def test_another_accounts_credential_is_never_alerted(factory: Factory) -> None:

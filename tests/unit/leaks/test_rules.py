@@ -57,13 +57,13 @@ def test_a_public_report_needs_a_token_and_where_it_was_seen() -> None:
         assert refused.value.field == field
 
 
-def test_only_well_formed_tokens_of_revocable_kinds_are_worth_a_lookup() -> None:
-    for kind in (TokenKind.API_KEY, TokenKind.AUTHORIZATION, TokenKind.OAUTH_ACCESS):
+def test_only_well_formed_tokens_are_worth_a_lookup_and_every_kind_is() -> None:
+    # Client secrets and authorization codes too: a leak report revokes every kind.
+    for kind in TokenKind:
         assert revocable_kind(mint_token(kind)) == kind
-    assert revocable_kind(mint_token(TokenKind.OAUTH_REFRESH)) == TokenKind.OAUTH_REFRESH
-    assert revocable_kind(mint_token(TokenKind.GRANT_CODE)) is None
-    assert revocable_kind(_look_alike(mint_token(TokenKind.API_KEY))) is None
+        assert revocable_kind(_look_alike(mint_token(kind))) is None
     assert revocable_kind("ostk_short") is None
+    assert revocable_kind("ostx_" + mint_token(TokenKind.API_KEY)[5:]) is None
 
 
 def test_scanning_finds_real_tokens_with_their_lines_and_drops_look_alikes() -> None:
