@@ -19,10 +19,10 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import stat
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -140,19 +140,18 @@ _PIPE_CAPACITY = 65536  # Linux's default: one read takes every pending wake-up
 def _open_wake_pipe(path: str) -> int | None:
     """The named pipe every worker of a database shares to tell the event loops waiting for the
     writer role of a release, opened read-write (so it never blocks or reads end-of-file) and
-    non-blocking; None where the filesystem has no named pipes (the waiters then poll)."""
+    non-blocking; None where the filesystem has no named pipes, or something else is at that
+    path (a regular file a backup tool restored, a link): the waiters then poll."""
     try:
         with contextlib.suppress(FileExistsError):
             os.mkfifo(path, 0o600)
-        return os.open(path, os.O_RDWR | os.O_NONBLOCK)
+        descriptor = os.open(path, os.O_RDWR | os.O_NONBLOCK | os.O_NOFOLLOW)
     except OSError:
         return None
-
-
-def _close_all(descriptors: list[int]) -> None:
-    for descriptor in descriptors:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
+    if not stat.S_ISFIFO(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        return None
+    return descriptor
 
 
 class WriterLock:
@@ -176,8 +175,9 @@ class WriterLock:
         self._fd = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
         self._timeout = timeout
         self._wake = _open_wake_pipe(f"{path}-writer-wake")
-        descriptors = [self._fd] if self._wake is None else [self._fd, self._wake]
-        weakref.finalize(self, _close_all, descriptors)
+        # Neither descriptor is ever closed: closing any descriptor of the lock file would drop
+        # every POSIX lock this process holds on it, a writer's mid-transaction included.
+        # :func:`writer_lock` makes one lock per database and process.
 
     def acquire(self) -> None:
         """Wait for the writer role."""
@@ -209,7 +209,9 @@ class WriterLock:
         fcntl.lockf(self._fd, fcntl.LOCK_UN)
         self._mutex.release()
         if self._wake is not None:
-            with contextlib.suppress(BlockingIOError):  # full: wake-ups are pending already
+            # Full (wake-ups are pending already) or failing: the waiters' fallback still runs,
+            # and the transaction this ends is committed whatever the pipe says.
+            with contextlib.suppress(OSError):
                 os.write(self._wake, b"x")
 
     def when_free(self, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
@@ -231,9 +233,24 @@ class WriterLock:
                     os.read(wake_pipe, _PIPE_CAPACITY)
             callback()
 
-        fallback = loop.call_later(WAKE_FALLBACK, wake)
         if wake_pipe is not None:
             loop.add_reader(wake_pipe, wake)
+        fallback = loop.call_later(WAKE_FALLBACK, wake)
+
+
+_writer_locks: dict[str, WriterLock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def writer_lock(path: str) -> WriterLock:
+    """The one :class:`WriterLock` of this process for the database at ``path``: two would
+    neither queue each other's threads nor keep each other's POSIX locks."""
+    key = os.path.realpath(path)
+    with _writer_locks_guard:
+        lock = _writer_locks.get(key)
+        if lock is None:
+            lock = _writer_locks[key] = WriterLock(path)
+        return lock
 
 
 class _WriterRole:
@@ -316,7 +333,7 @@ class Database:
             create_private_sqlite_file(url)  # engines connect lazily: this comes first
             path = _sqlite_path(url)
             if path is not None:
-                self._writer_lock = WriterLock(path)
+                self._writer_lock = writer_lock(path)
                 # Registered first, so the lock is held before BEGIN IMMEDIATE is sent.
                 _serialize_writers(self.write_engine, self._writer_lock)
             _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE")
@@ -437,7 +454,10 @@ class Database:
         self.prepared(_PING).first()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and the ones threads keep for lookups and direct
+        writes."""
+        self._lookup_connections.close_all()
+        self._write_connections.close_all()
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()

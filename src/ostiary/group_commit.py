@@ -42,10 +42,13 @@ Work = Callable[[DirectTransaction], Any]
 Outcome = tuple[bool, Any]  # (True, result) or (False, exception)
 Transaction = AbstractContextManager[DirectTransaction]
 
-# How long a batch waits for the writer role on the event loop; then it waits as a plain write
-# transaction does (blocking, with the lock's own timeout), so a writer that never lets go
-# ends in errors rather than in requests that hang.
-MAX_ROLE_WAIT = 10.0
+# How long a batch waits for the writer role on the event loop before it queues for it in the
+# kernel as a plain write transaction does (blocking the loop, as every batch did before). The
+# kernel hands a released lock to the writers queued there before a loop can try again, so a
+# steady stream of such writers (sessions' write transactions, in any worker) would otherwise
+# keep a batch waiting without bound. A batch usually waits a few milliseconds; past this one it
+# costs what every batch cost before the loop could wait.
+MAX_ROLE_WAIT = 0.1
 
 
 class WriterRole(Protocol):
@@ -90,6 +93,9 @@ class GroupCommit:
         threaded: bool = True,
         role: WriterRole | None = None,
     ) -> None:
+        if role is not None and threaded:
+            # A claimed role is held by the event loop's thread until its transaction ends.
+            raise ValueError("a writer role is taken on the event loop: threaded must be False")
         self._transaction = transaction
         self._role = role
         self._writer = (

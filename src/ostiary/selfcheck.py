@@ -78,7 +78,7 @@ def _sqlite_files(settings: Settings) -> list[Path]:
     if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
         return []
     database = Path(url.database)
-    suffixes = ("", "-wal", "-shm", "-journal", "-writer")
+    suffixes = ("", "-wal", "-shm", "-journal", "-writer", "-writer-wake")
     return [path for path in (Path(f"{database}{suffix}") for suffix in suffixes) if path.exists()]
 
 

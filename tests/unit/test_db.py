@@ -104,3 +104,29 @@ def test_without_named_pipes_a_waiting_loop_tries_again_after_the_fallback(
         return await asyncio.wait_for(woken, 10) - asked_at
 
     assert 0.04 <= run_in_own_loop(wait_for_the_role) < 5.0
+
+
+def test_a_regular_file_where_the_wake_pipe_goes_is_left_alone_and_waiters_poll(
+    database_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wake = Path(f"{database_path}-writer-wake")
+    wake.write_bytes(b"")  # restored by a tool that does not keep named pipes
+    monkeypatch.setattr(db, "WAKE_FALLBACK", 0.05)
+    lock = WriterLock(str(database_path))
+    assert lock.try_acquire()
+    lock.release()
+    assert wake.read_bytes() == b""  # nothing written into it
+
+    async def wait_for_the_role() -> float:
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[float] = loop.create_future()
+        asked_at = loop.time()
+        lock.when_free(loop, lambda: woken.set_result(loop.time()))
+        return await asyncio.wait_for(woken, 10) - asked_at
+
+    assert 0.04 <= run_in_own_loop(wait_for_the_role) < 5.0
+
+
+def test_one_writer_lock_per_database_and_process(database_path: Path) -> None:
+    assert db.writer_lock(str(database_path)) is db.writer_lock(str(database_path))
+    assert db.writer_lock(str(database_path)) is not db.writer_lock(f"{database_path}.other")

@@ -205,8 +205,9 @@ def test_a_writer_that_cannot_take_the_batch_fails_it_without_hanging_the_next(
 
 
 def test_a_batch_waits_for_another_workers_writer_without_stopping_the_event_loop(
-    database: Database, tmp_path: Path
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(group_commit, "MAX_ROLE_WAIT", 30.0)  # this holder lets go after 0.1 s
     commit = database.group_commit  # SQLite's: on the event loop, with the writer role
     holder = WriterHolder(tmp_path / "ostiary.db")
 
@@ -269,3 +270,10 @@ def test_a_batch_that_waited_too_long_for_the_role_waits_as_a_plain_write_does(
     assert answer == "test:patient"
     assert _stored(database, "test:patient")
     assert longest_gap > 0.4  # the loop was blocked in the lock, not waiting on the pipe
+
+
+def test_a_writer_role_is_only_taken_on_the_event_loop(database: Database) -> None:
+    role = database.group_commit._role
+    assert role is not None  # SQLite's
+    with pytest.raises(ValueError, match="threaded"):
+        GroupCommit(database.direct_write, threaded=True, role=role)

@@ -27,7 +27,9 @@ from ostiary.db import table_of
 from ostiary.errors import Audit, Unauthorized
 from ostiary.events import INSERT_EVENT, RequestContext, event_row
 from ostiary.oauth2.protocols import Client, TokenSet
-from ostiary.prepared import DirectTransaction, as_list
+from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.records import ClientRecord
+from ostiary.prepared import DirectTransaction, as_list, as_utc
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
@@ -44,6 +46,10 @@ _LIVE_AUTHORIZATIONS = select(
     _authorizations.c.revoked_at.is_(None),
 )
 _INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)
+_clients = table_of(OAuthClient)
+_CLIENT_SECRETS = select(
+    _clients.c.secret_hash, _clients.c.previous_secret_hash, _clients.c.previous_secret_expires_at
+).where(_clients.c.id == bindparam("client_id"))
 _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
 
 
@@ -75,6 +81,36 @@ def _authorization_for(
     )
     assert created is not None  # INSERT ... RETURNING answers one row
     return str(created[0])
+
+
+Secrets = tuple[str | None, str | None, datetime | None]
+
+
+def _secrets_of(client: Client) -> Secrets:
+    """The client's stored secrets as its authentication read them."""
+    assert isinstance(client, ClientRecord)  # what the token endpoint's client lookup gives
+    return (client.secret_hash, client.previous_secret_hash, client.previous_secret_expires_at)
+
+
+def _check_secrets_unchanged(
+    transaction: DirectTransaction, client: Client, authenticated_with: Secrets
+) -> None:
+    """Unauthorized (``invalid_client``) when the client's secrets changed since the request
+    authenticated with them: a leak report retired the secret, or a rotation replaced it, and
+    committed while this request waited for the writer. Read in the transaction that stores
+    the token, so no token is committed for a secret that no longer authenticates."""
+    row = transaction.first(_CLIENT_SECRETS, client_id=client.id)
+    now = (row[0], row[1], as_utc(row[2])) if row is not None else None
+    if now != authenticated_with:
+        raise Unauthorized(
+            "The client's secret changed while the request was served: authenticate again.",
+            audit=Audit(
+                "auth:failure",
+                target_type="client",
+                target_id=client.id,
+                details={"reason": "client secret changed", "grant": "client_credentials"},
+            ),
+        )
 
 
 def _refuse_suspended(client: Client, authorization_id: str, alert_id: str) -> NoReturn:
@@ -123,9 +159,10 @@ class ClientCredentialsTokens:
             target_type="authorization",
             details={"grant": "client_credentials", "client_id": client.id},
         )
+        secrets = _secrets_of(client)
         self.staged.append(
             lambda transaction: _store(
-                transaction, client, owner_id, scopes, stored, now, expires_at, event
+                transaction, client, secrets, owner_id, scopes, stored, now, expires_at, event
             )
         )
         return TokenSet(
@@ -140,6 +177,7 @@ class ClientCredentialsTokens:
 def _store(
     transaction: DirectTransaction,
     client: Client,
+    secrets: Secrets,
     owner_id: str,
     scopes: list[str],
     stored: dict[str, str],
@@ -147,8 +185,13 @@ def _store(
     expires_at: datetime,
     event: dict[str, Any],
 ) -> None:
-    """Write one issued token and its event, under the client's authorization for ``scopes``
-    (looked up once per transaction: the tokens of a group commit mostly share it)."""
+    """Write one issued token and its event, under the client's authorization for ``scopes``,
+    once its secrets are seen unchanged (both looked up once per transaction: the tokens of a
+    group commit mostly share them)."""
+    checked = (_check_secrets_unchanged, client.id, secrets)
+    if checked not in transaction.found:
+        _check_secrets_unchanged(transaction, client, secrets)
+        transaction.found[checked] = True
     key = (_authorization_for, client.id, tuple(scopes))
     authorization_id = transaction.found.get(key)
     if authorization_id is None:

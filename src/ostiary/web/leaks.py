@@ -64,16 +64,20 @@ async def github_report(request: Request) -> JSONResponse:
     reported = parse_github_payload(parse_json_body(body))
     with services.database.unit_of_work(write=True) as session:
         unit = unit_of(request, session)
-        verdicts = [
-            Verdict(
-                token_raw=item.token,
-                token_type=item.type,
-                label="true_positive"
-                if respond_to_leak(unit, item, where="github", tell_if_revoked=True)
-                else "false_positive",
-            )
-            for item in reported
-        ]
+        # In one order whatever the payload's (PostgreSQL locks each row it finds FOR UPDATE):
+        # two reports naming the same tokens in different orders cannot deadlock.
+        real = {
+            item.token: respond_to_leak(unit, item, where="github", tell_if_revoked=True)
+            for item in sorted(reported, key=lambda item: item.token)
+        }
+    verdicts = [
+        Verdict(
+            token_raw=item.token,
+            token_type=item.type,
+            label="true_positive" if real[item.token] else "false_positive",
+        )
+        for item in reported
+    ]
     return JSONResponse(
         [verdict.as_json() for verdict in verdicts], headers={"Cache-Control": "no-store"}
     )

@@ -22,7 +22,7 @@ from ostiary.alerts.models import Alert
 from ostiary.clock import utcnow
 from ostiary.config import load_settings
 from ostiary.errors import Unauthorized
-from ostiary.events import Event
+from ostiary.events import SYSTEM, Event
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
 from ostiary.migrate import upgrade
@@ -35,6 +35,7 @@ from ostiary.oauth_clients.rules import verify_client_secret
 from ostiary.oauth_clients.services import register_client, rotate_secret
 from ostiary.security.throttle import MemoryFailureThrottle
 from ostiary.security.tokens import TokenKind, mint_token
+from ostiary.tokens.client_credentials import ClientCredentialsTokens
 from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind
 from ostiary.tokens.services import issue_access_token, issue_grant
 from tests.support.factories import Factory, UserAccount, add_authorization
@@ -378,3 +379,58 @@ def test_a_used_or_expired_code_is_ours_but_changes_nothing(factory: Factory, ho
             factory.unit(session), _report(granted.code), where="github", tell_if_revoked=True
         )
     assert _revoked(factory, granted.authorization_id, granted.child_id) == [False, False]
+
+
+def _staged_token(factory: Factory, made: Registered) -> ClientCredentialsTokens:
+    """A client-credentials token as the token endpoint makes it: authenticated against the
+    client as committed, minted, its writes staged for the group commit (not yet run)."""
+    client = _Committed(factory).find_client(made.client_id)
+    assert client is not None
+    assert verify_client_secret(factory.hasher, client, made.secret)
+    store = ClientCredentialsTokens(factory.hasher, SYSTEM, oauth_ttl=3600)
+    store.issue_client_credentials(client, made.owner.id, ["read"])
+    return store
+
+
+def _live_client_credentials(factory: Factory, client_id: str) -> int:
+    with factory.database.unit_of_work(write=False) as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Authorization)
+                .where(
+                    Authorization.client_id == client_id,
+                    Authorization.kind == AuthorizationKind.CLIENT_CREDENTIALS,
+                    Authorization.revoked_at.is_(None),
+                )
+            )
+            or 0
+        )
+
+
+def test_a_token_authenticated_before_a_report_is_not_committed_after_it(
+    factory: Factory,
+) -> None:
+    made = _registered(factory)
+    waiting = _staged_token(factory, made)  # authenticated, waiting for the writer
+    with factory.database.unit_of_work(write=True) as session:
+        assert respond_to_leak(
+            factory.unit(session),
+            _report(made.secret),
+            where="public-report",
+            tell_if_revoked=False,
+        )
+    with (
+        pytest.raises(Unauthorized, match="secret changed"),
+        factory.database.direct_write() as transaction,
+    ):
+        waiting.staged[0](transaction)
+    assert _live_client_credentials(factory, made.client_id) == 0  # nothing made for it
+
+
+def test_a_token_staged_while_the_secrets_stand_is_committed(factory: Factory) -> None:
+    made = _registered(factory)
+    store = _staged_token(factory, made)
+    with factory.database.direct_write() as transaction:
+        store.staged[0](transaction)
+    assert _live_client_credentials(factory, made.client_id) == 1
