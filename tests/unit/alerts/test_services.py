@@ -136,7 +136,7 @@ def test_a_clients_secret_is_alerted_to_its_owner_only(factory: Factory) -> None
             client_credentials_scopes=None,
             creator_scopes=frozenset({"global"}),
         ).client.id
-    facts = {"occasion": "github:x", "url": "https://x.test"}
+    facts: dict[str, object] = {"occasion": "github:x", "url": "https://x.test"}
     _raise(factory, Anomaly("leaked", intruder.id, None, AT, facts, client_id=client_id))
     assert _counts(factory, "leaked") == (0, 0)
     _raise(factory, Anomaly("leaked", owner.id, None, AT, facts, client_id=client_id))
