@@ -7,8 +7,13 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+
+from ostiary.config import load_settings
+from ostiary.migrate import upgrade
+from tests.support.factories import Factory
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -31,3 +36,24 @@ def fresh_database(prefix: str = "ostiary_test") -> Iterator[str]:
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@contextmanager
+def migrated_factory(dialect: str, data_dir: Path, prefix: str) -> Iterator[Factory]:
+    """A factory on a freshly migrated database: SQLite in ``data_dir``, or a fresh PostgreSQL
+    database named from ``prefix`` (dropped afterwards). For fixtures run on both dialects."""
+    if dialect == "sqlite":
+        upgrade(load_settings(data_dir=data_dir).effective_database_url)
+        made = Factory(data_dir)
+        try:
+            yield made
+        finally:
+            made.close()
+        return
+    with fresh_database(prefix) as url:
+        upgrade(url)
+        made = Factory(data_dir, database_url=url)
+        try:
+            yield made
+        finally:
+            made.close()

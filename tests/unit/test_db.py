@@ -35,6 +35,19 @@ def test_ids_of_later_milliseconds_sort_after_and_none_repeat() -> None:
     assert len(set(later)) == len(later)
 
 
+def _seconds_until_woken(lock: WriterLock) -> float:
+    """How long after asking a waiting event loop is called back by ``lock.when_free``."""
+
+    async def wait_for_the_role() -> float:
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[float] = loop.create_future()
+        asked_at = loop.time()
+        lock.when_free(loop, lambda: woken.set_result(loop.time()))
+        return await asyncio.wait_for(woken, 10) - asked_at
+
+    return run_in_own_loop(wait_for_the_role)
+
+
 @pytest.fixture
 def database_path(tmp_path: Path) -> Path:
     return tmp_path / "ostiary.db"
@@ -96,14 +109,7 @@ def test_without_named_pipes_a_waiting_loop_tries_again_after_the_fallback(
     monkeypatch.setattr(db, "WAKE_FALLBACK", 0.05)
     lock = WriterLock(str(database_path))
 
-    async def wait_for_the_role() -> float:
-        loop = asyncio.get_running_loop()
-        woken: asyncio.Future[float] = loop.create_future()
-        asked_at = loop.time()
-        lock.when_free(loop, lambda: woken.set_result(loop.time()))
-        return await asyncio.wait_for(woken, 10) - asked_at
-
-    assert 0.04 <= run_in_own_loop(wait_for_the_role) < 5.0
+    assert 0.04 <= _seconds_until_woken(lock) < 5.0
 
 
 def test_a_regular_file_where_the_wake_pipe_goes_is_left_alone_and_waiters_poll(
@@ -117,14 +123,7 @@ def test_a_regular_file_where_the_wake_pipe_goes_is_left_alone_and_waiters_poll(
     lock.release()
     assert wake.read_bytes() == b""  # nothing written into it
 
-    async def wait_for_the_role() -> float:
-        loop = asyncio.get_running_loop()
-        woken: asyncio.Future[float] = loop.create_future()
-        asked_at = loop.time()
-        lock.when_free(loop, lambda: woken.set_result(loop.time()))
-        return await asyncio.wait_for(woken, 10) - asked_at
-
-    assert 0.04 <= run_in_own_loop(wait_for_the_role) < 5.0
+    assert 0.04 <= _seconds_until_woken(lock) < 5.0
 
 
 def test_one_writer_lock_per_database_and_process(database_path: Path) -> None:

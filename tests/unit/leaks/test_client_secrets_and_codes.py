@@ -20,12 +20,10 @@ from sqlalchemy.orm import Session
 
 from ostiary.alerts.models import Alert
 from ostiary.clock import utcnow
-from ostiary.config import load_settings
 from ostiary.errors import Unauthorized
 from ostiary.events import SYSTEM, Event
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
-from ostiary.migrate import upgrade
 from ostiary.oauth2.requests import ClientCredentials
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.oauth_clients.first_party import CLI_CLIENT_ID
@@ -39,7 +37,7 @@ from ostiary.tokens.client_credentials import ClientCredentialsTokens
 from ostiary.tokens.models import Authorization, AuthorizationGrant, AuthorizationKind
 from ostiary.tokens.services import issue_access_token, issue_grant
 from tests.support.factories import Factory, UserAccount, add_authorization
-from tests.support.postgres import fresh_database
+from tests.support.postgres import migrated_factory
 
 FOUND_AT = "https://github.com/o/r/blob/main/settings.py"
 
@@ -47,21 +45,24 @@ FOUND_AT = "https://github.com/o/r/blob/main/settings.py"
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
     """A factory on a freshly migrated database of each dialect."""
-    if request.param == "sqlite":
-        upgrade(load_settings(data_dir=tmp_path).effective_database_url)
-        made = Factory(tmp_path)
+    with migrated_factory(request.param, tmp_path, "ostiary_leaks") as made:
         yield made
-        made.close()
-        return
-    with fresh_database("ostiary_leaks") as url:
-        upgrade(url)
-        made = Factory(tmp_path, database_url=url)
-        yield made
-        made.close()
 
 
 def _report(token: str, url: str = FOUND_AT) -> ReportedToken:
     return ReportedToken(token=token, type="ostiary_oauth_client_secret", url=url, source="content")
+
+
+def _reported(factory: Factory, token: str, *, signed: bool) -> bool:
+    """Report ``token`` in a transaction of its own, through GitHub's signed channel or the
+    public one: whether it was a real secret of ours."""
+    with factory.database.unit_of_work(write=True) as session:
+        return respond_to_leak(
+            factory.unit(session),
+            _report(token),
+            where="github" if signed else "public-report",
+            tell_if_revoked=signed,
+        )
 
 
 def _counts(session: Session) -> tuple[int, int]:
@@ -179,10 +180,7 @@ def test_a_current_secret_is_retired_until_rotated_with_the_client_credentials(
 ) -> None:
     made = _registered(factory)
     assert _authenticates(factory, made.client_id, made.secret)
-    with factory.database.unit_of_work(write=True) as session:
-        assert respond_to_leak(
-            factory.unit(session), _report(made.secret), where="github", tell_if_revoked=True
-        )
+    assert _reported(factory, made.secret, signed=True)
 
     # Refused (invalid_client): confidential still, with no secret, never taken for public.
     assert not _authenticates(factory, made.client_id, made.secret)
@@ -233,13 +231,7 @@ def test_a_previous_secret_in_its_grace_ends_and_the_current_one_works(
     made = _registered(factory)
     new = _rotate(factory, made, grace_period=3600)
     assert _authenticates(factory, made.client_id, made.secret)  # in its grace
-    with factory.database.unit_of_work(write=True) as session:
-        assert respond_to_leak(
-            factory.unit(session),
-            _report(made.secret),
-            where="public-report",
-            tell_if_revoked=False,
-        )
+    assert _reported(factory, made.secret, signed=False)
     assert not _authenticates(factory, made.client_id, made.secret)
     assert _authenticates(factory, made.client_id, new)
     # Whoever held the old secret could mint client-credentials tokens: those go too.
@@ -268,10 +260,7 @@ def test_a_dead_secret_is_ours_but_changes_nothing(factory: Factory, how: str) -
                 .values(previous_secret_expires_at=utcnow() - timedelta(seconds=1))
             )
     else:
-        with factory.database.unit_of_work(write=True) as session:
-            respond_to_leak(
-                factory.unit(session), _report(made.secret), where="github", tell_if_revoked=True
-            )
+        _reported(factory, made.secret, signed=True)
         live = _rotate(factory, made)
     with factory.database.unit_of_work(write=True) as session:
         # A later grant of client credentials, which a dead secret's report must leave alone.
@@ -342,10 +331,7 @@ def _granted(factory: Factory) -> Granted:
 
 def test_a_live_code_is_spent_and_its_grant_revoked_with_its_children(factory: Factory) -> None:
     granted = _granted(factory)
-    with factory.database.unit_of_work(write=True) as session:
-        assert respond_to_leak(
-            factory.unit(session), _report(granted.code), where="github", tell_if_revoked=True
-        )
+    assert _reported(factory, granted.code, signed=True)
     assert _revoked(factory, granted.authorization_id, granted.child_id) == [True, True]
     with factory.database.unit_of_work(write=False) as session:
         code = session.scalars(select(AuthorizationGrant)).one()
@@ -413,13 +399,7 @@ def test_a_token_authenticated_before_a_report_is_not_committed_after_it(
 ) -> None:
     made = _registered(factory)
     waiting = _staged_token(factory, made)  # authenticated, waiting for the writer
-    with factory.database.unit_of_work(write=True) as session:
-        assert respond_to_leak(
-            factory.unit(session),
-            _report(made.secret),
-            where="public-report",
-            tell_if_revoked=False,
-        )
+    assert _reported(factory, made.secret, signed=False)
     with (
         pytest.raises(Unauthorized, match="secret changed"),
         factory.database.direct_write() as transaction,

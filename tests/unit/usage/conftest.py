@@ -8,23 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ostiary.config import load_settings
-from ostiary.migrate import upgrade
 from tests.support.factories import Factory
-from tests.support.postgres import fresh_database
+from tests.support.postgres import migrated_factory
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Factory]:
     """A factory on a freshly migrated database of each dialect."""
-    if request.param == "sqlite":
-        upgrade(load_settings(data_dir=tmp_path).effective_database_url)
-        made = Factory(tmp_path)
+    with migrated_factory(request.param, tmp_path, "ostiary_usage") as made:
         yield made
-        made.close()
-        return
-    with fresh_database("ostiary_usage") as url:
-        upgrade(url)
-        made = Factory(tmp_path, database_url=url)
-        yield made
-        made.close()
