@@ -587,7 +587,7 @@ def sql_timings(
             with database.direct_write() as transaction:
                 return list(
                     transaction.rows(
-                        client_credentials._LIVE_AUTHORIZATIONS,
+                        client_credentials._CLIENT_STATE,
                         client_id=target.client_id,
                         kind=AuthorizationKind.CLIENT_CREDENTIALS.value,
                     )
@@ -630,7 +630,9 @@ def sql_timings(
                 lambda i: access.first(token_hash=sample[i % len(sample)]), repeat
             ),
             "client by id": _timed(lambda _: client.first(client_id=target.client_id), repeat),
-            "client-credentials authorization": _timed(client_credentials_lookup, repeat),
+            "client-credentials client and authorizations": _timed(
+                client_credentials_lookup, repeat
+            ),
             "client-credentials issuance (its whole transaction)": _timed(
                 issuance, max(50, repeat // 4)
             ),
@@ -722,8 +724,8 @@ def postgres_buffers(setup: Setup) -> dict[str, float]:
                     pages(descriptions._ACCESS, token_hash=h) for h in sample
                 ),
                 "client by id": pages(CLIENT_BY_ID, client_id=setup.target.client_id),
-                "client-credentials authorization": pages(
-                    client_credentials._LIVE_AUTHORIZATIONS,
+                "client-credentials client and authorizations": pages(
+                    client_credentials._CLIENT_STATE,
                     client_id=setup.target.client_id,
                     kind=AuthorizationKind.CLIENT_CREDENTIALS.value,
                 ),

@@ -456,8 +456,8 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection, and the ones threads keep for lookups and direct
         writes."""
-        self._lookup_connections.close_all()
-        self._write_connections.close_all()
+        self._lookup_connections.close()
+        self._write_connections.close()
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()

@@ -134,29 +134,26 @@ class ThreadConnections:
         self.engine = engine
         self._autocommit = autocommit
         self._local = threading.local()
-        self._opened: list[Any] = []  # every thread's, for close_all
-        self._generation = 0  # close_all starts a new one: older connections are not used
 
     def get(self) -> Any:
         """This thread's connection, opened on first use."""
         connection = getattr(self._local, "connection", None)
-        if connection is None or self._local.generation != self._generation:
+        if connection is None:
             connection = self.engine.raw_connection()
             if self.engine.dialect.name == "postgresql":
                 connection.driver_connection.autocommit = self._autocommit  # type: ignore[union-attr]
             # SQLite connections are always in autocommit (db._configure_sqlite); a direct
             # transaction begins explicitly.
             self._local.connection = connection
-            self._local.generation = self._generation
-            self._opened.append(connection)
         return connection
 
-    def close_all(self) -> None:
-        """Close every thread's connection (the database is being disposed of); a thread that
+    def close(self) -> None:
+        """Close this thread's connection and forget every other thread's, which goes back to
+        the pool as when its thread ends (the database is being disposed of); a thread that
         uses this again opens a new one."""
-        self._generation += 1
-        opened, self._opened = self._opened, []
-        for connection in opened:
+        connection = getattr(self._local, "connection", None)
+        self._local = threading.local()
+        if connection is not None:
             with contextlib.suppress(Exception):  # already closed or broken: nothing to free
                 connection.close()
 
@@ -164,8 +161,6 @@ class ThreadConnections:
         """Throw away a connection that failed; the next use opens a new one."""
         connection.invalidate()
         self._local.connection = None
-        with contextlib.suppress(ValueError):
-            self._opened.remove(connection)
 
 
 class PreparedQuery:

@@ -132,6 +132,12 @@ def clean_url(url: str) -> str:
     return TOKEN_PATTERN.sub(REDACTED, url)
 
 
+def _facts_of(reported: ReportedToken, where: str) -> dict[str, object]:
+    """What the event and the alert of a report say of it: where it was found (its URL cleaned
+    of token-shaped text), by what kind of source, through which channel."""
+    return {"url": clean_url(reported.url), "source": reported.source, "where": where}
+
+
 def respond_to_leak(
     unit: Unit, reported: ReportedToken, *, where: str, tell_if_revoked: bool
 ) -> bool:
@@ -167,8 +173,7 @@ def respond_to_leak(
             if stored.grant is not None:
                 stored.grant.used_at = now  # spent: an exchange racing this one is refused
             revoke_with_descendants(unit.session, Authorization.id == authorization.id, now=now)
-    url = clean_url(reported.url)
-    facts: dict[str, object] = {"url": url, "source": reported.source, "where": where}
+    facts = _facts_of(reported, where)
     if stored.grant is not None:
         facts["grant"] = "code"
     authorization_event(
@@ -182,7 +187,7 @@ def respond_to_leak(
                 account_id=authorization.account_id,
                 authorization_id=authorization.id,
                 observed_at=now,
-                details={**facts, "occasion": f"{where}:{url}"},
+                details={**facts, "occasion": f"{where}:{facts['url']}"},
             )
         ],
         unit.context,
@@ -221,9 +226,8 @@ def respond_to_client_secret(
             Authorization.kind == AuthorizationKind.CLIENT_CREDENTIALS,
             now=now,
         )
-    url = clean_url(reported.url)
     which = "previous" if leaked.previous else "current"
-    facts: dict[str, object] = {"url": url, "source": reported.source, "where": where}
+    facts = _facts_of(reported, where)
     unit.record(
         "oauth:client:leak:revoke",
         actor_id=client.owner_id,
@@ -251,7 +255,11 @@ def respond_to_client_secret(
                     authorization_id=None,
                     client_id=client.id,
                     observed_at=now,
-                    details={**facts, "which": which, "occasion": f"{where}:{url}:{which}"},
+                    details={
+                        **facts,
+                        "which": which,
+                        "occasion": f"{where}:{facts['url']}:{which}",
+                    },
                 )
             ],
             unit.context,

@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
 
-class Client(Protocol):
-    """A registered client as the token, revocation and introspection endpoints see it
-    (RFC 6749 section 2)."""
+class ClientIdentity(Protocol):
+    """What every view of a registered client has (RFC 6749 section 2)."""
 
     @property
     def id(self) -> str:
@@ -43,13 +42,17 @@ class Client(Protocol):
         """What the client credentials grant may give; None when it is not allowed."""
         ...
 
+
+class Client(ClientIdentity, Protocol):
+    """A registered client as the token, revocation and introspection endpoints see it."""
+
     @property
     def owner_active(self) -> bool:
         """Whether tokens may act for the owner now (False once its account is disabled)."""
         ...
 
 
-class RegisteredClient(Client, Protocol):
+class RegisteredClient(ClientIdentity, Protocol):
     """A client with its registered redirect URIs, as the authorization endpoint sees it."""
 
     @property

@@ -58,8 +58,3 @@ class OAuthClient(Base):
     def is_public(self) -> bool:
         """Whether the client has no secret (native apps, CLIs)."""
         return self.client_type == ClientType.PUBLIC
-
-    @property
-    def owner_active(self) -> bool:
-        """Whether tokens may act for the owner (loads the owner: not for hot paths)."""
-        return self.owner is None or self.owner.disabled_at is None

@@ -2,8 +2,10 @@
 the client's owner (the grant's rules are ``oauth2.rfc6749.grants.client_credentials``).
 
 This is the hot path of machine-to-machine callers, which may fetch a token per job. One
-authorization per client and scope set carries every such token. Finding it and storing the
-token and its event are three prepared statements in a direct transaction
+authorization per client and scope set carries every such token. Reading the client with its
+authorizations (its secrets re-checked, since they may have changed after the request
+authenticated) and storing the token and its event are three prepared statements in a direct
+transaction
 (:meth:`ostiary.db.Database.direct_write`): measured on these machines, the same work through
 ORM objects cost four times as much (docs/architecture.md).
 
@@ -17,10 +19,11 @@ again alone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, select
 
 from ostiary.clock import utcnow
 from ostiary.db import table_of
@@ -37,32 +40,72 @@ from ostiary.tokens.services import mint_stored
 
 _authorizations = table_of(Authorization)
 
-# The suspension comes with the rows the grant reads anyway: no query of its own on this path.
-_LIVE_AUTHORIZATIONS = select(
-    _authorizations.c.id, _authorizations.c.scopes, _authorizations.c.suspended_by
-).where(
-    _authorizations.c.client_id == bindparam("client_id"),
-    _authorizations.c.kind == bindparam("kind"),
-    _authorizations.c.revoked_at.is_(None),
+_clients = table_of(OAuthClient)
+
+# What the transaction that stores a client's tokens checks, in one query: the client's secrets
+# as they stand now, and its live client-credentials authorizations with their suspension.
+_CLIENT_STATE = (
+    select(
+        _clients.c.secret_hash,
+        _clients.c.previous_secret_hash,
+        _clients.c.previous_secret_expires_at,
+        _authorizations.c.id,
+        _authorizations.c.scopes,
+        _authorizations.c.suspended_by,
+    )
+    .select_from(
+        _clients.outerjoin(
+            _authorizations,
+            and_(
+                _authorizations.c.client_id == _clients.c.id,
+                _authorizations.c.kind == bindparam("kind"),
+                _authorizations.c.revoked_at.is_(None),
+            ),
+        )
+    )
+    .where(_clients.c.id == bindparam("client_id"))
 )
 _INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)
-_clients = table_of(OAuthClient)
-_CLIENT_SECRETS = select(
-    _clients.c.secret_hash, _clients.c.previous_secret_hash, _clients.c.previous_secret_expires_at
-).where(_clients.c.id == bindparam("client_id"))
 _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
+_KIND = AuthorizationKind.CLIENT_CREDENTIALS.value
+
+Secrets = tuple[str | None, str | None, datetime | None]
+LiveAuthorization = tuple[str, Any, Any]  # id, scopes (JSON), suspended_by
+
+
+@dataclass(frozen=True, slots=True)
+class _ClientState:
+    """The client as the storing transaction reads it: its secrets (None once it is deleted)
+    and its live client-credentials authorizations."""
+
+    secrets: Secrets | None
+    authorizations: list[LiveAuthorization]
+
+
+def _client_state(transaction: DirectTransaction, client_id: str) -> _ClientState:
+    rows = transaction.rows(_CLIENT_STATE, client_id=client_id, kind=_KIND)
+    if not rows:
+        return _ClientState(None, [])
+    secret_hash, previous_hash, previous_ends = rows[0][:3]
+    return _ClientState(
+        (secret_hash, previous_hash, as_utc(previous_ends)),
+        [(str(row[3]), row[4], row[5]) for row in rows if row[3] is not None],
+    )
 
 
 def _authorization_for(
-    transaction: DirectTransaction, client: Client, owner_id: str, scopes: list[str]
+    transaction: DirectTransaction,
+    client: Client,
+    owner_id: str,
+    scopes: list[str],
+    rows: list[LiveAuthorization],
 ) -> str:
-    """The id of the client's live authorization for exactly these scopes, created if needed.
+    """The id of the client's live authorization (of ``rows``) for exactly these scopes,
+    created if needed.
 
     Unauthorized (``invalid_client``) while any of the client's client-credentials
     authorizations is suspended, whatever scopes are asked: otherwise asking for another scope
     set would make a fresh, unsuspended authorization and escape the suspension."""
-    kind = AuthorizationKind.CLIENT_CREDENTIALS.value
-    rows = transaction.rows(_LIVE_AUTHORIZATIONS, client_id=client.id, kind=kind)
     for authorization_id, _, suspended_by in rows:
         if suspended_by is not None:
             _refuse_suspended(client, str(authorization_id), str(suspended_by))
@@ -74,7 +117,7 @@ def _authorization_for(
     created = transaction.first(
         _INSERT_AUTHORIZATION,
         account_id=owner_id,
-        kind=kind,
+        kind=_KIND,
         scopes=scopes,
         description=f"Client credentials of {client.name}",
         client_id=client.id,
@@ -83,34 +126,27 @@ def _authorization_for(
     return str(created[0])
 
 
-Secrets = tuple[str | None, str | None, datetime | None]
-
-
 def _secrets_of(client: Client) -> Secrets:
     """The client's stored secrets as its authentication read them."""
     assert isinstance(client, ClientRecord)  # what the token endpoint's client lookup gives
     return (client.secret_hash, client.previous_secret_hash, client.previous_secret_expires_at)
 
 
-def _check_secrets_unchanged(
-    transaction: DirectTransaction, client: Client, authenticated_with: Secrets
-) -> None:
-    """Unauthorized (``invalid_client``) when the client's secrets changed since the request
-    authenticated with them: a leak report retired the secret, or a rotation replaced it, and
-    committed while this request waited for the writer. Read in the transaction that stores
-    the token, so no token is committed for a secret that no longer authenticates."""
-    row = transaction.first(_CLIENT_SECRETS, client_id=client.id)
-    now = (row[0], row[1], as_utc(row[2])) if row is not None else None
-    if now != authenticated_with:
-        raise Unauthorized(
-            "The client's secret changed while the request was served: authenticate again.",
-            audit=Audit(
-                "auth:failure",
-                target_type="client",
-                target_id=client.id,
-                details={"reason": "client secret changed", "grant": "client_credentials"},
-            ),
-        )
+def _refuse_changed_secrets(client: Client) -> NoReturn:
+    """Unauthorized (``invalid_client``): the client's secrets changed since the request
+    authenticated with them (a leak report retired the secret, a rotation replaced it, or the
+    client was deleted) and that committed while the request waited for the writer. Read in
+    the transaction that stores the token, so no token is stored for a secret that no longer
+    authenticates."""
+    raise Unauthorized(
+        "The client's secret changed while the request was served: authenticate again.",
+        audit=Audit(
+            "auth:failure",
+            target_type="client",
+            target_id=client.id,
+            details={"reason": "client secret changed", "grant": "client_credentials"},
+        ),
+    )
 
 
 def _refuse_suspended(client: Client, authorization_id: str, alert_id: str) -> NoReturn:
@@ -186,17 +222,18 @@ def _store(
     event: dict[str, Any],
 ) -> None:
     """Write one issued token and its event, under the client's authorization for ``scopes``,
-    once its secrets are seen unchanged (both looked up once per transaction: the tokens of a
-    group commit mostly share them)."""
-    checked = (_check_secrets_unchanged, client.id, secrets)
-    if checked not in transaction.found:
-        _check_secrets_unchanged(transaction, client, secrets)
-        transaction.found[checked] = True
+    once the client's secrets are seen unchanged (the client is read once per transaction: the
+    tokens of a group commit mostly share it)."""
+    state = transaction.found.get((_ClientState, client.id))
+    if state is None:
+        state = transaction.found[(_ClientState, client.id)] = _client_state(transaction, client.id)
+    if state.secrets != secrets:
+        _refuse_changed_secrets(client)
     key = (_authorization_for, client.id, tuple(scopes))
     authorization_id = transaction.found.get(key)
     if authorization_id is None:
         authorization_id = transaction.found[key] = _authorization_for(
-            transaction, client, owner_id, scopes
+            transaction, client, owner_id, scopes, state.authorizations
         )
     transaction.execute(
         _INSERT_ACCESS_TOKEN,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
-from ostiary.oauth2.protocols import Client
+from ostiary.oauth2.protocols import ClientIdentity
 from ostiary.oauth_clients.queries import find_client
 from ostiary.policies.errors import OutsidePolicy
 from ostiary.policies.services import lifetime_for
@@ -214,7 +214,7 @@ def grant_code(
     unit: Unit,
     *,
     account_id: str,
-    client: Client,
+    client: ClientIdentity,
     scopes: list[str],
     redirect_uri: str | None,
     code_challenge: str | None,

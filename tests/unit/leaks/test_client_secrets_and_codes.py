@@ -28,7 +28,7 @@ from ostiary.oauth2.requests import ClientCredentials
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.oauth_clients.first_party import CLI_CLIENT_ID
 from ostiary.oauth_clients.models import ClientType, OAuthClient
-from ostiary.oauth_clients.records import ClientRecord
+from ostiary.oauth_clients.oauth_storage import Clients
 from ostiary.oauth_clients.rules import verify_client_secret
 from ostiary.oauth_clients.services import register_client, rotate_secret
 from ostiary.security.throttle import MemoryFailureThrottle
@@ -113,34 +113,10 @@ def _registered(factory: Factory) -> Registered:
         return Registered(owner, made.client.id, made.secret, machine, grant)
 
 
-class _Committed:
-    """The token endpoint's client store over the test's database, as last committed. (The
-    server reads the same columns with a prepared lookup, ``oauth_clients.oauth_storage``, whose
-    per-thread connection outlives a test's database: tests/functional/test_leaks.py runs it.)"""
-
-    def __init__(self, factory: Factory) -> None:
-        self._factory = factory
-
-    def find_client(self, client_id: str) -> ClientRecord | None:
-        """The client's record, read in a transaction of its own."""
-        with self._factory.database.unit_of_work(write=False) as session:
-            row = session.get(OAuthClient, client_id)
-            if row is None:
-                return None
-            return ClientRecord(
-                id=row.id,
-                owner_id=row.owner_id,
-                name=row.name,
-                client_type=row.client_type,
-                secret_hash=row.secret_hash,
-                client_credentials_scopes=row.client_credentials_scopes,
-                previous_secret_hash=row.previous_secret_hash,
-                previous_secret_expires_at=row.previous_secret_expires_at,
-            )
-
-    def secret_matches(self, client: ClientRecord, secret: str | None) -> bool:
-        """Whether the secret authenticates the client (``verify_client_secret``)."""
-        return verify_client_secret(self._factory.hasher, client, secret)
+def _clients(factory: Factory) -> Clients:
+    """The token endpoint's client store over the test's database (its prepared lookup, as the
+    server reads clients)."""
+    return Clients(factory.database, factory.hasher)
 
 
 def _authenticates(factory: Factory, client_id: str, secret: str) -> bool:
@@ -148,7 +124,7 @@ def _authenticates(factory: Factory, client_id: str, secret: str) -> bool:
     throttle = MemoryFailureThrottle(1000, 60, 1000)
     credentials = ClientCredentials(client_id, secret, "client_secret_basic")
     try:
-        authenticate_client(_Committed(factory), throttle, None, credentials)
+        authenticate_client(_clients(factory), throttle, None, credentials)
     except Unauthorized:
         return False
     return True
@@ -370,7 +346,7 @@ def test_a_used_or_expired_code_is_ours_but_changes_nothing(factory: Factory, ho
 def _staged_token(factory: Factory, made: Registered) -> ClientCredentialsTokens:
     """A client-credentials token as the token endpoint makes it: authenticated against the
     client as committed, minted, its writes staged for the group commit (not yet run)."""
-    client = _Committed(factory).find_client(made.client_id)
+    client = _clients(factory).find_client(made.client_id)
     assert client is not None
     assert verify_client_secret(factory.hasher, client, made.secret)
     store = ClientCredentialsTokens(factory.hasher, SYSTEM, oauth_ttl=3600)
