@@ -47,6 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
+from ostiary.libpq_lookup import LibpqLookup
+
 AnySelect = Select[*tuple[Any, ...]]
 Model = TypeVar("Model")
 Row = Sequence[Any]
@@ -167,13 +169,22 @@ class PreparedQuery:
     """One SELECT, compiled for one engine's dialect, with bound parameters by name.
 
     A connection that fails is invalidated and replaced once, so a database restart costs one
-    retried lookup, not an error.
+    retried lookup, not an error. On PostgreSQL the SELECT runs through libpq, prepared once per
+    connection (:mod:`ostiary.libpq_lookup`); on SQLite through the driver's cursor.
     """
 
     def __init__(self, connections: ThreadConnections, statement: AnySelect) -> None:
         dialect = connections.engine.dialect
         self._connections = connections
-        self._prepared = PreparedSQL(dialect, statement)
+        self._libpq: LibpqLookup | None = None
+        if dialect.name == "postgresql":
+            # libpq numbers its parameters ($1, $2...): the same dialect, numbering them.
+            numbering: Any = type(dialect)(paramstyle="numeric_dollar")  # type: ignore[call-arg]
+            numbering.server_version_info = dialect.server_version_info
+            self._prepared = PreparedSQL(numbering, statement)
+            self._libpq = LibpqLookup(self._prepared.sql)
+        else:
+            self._prepared = PreparedSQL(dialect, statement)
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
         self._labels = tuple(statement.selected_columns.keys())
         self._readers: dict[ReadModel[Any], Callable[[Row], Any]] = {}
@@ -197,10 +208,13 @@ class PreparedQuery:
         for attempt in range(2):
             connection = self._connections.get()
             try:
-                cursor = connection.cursor()
-                cursor.execute(self._prepared.sql, bound)
-                row = cursor.fetchone()
-                cursor.close()
+                if self._libpq is not None:
+                    row = self._libpq.first(connection, bound)
+                else:
+                    cursor = connection.cursor()
+                    cursor.execute(self._prepared.sql, bound)
+                    row = cursor.fetchone()
+                    cursor.close()
             except self._dbapi_error:
                 self._connections.discard(connection)
                 if attempt:

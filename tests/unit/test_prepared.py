@@ -1,5 +1,6 @@
 """Prepared statements, read models and direct transactions (ostiary.prepared,
-Database.direct_write) on a real SQLite file: what they store is what the ORM reads (defaults
+Database.direct_write) on a real SQLite file, and the lookups on PostgreSQL too (where they run
+through libpq, ``ostiary.libpq_lookup``): what they store is what the ORM reads (defaults
 included), what a read model reads is what the ORM reads, a failed transaction leaves nothing
 behind, an INSERT missing a required column never runs, lookups see every commit, and writers queue
 instead of failing."""
@@ -27,6 +28,7 @@ from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.owners import create_account
 from ostiary.unit import Unit
+from tests.support.postgres import fresh_database
 
 _BY_ACTION = select(table_of(Event).c.id, table_of(Event).c.details).where(
     table_of(Event).c.action == bindparam("action")
@@ -40,6 +42,23 @@ def database(tmp_path: Path) -> Iterator[Database]:
     db = Database(url)
     yield db
     db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database on each backend (PostgreSQL: a fresh one, dropped afterwards)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ostiary.db'}"
+        upgrade(url)
+        db = Database(url)
+        yield db
+        db.dispose()
+        return
+    with fresh_database("ostiary_prepared") as url:
+        upgrade(url)
+        db = Database(url)
+        yield db
+        db.dispose()
 
 
 def _event(action: str, details: dict[str, object] | None = None) -> dict[str, object]:
@@ -88,9 +107,9 @@ _OWNED_BY_ID = (
 )
 
 
-def test_a_read_model_reads_what_the_orm_reads(database: Database) -> None:
-    account = _account(database)
-    found = database.prepared(_ACCOUNT_BY_ID).first_as(ACCOUNT_SNAPSHOT, account_id=account.id)
+def test_a_read_model_reads_what_the_orm_reads(any_database: Database) -> None:
+    account = _account(any_database)
+    found = any_database.prepared(_ACCOUNT_BY_ID).first_as(ACCOUNT_SNAPSHOT, account_id=account.id)
     assert found == AccountSnapshot(
         id=account.id,
         email="reader@example.com",
@@ -102,17 +121,19 @@ def test_a_read_model_reads_what_the_orm_reads(database: Database) -> None:
         last_login=None,
     )
     assert found.created_at.tzinfo is not None  # SQLite hands back naive ISO text
-    assert database.prepared(_ACCOUNT_BY_ID).first_as(ACCOUNT_SNAPSHOT, account_id="none") is None
-    with database.unit_of_work(write=False) as session:
+    assert (
+        any_database.prepared(_ACCOUNT_BY_ID).first_as(ACCOUNT_SNAPSHOT, account_id="none") is None
+    )
+    with any_database.unit_of_work(write=False) as session:
         through_session = ACCOUNT_SNAPSHOT.first_of(
             session.execute(_ACCOUNT_BY_ID, {"account_id": account.id})
         )
     assert through_session == found
 
 
-def test_a_read_model_converts_by_field_type_across_tables(database: Database) -> None:
-    account = _account(database)
-    with database.direct_write() as transaction:
+def test_a_read_model_converts_by_field_type_across_tables(any_database: Database) -> None:
+    account = _account(any_database)
+    with any_database.direct_write() as transaction:
         created = transaction.first(
             _INSERT_AUTHORIZATION.returning(_authorizations.c.id),
             account_id=account.id,
@@ -121,10 +142,10 @@ def test_a_read_model_converts_by_field_type_across_tables(database: Database) -
             expires_at=utcnow() - timedelta(minutes=1),
         )
     assert created is not None
-    found = database.prepared(_OWNED_BY_ID).first_as(_OWNED, authorization_id=created[0])
+    found = any_database.prepared(_OWNED_BY_ID).first_as(_OWNED, authorization_id=created[0])
     assert found is not None
-    assert found.scopes == ["read", "identity"]  # JSON text from SQLite
-    assert found.expired is True  # an integer from SQLite
+    assert found.scopes == ["read", "identity"]  # JSON text from SQLite, a list from psycopg
+    assert found.expired is True  # an integer from SQLite, a bool from PostgreSQL
     assert found.last_used_at is None
     assert found.created_at.tzinfo is UTC
     assert found.source == "direct"
@@ -220,24 +241,24 @@ def test_a_direct_write_reads_back_through_the_orm_unchanged(database: Database)
     assert stored.details == {"scope": ["read", "identity"]}
 
 
-def test_a_failed_direct_write_leaves_nothing_and_frees_the_writer(database: Database) -> None:
+def test_a_failed_direct_write_leaves_nothing_and_frees_the_writer(any_database: Database) -> None:
     def fail_after_inserting() -> None:
-        with database.direct_write() as transaction:
+        with any_database.direct_write() as transaction:
             transaction.execute(INSERT_EVENT, **_event("test:rolled-back"))
             raise RuntimeError("the request failed after its insert")
 
     with pytest.raises(RuntimeError):
         fail_after_inserting()
-    with database.direct_write() as transaction:
+    with any_database.direct_write() as transaction:
         assert transaction.first(_BY_ACTION, action="test:rolled-back") is None
         transaction.execute(INSERT_EVENT, **_event("test:after"))
-    assert database.prepared(_BY_ACTION).first(action="test:after") is not None
+    assert any_database.prepared(_BY_ACTION).first(action="test:after") is not None
 
 
-def test_a_prepared_lookup_sees_each_new_commit(database: Database) -> None:
-    lookup = database.prepared(_BY_ACTION)
+def test_a_prepared_lookup_sees_each_new_commit(any_database: Database) -> None:
+    lookup = any_database.prepared(_BY_ACTION)
     assert lookup.first(action="test:later") is None
-    with database.unit_of_work(write=True) as session:
+    with any_database.unit_of_work(write=True) as session:
         session.connection().execute(insert(table_of(Event)), _event("test:later", {"n": 1}))
     found = lookup.first(action="test:later")
     assert found is not None

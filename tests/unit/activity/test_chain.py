@@ -4,13 +4,13 @@ directly in the database, and retention keeping the chain verifiable from its an
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from ostiary.activity.chain import chain_key
+from ostiary.activity.chain import canonical_fields, chain_key, link_bytes, timestamp
 from ostiary.activity.services import prune_events, seal_events
 from ostiary.activity.verify import ChainReport, verify_chain
 from ostiary.clock import utcnow
@@ -324,3 +324,53 @@ def test_concurrent_sealers_on_sqlite_give_every_event_one_place(
     report = _verify(database)
     assert report.intact, report
     assert (report.checked, report.head_seq, report.unsealed) == (40, 40, 0)
+
+
+def test_the_canonical_form_is_the_one_existing_chains_were_sealed_with() -> None:
+    """The bytes and the link below were computed by the sealer before its encoder and its
+    timestamps were made faster: a chain sealed then must still verify."""
+    fields = {
+        "id": "0193a1b2-0000-7000-8000-000000000001",
+        "seq": 7,
+        "action": "oauth:token:create",
+        "created_at": datetime(2026, 12, 2, 14, 0, 0, 5),
+        "actor_id": None,
+        "subject_id": "acc",
+        "authorization_id": "auth",
+        "token": None,
+        "client_id": "c",
+        "app_id": None,
+        "target_type": "authorization",
+        "target_id": "auth",
+        "ip": "127.0.0.1",
+        "user_agent": "curl/8 \u00e9",
+        "request_id": "r",
+        "outcome": "success",
+        "details": {"scopes": ["read", "identity"], "b": 1},
+    }
+    canonical = canonical_fields(fields)
+    assert canonical == (
+        b'{"action":"oauth:token:create","actor_id":null,"app_id":null,"authorization_id":"auth",'
+        b'"client_id":"c","created_at":"2026-12-02T14:00:00.000005Z","details":{"b":1,'
+        b'"scopes":["read","identity"]},"id":"0193a1b2-0000-7000-8000-000000000001",'
+        b'"ip":"127.0.0.1","outcome":"success","request_id":"r","seq":7,"subject_id":"acc",'
+        b'"target_id":"auth","target_type":"authorization","token":null,'
+        b'"user_agent":"curl/8 \xc3\xa9"}'
+    )
+    assert link_bytes(b"k" * 32, "0" * 64, canonical) == (
+        "521d21987c8a14a876993080bfa25e350202b860cc30cdb14efef771f1cff7c6"
+    )
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 2, 14, 0, 0, 5),
+        datetime(2026, 12, 2, 15, 0, 0, 999999, tzinfo=timezone(timedelta(hours=1))),
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(999, 1, 1),
+    ],
+)
+def test_timestamps_are_written_as_strftime_writes_them(moment: datetime) -> None:
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    assert timestamp(moment) == utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
