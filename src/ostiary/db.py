@@ -353,8 +353,8 @@ class Database:
             self.write_engine = self.engine
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._lookup_connections = ThreadConnections(self.engine, autocommit=True)
-        self._write_connections = ThreadConnections(self.write_engine, autocommit=False)
+        self._lookup_connections = ThreadConnections(self.engine)
+        self._write_connections = ThreadConnections(self.write_engine)
         self._dbapi_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self.integrity_error: type[Exception] = self.engine.dialect.loaded_dbapi.IntegrityError
         """The driver's error for a write a constraint refused (a direct write raises it)."""

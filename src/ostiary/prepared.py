@@ -3,8 +3,8 @@ DBAPI connection, for the few paths that run on every request.
 
 - :class:`PreparedQuery`: a lookup (the bearer token behind an API call, the client behind a token
   or introspection request, the token being introspected) on a connection each thread keeps,
-  outside any transaction. A single statement in autocommit mode always sees the latest committed
-  row: nothing is cached, and a revocation counts on the next request.
+  outside any transaction. A single statement in a transaction of its own always sees the
+  latest committed row: nothing is cached, and a revocation counts on the next request.
 - :class:`DirectTransaction`: a short write transaction (issuing a client-credentials token). An
   INSERT gets the table's Python-side column defaults (``default=``) for the columns it leaves out,
   as the ORM would, and one that leaves out a required column fails when it is compiled.
@@ -130,23 +130,24 @@ class PreparedSQL:
 
 class ThreadConnections:
     """The DBAPI connection each thread keeps out of an engine's pool for prepared statements:
-    in autocommit mode for lookups, or used for one direct transaction at a time."""
+    for lookups, or for one direct transaction at a time.
 
-    def __init__(self, engine: Engine, *, autocommit: bool) -> None:
+    A connection is never switched to autocommit: one switched behind SQLAlchemy's back went
+    back to the pool in autocommit when its thread ended, and a session that got it next could
+    not roll back. None needs it: on PostgreSQL a lookup runs through libpq, each statement in
+    a transaction of its own (:mod:`ostiary.libpq_lookup`); SQLite's connections are always in
+    autocommit (``db._configure_sqlite``), and a direct transaction begins explicitly.
+    """
+
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._autocommit = autocommit
         self._local = threading.local()
 
     def get(self) -> Any:
         """This thread's connection, opened on first use."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self.engine.raw_connection()
-            if self.engine.dialect.name == "postgresql":
-                connection.driver_connection.autocommit = self._autocommit  # type: ignore[union-attr]
-            # SQLite connections are always in autocommit (db._configure_sqlite); a direct
-            # transaction begins explicitly.
-            self._local.connection = connection
+            connection = self._local.connection = self.engine.raw_connection()
         return connection
 
     def close(self) -> None:

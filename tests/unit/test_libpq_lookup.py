@@ -5,12 +5,14 @@ are the ones a psycopg cursor reads."""
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 
 from ostiary.db import Database, table_of
 from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
@@ -94,3 +96,24 @@ def test_an_error_of_the_statement_is_the_drivers(database: Database) -> None:
         database.prepared(_BY_SEQ).first(seq="not a number")
     # The connection it failed on was replaced: the next lookup works.
     assert database.prepared(_BY_SEQ).first(seq=1) is None
+
+
+def test_a_lookup_connection_goes_back_to_the_pool_still_transactional(
+    database: Database,
+) -> None:
+    """A thread's lookup connection returns to the pool when the thread ends; a session that
+    gets it next and fails must still roll its writes back."""
+    worker = threading.Thread(target=lambda: database.prepared(_BY_ACTION).first(action="x"))
+    worker.start()
+    worker.join()
+    gc.collect()  # the thread's connection goes back to the pool
+    row = event_row(SYSTEM, "test:rolled-back", actor_id=None)
+
+    def fail_after_inserting() -> None:
+        with database.unit_of_work(write=True) as session:
+            session.connection().execute(insert(_events), row)
+            raise RuntimeError("the request failed after its insert")
+
+    with pytest.raises(RuntimeError):
+        fail_after_inserting()
+    assert database.prepared(_BY_ACTION).first(action="test:rolled-back") is None
