@@ -7,16 +7,22 @@ SELECT, prepared once per connection and run with ``PQexecPrepared``, costs abou
 the same adapters loading the row, so a value comes back exactly as a cursor would give it
 (docs/architecture.md, "PostgreSQL lookups through libpq").
 
-The statement is prepared on each connection the first time it runs there, under a name of its
-own (psycopg's own prepared statements are named ``_pg3_*``), and the server infers the
-parameters' types from the statement, as for any untyped parameter. A connection is only ever
-used by the thread that keeps it (``prepared.ThreadConnections``), in autocommit mode; what it
-has prepared is kept in the pool's ``info`` of that connection, which is dropped with it.
+The SQL is SQLAlchemy's, with ``$n`` parameters, each cast to its type (``$1::VARCHAR``; a
+statement with a parameter the dialect does not cast is refused when it is compiled), so the
+server never guesses one; values are sent as text, dumped by psycopg's adapters. Outside a
+transaction block, each statement runs in a transaction of its own and always sees the latest
+committed row.
+
+A statement is prepared on each connection the first time it runs there, under a name taken
+from its SQL (``ostiary_lookup_`` and a hash; psycopg's own are ``_pg3_*``), so one name always
+means one statement, whichever worker prepared it. What a connection has prepared is kept in
+the pool's ``info`` of that connection, which is dropped with it; a server that forgot it
+(``DEALLOCATE ALL``) gets it prepared again.
 """
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -25,15 +31,23 @@ from psycopg import pq
 from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy.pool import PoolProxiedConnection
 
-_names = itertools.count(1)
+# The SQLSTATE of "prepared statement does not exist".
+_NOT_PREPARED = b"26000"
 
 
 class _ConnectionState:
-    """What a connection has prepared, and the transformer that adapts its values."""
+    """A connection's libpq handle, what it has prepared, and the transformer that adapts its
+    values."""
 
     def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self.pgconn = connection.pgconn
         self.prepared: set[bytes] = set()
         self.transformer = Transformer(connection)
+
+    def raise_error(self, result: pq.abc.PGresult) -> None:
+        """Raise the psycopg error a cursor would have raised for ``result``."""
+        raise psycopg.errors.error_from_result(result, encoding=self.connection.info.encoding)
 
 
 # The key of that state in the pool's ``info`` of the connection, which lives and dies with it.
@@ -48,33 +62,32 @@ def _state_of(pooled: PoolProxiedConnection) -> _ConnectionState:
     return state
 
 
-def _raise_unless(result: pq.abc.PGresult, status: pq.ExecStatus, encoding: str) -> None:
-    if result.status != status:
-        raise psycopg.errors.error_from_result(result, encoding=encoding)
-
-
 class LibpqLookup:
     """One SELECT with ``$n`` parameters, run on psycopg connections through libpq."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, parameter_count: int) -> None:
         self.sql = sql.encode("utf-8")
-        self.name = f"ostiary_lookup_{next(_names)}".encode("ascii")
+        self.name = b"ostiary_lookup_" + hashlib.sha256(self.sql).hexdigest()[:24].encode()
+        self._formats = [PyFormat.TEXT] * parameter_count
 
     def first(self, pooled: PoolProxiedConnection, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """The first row for ``params`` (already bind-processed, in order) on a pooled psycopg
         connection, or None; a failure raises the psycopg error a cursor would have raised."""
         state = _state_of(pooled)
-        connection = cast(psycopg.Connection[Any], pooled.driver_connection)
-        pgconn = connection.pgconn
-        encoding = connection.info.encoding
-        if self.name not in state.prepared:
-            _raise_unless(pgconn.prepare(self.name, self.sql), pq.ExecStatus.COMMAND_OK, encoding)
-            state.prepared.add(self.name)
+        pgconn = state.pgconn
         transformer = state.transformer
-        values = transformer.dump_sequence(params, [PyFormat.TEXT] * len(params))
         # libpq takes None for NULL, as psycopg's own cursors pass it; the stubs say otherwise.
-        result = pgconn.exec_prepared(self.name, cast(Sequence[bytes], values))
-        _raise_unless(result, pq.ExecStatus.TUPLES_OK, encoding)
+        values = cast(Sequence[bytes], transformer.dump_sequence(params, self._formats))
+        if self.name not in state.prepared:
+            self._prepare(state)
+        result = pgconn.exec_prepared(self.name, values)
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            if result.error_field(pq.DiagnosticField.SQLSTATE) != _NOT_PREPARED:
+                state.raise_error(result)
+            self._prepare(state)  # the server forgot it (DEALLOCATE ALL): once more
+            result = pgconn.exec_prepared(self.name, values)
+            if result.status != pq.ExecStatus.TUPLES_OK:
+                state.raise_error(result)
         if not result.ntuples:
             return None
         transformer.set_pgresult(result)
@@ -82,3 +95,9 @@ class LibpqLookup:
             return transformer.load_row(0, tuple)
         finally:
             transformer.set_pgresult(None)
+
+    def _prepare(self, state: _ConnectionState) -> None:
+        result = state.pgconn.prepare(self.name, self.sql)
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            state.raise_error(result)
+        state.prepared.add(self.name)

@@ -25,6 +25,7 @@ and booleans as integers; PostgreSQL parses all three. A read model's converters
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import threading
@@ -98,6 +99,13 @@ class PreparedSQL:
         self._positions: list[str] | None = (
             list(compiled.positiontup) if compiled.positional else None
         )
+        self.uncast = sorted(
+            name
+            for name, bind in compiled.binds.items()
+            if not bind.type.dialect_impl(dialect).render_bind_cast
+        )
+        """The bind parameters the SQL does not cast to their type (on a dialect that casts
+        none, every one)."""
         self._processors = {
             name: processor
             for name, bind in compiled.binds.items()
@@ -106,6 +114,11 @@ class PreparedSQL:
         # The columns SQLAlchemy expects a Python-side default for (its "prefetch"): the ones
         # left out of an INSERT whose ``default=`` is a value or a callable.
         self._defaults = [(column.key, column.default) for column in compiled.insert_prefetch]
+
+    @property
+    def positions(self) -> list[str]:
+        """The parameters' names in the order a positional style sends them."""
+        return self._positions or []
 
     def parameters(self, params: dict[str, Any]) -> Any:
         """``params`` as the driver takes them: defaults added, values processed, and in order
@@ -169,21 +182,28 @@ class ThreadConnections:
 class PreparedQuery:
     """One SELECT, compiled for one engine's dialect, with bound parameters by name.
 
-    A connection that fails is invalidated and replaced once, so a database restart costs one
-    retried lookup, not an error. On PostgreSQL the SELECT runs through libpq, prepared once per
+    A connection that lost its server is invalidated and replaced once, so a database restart
+    costs one retried lookup, not an error; any other error is raised as the driver's, on a
+    connection that stays in use. On PostgreSQL the SELECT runs through libpq, prepared once per
     connection (:mod:`ostiary.libpq_lookup`); on SQLite through the driver's cursor.
     """
 
     def __init__(self, connections: ThreadConnections, statement: AnySelect) -> None:
         dialect = connections.engine.dialect
         self._connections = connections
+        self._dialect = dialect
         self._libpq: LibpqLookup | None = None
         if dialect.name == "postgresql":
-            # libpq numbers its parameters ($1, $2...): the same dialect, numbering them.
-            numbering: Any = type(dialect)(paramstyle="numeric_dollar")  # type: ignore[call-arg]
-            numbering.server_version_info = dialect.server_version_info
-            self._prepared = PreparedSQL(numbering, statement)
-            self._libpq = LibpqLookup(self._prepared.sql)
+            self._prepared = PreparedSQL(_numbering_parameters(dialect), statement)
+            if self._prepared.uncast:
+                # libpq sends every value as text of no declared type: without a cast the
+                # server would guess one (a boolean in the select list comes back as 't').
+                raise TypeError(
+                    f"bind parameters {', '.join(self._prepared.uncast)} are not cast to a "
+                    "type in the SQL (no type, or one such as Boolean or Float that the "
+                    "psycopg dialect does not cast): compare with a literal or another column"
+                )
+            self._libpq = LibpqLookup(self._prepared.sql, len(self._prepared.positions))
         else:
             self._prepared = PreparedSQL(dialect, statement)
         self._dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
@@ -216,13 +236,28 @@ class PreparedQuery:
                     cursor.execute(self._prepared.sql, bound)
                     row = cursor.fetchone()
                     cursor.close()
-            except self._dbapi_error:
+            except self._dbapi_error as error:
+                # A statement's own error (a value the column cannot take) leaves the connection
+                # sound; only one that lost its server is replaced, and the lookup retried.
+                if not self._dialect.is_disconnect(error, connection, None):  # type: ignore[arg-type]
+                    raise
                 self._connections.discard(connection)
                 if attempt:
                     raise
                 continue
             return tuple(row) if row is not None else None
         return None
+
+
+def _numbering_parameters(dialect: Dialect) -> Dialect:
+    """``dialect`` (initialised, so it knows its server's version) compiling ``$1, $2...``
+    parameters, as libpq numbers them."""
+    numbering = copy.copy(dialect)
+    numbering.paramstyle = "numeric_dollar"
+    numbering.positional = True
+    # The identifier preparer read the paramstyle when it was made (whether to double a %).
+    numbering.identifier_preparer = numbering.preparer(numbering)
+    return numbering
 
 
 class DirectTransaction:

@@ -1,7 +1,7 @@
 """Lookups through libpq on a real PostgreSQL (ostiary.libpq_lookup, via Database.prepared): the
 statement is prepared once per connection and reused, a connection the server dropped is
-replaced without an error, an error of the statement is the driver's error, and the values read
-are the ones a psycopg cursor reads."""
+replaced without an error, an error of the statement is the driver's error on a connection that
+stays in use, and the values read are the ones a psycopg cursor reads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,18 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ostiary.db import Database, table_of
 from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
@@ -48,6 +59,7 @@ def _backend_of(database: Database) -> tuple[int, list[str]]:
     raw = database._lookup_connections.get().driver_connection
     backend = raw.info.backend_pid
     names = [name for (name,) in raw.execute("SELECT name FROM pg_prepared_statements")]
+    raw.rollback()  # lookups run outside a transaction block: leave none open
     return backend, names
 
 
@@ -92,10 +104,73 @@ def test_a_connection_the_server_dropped_is_replaced(database: Database) -> None
 
 
 def test_an_error_of_the_statement_is_the_drivers(database: Database) -> None:
+    backend, _ = _backend_of(database)
     with pytest.raises(psycopg.errors.InvalidTextRepresentation):
         database.prepared(_BY_SEQ).first(seq="not a number")
-    # The connection it failed on was replaced: the next lookup works.
+    # The statement failed, not the connection: it stays in use, and the next lookup works.
     assert database.prepared(_BY_SEQ).first(seq=1) is None
+    assert _backend_of(database)[0] == backend
+
+
+def test_a_value_the_driver_refuses_costs_no_reconnection(database: Database) -> None:
+    backend, _ = _backend_of(database)
+    with pytest.raises(psycopg.DataError):
+        database.prepared(_BY_ACTION).first(action="nul\x00byte")
+    assert _backend_of(database)[0] == backend
+
+
+def test_a_server_that_forgot_its_statements_gets_them_again(database: Database) -> None:
+    _record(database, "test:deallocate")
+    lookup = database.prepared(_BY_ACTION)
+    assert lookup.first(action="test:deallocate") is not None
+    backend, names = _backend_of(database)
+    assert any(name.startswith("ostiary_lookup_") for name in names)
+    raw = database._lookup_connections.get().driver_connection
+    raw.execute("DEALLOCATE ALL")
+    assert raw.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
+    raw.rollback()
+    assert lookup.first(action="test:deallocate") is not None
+    again, names = _backend_of(database)
+    assert again == backend
+    assert any(name.startswith("ostiary_lookup_") for name in names)
+
+
+def test_null_json_and_array_values_come_back_as_a_cursor_gives_them(database: Database) -> None:
+    echo = select(
+        bindparam("text", type_=String).label("text"),
+        bindparam("number", type_=Integer).label("number"),
+        bindparam("document", type_=JSON).label("document"),
+        bindparam("names", type_=ARRAY(String)).label("names"),
+    )
+    lookup = database.prepared(echo)
+    assert lookup.first(text=None, number=None, document={"a": [1, None]}, names=["x", "y"]) == (
+        None,
+        None,
+        {"a": [1, None]},
+        ["x", "y"],
+    )
+    assert lookup.first(text="s", number=100_000, document=["a"], names=[]) == (
+        "s",
+        100_000,
+        ["a"],
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        select(bindparam("flag", type_=Boolean).label("flag")),
+        select(literal_column("1")).where(literal_column("2") == bindparam("untyped")),
+    ],
+    ids=["boolean", "no type"],
+)
+def test_a_parameter_the_sql_does_not_cast_is_refused(
+    database: Database, statement: Select[Any]
+) -> None:
+    # Sent as text of no declared type, the server would guess: a boolean would come back 't'.
+    with pytest.raises(TypeError, match="not cast to a type"):
+        database.prepared(statement)
 
 
 def test_a_lookup_connection_goes_back_to_the_pool_still_transactional(
