@@ -262,10 +262,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(sending.run_forever(), name="ostiary-sending"),
     ]
     await services.wakeups.start()
+    # SQLite's checkpoints on a thread, not in a group commit on the loop (ostiary.wal_checkpoints).
+    services.database.checkpoint_in_background()
     try:
         yield
     finally:
         await services.wakeups.close()
+        await asyncio.to_thread(services.database.checkpoint_in_commits)
         for task in tasks:
             task.cancel()
         for task in tasks:

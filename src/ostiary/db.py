@@ -56,6 +56,7 @@ from ostiary.prepared import (
     PreparedSQL,
     ThreadConnections,
 )
+from ostiary.wal_checkpoints import WalCheckpointer, checkpoint_in_commits
 
 _PING: AnySelect = select(literal_column("1"))
 
@@ -367,6 +368,7 @@ class Database:
             if self._writer_lock is not None
             else None
         )
+        self._checkpointer: WalCheckpointer | None = None
         self.group_commit = GroupCommit(self.direct_write, threaded=not self.is_sqlite, role=role)
         """Direct writes of concurrent requests committed together (``ostiary.group_commit``)."""
 
@@ -393,6 +395,7 @@ class Database:
             connection = self._write_connections.get()
             try:
                 if self.is_sqlite:  # pysqlite is in autocommit mode here; begin explicitly
+                    checkpoint_in_commits(connection, self._checkpointer is None)
                     connection.cursor().execute("BEGIN IMMEDIATE")
                     pipeline: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
                 else:
@@ -452,6 +455,23 @@ class Database:
         """One trivial query on this thread's lookup connection; raises when the database
         cannot be reached (a dead connection is replaced once, as for any lookup)."""
         self.prepared(_PING).first()
+
+    def checkpoint_in_background(self, interval: float = 1.0) -> WalCheckpointer | None:
+        """On SQLite, checkpoint the WAL on a thread, and no longer in the commits of the direct
+        writes, which run on the event loop (``ostiary.wal_checkpoints``): the checkpointer
+        (one per database), or None on PostgreSQL. :meth:`checkpoint_in_commits` stops it."""
+        if not self.is_sqlite or self._checkpointer is not None:
+            return self._checkpointer
+        self._checkpointer = WalCheckpointer(self.write_engine, interval)
+        self._checkpointer.start()
+        return self._checkpointer
+
+    def checkpoint_in_commits(self) -> None:
+        """Stop the background checkpoints: the direct writes checkpoint in their commits
+        again, as SQLite does by default (each connection once it next writes)."""
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.stop()
 
     def dispose(self) -> None:
         """Close every pooled connection, and the ones threads keep for lookups and direct
