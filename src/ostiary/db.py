@@ -456,7 +456,7 @@ class Database:
         cannot be reached (a dead connection is replaced once, as for any lookup)."""
         self.prepared(_PING).first()
 
-    def checkpoint_in_background(self, interval: float = 1.0) -> WalCheckpointer | None:
+    def checkpoint_in_background(self, interval: float = 0.2) -> WalCheckpointer | None:
         """On SQLite, checkpoint the WAL on a thread, and no longer in the commits of the direct
         writes, which run on the event loop (``ostiary.wal_checkpoints``): the checkpointer
         (one per database), or None on PostgreSQL. :meth:`checkpoint_in_commits` stops it."""
