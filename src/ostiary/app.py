@@ -261,22 +261,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         asyncio.create_task(frequent.run_forever(), name="ostiary-frequent"),
         asyncio.create_task(sending.run_forever(), name="ostiary-sending"),
     ]
-    await services.wakeups.start()
     # SQLite's checkpoints on a thread, not in a group commit on the loop (ostiary.wal_checkpoints).
     services.database.checkpoint_in_background()
     try:
-        yield
+        await services.wakeups.start()
+        try:
+            yield
+        finally:
+            await services.wakeups.close()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            # A graceful stop loses nothing counted: the flush and the sealing run once more.
+            # The sending need not: what is queued stays queued, for the next worker to send.
+            await asyncio.to_thread(frequent.run_once)
     finally:
-        await services.wakeups.close()
         await asyncio.to_thread(services.database.checkpoint_in_commits)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        # A graceful stop loses nothing counted: the flush and the sealing run once more. The
-        # sending need not: what is queued stays queued, for the next worker to send.
-        await asyncio.to_thread(frequent.run_once)
 
 
 def frequent_jobs(

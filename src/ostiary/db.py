@@ -56,7 +56,7 @@ from ostiary.prepared import (
     PreparedSQL,
     ThreadConnections,
 )
-from ostiary.wal_checkpoints import WalCheckpointer, checkpoint_in_commits
+from ostiary.wal_checkpoints import WalCheckpointer, restore_on_checkin, set_commit_checkpoints
 
 _PING: AnySelect = select(literal_column("1"))
 
@@ -338,6 +338,7 @@ class Database:
                 # Registered first, so the lock is held before BEGIN IMMEDIATE is sent.
                 _serialize_writers(self.write_engine, self._writer_lock)
             _configure_sqlite(self.write_engine, "BEGIN IMMEDIATE")
+            event.listen(self.write_engine, "checkin", restore_on_checkin)
         else:
             # A server that went away: pre_ping replaces a pooled connection that died while
             # idle (a restart costs no request), and connect_timeout bounds how long a request
@@ -395,7 +396,10 @@ class Database:
             connection = self._write_connections.get()
             try:
                 if self.is_sqlite:  # pysqlite is in autocommit mode here; begin explicitly
-                    checkpoint_in_commits(connection, self._checkpointer is None)
+                    checkpointer = self._checkpointer
+                    set_commit_checkpoints(
+                        connection, checkpointer is None or not checkpointer.working
+                    )
                     connection.cursor().execute("BEGIN IMMEDIATE")
                     pipeline: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
                 else:

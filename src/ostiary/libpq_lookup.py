@@ -31,8 +31,9 @@ from psycopg import pq
 from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy.pool import PoolProxiedConnection
 
-# The SQLSTATE of "prepared statement does not exist".
+# The SQLSTATEs of "prepared statement does not exist" and "... already exists".
 _NOT_PREPARED = b"26000"
+_ALREADY_PREPARED = b"42P05"
 
 
 class _ConnectionState:
@@ -75,6 +76,10 @@ class LibpqLookup:
         connection, or None; a failure raises the psycopg error a cursor would have raised."""
         state = _state_of(pooled)
         pgconn = state.pgconn
+        if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+            # Nothing of ours opens a transaction here, but a lookup inside one would read its
+            # snapshot (a revocation committed since would go unseen) or fail for ever.
+            pgconn.exec_(b"ROLLBACK")
         transformer = state.transformer
         # libpq takes None for NULL, as psycopg's own cursors pass it; the stubs say otherwise.
         values = cast(Sequence[bytes], transformer.dump_sequence(params, self._formats))
@@ -98,6 +103,10 @@ class LibpqLookup:
 
     def _prepare(self, state: _ConnectionState) -> None:
         result = state.pgconn.prepare(self.name, self.sql)
-        if result.status != pq.ExecStatus.COMMAND_OK:
+        # A name is a hash of its SQL: one the server has already is this statement.
+        if (
+            result.status != pq.ExecStatus.COMMAND_OK
+            and result.error_field(pq.DiagnosticField.SQLSTATE) != _ALREADY_PREPARED
+        ):
             state.raise_error(result)
         state.prepared.add(self.name)

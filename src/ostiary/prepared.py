@@ -100,12 +100,14 @@ class PreparedSQL:
             list(compiled.positiontup) if compiled.positional else None
         )
         self.uncast = sorted(
-            name
-            for name, bind in compiled.binds.items()
-            if not bind.type.dialect_impl(dialect).render_bind_cast
+            bind.key
+            for bind in compiled.binds.values()
+            if not bind.type._unwrapped_dialect_impl(dialect).render_bind_cast
         )
         """The bind parameters the SQL does not cast to their type (on a dialect that casts
         none, every one)."""
+        self.expanded = sorted(compiled.post_compile_params)
+        """Parameters rendered when the statement runs (an expanding ``IN``), not compiled."""
         self._processors = {
             name: processor
             for name, bind in compiled.binds.items()
@@ -199,10 +201,13 @@ class PreparedQuery:
                 # libpq sends every value as text of no declared type: without a cast the
                 # server would guess one (a boolean in the select list comes back as 't').
                 raise TypeError(
-                    f"bind parameters {', '.join(self._prepared.uncast)} are not cast to a "
-                    "type in the SQL (no type, or one such as Boolean or Float that the "
-                    "psycopg dialect does not cast): compare with a literal or another column"
+                    f"{len(self._prepared.uncast)} bind parameters "
+                    f"({', '.join(self._prepared.uncast)}) are not cast to a type in the SQL "
+                    "(no type, or one such as Boolean or Float that the psycopg dialect does "
+                    "not cast): compare with a literal or another column"
                 )
+            if self._prepared.expanded:
+                raise TypeError("a prepared lookup takes no expanding IN (...) parameter")
             self._libpq = LibpqLookup(self._prepared.sql, len(self._prepared.positions))
         else:
             self._prepared = PreparedSQL(dialect, statement)
@@ -233,9 +238,11 @@ class PreparedQuery:
                     row = self._libpq.first(connection, bound)
                 else:
                     cursor = connection.cursor()
-                    cursor.execute(self._prepared.sql, bound)
-                    row = cursor.fetchone()
-                    cursor.close()
+                    try:
+                        cursor.execute(self._prepared.sql, bound)
+                        row = cursor.fetchone()
+                    finally:
+                        cursor.close()
             except self._dbapi_error as error:
                 # A statement's own error (a value the column cannot take) leaves the connection
                 # sound; only one that lost its server is replaced, and the lookup retried.
@@ -250,8 +257,7 @@ class PreparedQuery:
 
 
 def _numbering_parameters(dialect: Dialect) -> Dialect:
-    """``dialect`` (initialised, so it knows its server's version) compiling ``$1, $2...``
-    parameters, as libpq numbers them."""
+    """A copy of ``dialect`` compiling ``$1, $2...`` parameters, as libpq numbers them."""
     numbering = copy.copy(dialect)
     numbering.paramstyle = "numeric_dollar"
     numbering.positional = True

@@ -33,9 +33,9 @@ NO_AUTOCHECKPOINT = "ostiary.no_autocheckpoint"
 DEFAULT_AUTOCHECKPOINT = 1000
 
 
-def checkpoint_in_commits(connection: Any, enabled: bool) -> None:
-    """Whether ``connection``'s commits checkpoint the WAL (SQLite's default) or leave it to a
-    checkpointer thread; a pooled connection is switched only when that changes."""
+def set_commit_checkpoints(connection: Any, enabled: bool) -> None:
+    """Whether ``connection``'s (a pooled connection's) commits checkpoint the WAL, SQLite's
+    default, or leave it to a checkpointer thread; switched only when that changes."""
     if bool(connection.info.get(NO_AUTOCHECKPOINT)) == (not enabled):
         return
     cursor = connection.cursor()
@@ -44,10 +44,18 @@ def checkpoint_in_commits(connection: Any, enabled: bool) -> None:
     connection.info[NO_AUTOCHECKPOINT] = not enabled
 
 
+def restore_on_checkin(dbapi_connection: Any, record: Any) -> None:
+    """A pool ``checkin`` listener: a connection going back to the pool checkpoints in its
+    commits again, whoever checks it out next (a session, a CLI command)."""
+    # An invalidated connection comes back as None, its record's info already cleared.
+    if record.info.pop(NO_AUTOCHECKPOINT, False) and dbapi_connection is not None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={DEFAULT_AUTOCHECKPOINT}")
+
+
 class WalCheckpointer:
     """A thread checkpointing one SQLite database's WAL every ``interval`` seconds."""
 
-    def __init__(self, engine: Engine, interval: float = 1.0) -> None:
+    def __init__(self, engine: Engine, interval: float = 0.2) -> None:
         self._engine = engine
         self._interval = interval
         self._stopping = threading.Event()
@@ -58,6 +66,14 @@ class WalCheckpointer:
         """Checkpoints run so far."""
         self.last: tuple[int, int, int] | None = None
         """The last one's result: (busy, frames in the log, frames of it checkpointed)."""
+        self.failing = False
+        """Whether the last checkpoint failed (the next round tries again)."""
+
+    @property
+    def working(self) -> bool:
+        """Whether the thread runs and its last checkpoint succeeded: while it is not, the
+        direct writes checkpoint in their commits again, so the WAL never grows unchecked."""
+        return self._thread.is_alive() and not self.failing
 
     def start(self) -> None:
         """Begin checkpointing."""
@@ -88,8 +104,11 @@ class WalCheckpointer:
                 if connection is None:
                     connection = self._engine.raw_connection()
                 self.checkpoint(connection)
+                self.failing = False
             except Exception:  # a locked or lost database: the next round tries again
-                logger.warning("a WAL checkpoint failed; retrying", exc_info=True)
+                if not self.failing:  # once per run of failures, not five times a second
+                    logger.warning("a WAL checkpoint failed; retrying", exc_info=True)
+                self.failing = True
                 if connection is not None:
                     with contextlib.suppress(Exception):
                         connection.invalidate()

@@ -135,6 +135,25 @@ def test_a_server_that_forgot_its_statements_gets_them_again(database: Database)
     assert any(name.startswith("ostiary_lookup_") for name in names)
 
 
+def test_a_connection_left_in_a_transaction_is_rolled_back_first(database: Database) -> None:
+    raw = database._lookup_connections.get().driver_connection
+    database.ping()
+    raw.execute("SELECT 1")  # psycopg begins a transaction, which stays open
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        raw.execute("SELECT 1 / 0")  # and is now failed
+    _record(database, "test:after")  # committed by another connection meanwhile
+    # The lookup neither fails for ever nor reads an old snapshot: it sees the new row.
+    assert database.prepared(_BY_ACTION).first(action="test:after") is not None
+
+
+def test_a_statement_the_server_has_already_is_taken_as_prepared(database: Database) -> None:
+    lookup = database.prepared(_BY_ACTION)
+    assert lookup.first(action="test:none") is None
+    # What this connection prepared is forgotten on our side, not on the server's.
+    database._lookup_connections.get().info["ostiary.libpq_lookup"].prepared.clear()
+    assert lookup.first(action="test:none") is None
+
+
 def test_null_json_and_array_values_come_back_as_a_cursor_gives_them(database: Database) -> None:
     echo = select(
         bindparam("text", type_=String).label("text"),

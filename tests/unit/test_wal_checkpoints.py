@@ -58,7 +58,9 @@ def test_with_the_checkpointer_no_commit_checkpoints_and_the_thread_does(
     connection = database._write_connections.get()
     assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
     assert checkpointer.runs == 0
-    checkpointer.checkpoint(database.write_engine.raw_connection())
+    connection = database.write_engine.raw_connection()
+    checkpointer.checkpoint(connection)
+    connection.close()
     assert checkpointer.last is not None
     busy, frames, copied = checkpointer.last
     assert (busy, copied) == (0, frames)
@@ -72,7 +74,7 @@ def test_the_thread_checkpoints_every_interval(database: Database) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         last = checkpointer.last
-        if last is not None and last[1] > 0 and last[2] == last[1]:
+        if checkpointer.runs >= 2 and last is not None and last[1] > 0 and last[2] == last[1]:
             break
         time.sleep(0.05)
     else:
@@ -87,6 +89,28 @@ def test_once_stopped_commits_checkpoint_again(database: Database) -> None:
         pass
     connection = database._write_connections.get()
     assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+
+
+def test_while_the_thread_is_not_working_commits_checkpoint(database: Database) -> None:
+    checkpointer = database.checkpoint_in_background(interval=3600)
+    assert checkpointer is not None
+    checkpointer.failing = True  # as after a checkpoint that failed
+    _write_pages(database)
+    assert _wal_pages(database) < 1100
+
+
+def test_a_connection_back_in_the_pool_checkpoints_again(database: Database) -> None:
+    assert database.checkpoint_in_background(interval=3600) is not None
+    with database.direct_write():
+        pass
+    # The thread's direct-write connection goes back to the pool (as when its thread ends);
+    # a session that checks it out next gets SQLite's default.
+    database._write_connections.close()
+    connection = database.write_engine.raw_connection()
+    try:
+        assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+    finally:
+        connection.close()
 
 
 def test_postgresql_has_no_checkpointer() -> None:
