@@ -21,7 +21,13 @@ from ostiary.events import Event
 from tests.e2e.conftest import SCREENSHOTS
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import OAuthBrowser, register, token_request
-from tests.support.server import API_HEADERS, ServerProcess, start_server, trusting
+from tests.support.server import (
+    API_HEADERS,
+    PASSWORD_WORK_TIMEOUT,
+    ServerProcess,
+    start_server,
+    trusting,
+)
 
 PAGES = [
     "/dashboard/account",
@@ -255,6 +261,7 @@ def test_sign_out_every_other_session(
         f"{dashboard_server.url}/oauth/authorizations",
         headers=API_HEADERS,
         auth=(user.email, PASSWORD),
+        timeout=PASSWORD_WORK_TIMEOUT,
         json={"description": "CLI"},
         verify=trusting(dashboard_server.cert_path),
     )
@@ -384,6 +391,7 @@ def test_change_name_email_and_password(
         f"{dashboard_server.url}/oauth/authorizations",
         headers=API_HEADERS,
         auth=(new_email, PASSWORD),
+        timeout=PASSWORD_WORK_TIMEOUT,
         json={},
         verify=trusting(dashboard_server.cert_path),
     ).json()["access_token"]["token"]
@@ -412,6 +420,7 @@ def test_change_name_email_and_password(
         f"{dashboard_server.url}/oauth/authorizations",
         headers=API_HEADERS,
         auth=(new_email, "a brand new passphrase"),
+        timeout=PASSWORD_WORK_TIMEOUT,
         json={},
         verify=trusting(dashboard_server.cert_path),
     )
@@ -460,6 +469,7 @@ def test_another_accounts_things_cannot_be_seen_or_changed(
         f"{dashboard_server.url}/oauth/authorizations",
         headers=API_HEADERS,
         auth=(victim.email, PASSWORD),
+        timeout=PASSWORD_WORK_TIMEOUT,
         json={},
         verify=trusting(dashboard_server.cert_path),
     ).json()

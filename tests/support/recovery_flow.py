@@ -9,7 +9,7 @@ import time
 import httpx
 
 from tests.support.oauth_flow import hidden_fields
-from tests.support.server import API_HEADERS, ServerProcess
+from tests.support.server import API_HEADERS, PASSWORD_WORK_TIMEOUT, ServerProcess
 from tests.support.smtp_sink import Sink
 
 LINK = re.compile(r"https?://\S+/(?:reset-password|verify-email)\?token=[\w-]+")
@@ -43,7 +43,8 @@ def link_in(text: str) -> str:
 
 def browser_for(server: ServerProcess) -> httpx.Client:
     """A cookie-keeping client that does not follow redirects, as a browser's forms see it."""
-    return httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
+    # Its forms sign up and reset passwords: argon2, at nice 19 (PASSWORD_WORK_TIMEOUT).
+    return httpx.Client(base_url=server.url, timeout=PASSWORD_WORK_TIMEOUT, follow_redirects=False)
 
 
 def account_status(server: ServerProcess, token: str) -> int:
@@ -55,7 +56,11 @@ def account_status(server: ServerProcess, token: str) -> int:
 def password_login(server: ServerProcess, email: str, password: str) -> httpx.Response:
     """The API's password login (``heroku login -i``'s request)."""
     return httpx.post(
-        f"{server.url}/oauth/authorizations", headers=API_HEADERS, auth=(email, password), json={}
+        f"{server.url}/oauth/authorizations",
+        headers=API_HEADERS,
+        auth=(email, password),
+        json={},
+        timeout=PASSWORD_WORK_TIMEOUT,  # the server checks the password: argon2, at nice 19
     )
 
 

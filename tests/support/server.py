@@ -73,11 +73,13 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        """Stop the server and wait for it."""
+        """Stop the server gracefully (SIGTERM) and wait for it; kill it only if it is still
+        running after a minute (a graceful stop seals and flushes, slowly on a loaded machine;
+        tests read what it left)."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

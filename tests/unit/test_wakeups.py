@@ -44,6 +44,8 @@ def test_another_node_is_woken_at_once_through_redis(redis_server: PrivateRedis)
         )
         await holder.start()
         try:
+            # Subscribed first: the delay measured is the publication's, not the start's.
+            await asyncio.wait_for(holder._subscribed.wait(), 10)
             async with holder.listening("login-1") as woken:
                 started = time.monotonic()
                 approver.publish("login-1")
