@@ -68,6 +68,14 @@ def _use(server: ServerProcess, token: str, address: str, times: int = 1) -> Non
             assert used.status_code == 200, used.text
 
 
+def _used(server: ServerProcess, account: UserAccount, authorization_id: str) -> int:
+    """How many uses of the authorization the server has flushed so far."""
+    with server.client(account.api_key) as client:
+        usage = client.get(f"/oauth/authorizations/{authorization_id}/usage")
+        assert usage.status_code == 200, usage.text
+        return int(usage.json()["total"])
+
+
 def _alerts(server: ServerProcess, account: UserAccount) -> list[dict[str, object]]:
     with server.client(account.api_key) as client:
         listed = client.get("/account/alerts")
@@ -97,9 +105,9 @@ def test_each_finding_raises_one_alert_to_the_dashboard_the_webhook_and_the_mail
         assert created.status_code == 201, created.text
 
     # A new network: first use from one /24, then, after a flush, from another.
-    _, roaming = factory.token(account, ["global"])
+    roaming_id, roaming = factory.token(account, ["global"])
     _use(server, roaming, "203.0.113.5")
-    time.sleep(1.2)
+    _wait_for("the first network's use flushed", lambda: _used(server, account, roaming_id) >= 1)
     _use(server, roaming, "198.51.100.7")
     # A spike: more than the floor in the hour, for a credential with no history (median 0).
     _, busy = factory.token(account, ["global"])
@@ -130,6 +138,9 @@ def test_each_finding_raises_one_alert_to_the_dashboard_the_webhook_and_the_mail
     _use(server, busy, "203.0.113.9", times=5)
     with server.client(revoked) as client:
         assert client.get("/account").status_code == 401
+    # Flushed (any alert would be raised in that transaction), then a few runs of the sealing and
+    # the sending for a delivery or mail that should not come.
+    _wait_for("the repeated use flushed", lambda: _used(server, account, roaming_id) >= 3)
     time.sleep(3)
 
     alerts = _alerts(server, account)

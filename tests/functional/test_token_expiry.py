@@ -169,22 +169,24 @@ def test_the_dashboard_lists_what_expires_in_the_next_30_days(
 
 @pytest.fixture
 def lifecycle_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, Receiver, Sink]]:
-    """A server of two workers whose lifecycle job runs every second, warns 10 and 5 seconds
-    before an expiry and 6 seconds before an idle revocation (after an hour unused), with API
+    """A server of two workers whose lifecycle job runs every second, warns 20 and 10 seconds
+    before an expiry and 12 seconds before an idle revocation (after an hour unused), with API
     keys aged an hour at most; mail to the test's SMTP server."""
     with smtp_sink() as sink, webhook_receiver() as receiver:
         server = start_server(
             tmp_path / "server",
             settings={
                 "OSTIARY_PERIODIC_INTERVAL": "1",
-                "OSTIARY_EXPIRY_WARNINGS": "10s,5s",
+                "OSTIARY_EXPIRY_WARNINGS": "20s,10s",
                 "OSTIARY_TOKEN_IDLE_REVOKE_AFTER": str(IDLE_AFTER),
-                "OSTIARY_IDLE_REVOCATION_WARNING": "6s",
+                "OSTIARY_IDLE_REVOCATION_WARNING": "12s",
                 "OSTIARY_API_KEY_MAX_AGE": f"{API_KEY_MAX_AGE}s",
                 "OSTIARY_SMTP_URL": f"smtp://127.0.0.1:{sink.port}",
                 "OSTIARY_MAIL_FROM": "ostiary@example.test",
                 "OSTIARY_ACCESS_LOG": "off",
                 "OSTIARY_WEBHOOK_ALLOW_LOOPBACK": "true",
+                # The test reads the alerts every 0.2 s for half a minute: not a spike of use.
+                "OSTIARY_ALERT_SPIKE_FLOOR": "100000",
             },
             # Two workers run the job at the same moments: each warning still goes once.
             workers=2,
@@ -234,18 +236,18 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
     # Reads the alerts: the API key itself is past its age (and refused) by the end.
     _, reader = factory.token(account, ["global"])
     started = utcnow()
-    # Expires in 14 s: warned 10 s and 5 s before (windows of seconds, so a loaded machine
+    # Expires in 28 s: warned 20 s and 10 s before (windows of ten seconds, so a loaded machine
     # still runs the job in each), then told it expired.
-    expires_at = started + timedelta(seconds=14)
+    expires_at = started + timedelta(seconds=28)
     _, expiring = factory.token(account, ["global"], expires_at=expires_at)
-    # Last used an hour ago less 10 s: warned (6 s before), then revoked.
+    # Last used an hour ago less 20 s: warned (12 s before), then revoked.
     idle_id, idle = factory.token(account, ["global"])
-    # The API key, made an hour ago less 14 s: its age runs out like the token's expiry.
+    # The API key, made an hour ago less 28 s: its age runs out like the token's expiry.
     with factory.database.unit_of_work(write=True) as session:
         session.execute(
             update(Authorization)
             .where(Authorization.id == idle_id)
-            .values(last_used_at=started - timedelta(seconds=IDLE_AFTER - 10))
+            .values(last_used_at=started - timedelta(seconds=IDLE_AFTER - 20))
         )
         api_key = (
             select(Authorization.id)
@@ -276,7 +278,7 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
         counted.pop("dead-credential", None)
         return counted
 
-    _wait_for("every lifecycle alert", lambda: raised() == expected)
+    _wait_for("every lifecycle alert", lambda: raised() == expected, timeout=90)
     _wait_for("their deliveries", lambda: len(_lifecycle_deliveries(receiver)) >= total)
     _wait_for("their mails", lambda: len(sink.messages) >= total)
 
