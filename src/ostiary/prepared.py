@@ -48,7 +48,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from ostiary.libpq_lookup import LibpqLookup
+if typing.TYPE_CHECKING:
+    from ostiary.libpq_lookup import LibpqLookup
 
 AnySelect = Select[*tuple[Any, ...]]
 Model = TypeVar("Model")
@@ -208,6 +209,9 @@ class PreparedQuery:
                 )
             if self._prepared.expanded:
                 raise TypeError("a prepared lookup takes no expanding IN (...) parameter")
+            # Imported here: only a PostgreSQL database loads psycopg (9 MB a worker).
+            from ostiary.libpq_lookup import LibpqLookup
+
             self._libpq = LibpqLookup(self._prepared.sql, len(self._prepared.positions))
         else:
             self._prepared = PreparedSQL(dialect, statement)

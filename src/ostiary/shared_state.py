@@ -27,12 +27,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+if TYPE_CHECKING:
+    import redis
 
 from ostiary.metrics import SHARED_STATE_FAILURES
 
@@ -93,7 +92,13 @@ class SharedState:
         # request; the breaker decides when to try again.
         # Keepalive finds a TCP peer that vanished without a reset (Unix sockets cannot).
         tcp = {} if urlsplit(url).scheme == "unix" else {"socket_keepalive": True}
-        self.client = redis.Redis.from_url(
+        # Imported here: a server without OSTIARY_REDIS_URL never loads redis-py (6 MB a worker).
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self._errors: type[Exception] = redis.RedisError
+        self.client: redis.Redis = redis.Redis.from_url(
             url,
             socket_connect_timeout=CONNECT_TIMEOUT,
             socket_timeout=SOCKET_TIMEOUT,
@@ -119,7 +124,7 @@ class SharedState:
             raise SharedStateUnavailable(use)
         try:
             result = work(self.client)
-        except redis.RedisError as error:
+        except self._errors as error:
             self._failed(use, type(error).__name__)
             raise SharedStateUnavailable(use) from error
         if breaker is not None and breaker.down:

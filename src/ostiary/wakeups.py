@@ -18,9 +18,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-import redis
-import redis.asyncio
-
 from ostiary.shared_state import SharedState, SharedStateUnavailable
 
 logger = logging.getLogger("ostiary.wakeups")
@@ -127,6 +124,9 @@ class RedisWakeups(Wakeups):
 
     async def _receive(self) -> None:
         while True:
+            # Imported here: a server without OSTIARY_REDIS_URL never loads redis-py.
+            import redis.asyncio
+
             # A read timeout longer than the wait for a message: a link that died without a
             # reset is found at the next health-check PING instead of never.
             client = redis.asyncio.Redis.from_url(

@@ -11,24 +11,9 @@ an answer is accepted once (a replay finds no challenge) and a refused answer st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from ostiary.accounts.models import Account
 from ostiary.errors import Audit
@@ -52,9 +37,21 @@ from ostiary.passkeys.rules import (
 )
 from ostiary.unit import Unit
 
-# What a malformed answer can raise inside py_webauthn besides its own errors (base64, CBOR and
-# JSON decoding, missing keys): all mean "this answer does not verify", never a server error.
-_MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, OverflowError)
+# py_webauthn is imported by the ceremonies that use it: a worker that never sees a passkey
+# does not load it (7 MB and 117 modules a worker).
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
+
+def _malformed() -> tuple[type[Exception], ...]:
+    """What a malformed answer can raise inside py_webauthn besides its own errors (base64,
+    CBOR and JSON decoding, missing keys): all mean "this answer does not verify", never a
+    server error."""
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    return (WebAuthnException, ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
 TIMEOUT_MS = int(CHALLENGE_LIFETIME.total_seconds() * 1000)
 
 # The events of a verified (and of a refused) assertion, by the ceremony's purpose.
@@ -76,6 +73,13 @@ _OUTCOMES: dict[str, tuple[str, str, dict[str, object]]] = {
 def start_registration(unit: Unit, rp: RelyingParty, account: Account, *, browser: str) -> str:
     """Options for ``navigator.credentials.create()``: a discoverable credential with user
     verification (so it can sign in alone), none of the account's authenticators again."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     challenge = store_challenge(unit, purpose="register", browser=browser, account_id=account.id)
     options = generate_registration_options(
         rp_id=rp.id,
@@ -117,6 +121,8 @@ def finish_registration(
     challenge = consume_challenge(
         unit, credential, purpose="register", browser=browser, account_id=account.id, audit=audit
     )
+    from webauthn import verify_registration_response
+
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -125,7 +131,7 @@ def finish_registration(
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except _MALFORMED:
+    except _malformed():
         raise PasskeyRejected(
             "The passkey could not be registered: its answer did not verify.", audit=audit
         ) from None
@@ -161,6 +167,9 @@ def start_assertion(
     sign-in or a re-authentication requires user verification, the passkey then being two
     factors at once (NIST SP 800-63B section 5.1.8, multi-factor cryptographic device); as the
     second factor after the password, user presence is enough."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     challenge = store_challenge(unit, purpose=purpose, browser=browser, account_id=account_id)
     allowed = passkeys_of(unit.session, account_id) if account_id else []
     options = generate_authentication_options(
@@ -214,6 +223,8 @@ def finish_assertion(
         raise PasskeyRejected(
             "This passkey is not registered for an account here.", audit=refused("unknown")
         )
+    from webauthn import verify_authentication_response
+
     try:
         # The counter is compared below, once the signature is known to be good: a refused
         # counter then means a cloned authenticator, not a forged answer.
@@ -226,7 +237,7 @@ def finish_assertion(
             credential_current_sign_count=0,
             require_user_verification=purpose != "second-factor",
         )
-    except _MALFORMED:
+    except _malformed():
         raise PasskeyRejected(
             "The passkey's answer did not verify.", audit=refused("invalid", passkey.account_id)
         ) from None
@@ -287,6 +298,8 @@ def remove_all(unit: Unit, account_id: str) -> int:
 
 
 def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     return [
         PublicKeyCredentialDescriptor(
             id=b64url_decode(passkey.credential_id),
@@ -297,4 +310,6 @@ def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]
 
 
 def _known(transport: str) -> bool:
+    from webauthn.helpers.structs import AuthenticatorTransport
+
     return transport in {member.value for member in AuthenticatorTransport}

@@ -32,7 +32,6 @@ from ostiary.webhooks.payloads import body_of, headers_of
 from ostiary.webhooks.records import FAILED, RETRYING, SUCCEEDED, AttemptOutcome
 from ostiary.webhooks.rules import retry_delay
 from ostiary.webhooks.secrets import SecretBox, UnreadableSecret
-from ostiary.webhooks.transport import attempt_client
 
 logger = logging.getLogger("ostiary.webhooks")
 
@@ -127,6 +126,10 @@ def attempt(
     headers = headers_of(
         body, secret=secret, authorization=authorization, delivery_id=claimed.id, sent_at=now
     )
+    # Imported here: a worker that delivers nothing never loads httpx (and the rich and
+    # pygments its command line brings: 6 MB a worker).
+    from ostiary.webhooks.transport import attempt_client
+
     try:
         # Streamed and closed unread: a receiver's answer body is none of our business.
         with (
