@@ -18,22 +18,12 @@ from ostiary import group_commit
 from ostiary.db import Database, table_of
 from ostiary.events import INSERT_EVENT, SYSTEM, Event, event_row
 from ostiary.group_commit import GroupCommit
-from ostiary.migrate import upgrade
 from ostiary.prepared import DirectTransaction
 from tests.support.own_loop import run_in_own_loop
 from tests.support.writer_holder import WriterHolder
 
 _events = table_of(Event)
 _BY_ACTION = select(_events.c.id).where(_events.c.action == bindparam("action"))
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'ostiary.db'}"
-    upgrade(url)
-    db = Database(url)
-    yield db
-    db.dispose()
 
 
 @pytest.fixture(params=[True, False], ids=["writer-thread", "event-loop"])

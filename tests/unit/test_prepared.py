@@ -35,15 +35,6 @@ _BY_ACTION = select(table_of(Event).c.id, table_of(Event).c.details).where(
 )
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'ostiary.db'}"
-    upgrade(url)
-    db = Database(url)
-    yield db
-    db.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A migrated database on each backend (PostgreSQL: a fresh one, dropped afterwards)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ from ostiary.accounts.models import Account
 from ostiary.clock import utcnow
 from ostiary.db import Database
 from ostiary.events import SYSTEM
-from ostiary.migrate import upgrade
 from ostiary.purge import BATCH_SIZE, REVOKED_RETENTION, purge_expired
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens.models import (
@@ -31,15 +29,6 @@ from ostiary.tokens.services import (
 )
 from ostiary.unit import Unit
 from tests.support.expiring import LONG_AGO, count, device, present, seed
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'purge.db'}"
-    upgrade(url)
-    made = Database(url)
-    yield made
-    made.dispose()
 
 
 @pytest.fixture

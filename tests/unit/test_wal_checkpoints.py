@@ -6,28 +6,16 @@ and once stopped, commits checkpoint again as SQLite does by default."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ostiary.db import Database
 from ostiary.events import INSERT_EVENT, SYSTEM, event_row
-from ostiary.migrate import upgrade
 
 PAGE = 4096
 # Rows of about one page each: 1,500 of them take the WAL well past 1,000 pages.
 ROWS = 1500
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'ostiary.db'}"
-    upgrade(url)
-    db = Database(url)
-    yield db
-    db.checkpoint_in_commits()
-    db.dispose()
 
 
 def _write_pages(database: Database) -> None:

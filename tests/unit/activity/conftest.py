@@ -1,27 +1,17 @@
-"""A migrated SQLite database and a chain key for the activity log's unit tests."""
+"""The activity log's unit tests: a chain key, and events recorded as requests record them (the
+migrated SQLite database is the unit tests' own, tests/unit/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
 from ostiary.activity.chain import chain_key
 from ostiary.db import Database
 from ostiary.events import RequestContext, record_event
-from ostiary.migrate import upgrade
 
 KEY = chain_key(b"k" * 48)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    url = f"sqlite:///{tmp_path / 'activity.db'}"
-    upgrade(url)
-    made = Database(url)
-    yield made
-    made.dispose()
 
 
 @pytest.fixture
