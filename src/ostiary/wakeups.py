@@ -88,7 +88,11 @@ class RedisWakeups(Wakeups):
     """Wake-ups across workers and nodes through one Redis pub/sub channel."""
 
     def __init__(self, shared: SharedState) -> None:
+        # Imported here, at startup: a server without OSTIARY_REDIS_URL never loads redis-py.
+        import redis.asyncio
+
         super().__init__()
+        self._redis = redis.asyncio
         self._shared = shared
         self._channel = shared.key("wakeups")
         self._task: asyncio.Task[None] | None = None
@@ -124,12 +128,9 @@ class RedisWakeups(Wakeups):
 
     async def _receive(self) -> None:
         while True:
-            # Imported here: a server without OSTIARY_REDIS_URL never loads redis-py.
-            import redis.asyncio
-
             # A read timeout longer than the wait for a message: a link that died without a
             # reset is found at the next health-check PING instead of never.
-            client = redis.asyncio.Redis.from_url(
+            client = self._redis.Redis.from_url(
                 self._shared.url,
                 socket_connect_timeout=1.0,
                 socket_timeout=SUBSCRIBER_TIMEOUT,

@@ -86,6 +86,7 @@ def test_add_see_deliveries_and_delete_a_webhook(
         # The receiver has the POST before the server has recorded its answer: reload until the
         # outcome is on the page (the row says "pending" in between).
         row = page.locator("tr", has_text="alert:dead-credential")
+        deadline = time.monotonic() + 30
         while True:
             response = page.goto(f"{hooks_server.url}{PAGE}")
             assert response.status == 200

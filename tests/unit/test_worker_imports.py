@@ -1,7 +1,7 @@
-"""What a worker loads: an application on SQLite without Redis, that has sent no webhook and
-seen no passkey, imports neither the PostgreSQL driver, nor redis-py, nor httpx, nor
-py_webauthn (each is imported where it is first used: together about 25 MB of every worker's
-memory, docs/architecture.md "Memory per worker")."""
+"""What a worker loads: an application on SQLite without Redis, started and stopped, that has
+sent no webhook and seen no passkey, imports neither the PostgreSQL driver, nor redis-py, nor
+httpx, nor py_webauthn (each is imported where it is first used: together about 25 MB of every
+worker's memory, docs/architecture.md "Memory per worker")."""
 
 from __future__ import annotations
 
@@ -14,14 +14,22 @@ from tests.support.server import ostiary_env
 
 LAZY = ("psycopg", "redis", "httpx", "webauthn")
 
+# The application made, started (its jobs, checkpointer and wake-ups) and stopped gracefully
+# (a last sealing and flush), as a worker runs it, without serving a request.
 PROGRAM = """
-import json, sys
-from ostiary.app import create_app
+import asyncio, json, sys
+from ostiary.app import create_app, lifespan
 from ostiary.config import load_settings
 from ostiary.migrate import upgrade
 settings = load_settings()
 upgrade(settings.effective_database_url)
-create_app(settings)
+app = create_app(settings)
+
+async def serve_nothing():
+    async with lifespan(app):
+        await asyncio.sleep(0.5)
+
+asyncio.run(serve_nothing())
 print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {lazy})))
 """
 

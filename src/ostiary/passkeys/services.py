@@ -110,6 +110,9 @@ def finish_registration(
 ) -> Passkey:
     """Verify the authenticator's answer (origin, RP id, user present and verified, WebAuthn L2
     section 7.1) and store its credential under ``name``."""
+    # Before the challenge is consumed: a first import holds nothing the other requests wait for.
+    from webauthn import verify_registration_response
+
     stored_name = passkey_name(name)
     audit = Audit(
         "account:passkey:failure",
@@ -121,8 +124,6 @@ def finish_registration(
     challenge = consume_challenge(
         unit, credential, purpose="register", browser=browser, account_id=account.id, audit=audit
     )
-    from webauthn import verify_registration_response
-
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -200,6 +201,9 @@ def finish_assertion(
     names), the exact origin and RP id,
     the signature, user verification where :func:`start_assertion` required it, and a signature
     counter that went up. Records the purpose's success event; refusals carry its failure."""
+    # Before the challenge is consumed: a first import holds nothing the other requests wait for.
+    from webauthn import verify_authentication_response
+
     success, failure, details = _OUTCOMES[purpose]
 
     def refused(reason: str, actor: str | None = account_id) -> Audit:
@@ -223,8 +227,6 @@ def finish_assertion(
         raise PasskeyRejected(
             "This passkey is not registered for an account here.", audit=refused("unknown")
         )
-    from webauthn import verify_authentication_response
-
     try:
         # The counter is compared below, once the signature is known to be good: a refused
         # counter then means a cloned authenticator, not a forged answer.
