@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from ostiary.clock import utcnow
 from ostiary.tokens.models import Authorization
 from ostiary.usage.models import UsageHour
 from tests.support.factories import Factory, UserAccount
+from tests.support.polling import wait_for
 from tests.support.server import ServerProcess, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
 from tests.support.webhook_receiver import Receiver, webhook_receiver
@@ -51,14 +52,6 @@ def watched(tmp_path: Path) -> Iterator[tuple[ServerProcess, Receiver, Sink]]:
             yield server, receiver, sink
         finally:
             server.stop()
-
-
-def _wait_for(what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def _use(server: ServerProcess, token: str, address: str, times: int = 1) -> None:
@@ -111,7 +104,7 @@ def test_each_finding_raises_one_alert_to_the_dashboard_the_webhook_and_the_mail
     # A new network: first use from one /24, then, after a flush, from another.
     roaming_id, roaming = factory.token(account, ["global"])
     _use(server, roaming, "203.0.113.5")
-    _wait_for("the first network's use flushed", lambda: _used(factory, roaming_id) >= 1)
+    wait_for("the first network's use flushed", lambda: _used(factory, roaming_id) >= 1)
     _use(server, roaming, "198.51.100.7")
     # A spike: more than the floor in the hour, for a credential with no history (median 0).
     _, busy = factory.token(account, ["global"])
@@ -132,9 +125,9 @@ def test_each_finding_raises_one_alert_to_the_dashboard_the_webhook_and_the_mail
     with server.client(revoked) as client:
         assert client.get("/account").status_code == 401
 
-    _wait_for("four alerts", lambda: {a["rule"] for a in _alerts(server, account)} >= RULES)
-    _wait_for("four deliveries", lambda: len(_alert_deliveries(receiver)) >= len(RULES))
-    _wait_for("four mails", lambda: len(sink.messages) >= len(RULES))
+    wait_for("four alerts", lambda: {a["rule"] for a in _alerts(server, account)} >= RULES)
+    wait_for("four deliveries", lambda: len(_alert_deliveries(receiver)) >= len(RULES))
+    wait_for("four mails", lambda: len(sink.messages) >= len(RULES))
 
     # The same findings again: another address of the same /24, more of the same use, the dead
     # token once more. Nothing new may be raised, delivered or mailed.
@@ -144,7 +137,7 @@ def test_each_finding_raises_one_alert_to_the_dashboard_the_webhook_and_the_mail
         assert client.get("/account").status_code == 401
     # Flushed (any alert would be raised in that transaction), then a few runs of the sealing and
     # the sending for a delivery or mail that should not come.
-    _wait_for("the repeated use flushed", lambda: _used(factory, roaming_id) >= 3)
+    wait_for("the repeated use flushed", lambda: _used(factory, roaming_id) >= 3)
     time.sleep(3)
 
     alerts = _alerts(server, account)

@@ -18,6 +18,7 @@ from ostiary.webhooks.services import enqueue_deliveries
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_dashboard import _log_in, _unlabelled_inputs
 from tests.support.factories import Factory, UserAccount
+from tests.support.polling import wait_for
 from tests.support.server import ServerProcess, start_server
 from tests.support.webhook_receiver import webhook_receiver
 
@@ -86,13 +87,15 @@ def test_add_see_deliveries_and_delete_a_webhook(
         # The receiver has the POST before the server has recorded its answer: reload until the
         # outcome is on the page (the row says "pending" in between).
         row = page.locator("tr", has_text="alert:dead-credential")
-        deadline = time.monotonic() + 30
-        while True:
-            response = page.goto(f"{hooks_server.url}{PAGE}")
-            assert response.status == 200
-            if "pending" not in row.text_content() or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        answers: list[Any] = []
+
+        def outcome_shown() -> bool:
+            answers.append(page.goto(f"{hooks_server.url}{PAGE}"))
+            assert answers[-1].status == 200
+            return "pending" not in row.text_content()
+
+        wait_for("the delivery's outcome on the page", outcome_shown)
+        response = answers[-1]
         assert secret not in page.content()  # shown once, on the answer that made it
         assert "succeeded" in row.text_content()
         assert "HTTP 200" in row.text_content()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import CookieJar
 from typing import Any
@@ -30,13 +30,14 @@ from tests.support.cluster_nodes import Cluster, Node, sign_in, start_cluster, s
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.nginx import CONFIG_TEMPLATE, Nginx
 from tests.support.oauth_flow import CALLBACK, DEVICE_GRANT, hidden_fields, pkce_pair, query_of
-from tests.support.server import API_HEADERS, free_port, trusting
+from tests.support.polling import wait_for
+from tests.support.server import API_HEADERS, NO_REFILL, free_port, trusting
 
 pytestmark = pytest.mark.server
 
 # A pool too big to empty and no refill to speak of: RateLimit-Remaining then falls by exactly one
 # per request, which shows whether the nodes count in one pool.
-SHARED_POOL = {"OSTIARY_RATE_LIMIT_CAPACITY": "100000", "OSTIARY_RATE_LIMIT_PER_MINUTE": "0.001"}
+SHARED_POOL = {"OSTIARY_RATE_LIMIT_CAPACITY": "100000", **NO_REFILL}
 _addresses = (f"198.51.100.{n}" for n in itertools.count(1))
 
 
@@ -116,7 +117,7 @@ def test_the_rate_limit_is_one_pool_across_nodes(cluster: Cluster, factory: Fact
     of 100 and no refill: exactly 100 pass, each with one less remaining, and 50 are refused."""
     small = cluster.start_nodes(
         ["small-a", "small-b", "small-c"],
-        {"OSTIARY_RATE_LIMIT_CAPACITY": "100", "OSTIARY_RATE_LIMIT_PER_MINUTE": "0.001"},
+        {"OSTIARY_RATE_LIMIT_CAPACITY": "100", **NO_REFILL},
     )
     try:
         owner = factory.account("rate-limit")
@@ -491,14 +492,6 @@ def _all_releases(api: httpx.Client, app: str) -> list[dict[str, Any]]:
         wanted = page.headers["next-range"]
 
 
-def _poll_until(what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait until ``done()``, or fail saying what did not happen."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def _wait_for_health(nodes: list[Node], status: int, timeout: float = 30.0) -> list[int]:
     deadline = time.monotonic() + timeout
     while True:
@@ -526,7 +519,7 @@ def test_postgres_restarted_under_load_is_503_then_every_node_recovers(
     ]
     for writer in writers:
         writer.start()
-    _poll_until("the writers' first acknowledged writes", lambda: len(acked) > 0)
+    wait_for("the writers' first acknowledged writes", lambda: len(acked) > 0)
     acked_before = len(acked)
     cluster.postgres.stop()
     try:
@@ -547,7 +540,7 @@ def test_postgres_restarted_under_load_is_503_then_every_node_recovers(
         cluster.postgres.start()
 
     assert _wait_for_health(nodes, 200) == [200, 200, 200]
-    _poll_until("the writers getting through again", lambda: len(acked) > acked_while_down)
+    wait_for("the writers getting through again", lambda: len(acked) > acked_while_down)
     stop.set()
     for writer in writers:
         writer.join(timeout=30)

@@ -14,6 +14,7 @@ import httpx
 
 from tests.support.server import (
     API_HEADERS,
+    NO_REFILL,
     free_port,
     ostiary_env,
     run_cli,
@@ -127,11 +128,7 @@ def test_accounts_create_refuses_bad_input(tmp_path: Path) -> None:
 def test_empty_pool_gets_429_with_retry_after(tmp_path: Path) -> None:
     from tests.support.factories import Factory
 
-    server = start_server(
-        tmp_path,
-        # Nothing refills during the test (Heroku's rate gives one back every 0.8 s).
-        settings={"OSTIARY_RATE_LIMIT_CAPACITY": "3", "OSTIARY_RATE_LIMIT_PER_MINUTE": "0.001"},
-    )
+    server = start_server(tmp_path, settings={"OSTIARY_RATE_LIMIT_CAPACITY": "3", **NO_REFILL})
     try:
         factory = Factory(server.data_dir)
         account = factory.account()

@@ -27,7 +27,7 @@ from ostiary.client import (
 )
 from tests.support.factories import Factory, UserAccount
 from tests.support.oauth_flow import CALLBACK, OAuthBrowser, register
-from tests.support.server import ServerProcess, start_server
+from tests.support.server import NO_REFILL, ServerProcess, start_server
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -40,11 +40,8 @@ def _remaining(api: Client) -> int:
 @pytest.fixture(scope="module")
 def unrefilled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server whose rate-limit pool does not refill during a test: each request counted is
-    exactly one less remaining, however slow the machine (Heroku's rate gives one back every
-    0.8 s)."""
-    server = start_server(
-        tmp_path_factory.mktemp("unrefilled"), settings={"OSTIARY_RATE_LIMIT_PER_MINUTE": "0.001"}
-    )
+    exactly one less remaining, however slow the machine."""
+    server = start_server(tmp_path_factory.mktemp("unrefilled"), settings=NO_REFILL)
     yield server
     server.stop()
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from ostiary.tokens.models import Authorization, AuthorizationKind
 from ostiary.tokens.services import issue_access_token, issue_refresh_token
 from ostiary.web.leaks import RECEIVED
 from tests.support.factories import Factory, UserAccount
+from tests.support.polling import wait_for
 from tests.support.server import ServerProcess, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
 from tests.support.webhook_receiver import Receiver, webhook_receiver
@@ -99,14 +99,6 @@ def scanned(
             yield server, receiver, sink
         finally:
             server.stop()
-
-
-def _wait_for(what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def _post(server: ServerProcess, path: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -176,7 +168,7 @@ def test_a_signed_report_revokes_the_real_token_labels_the_fake_and_tells_the_ow
     assert not _works(server, leaked)
     assert _works(server, account.api_key), "only the leaked token is revoked"
 
-    _wait_for(
+    wait_for(
         "the leaked alert", lambda: any(a["rule"] == "leaked" for a in _alerts(server, account))
     )
     alert = next(a for a in _alerts(server, account) if a["rule"] == "leaked")
@@ -186,14 +178,14 @@ def test_a_signed_report_revokes_the_real_token_labels_the_fake_and_tells_the_ow
         with receiver.lock:
             return [json.loads(d.body) for d in receiver.received if d.signed_with(SECRET)]
 
-    _wait_for(
+    wait_for(
         "the webhook delivery", lambda: any(d["action"] == "alert:leaked" for d in delivered())
     )
 
     def mailed() -> list[str]:
         return [sink.parts(index)[0] for index in range(len(sink.messages))]
 
-    _wait_for("the mail", lambda: any(FOUND_AT in text for text in mailed()))
+    wait_for("the mail", lambda: any(FOUND_AT in text for text in mailed()))
     assert all(leaked not in text for text in mailed())
     for delivery in receiver.received:
         assert leaked.encode() not in delivery.body
@@ -266,7 +258,7 @@ def test_a_public_report_answers_the_same_whatever_the_token_and_revokes_a_real_
     assert answers[0][0] == 202
     assert all(answer == answers[0] for answer in answers), "no answer tells a real token"
     assert not _works(server, real)
-    _wait_for(
+    wait_for(
         "the leaked alert", lambda: any(a["rule"] == "leaked" for a in _alerts(server, account))
     )
     assert "pastebin.test" in json.dumps(_alerts(server, account))
@@ -385,7 +377,7 @@ def _assert_the_secret_is_retired_until_rotated(
     assert _works(server, minted.json()["access_token"])
     assert _refused_as_invalid_client(client.token_request(machine, client.secret))
 
-    _wait_for(
+    wait_for(
         "the leaked alert",
         lambda: any(a["rule"] == "leaked" for a in _alerts(server, client.owner)),
     )
@@ -414,7 +406,7 @@ def test_a_publicly_reported_client_secret_stops_working_until_the_owner_rotates
     assert answered.status_code == 202
     assert answered.json() == RECEIVED
     _assert_the_secret_is_retired_until_rotated(server, client, factory)
-    _wait_for(
+    wait_for(
         "the mail",
         lambda: any(
             "pastebin.test/cs" in sink.parts(index)[0] for index in range(len(sink.messages))
@@ -480,7 +472,7 @@ def test_a_reported_code_revokes_its_grant(
     )
     assert refreshed.json()["error"] == "invalid_grant"
     assert _works(server, client.machine_token), "the client itself is untouched"
-    _wait_for(
+    wait_for(
         "the leaked alert",
         lambda: any(
             a["rule"] == "leaked" and a["authorization"] == {"id": granted.json()["id"]}

@@ -15,7 +15,7 @@ import pytest
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import register
 from tests.support.private_redis import PrivateRedis
-from tests.support.server import ServerProcess, start_server
+from tests.support.server import NO_REFILL, ServerProcess, start_server
 
 CAPACITY = 1000
 
@@ -38,7 +38,7 @@ def shared_server(
         settings={
             "OSTIARY_REDIS_URL": redis_for_server.url,
             "OSTIARY_RATE_LIMIT_CAPACITY": str(CAPACITY),
-            "OSTIARY_RATE_LIMIT_PER_MINUTE": "0.001",  # nothing refills during the test
+            **NO_REFILL,
         },
     )
     yield server

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
 from tests.support.factories import PASSWORD, Factory, UserAccount
 from tests.support.oauth_flow import hidden_fields
 from tests.support.ostiary_cli import OstiaryCLI
+from tests.support.polling import wait_for
 from tests.support.server import ServerProcess, start_server
 from tests.support.smtp_sink import Sink, smtp_sink
 from tests.support.webhook_receiver import Receiver, webhook_receiver
@@ -197,14 +198,6 @@ def lifecycle_server(tmp_path: Path) -> Iterator[tuple[ServerProcess, Receiver, 
             server.stop()
 
 
-def _wait_for(what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 def _alerts(server: ServerProcess, reader: str) -> list[dict[str, object]]:
     with server.client(reader) as client:
         listed = client.get("/account/alerts")
@@ -278,9 +271,9 @@ def test_warnings_reach_the_mail_and_the_webhook_once_each_and_idle_tokens_are_r
         counted.pop("dead-credential", None)
         return counted
 
-    _wait_for("every lifecycle alert", lambda: raised() == expected, timeout=90)
-    _wait_for("their deliveries", lambda: len(_lifecycle_deliveries(receiver)) >= total)
-    _wait_for("their mails", lambda: len(sink.messages) >= total)
+    wait_for("every lifecycle alert", lambda: raised() == expected, timeout=90)
+    wait_for("their deliveries", lambda: len(_lifecycle_deliveries(receiver)) >= total)
+    wait_for("their mails", lambda: len(sink.messages) >= total)
 
     # The idle token is refused now, and the revocation is recorded.
     with server.client(idle) as client:

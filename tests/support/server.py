@@ -20,6 +20,9 @@ API_HEADERS = {"Accept": "application/vnd.heroku+json; version=3"}
 # the lowest CPU priority (ostiary.security.passwords), so on a machine busy with other tests'
 # browsers and servers one check can take far longer than httpx's default 5 s.
 PASSWORD_WORK_TIMEOUT = 60.0
+# A server setting: its rate-limit pools do not refill during a test (Heroku's rate gives one
+# request back every 0.8 s), so each counted request is exactly one less remaining.
+NO_REFILL = {"OSTIARY_RATE_LIMIT_PER_MINUTE": "0.001"}
 
 
 def trusting(cert_path: Path) -> ssl.SSLContext:

@@ -302,16 +302,11 @@ def remove_all(unit: Unit, account_id: str) -> int:
 def _descriptors(passkeys: list[Passkey]) -> list[PublicKeyCredentialDescriptor]:
     from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
 
+    known = {member.value for member in AuthenticatorTransport}
     return [
         PublicKeyCredentialDescriptor(
             id=b64url_decode(passkey.credential_id),
-            transports=[AuthenticatorTransport(t) for t in passkey.transports or () if _known(t)],
+            transports=[AuthenticatorTransport(t) for t in passkey.transports or () if t in known],
         )
         for passkey in passkeys
     ]
-
-
-def _known(transport: str) -> bool:
-    from webauthn.helpers.structs import AuthenticatorTransport
-
-    return transport in {member.value for member in AuthenticatorTransport}
