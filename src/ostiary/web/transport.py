@@ -5,10 +5,18 @@ connection sending a header that never ends grew a worker by the size it sent (2
 220 MB more memory). Here the bytes received while a head is incomplete are counted, and past
 :data:`MAX_REQUEST_HEAD` the request is answered 431 (RFC 6585 section 5) and the connection
 closed. A body is not counted here: the middleware caps it (``OSTIARY_MAX_BODY_SIZE``).
+
+A response also leaves in one send instead of two. uvicorn writes a response's status line and
+headers as soon as the application starts the response, and its body in a second write: two
+system calls, two TCP segments, and a client that wakes twice for one answer. Here the head is
+held back (:class:`CoalescedWrites`) until the body follows, which for every response the
+application answers at once is in the same turn of the event loop (docs/architecture.md,
+"One send per response").
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -26,8 +34,51 @@ _BODY = (
 )
 
 
+class CoalescedWrites:
+    """A connection's transport as a request's response cycle writes to it: a write is held
+    until the next one, then both are sent as one. What is held is sent at the latest when the
+    response completes (:meth:`flush`), when the connection is closed, or in the event loop's
+    next turn (a streamed response whose next part is slow to come, a ``100 Continue``)."""
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        """Hold ``data``, or send it together with what is held."""
+        held = self._held
+        if held is None:
+            self._held = data
+            self._loop.call_soon(self.flush)
+        else:
+            self._held = None
+            self._transport.write(held + data)
+
+    def flush(self) -> None:
+        """Send what is held, if anything (not once the connection is closing)."""
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        """Send what is held, then close the connection."""
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        """Whether the connection is closing."""
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    """:class:`HttpToolsProtocol` that refuses a request head over :data:`MAX_REQUEST_HEAD`."""
+    """:class:`HttpToolsProtocol` that refuses a request head over :data:`MAX_REQUEST_HEAD`,
+    and sends each response's head and body in one write (:class:`CoalescedWrites`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -49,14 +100,31 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         super().on_message_begin()
 
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """A new connection: its responses are written through one :class:`CoalescedWrites`
+        (one for the connection, so that pipelined responses keep their order)."""
+        super().connection_made(transport)
+        self._writes = CoalescedWrites(transport, self.loop)
+
     def on_headers_complete(self) -> None:
-        """The head is complete: what follows is the body, capped by the middleware."""
+        """The head is complete: what follows is the body, capped by the middleware. The
+        request's response cycle writes through the connection's :class:`CoalescedWrites`."""
         self._head_pending = False
+        previous = self.cycle
         super().on_headers_complete()
+        if self.cycle is not previous:  # a cycle was started (not an upgrade)
+            self.cycle.transport = self._writes  # type: ignore[assignment]
+
+    def on_response_complete(self) -> None:
+        """A response is written: what is held of it is sent now, before the connection's next
+        request is answered or its keep-alive timer starts."""
+        self._writes.flush()
+        super().on_response_complete()
 
     def _refuse(self) -> None:
         if self.transport.is_closing():
             return
+        self._writes.flush()  # what an earlier response holds goes first
         self.transport.write(
             _REFUSAL + b"content-length: " + str(len(_BODY)).encode() + b"\r\n\r\n" + _BODY
         )
