@@ -3,9 +3,9 @@ the client's owner (the grant's rules are ``oauth2.rfc6749.grants.client_credent
 
 This is the hot path of machine-to-machine callers, which may fetch a token per job. One
 authorization per client and scope set carries every such token. Reading the client with its
-authorizations (its secrets re-checked, since they may have changed after the request
-authenticated) and storing the token and its event are three prepared statements in a direct
-transaction
+authorizations (the client compared with the one the request authenticated and the grant
+checked, which the worker may have remembered for a few seconds: ``ClientMemory``) and storing
+the token and its event are three prepared statements in a direct transaction
 (:meth:`ostiary.db.Database.direct_write`): measured on these machines, the same work through
 ORM objects cost four times as much (docs/architecture.md).
 
@@ -30,9 +30,10 @@ from ostiary.db import table_of
 from ostiary.errors import Audit, Unauthorized
 from ostiary.events import INSERT_EVENT, RequestContext, event_row
 from ostiary.oauth2.protocols import Client, TokenSet
+from ostiary.oauth_clients.errors import ClientChanged
 from ostiary.oauth_clients.models import OAuthClient
-from ostiary.oauth_clients.records import ClientRecord
-from ostiary.prepared import DirectTransaction, as_list, as_utc
+from ostiary.oauth_clients.records import CLIENT_RECORD, ClientRecord
+from ostiary.prepared import DirectTransaction, as_list
 from ostiary.security.hashing import SecretHasher
 from ostiary.security.tokens import TokenKind
 from ostiary.tokens.models import AccessToken, Authorization, AuthorizationKind
@@ -42,13 +43,14 @@ _authorizations = table_of(Authorization)
 
 _clients = table_of(OAuthClient)
 
-# What the transaction that stores a client's tokens checks, in one query: the client's secrets
-# as they stand now, and its live client-credentials authorizations with their suspension.
+# What the transaction that stores a client's tokens checks, in one query: the client as it
+# stands now (what authenticates it and scopes its tokens), and its live client-credentials
+# authorizations with their suspension.
+_RECORD_COLUMNS = CLIENT_RECORD.columns()
+_read_record = CLIENT_RECORD.reader([column.name for column in _RECORD_COLUMNS])
 _CLIENT_STATE = (
     select(
-        _clients.c.secret_hash,
-        _clients.c.previous_secret_hash,
-        _clients.c.previous_secret_expires_at,
+        *_RECORD_COLUMNS,
         _authorizations.c.id,
         _authorizations.c.scopes,
         _authorizations.c.suspended_by,
@@ -69,16 +71,15 @@ _INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)
 _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
 _KIND = AuthorizationKind.CLIENT_CREDENTIALS.value
 
-Secrets = tuple[str | None, str | None, datetime | None]
 LiveAuthorization = tuple[str, Any, Any]  # id, scopes (JSON), suspended_by
 
 
 @dataclass(frozen=True, slots=True)
 class _ClientState:
-    """The client as the storing transaction reads it: its secrets (None once it is deleted)
-    and its live client-credentials authorizations."""
+    """The client as the storing transaction reads it (None once it is deleted) and its live
+    client-credentials authorizations."""
 
-    secrets: Secrets | None
+    client: ClientRecord | None
     authorizations: list[LiveAuthorization]
 
 
@@ -86,11 +87,11 @@ def _client_state(transaction: DirectTransaction, client_id: str) -> _ClientStat
     rows = transaction.rows(_CLIENT_STATE, client_id=client_id, kind=_KIND)
     if not rows:
         return _ClientState(None, [])
-    secret_hash, previous_hash, previous_ends = rows[0][:3]
-    return _ClientState(
-        (secret_hash, previous_hash, as_utc(previous_ends)),
-        [(str(row[3]), row[4], row[5]) for row in rows if row[3] is not None],
-    )
+    first = len(_RECORD_COLUMNS)  # the authorization's columns follow the client's
+    authorizations = [
+        (str(row[first]), row[first + 1], row[first + 2]) for row in rows if row[first] is not None
+    ]
+    return _ClientState(_read_record(rows[0]), authorizations)
 
 
 def _authorization_for(
@@ -126,27 +127,13 @@ def _authorization_for(
     return str(created[0])
 
 
-def _secrets_of(client: Client) -> Secrets:
-    """The client's stored secrets as its authentication read them."""
-    assert isinstance(client, ClientRecord)  # what the token endpoint's client lookup gives
-    return (client.secret_hash, client.previous_secret_hash, client.previous_secret_expires_at)
-
-
-def _refuse_changed_secrets(client: Client) -> NoReturn:
-    """Unauthorized (``invalid_client``): the client's secrets changed since the request
-    authenticated with them (a leak report retired the secret, a rotation replaced it, or the
-    client was deleted) and that committed while the request waited for the writer. Read in
-    the transaction that stores the token, so no token is stored for a secret that no longer
-    authenticates."""
-    raise Unauthorized(
-        "The client's secret changed while the request was served: authenticate again.",
-        audit=Audit(
-            "auth:failure",
-            target_type="client",
-            target_id=client.id,
-            details={"reason": "client secret changed", "grant": "client_credentials"},
-        ),
-    )
+def _refuse_changed_client(client: Client) -> NoReturn:
+    """:class:`ClientChanged` (``invalid_client``): the client no longer stands as the request
+    authenticated it and the grant checked it (a leak report retired the secret, a rotation
+    replaced it, the client was deleted, its scopes or its owner changed), either since the
+    worker remembered it or while the request waited for the writer. Read in the transaction
+    that stores the token, so no token is stored that the client as it stands would not get."""
+    raise ClientChanged(client.id)
 
 
 def _refuse_suspended(client: Client, authorization_id: str, alert_id: str) -> NoReturn:
@@ -195,10 +182,10 @@ class ClientCredentialsTokens:
             target_type="authorization",
             details={"grant": "client_credentials", "client_id": client.id},
         )
-        secrets = _secrets_of(client)
+        assert isinstance(client, ClientRecord)  # what the token endpoint's client lookup gives
         self.staged.append(
             lambda transaction: _store(
-                transaction, client, secrets, owner_id, scopes, stored, now, expires_at, event
+                transaction, client, owner_id, scopes, stored, now, expires_at, event
             )
         )
         return TokenSet(
@@ -212,8 +199,7 @@ class ClientCredentialsTokens:
 
 def _store(
     transaction: DirectTransaction,
-    client: Client,
-    secrets: Secrets,
+    client: ClientRecord,
     owner_id: str,
     scopes: list[str],
     stored: dict[str, str],
@@ -222,13 +208,13 @@ def _store(
     event: dict[str, Any],
 ) -> None:
     """Write one issued token and its event, under the client's authorization for ``scopes``,
-    once the client's secrets are seen unchanged (the client is read once per transaction: the
-    tokens of a group commit mostly share it)."""
+    once the client is seen as it was authenticated (the client is read once per transaction:
+    the tokens of a group commit mostly share it)."""
     state = transaction.found.get((_ClientState, client.id))
     if state is None:
         state = transaction.found[(_ClientState, client.id)] = _client_state(transaction, client.id)
-    if state.secrets != secrets:
-        _refuse_changed_secrets(client)
+    if state.client != client:
+        _refuse_changed_client(client)
     key = (_authorization_for, client.id, tuple(scopes))
     authorization_id = transaction.found.get(key)
     if authorization_id is None:

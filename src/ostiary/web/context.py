@@ -14,6 +14,7 @@ from ostiary.accounts.passwords import PasswordChecker
 from ostiary.config import Settings
 from ostiary.db import Database
 from ostiary.events import RequestContext
+from ostiary.oauth_clients.oauth_storage import ClientMemory
 from ostiary.periodic import Nudge
 from ostiary.ratelimit import RateLimiter
 from ostiary.recovery.records import Mailroom
@@ -47,6 +48,8 @@ class Services:
     usage: UsageFlush | None = None
     # Wakes the sending jobs of this worker (mail with a link goes out in seconds).
     sending: Nudge = field(default_factory=Nudge)
+    # The clients this worker read for the client credentials grant, for a few seconds.
+    client_memory: ClientMemory = field(default_factory=ClientMemory)
     # Seals the bodies of mail that carries a link; None when no mail is sent (no usable
     # OSTIARY_SMTP_URL): the pages then say so, and nothing is queued.
     mail_seal: Sealer | None = None

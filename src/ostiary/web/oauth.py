@@ -25,13 +25,14 @@ from ostiary.errors import OstiaryError
 from ostiary.metrics import count_token_issued
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_client, invalid_request
-from ostiary.oauth2.protocols import Issued
+from ostiary.oauth2.protocols import ClientStore, Issued
 from ostiary.oauth2.requests import client_credentials, parse_form
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.oauth2.rfc6749.grants import authorization_code, refresh_token
 from ostiary.oauth2.rfc6749.grants import client_credentials as cc
 from ostiary.oauth2.rfc6749.token_endpoint import Grant, TokenEndpoint
-from ostiary.oauth_clients.oauth_storage import Clients
+from ostiary.oauth_clients.errors import ClientChanged
+from ostiary.oauth_clients.oauth_storage import Clients, RememberingClients
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.prepared import DirectTransaction
 from ostiary.scopes import ALL_SCOPES, parse_scopes
@@ -124,29 +125,60 @@ def grants(
     }
 
 
+def _clients_for(request: Request, form: dict[str, str]) -> ClientStore[ClientRecord]:
+    """How the token endpoint finds the request's client: through the worker's memory for the
+    client credentials grant (whose storing transaction reads the client again), by a read
+    otherwise."""
+    services = services_of(request)
+    reads = Clients(services.database, services.hasher)
+    if form.get("grant_type") != cc.GRANT_TYPE:
+        return reads
+    secret = client_credentials(request.headers.get("authorization"), form).client_secret
+    return RememberingClients(reads, services.client_memory, services.hasher, secret)
+
+
+async def _issue(
+    request: Request, form: dict[str, str], clients: ClientStore[ClientRecord]
+) -> dict[str, object]:
+    """The token response for the form, its client authenticated through ``clients``, once
+    what it issued is committed (together with the writes of the token requests ready at the
+    same time)."""
+    services = services_of(request)
+    staged: list[Callable[[DirectTransaction], None]] = []
+    endpoint = TokenEndpoint(clients, services.failure_throttle, grants(request, staged))
+    body = endpoint.handle(request_context(request).ip, form, request.headers.get("authorization"))
+    try:
+        for write in staged:
+            await services.database.group_commit.run(write)
+    except services.database.integrity_error as refused:
+        # The client was deleted while its token waited for the commit (its authorization
+        # row's foreign key): the token is not written, and the client no longer exists.
+        raise invalid_client("The client no longer exists.") from refused
+    return body
+
+
 @router.post("/oauth/token", summary="Token endpoint (RFC 6749 section 3.2)")
 async def token(request: Request) -> JSONResponse:
     """Exchange a grant for tokens. A client-credentials token is answered once its rows are
-    committed, together with those of the token requests ready at the same time."""
+    committed.
+
+    That grant's client may be one the worker remembers (``ClientMemory``): its storing
+    transaction reads the client again, so a token is never issued on what was remembered.
+    A refusal that may come of it (the client changed since, or what was remembered refuses)
+    is not the answer: the request is served once more, on the client as it stands.
+    """
     form = await _form(request)
-    services = services_of(request)
-    staged: list[Callable[[DirectTransaction], None]] = []
-    endpoint = TokenEndpoint(
-        Clients(services.database, services.hasher),
-        services.failure_throttle,
-        grants(request, staged),
-    )
     with _oauth_errors(request):
-        body = endpoint.handle(
-            request_context(request).ip, form, request.headers.get("authorization")
-        )
+        clients = _clients_for(request, form)
         try:
-            for write in staged:
-                await services.database.group_commit.run(write)
-        except services.database.integrity_error as refused:
-            # The client was deleted while its token waited for the commit (its authorization
-            # row's foreign key): the token is not written, and the client no longer exists.
-            raise invalid_client("The client no longer exists.") from refused
+            body = await _issue(request, form, clients)
+        except OstiaryError as refused:
+            recalled = clients.recalled if isinstance(clients, RememberingClients) else None
+            changed = refused.client_id if isinstance(refused, ClientChanged) else None
+            if recalled is None and changed is None:
+                raise
+            services_of(request).client_memory.forget(recalled or changed or "")
+            body = await _issue(request, form, _clients_for(request, form))
     count_token_issued(form["grant_type"])  # committed: only a known grant gets this far
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 

@@ -377,7 +377,7 @@ def test_a_token_authenticated_before_a_report_is_not_committed_after_it(
     waiting = _staged_token(factory, made)  # authenticated, waiting for the writer
     assert _reported(factory, made.secret, signed=False)
     with (
-        pytest.raises(Unauthorized, match="secret changed"),
+        pytest.raises(Unauthorized, match="client changed"),
         factory.database.direct_write() as transaction,
     ):
         waiting.staged[0](transaction)

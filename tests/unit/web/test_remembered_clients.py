@@ -1,0 +1,179 @@
+"""The client credentials grant on a client its worker remembers (``ClientMemory``): the client
+is read once, not per token, yet every change to it refuses or allows the very next token as
+the client stands, whatever was remembered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+
+import ostiary.oauth_clients.oauth_storage
+import ostiary.oauth_clients.records
+from ostiary.accounts.models import Account
+from ostiary.app import create_app
+from ostiary.clock import utcnow
+from ostiary.config import load_settings
+from ostiary.migrate import upgrade
+from ostiary.oauth_clients.records import ClientRecord
+from ostiary.tokens.models import AccessToken
+from tests.support.factories import Factory
+from tests.support.own_loop import run_in_own_loop
+
+V3 = "application/vnd.heroku+json; version=3"
+
+
+class Server:
+    """The application in-process, an owner's API key, and how often a client was read."""
+
+    def __init__(self, app: FastAPI, factory: Factory) -> None:
+        self.app = app
+        self.factory = factory
+        self.owner = factory.account()
+        self.reads = 0
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                return await c.request(method, path, **kwargs)
+
+        return run_in_own_loop(call, timeout=30)
+
+    def api(self, method: str, path: str, body: object = None) -> httpx.Response:
+        headers = {"Accept": V3, "Authorization": f"Bearer {self.owner.api_key}"}
+        return self.send(method, path, headers=headers, json=body)
+
+    def register(self, scopes: list[str]) -> dict[str, str]:
+        body = {"name": "fleet", "redirect_uri": "https://example.com/cb"}
+        created = self.api("POST", "/oauth/clients", {**body, "client_credentials_scopes": scopes})
+        assert created.status_code == 201, created.text
+        client: dict[str, str] = created.json()
+        return client
+
+    def token(self, client_id: str, secret: str, scope: str | None = None) -> httpx.Response:
+        form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
+        return self.send("POST", "/oauth/token", data=form, auth=(client_id, secret))
+
+    def tokens_stored(self) -> int:
+        with self.factory.database.unit_of_work(write=False) as session:
+            return len(session.query(AccessToken).all())
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    settings = load_settings(data_dir=tmp_path)
+    upgrade(settings.effective_database_url)
+    served = Server(create_app(settings), Factory(tmp_path))
+    read = ostiary.oauth_clients.records.load_client_record
+
+    def counted(database: Any, client_id: str) -> ClientRecord | None:
+        served.reads += 1
+        return read(database, client_id)
+
+    monkeypatch.setattr(ostiary.oauth_clients.oauth_storage, "load_client_record", counted)
+    yield served
+    served.factory.close()
+
+
+def remembered(server: Server, client: dict[str, str], scope: str | None = None) -> None:
+    """Two tokens, the client read for the first only: the worker remembers it."""
+    server.reads = 0
+    for _ in range(2):
+        issued = server.token(client["id"], client["secret"], scope)
+        assert issued.status_code == 200, issued.text
+    assert server.reads == 1
+
+
+def test_a_client_is_read_once_for_many_tokens(server: Server) -> None:
+    client = server.register(["read"])
+    stored = server.tokens_stored()
+    remembered(server, client)
+    for _ in range(3):
+        assert server.token(client["id"], client["secret"]).status_code == 200
+    assert server.reads == 1
+    assert server.tokens_stored() == stored + 5
+
+
+def test_a_wrong_secret_is_checked_against_the_database_every_time(server: Server) -> None:
+    client = server.register(["read"])
+    remembered(server, client)
+    for _ in range(2):
+        refused = server.token(client["id"], client["secret"] + "x")
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "invalid_client"
+    assert server.reads == 3
+
+
+def test_a_rotated_secret_is_refused_at_once_and_the_new_one_works(server: Server) -> None:
+    client = server.register(["read"])
+    remembered(server, client)
+    rotated = server.api("POST", f"/oauth/clients/{client['id']}/actions/rotate-credentials")
+    assert rotated.status_code == 200, rotated.text
+    stored = server.tokens_stored()
+    for _ in range(2):
+        refused = server.token(client["id"], client["secret"])
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "invalid_client"
+        assert "access_token" not in refused.text
+    assert server.tokens_stored() == stored
+    assert server.token(client["id"], rotated.json()["secret"]).status_code == 200
+
+
+def test_a_deleted_client_gets_no_token(server: Server) -> None:
+    client = server.register(["read"])
+    remembered(server, client)
+    assert server.api("DELETE", f"/oauth/clients/{client['id']}").status_code == 200
+    refused = server.token(client["id"], client["secret"])
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+
+
+def test_a_scope_taken_from_the_client_is_refused_at_once(server: Server) -> None:
+    client = server.register(["identity", "read"])
+    remembered(server, client, scope="read")
+    narrowed = server.api(
+        "PATCH", f"/oauth/clients/{client['id']}", {"client_credentials_scopes": ["identity"]}
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    refused = server.token(client["id"], client["secret"], scope="read")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "error": "invalid_grant",
+        "error_description": "The requested scope exceeds what this client was allowed.",
+    }
+    issued = server.token(client["id"], client["secret"], scope="identity")
+    assert issued.status_code == 200
+    assert issued.json()["scope"] == "identity"
+
+
+def test_a_disabled_owner_gets_no_token_and_an_enabled_one_gets_it_at_once(
+    server: Server,
+) -> None:
+    client = server.register(["read"])
+    remembered(server, client)
+    with server.factory.database.unit_of_work(write=True) as session:
+        session.execute(update(Account).values(disabled_at=utcnow()))
+    refused = server.token(client["id"], client["secret"])
+    assert refused.status_code == 400
+    assert refused.json()["error_description"] == "The account that owns this client is disabled."
+    # The worker remembers the client as refused now; enabling the owner is seen at once too.
+    server.token(client["id"], client["secret"])
+    with server.factory.database.unit_of_work(write=True) as session:
+        session.execute(update(Account).values(disabled_at=None))
+    assert server.token(client["id"], client["secret"]).status_code == 200
+
+
+def test_a_renamed_client_goes_on_getting_tokens(server: Server) -> None:
+    client = server.register(["read"])
+    remembered(server, client)
+    renamed = server.api("PATCH", f"/oauth/clients/{client['id']}", {"name": "fleet two"})
+    assert renamed.status_code == 200, renamed.text
+    for _ in range(2):
+        assert server.token(client["id"], client["secret"]).status_code == 200
+    assert server.reads == 2  # read again once, when the change was seen, then remembered
