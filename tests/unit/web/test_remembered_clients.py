@@ -19,6 +19,8 @@ from ostiary.accounts.models import Account
 from ostiary.app import create_app
 from ostiary.clock import utcnow
 from ostiary.config import load_settings
+from ostiary.leaks.records import ReportedToken
+from ostiary.leaks.services import respond_to_leak
 from ostiary.migrate import upgrade
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.tokens.models import AccessToken
@@ -123,6 +125,26 @@ def test_a_rotated_secret_is_refused_at_once_and_the_new_one_works(server: Serve
         assert "access_token" not in refused.text
     assert server.tokens_stored() == stored
     assert server.token(client["id"], rotated.json()["secret"]).status_code == 200
+
+
+def test_a_secret_reported_leaked_is_refused_at_once(server: Server) -> None:
+    client = server.register(["read"])
+    remembered(server, client)
+    report = ReportedToken(
+        token=client["secret"],
+        type="ostiary_oauth_client_secret",
+        url="https://gist.example/leak",
+        source="content",
+    )
+    with server.factory.database.unit_of_work(write=True) as session:
+        assert respond_to_leak(
+            server.factory.unit(session), report, where="public-report", tell_if_revoked=False
+        )
+    stored = server.tokens_stored()
+    refused = server.token(client["id"], client["secret"])
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+    assert server.tokens_stored() == stored
 
 
 def test_a_deleted_client_gets_no_token(server: Server) -> None:
