@@ -108,10 +108,14 @@ class RememberingClients:
 
     def secret_matches(self, client: ClientRecord, secret: str | None) -> bool:
         """Whether the secret is the client's current one (constant time); a client just read
-        is remembered with the secret that authenticated it."""
+        is remembered with the secret that authenticated it, and a remembered one it no longer
+        authenticates (its rotation's grace is over) is forgotten."""
         matches = self._clients.secret_matches(client, secret)
-        if matches and secret and self.recalled is None:
-            self._memory.remember(client, self._hasher.hash(secret))
+        if self.recalled is None:
+            if matches and secret:
+                self._memory.remember(client, self._hasher.hash(secret))
+        elif not matches:
+            self._memory.forget(client.id)
         return matches
 
 

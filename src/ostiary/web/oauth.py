@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from ostiary.clock import utcnow
-from ostiary.errors import OstiaryError
+from ostiary.errors import OstiaryError, Unauthorized
 from ostiary.metrics import count_token_issued
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_client, invalid_request
@@ -137,6 +137,16 @@ def _clients_for(request: Request, form: dict[str, str]) -> ClientStore[ClientRe
     return RememberingClients(reads, services.client_memory, services.hasher, secret)
 
 
+def _may_come_of_memory(refused: OstiaryError) -> bool:
+    """Whether a refusal of a request whose client was remembered may be the memory's: the
+    client changed since (``ClientChanged``), or the grant refused the client as remembered (an
+    owner disabled then, scopes narrower then). Not a failed authentication (a secret
+    remembered only stops authenticating when its rotation's grace ends, which a fresh read
+    would not change) nor a suspension (read in the storing transaction): those are answered
+    as they are, counted once by the failure throttle."""
+    return isinstance(refused, ClientChanged) or not isinstance(refused, Unauthorized)
+
+
 async def _issue(
     request: Request, form: dict[str, str], clients: ClientStore[ClientRecord]
 ) -> dict[str, object]:
@@ -164,8 +174,8 @@ async def token(request: Request) -> JSONResponse:
 
     That grant's client may be one the worker remembers (``ClientMemory``): its storing
     transaction reads the client again, so a token is never issued on what was remembered.
-    A refusal that may come of it (the client changed since, or what was remembered refuses)
-    is not the answer: the request is served once more, on the client as it stands.
+    A refusal that may come of the memory (:func:`_may_come_of_memory`) is not the answer: the
+    client is forgotten and the request served once more, on the client as it stands.
     """
     form = await _form(request)
     with _oauth_errors(request):
@@ -174,10 +184,9 @@ async def token(request: Request) -> JSONResponse:
             body = await _issue(request, form, clients)
         except OstiaryError as refused:
             recalled = clients.recalled if isinstance(clients, RememberingClients) else None
-            changed = refused.client_id if isinstance(refused, ClientChanged) else None
-            if recalled is None and changed is None:
+            if recalled is None or not _may_come_of_memory(refused):
                 raise
-            services_of(request).client_memory.forget(recalled or changed or "")
+            services_of(request).client_memory.forget(recalled)
             body = await _issue(request, form, _clients_for(request, form))
     count_token_issued(form["grant_type"])  # committed: only a known grant gets this far
     return JSONResponse(body, headers={**NO_STORE, **CORS})

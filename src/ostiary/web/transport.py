@@ -47,15 +47,17 @@ class CoalescedWrites:
         self._loop = loop
         self._held: bytes | None = None
 
-    def write(self, data: bytes) -> None:
-        """Hold ``data``, or send it together with what is held."""
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Hold ``data`` (a copy, unless it is ``bytes``: the writer may reuse its buffer once
+        this returns), or send it together with what is held."""
         held = self._held
         if held is None:
-            self._held = data
+            self._held = data if type(data) is bytes else bytes(data)
             self._loop.call_soon(self.flush)
         else:
             self._held = None
-            self._transport.write(held + data)
+            # One send of both, without first copying them into one buffer.
+            self._transport.writelines((held, data))
 
     def flush(self) -> None:
         """Send what is held, if anything (not once the connection is closing)."""
@@ -120,6 +122,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         request is answered or its keep-alive timer starts."""
         self._writes.flush()
         super().on_response_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse, after what an earlier response holds
+        (it writes to the connection itself, then closes it)."""
+        self._writes.flush()
+        super().send_400_response(msg)
 
     def _refuse(self) -> None:
         if self.transport.is_closing():

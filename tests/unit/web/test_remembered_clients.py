@@ -4,6 +4,7 @@ the client stands, whatever was remembered."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 import ostiary.oauth_clients.oauth_storage
 import ostiary.oauth_clients.records
@@ -19,6 +20,7 @@ from ostiary.accounts.models import Account
 from ostiary.app import create_app
 from ostiary.clock import utcnow
 from ostiary.config import load_settings
+from ostiary.events import Event
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
 from ostiary.migrate import upgrade
@@ -61,6 +63,13 @@ class Server:
     def token(self, client_id: str, secret: str, scope: str | None = None) -> httpx.Response:
         form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
         return self.send("POST", "/oauth/token", data=form, auth=(client_id, secret))
+
+    def failures_recorded(self, client_id: str) -> int:
+        with self.factory.database.unit_of_work(write=False) as session:
+            query = select(func.count()).where(
+                Event.action == "oauth:client:auth-failure", Event.target_id == client_id
+            )
+            return session.scalar(query) or 0
 
     def tokens_stored(self) -> int:
         with self.factory.database.unit_of_work(write=False) as session:
@@ -145,6 +154,25 @@ def test_a_secret_reported_leaked_is_refused_at_once(server: Server) -> None:
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_client"
     assert server.tokens_stored() == stored
+
+
+def test_a_secret_whose_grace_ended_is_refused_and_counted_once(server: Server) -> None:
+    client = server.register(["read"])
+    rotated = server.api(
+        "POST",
+        f"/oauth/clients/{client['id']}/actions/rotate-credentials",
+        {"grace_period": 1},
+    )
+    assert rotated.status_code == 200, rotated.text
+    remembered(server, client)  # the old secret, during its grace
+    time.sleep(1.1)
+    refused = server.token(client["id"], client["secret"])
+    assert refused.status_code == 401
+    assert server.failures_recorded(client["id"]) == 1  # not tried again on a fresh read
+    assert server.reads == 1
+    server.token(client["id"], client["secret"])
+    assert server.reads == 2  # forgotten: read again
+    assert server.token(client["id"], rotated.json()["secret"]).status_code == 200
 
 
 def test_a_deleted_client_gets_no_token(server: Server) -> None:

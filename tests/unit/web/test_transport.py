@@ -194,3 +194,41 @@ async def test_nothing_is_written_to_a_connection_already_closing() -> None:
     transport.close()
     await asyncio.sleep(0)  # the loop's next turn, when a held write is sent
     assert transport.writes == []
+
+
+@in_own_loop
+async def test_a_refusal_of_the_next_request_comes_after_what_is_held() -> None:
+    body = asyncio.Event()
+
+    async def slow_body(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        headers = [(b"content-length", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await body.wait()
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    protocol, transport = await connect(slow_body)
+    protocol.data_received(GET)
+    await until(lambda: protocol.cycle is not None and protocol.cycle.response_started)
+    assert transport.writes == []  # the head is held, for its body
+    protocol.data_received(b"\x00not a request\r\n\r\n")  # uvicorn answers 400 and closes
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert transport.writes[1].startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert transport.closed
+
+
+@in_own_loop
+async def test_a_buffer_the_application_reuses_is_sent_as_it_was_written() -> None:
+    async def reused_buffer(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        buffer = bytearray(b"AAAA")
+        headers = [(b"content-length", b"12")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": buffer, "more_body": True})
+        buffer[:] = b"BBBB"
+        await send({"type": "http.response.body", "body": buffer, "more_body": True})
+        buffer[:] = b"CCCC"
+        await send({"type": "http.response.body", "body": buffer})
+
+    protocol, transport = await connect(reused_buffer)
+    protocol.data_received(GET)
+    await until(lambda: transport.sent.endswith(b"CCCC"))
+    assert transport.sent.split(b"\r\n\r\n", 1)[1] == b"AAAABBBBCCCC"
