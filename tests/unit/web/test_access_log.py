@@ -57,6 +57,17 @@ def test_the_time_is_rfc3339_utc() -> None:
     assert parsed.utcoffset() == UTC.utcoffset(None)
 
 
+def test_each_line_has_its_own_second() -> None:
+    moments = [59.5, 60.25, 59.75, 3600.0]
+    shown = [json.loads(access_line(_observed(at=at)))["time"] for at in moments]
+    assert shown == [
+        "1970-01-01T00:00:59.500Z",
+        "1970-01-01T00:01:00.250Z",
+        "1970-01-01T00:00:59.750Z",
+        "1970-01-01T01:00:00.000Z",
+    ]
+
+
 def test_an_anonymous_unrouted_request_has_nulls() -> None:
     line = json.loads(access_line(_observed(route=None, account_id=None, authorization_id=None)))
     assert line["route"] is None
