@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ostiary.db import Database
 from ostiary.oauth_clients.models import OAuthClient
 from ostiary.oauth_clients.records import ClientRecord, load_client_record
-from ostiary.oauth_clients.rules import verify_client_secret
+from ostiary.oauth_clients.rules import client_secret_hash_matches, verify_client_secret
 from ostiary.security.hashing import SecretHasher
 
 
@@ -85,7 +85,7 @@ class RememberingClients:
     """:class:`Clients` for one client credentials request, through the worker's
     :class:`ClientMemory`: the client is recalled when the request's secret authenticated it
     recently, and otherwise read, then remembered if the secret authenticates it
-    (``ClientStore``)."""
+    (``ClientStore``). The request's secret is hashed once, for the memory and the check."""
 
     def __init__(
         self, clients: Clients, memory: ClientMemory, hasher: SecretHasher, secret: str | None
@@ -93,6 +93,7 @@ class RememberingClients:
         self._clients = clients
         self._memory = memory
         self._hasher = hasher
+        self._secret = secret
         self._secret_hash = hasher.hash(secret) if secret else None
         self.recalled: str | None = None
         """The id of the client recalled from the memory, if one was."""
@@ -110,10 +111,13 @@ class RememberingClients:
         """Whether the secret is the client's current one (constant time); a client just read
         is remembered with the secret that authenticated it, and a remembered one it no longer
         authenticates (its rotation's grace is over) is forgotten."""
-        matches = self._clients.secret_matches(client, secret)
+        # Two values the caller presented, no stored secret: a plain comparison tells nothing.
+        same = secret == self._secret
+        secret_hash = self._secret_hash if same else self._hasher.hash(secret) if secret else None
+        matches = secret_hash is not None and client_secret_hash_matches(client, secret_hash)
         if self.recalled is None:
-            if matches and secret:
-                self._memory.remember(client, self._hasher.hash(secret))
+            if matches and secret_hash is not None:
+                self._memory.remember(client, secret_hash)
         elif not matches:
             self._memory.forget(client.id)
         return matches

@@ -4,6 +4,7 @@ client-credentials scopes; and whether a secret is the client's.
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 
 from ostiary.errors import Forbidden, InvalidParams
@@ -45,13 +46,25 @@ def verify_client_secret(
     hasher: SecretHasher, client: ClientRecord, secret: str | None, now: datetime | None = None
 ) -> bool:
     """Whether a secret is this confidential client's current one, or the one a rotation with a
-    grace period replaced while that grace lasts (each compared in constant time, and both
-    always compared, so the answer's time does not tell which one matched)."""
-    if client.secret_hash is None or not secret:
+    grace period replaced while that grace lasts (:func:`client_secret_hash_matches`, on the
+    secret's keyed hash)."""
+    if not secret:
         return False
-    current = hasher.matches(secret, client.secret_hash)
+    return client_secret_hash_matches(client, hasher.hash(secret), now)
+
+
+def client_secret_hash_matches(
+    client: ClientRecord, secret_hash: str, now: datetime | None = None
+) -> bool:
+    """Whether the keyed hash of a presented secret is this confidential client's current
+    secret's, or that of the one a rotation with a grace period replaced while that grace lasts
+    (each compared in constant time, and both always compared, so the answer's time does not
+    tell which one matched)."""
+    if client.secret_hash is None:
+        return False
+    current = hmac.compare_digest(secret_hash, client.secret_hash)
     previous_hash, previous_ends = client.previous_secret_hash, client.previous_secret_expires_at
     in_grace = previous_ends is not None and previous_ends > (now or datetime.now(UTC))
     # Compared against the current hash again when there is no previous one: the same work.
-    previous = hasher.matches(secret, previous_hash or client.secret_hash) and in_grace
+    previous = hmac.compare_digest(secret_hash, previous_hash or client.secret_hash) and in_grace
     return current | (previous and previous_hash is not None)

@@ -24,7 +24,3 @@ class SecretHasher:
         """A :class:`~ostiary.security.sealing.Sealer` for one purpose, its key derived from
         the same server secret by HKDF (never the HMAC key itself)."""
         return Sealer(derive_key(self._key, purpose))
-
-    def matches(self, value: str, stored_hash: str) -> bool:
-        """Whether a value hashes to a stored hash, compared in constant time."""
-        return hmac.compare_digest(self.hash(value), stored_hash)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
@@ -26,7 +27,7 @@ from ostiary.metrics import count_token_issued
 from ostiary.oauth2 import rfc7009, rfc7662, rfc8414, rfc8628
 from ostiary.oauth2.errors import OAuthError, from_domain, invalid_client, invalid_request
 from ostiary.oauth2.protocols import ClientStore, Issued
-from ostiary.oauth2.requests import client_credentials, parse_form
+from ostiary.oauth2.requests import ClientCredentials, client_credentials, parse_form
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.oauth2.rfc6749.grants import authorization_code, refresh_token
 from ostiary.oauth2.rfc6749.grants import client_credentials as cc
@@ -125,16 +126,32 @@ def grants(
     }
 
 
-def _clients_for(request: Request, form: dict[str, str]) -> ClientStore[ClientRecord]:
-    """How the token endpoint finds the request's client: through the worker's memory for the
-    client credentials grant (whose storing transaction reads the client again), by a read
-    otherwise."""
+@dataclass(frozen=True, slots=True)
+class _Authenticating:
+    """How the token endpoint authenticates a request's client: the store it finds the client
+    in, and the credentials when they were read already (for the memory)."""
+
+    clients: ClientStore[ClientRecord]
+    credentials: ClientCredentials | None = None
+
+    @property
+    def recalled(self) -> str | None:
+        """The id of a client the worker's memory gave, if it gave one."""
+        return self.clients.recalled if isinstance(self.clients, RememberingClients) else None
+
+
+def _authenticating(request: Request, form: dict[str, str]) -> _Authenticating:
+    """Through the worker's memory for the client credentials grant (whose storing transaction
+    reads the client again), by a read otherwise."""
     services = services_of(request)
     reads = Clients(services.database, services.hasher)
     if form.get("grant_type") != cc.GRANT_TYPE:
-        return reads
-    secret = client_credentials(request.headers.get("authorization"), form).client_secret
-    return RememberingClients(reads, services.client_memory, services.hasher, secret)
+        return _Authenticating(reads)
+    credentials = client_credentials(request.headers.get("authorization"), form)
+    memory = RememberingClients(
+        reads, services.client_memory, services.hasher, credentials.client_secret
+    )
+    return _Authenticating(memory, credentials)
 
 
 def _may_come_of_memory(refused: OstiaryError) -> bool:
@@ -148,15 +165,22 @@ def _may_come_of_memory(refused: OstiaryError) -> bool:
 
 
 async def _issue(
-    request: Request, form: dict[str, str], clients: ClientStore[ClientRecord]
+    request: Request, form: dict[str, str], authenticating: _Authenticating
 ) -> dict[str, object]:
-    """The token response for the form, its client authenticated through ``clients``, once
-    what it issued is committed (together with the writes of the token requests ready at the
-    same time)."""
+    """The token response for the form, its client authenticated as ``authenticating`` says,
+    once what it issued is committed (together with the writes of the token requests ready at
+    the same time)."""
     services = services_of(request)
     staged: list[Callable[[DirectTransaction], None]] = []
-    endpoint = TokenEndpoint(clients, services.failure_throttle, grants(request, staged))
-    body = endpoint.handle(request_context(request).ip, form, request.headers.get("authorization"))
+    endpoint = TokenEndpoint(
+        authenticating.clients, services.failure_throttle, grants(request, staged)
+    )
+    body = endpoint.handle(
+        request_context(request).ip,
+        form,
+        request.headers.get("authorization"),
+        authenticating.credentials,
+    )
     try:
         for write in staged:
             await services.database.group_commit.run(write)
@@ -179,15 +203,15 @@ async def token(request: Request) -> JSONResponse:
     """
     form = await _form(request)
     with _oauth_errors(request):
-        clients = _clients_for(request, form)
+        authenticating = _authenticating(request, form)
         try:
-            body = await _issue(request, form, clients)
+            body = await _issue(request, form, authenticating)
         except OstiaryError as refused:
-            recalled = clients.recalled if isinstance(clients, RememberingClients) else None
+            recalled = authenticating.recalled
             if recalled is None or not _may_come_of_memory(refused):
                 raise
             services_of(request).client_memory.forget(recalled)
-            body = await _issue(request, form, _clients_for(request, form))
+            body = await _issue(request, form, _authenticating(request, form))
     count_token_issued(form["grant_type"])  # committed: only a known grant gets this far
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 

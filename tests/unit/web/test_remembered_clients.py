@@ -25,7 +25,7 @@ from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
 from ostiary.migrate import upgrade
 from ostiary.oauth_clients.records import ClientRecord
-from ostiary.tokens.models import AccessToken
+from ostiary.tokens.models import AccessToken, Authorization
 from tests.support.factories import Factory
 from tests.support.own_loop import run_in_own_loop
 
@@ -173,6 +173,23 @@ def test_a_secret_whose_grace_ended_is_refused_and_counted_once(server: Server) 
     server.token(client["id"], client["secret"])
     assert server.reads == 2  # forgotten: read again
     assert server.token(client["id"], rotated.json()["secret"]).status_code == 200
+
+
+def test_suspended_credentials_are_refused_once_not_served_again(server: Server) -> None:
+    client = server.register(["read"])
+    remembered(server, client)
+    with server.factory.database.unit_of_work(write=True) as session:
+        session.execute(
+            update(Authorization)
+            .where(Authorization.client_id == client["id"])
+            .values(suspended_at=utcnow(), suspended_by="alert-1")
+        )
+    stored = server.tokens_stored()
+    refused = server.token(client["id"], client["secret"])
+    assert refused.status_code == 401
+    assert "suspended after a security alert (alert alert-1)" in refused.json()["error_description"]
+    assert server.tokens_stored() == stored
+    assert server.reads == 1  # the suspension is read where the token is stored: no second pass
 
 
 def test_a_deleted_client_gets_no_token(server: Server) -> None:

@@ -15,7 +15,7 @@ from typing import Generic
 from ostiary.clock import seconds_until
 from ostiary.oauth2.errors import OAuthError, invalid_request
 from ostiary.oauth2.protocols import C, ClientStore, Issued, TokenSet
-from ostiary.oauth2.requests import client_credentials
+from ostiary.oauth2.requests import ClientCredentials, client_credentials
 from ostiary.oauth2.rfc6749.client_auth import authenticate_client
 from ostiary.security.throttle import FailureThrottle
 
@@ -47,9 +47,14 @@ class TokenEndpoint(Generic[C]):
     grants: Mapping[str, Grant[C]]
 
     def handle(
-        self, ip: str | None, form: dict[str, str], authorization_header: str | None
+        self,
+        ip: str | None,
+        form: dict[str, str],
+        authorization_header: str | None,
+        credentials: ClientCredentials | None = None,
     ) -> dict[str, object]:
-        """Answer one token request, or raise OAuthError / a domain error."""
+        """Answer one token request, or raise OAuthError / a domain error. ``credentials``: the
+        client's, when the caller already read them from the header and the form."""
         grant_type = form.get("grant_type")
         if grant_type is None:
             raise invalid_request("grant_type is required.")
@@ -58,6 +63,7 @@ class TokenEndpoint(Generic[C]):
             raise OAuthError(
                 "unsupported_grant_type", f"grant_type {grant_type!r} is not supported."
             )
-        credentials = client_credentials(authorization_header, form)
+        if credentials is None:
+            credentials = client_credentials(authorization_header, form)
         client = authenticate_client(self.clients, self.throttle, ip, credentials)
         return token_response(grant(client, form).token_set())
