@@ -45,7 +45,11 @@ _clients = table_of(OAuthClient)
 
 # What the transaction that stores a client's tokens checks, in one query: the client as it
 # stands now (what authenticates it and scopes its tokens), and its live client-credentials
-# authorizations with their suspension.
+# authorizations with their suspension. On PostgreSQL the client's row is read FOR SHARE: a
+# rotation, leak report or deletion not yet committed is waited for and its outcome read (READ
+# COMMITTED re-reads a row it waited on), and one that comes later waits for these tokens'
+# commit, so no token is stored for a secret retired meanwhile. SQLite's writer lock, which the
+# transaction holds from its start, serialises the two already (the clause is not rendered).
 _RECORD_COLUMNS = CLIENT_RECORD.columns()
 _read_record = CLIENT_RECORD.reader([column.name for column in _RECORD_COLUMNS])
 _CLIENT_STATE = (
@@ -66,6 +70,7 @@ _CLIENT_STATE = (
         )
     )
     .where(_clients.c.id == bindparam("client_id"))
+    .with_for_update(read=True, of=_clients)
 )
 _INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)
 _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
