@@ -33,7 +33,7 @@ from ostiary.oauth_clients.services import rotate_secret
 from ostiary.tokens.models import Authorization
 from ostiary.unit import Unit
 from tests.support.factories import Factory
-from tests.support.own_loop import run_in_own_loop
+from tests.support.in_process import send
 from tests.support.postgres import fresh_database
 
 V3 = "application/vnd.heroku+json; version=3"
@@ -65,16 +65,7 @@ class Served:
         self.secret: str = created.json()["secret"]
 
     def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 5000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-                return await c.request(method, path, **kwargs)
-
-        return run_in_own_loop(call, timeout=30)
-
-    def token(self) -> httpx.Response:
-        form = {"grant_type": "client_credentials"}
-        return self.send("POST", "/oauth/token", data=form, auth=(self.client_id, self.secret))
+        return send(self.app, method, path, **kwargs)
 
     def token_for(self, scope: str) -> httpx.Response:
         form = {"grant_type": "client_credentials", "scope": scope}

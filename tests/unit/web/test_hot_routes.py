@@ -22,7 +22,7 @@ from ostiary.migrate import upgrade
 from ostiary.web.hot_routes import HotRoute, hot_routes
 from ostiary.web.observed import ObservedRequest
 from tests.support.factories import Factory
-from tests.support.own_loop import run_in_own_loop
+from tests.support.in_process import send
 
 V3 = "application/vnd.heroku+json; version=3"
 FORM = "application/x-www-form-urlencoded"
@@ -32,12 +32,7 @@ VARYING = {"request-id", "date", "ratelimit-remaining"}
 
 
 def _send(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            return await client.request(method, path, **kwargs)
-
-    return run_in_own_loop(call, timeout=30)
+    return send(app, method, path, **kwargs)
 
 
 def _shape(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:

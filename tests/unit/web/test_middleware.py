@@ -9,18 +9,13 @@ import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ostiary.web.middleware import ConventionsMiddleware, request_id_for
+from tests.support.in_process import send
 from tests.support.own_loop import run_in_own_loop
 
 
 def _get(app: ASGIApp, path: str) -> httpx.Response:
-    """One in-process request, on a loop of its own (``tests.support.own_loop``)."""
-
-    async def call() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-            return await client.get(path)
-
-    return run_in_own_loop(call, timeout=30)
+    """One in-process request (``tests.support.in_process``)."""
+    return send(app, "GET", path)
 
 
 async def _exploding_app(scope: Scope, receive: Receive, send: Send) -> None:

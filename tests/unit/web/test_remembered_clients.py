@@ -27,7 +27,7 @@ from ostiary.migrate import upgrade
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.tokens.models import AccessToken, Authorization
 from tests.support.factories import Factory
-from tests.support.own_loop import run_in_own_loop
+from tests.support.in_process import send
 
 V3 = "application/vnd.heroku+json; version=3"
 
@@ -42,12 +42,7 @@ class Server:
         self.reads = 0
 
     def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 5000))
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-                return await c.request(method, path, **kwargs)
-
-        return run_in_own_loop(call, timeout=30)
+        return send(self.app, method, path, **kwargs)
 
     def api(self, method: str, path: str, body: object = None) -> httpx.Response:
         headers = {"Accept": V3, "Authorization": f"Bearer {self.owner.api_key}"}
