@@ -47,9 +47,10 @@ class Served:
     def __init__(self, app: FastAPI, factory: Factory) -> None:
         self.app = app
         self.factory = factory
-        self.owner_id = ""
+        self.owner_id = self.owner_key = ""
         owner = factory.account()
         self.owner_id = owner.id
+        self.owner_key = owner.api_key
         created = self.send(
             "POST",
             "/oauth/clients",
@@ -79,9 +80,17 @@ class Served:
             )
             return len(session.scalars(query).all())
 
+    def api(self, method: str, path: str, body: object = None) -> httpx.Response:
+        headers = {"Accept": V3, "Authorization": f"Bearer {self.owner_key}"}
+        return self.send(method, path, headers=headers, json=body)
+
     def token_during(self, change: Change, scope: str) -> httpx.Response:
-        """A token asked for while ``change`` is made in a write transaction held open: the
-        request must wait for that transaction, which then commits."""
+        """A token asked for while ``change`` is made in a write transaction held open."""
+        return self.answer_during(change, lambda: self.token_for(scope))
+
+    def answer_during(self, change: Change, ask: Callable[[], httpx.Response]) -> httpx.Response:
+        """``ask``'s answer, asked while ``change`` is made in a write transaction held open:
+        the request must wait for that transaction, which then commits."""
         changed, release = threading.Event(), threading.Event()
         failures: list[BaseException] = []
 
@@ -101,11 +110,11 @@ class Served:
         assert changed.wait(timeout=30)
         assert not failures, failures
         answers: list[httpx.Response] = []
-        request = threading.Thread(target=lambda: answers.append(self.token_for(scope)))
+        request = threading.Thread(target=lambda: answers.append(ask()))
         try:
             request.start()
-            # The request authenticates with the secret still committed, then its store waits
-            # for the change (the row lock on PostgreSQL, the writer lock on SQLite).
+            # The request reads what is committed, then waits for the change (a row lock on
+            # PostgreSQL, the writer lock on SQLite).
             request.join(timeout=1.0)
             assert request.is_alive(), f"the token was decided before the change: {answers}"
         finally:
@@ -171,3 +180,27 @@ def test_a_leaked_secret_gets_no_token_that_outlives_the_leak_report(served: Ser
     assert refused.status_code == 401, refused.text
     assert refused.json()["error"] == "invalid_client"
     assert served.live_authorizations() == 0
+
+
+def test_a_rotation_racing_a_leak_report_gives_the_leaked_secret_no_grace(served: Served) -> None:
+    leaked = served.secret
+    report = ReportedToken(
+        token=leaked,
+        type="ostiary_oauth_client_secret",
+        url="https://gist.example/y",
+        source="content",
+    )
+
+    def report_leak(unit: Unit) -> None:
+        assert respond_to_leak(unit, report, where="public-report", tell_if_revoked=False)
+
+    # The owner rotates with a grace as the report lands: the rotation must decide on the
+    # client as the report left it (no secret), not give the retired one an hour more.
+    path = f"/oauth/clients/{served.client_id}/actions/rotate-credentials"
+    rotated = served.answer_during(
+        report_leak, lambda: served.api("POST", path, {"grace_period": 3600})
+    )
+    assert rotated.status_code == 200, rotated.text
+    assert served.token_for("read").status_code == 401  # the leaked secret
+    served.secret = rotated.json()["secret"]
+    assert served.token_for("read").status_code == 200

@@ -166,7 +166,7 @@ async def patch_client(
     client_identity: str, body: ClientUpdate, caller: CallerDep, unit: UnitDep
 ) -> ClientOut:
     """Rename a client, or replace its redirect URIs or client-credentials scopes."""
-    client = find_client(unit.session, client_identity, owner_id=caller.account_id)
+    client = find_client(unit.session, client_identity, owner_id=caller.account_id, for_change=True)
     # Its redirect URIs decide where grants go: not for a token in a rotation's grace.
     credential = caller.authorization(unit.session)
     changes: dict[str, Any] = {}
@@ -192,7 +192,7 @@ async def patch_client(
 )
 async def remove_client(client_identity: str, caller: CallerDep, unit: UnitDep) -> ClientOut:
     """Delete a client and revoke every authorization granted to it; answers with the client."""
-    client = find_client(unit.session, client_identity, owner_id=caller.account_id)
+    client = find_client(unit.session, client_identity, owner_id=caller.account_id, for_change=True)
     shown = present_client(client)
     delete_client(unit, client, actor_id=caller.account_id)
     return shown
@@ -209,7 +209,7 @@ async def rotate_client(
     """A new secret, in this answer only; the old one stops working at once, or with
     ``grace_period`` (seconds, at most 7 days) also authenticates the client until it ends."""
     grace_period = parse_grace_period(body.grace_period if body else None)
-    client = find_client(unit.session, client_identity, owner_id=caller.account_id)
+    client = find_client(unit.session, client_identity, owner_id=caller.account_id, for_change=True)
     # The new secret outlives the token that asks for it: not a token in a rotation's grace.
     credential = caller.authorization(unit.session)
     if client.client_credentials_scopes is not None:

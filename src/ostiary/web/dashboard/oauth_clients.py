@@ -52,8 +52,10 @@ def _rotation(client: OAuthClient) -> dict[str, Any]:
     }
 
 
-def _find(session: Session, visitor: Visitor, client_id: str) -> OAuthClient:
-    return find_client(session, client_id, owner_id=visitor.account.id)
+def _find(
+    session: Session, visitor: Visitor, client_id: str, *, for_change: bool = False
+) -> OAuthClient:
+    return find_client(session, client_id, owner_id=visitor.account.id, for_change=for_change)
 
 
 @router.get(APPLICATIONS)
@@ -134,7 +136,7 @@ async def edit(request: Request, client_id: str) -> Response:
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
         update_client(
             unit,
-            _find(unit.session, visitor, client_id),
+            _find(unit.session, visitor, client_id, for_change=True),
             actor_id=visitor.account.id,
             name=field(form, "name"),
             description=field(form, "description"),
@@ -156,7 +158,7 @@ async def rotate(request: Request, client_id: str) -> Response:
             raise InvalidParams("confirm", "Tick the box to confirm: the old secret stops working.")
         grace_period = chosen_grace(form)
         confirm_identity(visitor)
-        client = _find(unit.session, visitor, client_id)
+        client = _find(unit.session, visitor, client_id, for_change=True)
         secret = rotate_secret(unit, client, actor_id=visitor.account.id, grace_period=grace_period)
         ends = client.previous_secret_expires_at
         flash = (
@@ -200,7 +202,7 @@ async def delete(request: Request, client_id: str) -> Response:
     """Delete the application and revoke everything granted to it."""
 
     def work(unit: Unit, visitor: Visitor, form: FormData) -> Response:
-        client = _find(unit.session, visitor, client_id)
+        client = _find(unit.session, visitor, client_id, for_change=True)
         name = client.name
         delete_client(unit, client, actor_id=visitor.account.id)
         return done(APPLICATIONS, f"{name} was deleted.")
