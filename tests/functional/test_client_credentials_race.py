@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,50 +26,28 @@ from ostiary.app import create_app
 from ostiary.config import load_settings
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
-from ostiary.migrate import upgrade
 from ostiary.oauth_clients.queries import find_client
 from ostiary.oauth_clients.services import rotate_secret
 from ostiary.tokens.models import Authorization
 from ostiary.unit import Unit
 from tests.support.factories import Factory
-from tests.support.in_process import send
-from tests.support.postgres import fresh_database
-
-V3 = "application/vnd.heroku+json; version=3"
+from tests.support.in_process import InProcessServer
+from tests.support.postgres import migrated_factory
 
 Change = Callable[[Unit], object]
 
 
-class Served:
+class Served(InProcessServer):
     """The application in-process on one database, an owner, and a client of theirs."""
 
     def __init__(self, app: FastAPI, factory: Factory) -> None:
-        self.app = app
-        self.factory = factory
-        self.owner_id = self.owner_key = ""
-        owner = factory.account()
-        self.owner_id = owner.id
-        self.owner_key = owner.api_key
-        created = self.send(
-            "POST",
-            "/oauth/clients",
-            headers={"Accept": V3, "Authorization": f"Bearer {owner.api_key}"},
-            json={
-                "name": "fleet",
-                "redirect_uri": "https://example.com/cb",
-                "client_credentials_scopes": ["read", "identity"],
-            },
-        )
-        assert created.status_code == 201, created.text
-        self.client_id: str = created.json()["id"]
-        self.secret: str = created.json()["secret"]
-
-    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return send(self.app, method, path, **kwargs)
+        super().__init__(app, factory)
+        client = self.register(["read", "identity"])
+        self.client_id, self.secret = client["id"], client["secret"]
 
     def token_for(self, scope: str) -> httpx.Response:
-        form = {"grant_type": "client_credentials", "scope": scope}
-        return self.send("POST", "/oauth/token", data=form, auth=(self.client_id, self.secret))
+        """A token of the client's, with its secret as it stands in this test."""
+        return self.token(self.client_id, self.secret, scope)
 
     def live_authorizations(self) -> int:
         """The client's client-credentials authorizations not revoked."""
@@ -79,10 +56,6 @@ class Served:
                 Authorization.client_id == self.client_id, Authorization.revoked_at.is_(None)
             )
             return len(session.scalars(query).all())
-
-    def api(self, method: str, path: str, body: object = None) -> httpx.Response:
-        headers = {"Accept": V3, "Authorization": f"Bearer {self.owner_key}"}
-        return self.send(method, path, headers=headers, json=body)
 
     def token_during(self, change: Change, scope: str) -> httpx.Response:
         """A token asked for while ``change`` is made in a write transaction held open."""
@@ -126,36 +99,36 @@ class Served:
         return answers[0]
 
 
+def leak_report_of(secret: str) -> Change:
+    """A public report of ``secret`` found leaked, answered as the leak endpoint answers it."""
+    report = ReportedToken(
+        token=secret,
+        type="ostiary_oauth_client_secret",
+        url="https://gist.example/leak",
+        source="content",
+    )
+
+    def report_leak(unit: Unit) -> None:
+        assert respond_to_leak(unit, report, where="public-report", tell_if_revoked=False)
+
+    return report_leak
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
-    if request.param == "sqlite":
-        settings = load_settings(data_dir=tmp_path)
-        url = settings.effective_database_url
-        upgrade(url)
-        factory = Factory(tmp_path)
-        app = create_app(settings)
+    with migrated_factory(request.param, tmp_path, "ostiary_race") as factory:
+        app = create_app(load_settings(data_dir=tmp_path, database_url=factory.database.url))
         try:
             yield Served(app, factory)
         finally:
             app.state.services.database.dispose()
-            factory.close()
-        return
-    with fresh_database("ostiary_race") as url:
-        upgrade(url)
-        factory = Factory(tmp_path, database_url=url)
-        app = create_app(load_settings(data_dir=tmp_path, database_url=url))
-        try:
-            yield Served(app, factory)
-        finally:
-            app.state.services.database.dispose()
-            factory.close()
 
 
 def test_a_secret_rotated_while_its_token_is_stored_refuses_the_token(served: Served) -> None:
     assert served.token_for("read").status_code == 200  # the worker now remembers the client
 
     def rotate(unit: Unit) -> None:
-        rotate_secret(unit, find_client(unit.session, served.client_id), actor_id=served.owner_id)
+        rotate_secret(unit, find_client(unit.session, served.client_id), actor_id=served.owner.id)
 
     refused = served.token_during(rotate, "read")
     assert refused.status_code == 401, refused.text
@@ -165,40 +138,19 @@ def test_a_secret_rotated_while_its_token_is_stored_refuses_the_token(served: Se
 
 def test_a_leaked_secret_gets_no_token_that_outlives_the_leak_report(served: Served) -> None:
     assert served.token_for("read").status_code == 200
-    report = ReportedToken(
-        token=served.secret,
-        type="ostiary_oauth_client_secret",
-        url="https://gist.example/x",
-        source="content",
-    )
-
-    def report_leak(unit: Unit) -> None:
-        assert respond_to_leak(unit, report, where="public-report", tell_if_revoked=False)
-
     # Another scope set: the store would make a fresh authorization the report never saw.
-    refused = served.token_during(report_leak, "identity")
+    refused = served.token_during(leak_report_of(served.secret), "identity")
     assert refused.status_code == 401, refused.text
     assert refused.json()["error"] == "invalid_client"
     assert served.live_authorizations() == 0
 
 
 def test_a_rotation_racing_a_leak_report_gives_the_leaked_secret_no_grace(served: Served) -> None:
-    leaked = served.secret
-    report = ReportedToken(
-        token=leaked,
-        type="ostiary_oauth_client_secret",
-        url="https://gist.example/y",
-        source="content",
-    )
-
-    def report_leak(unit: Unit) -> None:
-        assert respond_to_leak(unit, report, where="public-report", tell_if_revoked=False)
-
     # The owner rotates with a grace as the report lands: the rotation must decide on the
     # client as the report left it (no secret), not give the retired one an hour more.
     path = f"/oauth/clients/{served.client_id}/actions/rotate-credentials"
     rotated = served.answer_during(
-        report_leak, lambda: served.api("POST", path, {"grace_period": 3600})
+        leak_report_of(served.secret), lambda: served.api("POST", path, {"grace_period": 3600})
     )
     assert rotated.status_code == 200, rotated.text
     assert served.token_for("read").status_code == 401  # the leaked secret

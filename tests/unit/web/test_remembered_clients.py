@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
@@ -27,37 +26,15 @@ from ostiary.migrate import upgrade
 from ostiary.oauth_clients.records import ClientRecord
 from ostiary.tokens.models import AccessToken, Authorization
 from tests.support.factories import Factory
-from tests.support.in_process import send
-
-V3 = "application/vnd.heroku+json; version=3"
+from tests.support.in_process import InProcessServer
 
 
-class Server:
+class Server(InProcessServer):
     """The application in-process, an owner's API key, and how often a client was read."""
 
     def __init__(self, app: FastAPI, factory: Factory) -> None:
-        self.app = app
-        self.factory = factory
-        self.owner = factory.account()
+        super().__init__(app, factory)
         self.reads = 0
-
-    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return send(self.app, method, path, **kwargs)
-
-    def api(self, method: str, path: str, body: object = None) -> httpx.Response:
-        headers = {"Accept": V3, "Authorization": f"Bearer {self.owner.api_key}"}
-        return self.send(method, path, headers=headers, json=body)
-
-    def register(self, scopes: list[str]) -> dict[str, str]:
-        body = {"name": "fleet", "redirect_uri": "https://example.com/cb"}
-        created = self.api("POST", "/oauth/clients", {**body, "client_credentials_scopes": scopes})
-        assert created.status_code == 201, created.text
-        client: dict[str, str] = created.json()
-        return client
-
-    def token(self, client_id: str, secret: str, scope: str | None = None) -> httpx.Response:
-        form = {"grant_type": "client_credentials", **({"scope": scope} if scope else {})}
-        return self.send("POST", "/oauth/token", data=form, auth=(client_id, secret))
 
     def failures_recorded(self, client_id: str) -> int:
         with self.factory.database.unit_of_work(write=False) as session:
