@@ -413,7 +413,9 @@ class Database:
                         else contextlib.nullcontext()
                     )
                 with pipeline:
-                    transaction = DirectTransaction(connection, self._prepared_sql)
+                    transaction = DirectTransaction(
+                        connection, self._prepared_sql, sole_writer=self.is_sqlite
+                    )
                     try:
                         yield transaction
                     finally:

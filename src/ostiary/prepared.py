@@ -273,9 +273,18 @@ def _numbering_parameters(dialect: Dialect) -> Dialect:
 class DirectTransaction:
     """A write transaction on a DBAPI connection, run by :meth:`Database.direct_write`."""
 
-    def __init__(self, connection: Any, prepare: Callable[[Executable, list[str]], PreparedSQL]):
+    def __init__(
+        self,
+        connection: Any,
+        prepare: Callable[[Executable, list[str]], PreparedSQL],
+        *,
+        sole_writer: bool = False,
+    ):
         self._cursor = connection.cursor()
         self._prepare = prepare
+        self.sole_writer = sole_writer
+        """Whether no other write transaction runs meanwhile (SQLite's one writer): what the
+        writers lock to order themselves with the others' changes is held already."""
         self.found: dict[Any, Any] = {}
         """What the transaction's writers looked up, for the next writer of the same batch
         (``ostiary.group_commit``): valid until this transaction ends, and only in it."""
@@ -298,7 +307,7 @@ class DirectTransaction:
         return [tuple(row) for row in self._cursor.fetchall()]
 
     def execute(self, statement: Executable, **params: Any) -> None:
-        """Run an INSERT, UPDATE or DELETE."""
+        """Run a statement whose rows are not read: an INSERT, UPDATE or DELETE, or a lock."""
         prepared = self._prepare(statement, sorted(params))
         self._cursor.execute(prepared.sql, prepared.parameters(params))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,3 +58,26 @@ def migrated_factory(dialect: str, data_dir: Path, prefix: str) -> Iterator[Fact
             yield made
         finally:
             made.close()
+
+
+def wait_for_lock_waiters(
+    url: str, count: int, *, give_up: Callable[[], bool] = lambda: False, timeout: float = 10.0
+) -> bool:
+    """Whether ``count`` sessions of the database at ``url`` (a SQLAlchemy URL) came to wait
+    for a lock (a row's, a transaction's, an advisory one) within ``timeout`` seconds; False
+    as soon as ``give_up`` says so. What a race test waits for before it lets the holder go:
+    the request it holds off is then known to be queued, not merely slow."""
+    import psycopg
+
+    query = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as connection:
+        while time.monotonic() < deadline and not give_up():
+            row = connection.execute(query).fetchone()
+            if row is not None and row[0] >= count:
+                return True
+            time.sleep(0.01)
+    return False

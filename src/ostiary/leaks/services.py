@@ -19,6 +19,7 @@ from ostiary.alerts.services import raise_alerts
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.rules import TOKEN_PATTERN, revocable_kind
 from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.queries import hold_for_change
 from ostiary.oauth_clients.services import retire_secret
 from ostiary.security.tokens import TokenKind
 from ostiary.tokens.models import (
@@ -105,9 +106,10 @@ def find_stored(unit: Unit, token: str) -> StoredLeak | None:
 
 
 def find_client_secret(unit: Unit, token: str) -> LeakedClientSecret | None:
-    """The client whose current or previous secret ``token`` is, locked (a rotation is decided
-    before or after this); None without a lookup when it is not a well-formed client secret,
-    and None when no client has it (a first-party client has no secret)."""
+    """The client whose current or previous secret ``token`` is, its row locked and its change
+    lock held (a rotation, or the storing of its tokens, is decided before or after this); None
+    without a lookup when it is not a well-formed client secret, and None when no client has it
+    (a first-party client has no secret)."""
     if revocable_kind(token) != TokenKind.CLIENT_SECRET:
         return None
     secret_hash = unit.hasher.hash(token)
@@ -123,6 +125,7 @@ def find_client_secret(unit: Unit, token: str) -> LeakedClientSecret | None:
     )
     if client is None:
         return None
+    hold_for_change(unit.session, client.id)
     return LeakedClientSecret(client, previous=client.secret_hash != secret_hash)
 
 

@@ -1,8 +1,11 @@
-"""Finding OAuth clients: an account's, or one by id (as the ORM object or its record)."""
+"""Finding OAuth clients: an account's, or one by id (as the ORM object or its record); and
+the lock that orders a change to a client with the storing of its client-credentials tokens."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ostiary.oauth_clients.errors import ClientNotFound
@@ -18,9 +21,10 @@ def find_client(
     session: Session, client_id: str, *, owner_id: str | None = None, for_change: bool = False
 ) -> OAuthClient:
     """A client by id; with ``owner_id``, only among that account's clients. ``for_change``
-    locks its row (PostgreSQL; SQLite's writer lock is held already) for a change decided on
-    what it reads: a rotation deciding on a secret that a leak report, committing meanwhile,
-    retired would otherwise give the leaked secret a grace (``leaks.services``)."""
+    locks its row and holds its change lock (:func:`hold_for_change`; PostgreSQL, where SQLite's
+    writer lock is held already) for a change decided on what it reads: a rotation deciding on
+    a secret that a leak report, committing meanwhile, retired would otherwise give the leaked
+    secret a grace (``leaks.services``)."""
     query = select(OAuthClient).where(OAuthClient.id == client_id)
     if owner_id is not None:
         query = query.where(OAuthClient.owner_id == owner_id)
@@ -29,4 +33,37 @@ def find_client(
     client = session.scalar(query)
     if client is None:
         raise ClientNotFound()
+    if for_change:
+        hold_for_change(session, client.id)
     return client
+
+
+# The change lock (PostgreSQL): a transaction-scoped advisory lock per client, in a key space
+# of its own (the two-key form; the events' chain lock is a one-key lock). The storing of a
+# client's client-credentials tokens holds it shared (``tokens.client_credentials``); whatever
+# changes what that storing decides on (the client's secrets, scopes or owner, its deletion, a
+# suspension of one of its authorizations) holds it exclusively until it commits. A row lock
+# would order them too, but PostgreSQL grants a new FOR SHARE past a queued UPDATE, so a steady
+# stream of tokens could hold a leak report off; an advisory lock queues a new shared holder
+# behind a waiting exclusive one, and costs no write of the row. Locks are taken in one order:
+# the client's row first, then this. SQLite's writer lock orders all writers already.
+CHANGE_LOCK_SPACE = 0x6F63_6C69  # "ocli"
+_KEY: tuple[ColumnElement[Any], ...] = (
+    literal_column(str(CHANGE_LOCK_SPACE)),
+    func.hashtext(bindparam("client_id")),
+)
+WAIT_FOR_CHANGES = select(func.pg_advisory_xact_lock_shared(*_KEY))
+"""Hold the client's change lock shared (``client_id``), once no change holds it."""
+TRY_WAIT_FOR_CHANGES = select(func.pg_try_advisory_xact_lock_shared(*_KEY))
+"""Hold the client's change lock shared (``client_id``) if no change holds it or waits for it:
+one row, true when it is held."""
+_HOLD_FOR_CHANGE = select(func.pg_advisory_xact_lock(*_KEY))
+
+
+def hold_for_change(session: Session, client_id: str) -> None:
+    """Hold the client's change lock exclusively until the transaction ends (PostgreSQL): a
+    storing of its tokens under way is waited for, and one that comes later waits for this
+    change's commit and reads its outcome. Take it before reading what the change decides on,
+    after locking the client's row where the change locks it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_HOLD_FOR_CHANGE, {"client_id": client_id})

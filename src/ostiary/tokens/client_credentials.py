@@ -6,8 +6,9 @@ authorization per client and scope set carries every such token. Reading the cli
 authorizations (the client compared with the one the request authenticated and the grant
 checked, which the worker may have remembered for a few seconds: ``ClientMemory``) and storing
 the token and its event are three prepared statements in a direct transaction
-(:meth:`ostiary.db.Database.direct_write`): measured on these machines, the same work through
-ORM objects cost four times as much (docs/architecture.md).
+(:meth:`ostiary.db.Database.direct_write`), on PostgreSQL after the client's change lock, which
+orders them with the changes of the client (``oauth_clients.queries``). Measured on these
+machines, the same work through ORM objects cost four times as much (docs/architecture.md).
 
 The store mints the token at once and *stages* its writes (:attr:`ClientCredentialsTokens.staged`):
 the caller commits them, through :class:`ostiary.group_commit.GroupCommit` with the writes of
@@ -32,6 +33,7 @@ from ostiary.events import INSERT_EVENT, RequestContext, event_row
 from ostiary.oauth2.protocols import Client, TokenSet
 from ostiary.oauth_clients.errors import ClientChanged
 from ostiary.oauth_clients.models import OAuthClient
+from ostiary.oauth_clients.queries import TRY_WAIT_FOR_CHANGES, WAIT_FOR_CHANGES
 from ostiary.oauth_clients.records import CLIENT_RECORD, ClientRecord
 from ostiary.prepared import DirectTransaction, as_list
 from ostiary.security.hashing import SecretHasher
@@ -45,11 +47,12 @@ _clients = table_of(OAuthClient)
 
 # What the transaction that stores a client's tokens checks, in one query: the client as it
 # stands now (what authenticates it and scopes its tokens), and its live client-credentials
-# authorizations with their suspension. On PostgreSQL the client's row is read FOR SHARE: a
-# rotation, leak report or deletion not yet committed is waited for and its outcome read (READ
-# COMMITTED re-reads a row it waited on), and one that comes later waits for these tokens'
-# commit, so no token is stored for a secret retired meanwhile. SQLite's writer lock, which the
-# transaction holds from its start, serialises the two already (the clause is not rendered).
+# authorizations with their suspension. On PostgreSQL it is read in a statement of its own once
+# the client's change lock is held shared (``oauth_clients.queries``): a rotation, leak report,
+# deletion or suspension not yet committed is waited for and its outcome read (READ COMMITTED
+# reads what committed before the statement began), and one that comes later waits for these
+# tokens' commit, so no token is stored for a secret retired meanwhile. SQLite's writer lock,
+# which the transaction holds from its start, serialises the two already.
 _RECORD_COLUMNS = CLIENT_RECORD.columns()
 _read_record = CLIENT_RECORD.reader([column.name for column in _RECORD_COLUMNS])
 _CLIENT_STATE = (
@@ -70,7 +73,6 @@ _CLIENT_STATE = (
         )
     )
     .where(_clients.c.id == bindparam("client_id"))
-    .with_for_update(read=True, of=_clients)
 )
 _INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)
 _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
@@ -88,7 +90,31 @@ class _ClientState:
     authorizations: list[LiveAuthorization]
 
 
+class ClientBeingChanged(Exception):
+    """A batch's second client (or later) is being changed: the batch gives way (it is rolled
+    back, and each of its tokens stored alone) rather than wait while it holds the change lock
+    of another, which a change of both clients (a report of several leaked secrets) may want:
+    that would be a deadlock, which PostgreSQL ends only after a second."""
+
+
+def _wait_for_changes(transaction: DirectTransaction, client_id: str) -> None:
+    """Hold the client's change lock shared (PostgreSQL) before reading it: the first client of
+    a transaction waits for it; a later one takes it only if it is free (ClientBeingChanged)."""
+    if transaction.sole_writer:
+        return
+    if not transaction.found.get(_wait_for_changes):
+        transaction.found[_wait_for_changes] = True
+        # Its answer is not read: psycopg's pipeline sends it with the read of the client, in
+        # one round trip, and the server runs the read once it holds the lock.
+        transaction.execute(WAIT_FOR_CHANGES, client_id=client_id)
+        return
+    held = transaction.first(TRY_WAIT_FOR_CHANGES, client_id=client_id)
+    if held is None or not held[0]:
+        raise ClientBeingChanged(client_id)
+
+
 def _client_state(transaction: DirectTransaction, client_id: str) -> _ClientState:
+    _wait_for_changes(transaction, client_id)
     rows = transaction.rows(_CLIENT_STATE, client_id=client_id, kind=_KIND)
     if not rows:
         return _ClientState(None, [])
