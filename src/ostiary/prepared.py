@@ -372,15 +372,18 @@ class ReadModel(Generic[Model]):
         """A SELECT of :meth:`columns`; add the FROM, joins and WHERE of a lookup to it."""
         return select(*self.columns())
 
-    def reader(self, labels: Sequence[str]) -> Callable[[Row], Model]:
-        """A function turning a row whose columns carry ``labels`` into the model.
+    def reader(self, labels: Sequence[str], prefix: str = "") -> Callable[[Row], Model]:
+        """A function turning a row whose columns carry ``labels`` into the model (its fields'
+        under ``prefix`` + their names, as :meth:`columns` labels them).
 
         Its code is generated once, as ``dataclasses`` generates ``__init__``: a call of the
         model with each field's converted ``row[position]``, as one would write by hand; a
         closure per field cost half as much again (docs/architecture.md).
         """
         namespace: dict[str, Any] = {}
-        expression = self._expression({label: i for i, label in enumerate(labels)}, "", namespace)
+        expression = self._expression(
+            {label: i for i, label in enumerate(labels)}, prefix, namespace
+        )
         exec(f"def read(row):\n    return {expression}\n", namespace)  # noqa: S102 (our own code)
         return namespace["read"]  # type: ignore[no-any-return]
 

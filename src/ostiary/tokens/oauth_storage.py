@@ -21,9 +21,16 @@ from ostiary.oauth2.protocols import (
     StoredRefresh,
     StoredToken,
 )
+from ostiary.oauth_clients.oauth_storage import Clients
+from ostiary.oauth_clients.records import ClientRecord
 from ostiary.security.hashing import SecretHasher
 from ostiary.tokens import device
-from ostiary.tokens.descriptions import TokenDescription, describe_token
+from ostiary.tokens.descriptions import (
+    TokenDescription,
+    client_with_access,
+    complete_description,
+    describe_token,
+)
 from ostiary.tokens.models import (
     AccessToken,
     Authorization,
@@ -274,16 +281,48 @@ class Revocations:
 
 
 class TokenDescriptions:
-    """Token introspection (RFC 7662) by the prepared lookups of ``tokens.descriptions``."""
+    """Token introspection (RFC 7662) by the prepared lookups of ``tokens.descriptions``.
+
+    Given the token the request names (``named``), it is the endpoint's client store too
+    (``ClientStore``): the client is read with that access token in one lookup
+    (``descriptions.client_with_access``), and describing the token then reads nothing more
+    (a refresh token excepted). The client is authenticated on what that lookup read, as a
+    lookup of its own would have read it."""
 
     def __init__(
-        self, database: Database, hasher: SecretHasher, api_key_max_age: int | None = None
+        self,
+        database: Database,
+        hasher: SecretHasher,
+        api_key_max_age: int | None = None,
+        *,
+        named: str | None = None,
     ) -> None:
         self._database = database
         self._hasher = hasher
         self._api_key_max_age = api_key_max_age
+        self._clients = Clients(database, hasher)
+        self._named = named
+        # What the client's lookup read of the named token: (its hash, the access token found).
+        self._read_with_client: tuple[str, TokenDescription | None] | None = None
+
+    def find_client(self, client_id: str) -> ClientRecord | None:
+        """The client, as last committed (read with the named token)."""
+        if self._named is None:
+            return self._clients.find_client(client_id)
+        token_hash = self._hasher.hash(self._named)
+        client, access = client_with_access(self._database, client_id, token_hash)
+        self._read_with_client = (token_hash, access)
+        return client
+
+    def secret_matches(self, client: ClientRecord, secret: str | None) -> bool:
+        """Whether the secret is the client's current one (constant time)."""
+        return self._clients.secret_matches(client, secret)
 
     def describe(self, token: str) -> TokenDescription | None:
         """The access or refresh token, as last committed (an API key's with its age limit:
         ``OSTIARY_API_KEY_MAX_AGE``, or its account's stricter one)."""
+        read = self._read_with_client
+        if read is not None and token == self._named:
+            token_hash, access = read
+            return complete_description(self._database, token_hash, access, self._api_key_max_age)
         return describe_token(self._database, self._hasher.hash(token), self._api_key_max_age)

@@ -216,11 +216,17 @@ async def token(request: Request) -> JSONResponse:
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
 
-def _client(request: Request, form: dict[str, str], *, allow_public: bool) -> ClientRecord:
+def _client(
+    request: Request,
+    form: dict[str, str],
+    *,
+    allow_public: bool,
+    clients: ClientStore[ClientRecord] | None = None,
+) -> ClientRecord:
     services = services_of(request)
     credentials = client_credentials(request.headers.get("authorization"), form)
     return authenticate_client(
-        Clients(services.database, services.hasher),
+        clients if clients is not None else Clients(services.database, services.hasher),
         services.failure_throttle,
         request_context(request).ip,
         credentials,
@@ -244,10 +250,14 @@ async def introspect(request: Request) -> JSONResponse:
     form = await _form(request)
     services = services_of(request)
     with _oauth_errors(request):
-        client = _client(request, form, allow_public=False)
+        # One store for both: it reads the client and the token together.
         tokens = TokenDescriptions(
-            services.database, services.hasher, services.settings.api_key_max_age
+            services.database,
+            services.hasher,
+            services.settings.api_key_max_age,
+            named=form.get("token"),
         )
+        client = _client(request, form, allow_public=False, clients=tokens)
         body = rfc7662.introspect(tokens, client, form, utcnow())
     return JSONResponse(body, headers={**NO_STORE, **CORS})
 
