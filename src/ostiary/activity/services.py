@@ -20,6 +20,7 @@ and ``audit verify`` reports it instead of the sealer vouching for it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,9 +43,13 @@ logger = logging.getLogger("ostiary.activity")
 # batches of 250 and 84 in batches of 500; on the token path, 250 against 100 gave 6% more
 # tokens a second at the same p99, and 500 a worse p99 (docs/architecture.md).
 BATCH_SIZE = 250
-# At most this many batches a run (10,000 events, two runs' worth at 1,000 tokens a second
-# every 5 s): a backlog is worked off over several runs, never in one burst.
-MAX_BATCHES = 40
+# A run goes on while it finds batches full, for at most this long: what a live server recorded
+# since the last run (tens of thousands of events at thousands of tokens a second) is sealed in
+# one run, and a backlog of millions (the first run after migration 0015) is worked off over
+# several. A cap on batches instead (40, 10,000 events) let a server issuing 5,000 tokens a
+# second fall further behind every run until its events aged past GRACE and were never sealed
+# (docs/architecture.md, "The sealer keeps up").
+RUN_SECONDS = 30.0
 # The server seals its events within seconds of their commit; one older than this and still
 # unsealed was inserted outside the server (or its server died and stayed down that long).
 GRACE = timedelta(minutes=10)
@@ -183,14 +188,15 @@ def seal_events(
     subscribers: Sequence[SealedEventsSubscriber] = (),
     *,
     batch_size: int = BATCH_SIZE,
-    max_batches: int = MAX_BATCHES,
+    run_seconds: float = RUN_SECONDS,
     now: datetime | None = None,
 ) -> int:
     """The sealing job: seal what is waiting, each batch planned in a read transaction and
-    written in a short write transaction of its own; how many were sealed. ``now`` (the
-    current time by default) is when :data:`GRACE` is counted back from."""
+    written in a short write transaction of its own, for up to ``run_seconds``; how many were
+    sealed. ``now`` (the current time by default) is when :data:`GRACE` is counted back from."""
     total = 0
-    for _ in range(max_batches):
+    ends = time.monotonic() + run_seconds
+    while time.monotonic() < ends:
         with database.unit_of_work(write=False) as session:
             plan = plan_batch(session, key, limit=batch_size, now=now)
         if plan is None or not plan.events:
@@ -255,12 +261,15 @@ def prune_events(
     key: bytes,
     now: datetime | None = None,
     batch_size: int = BATCH_SIZE,
-    max_batches: int = MAX_BATCHES,
+    run_seconds: float = RUN_SECONDS,
 ) -> int:
-    """The retention job: delete sealed events older than ``retention_days``; how many."""
+    """The retention job: delete sealed events older than ``retention_days``, for up to
+    ``run_seconds`` (as the sealer: the events a busy server records in a minute are pruned in
+    one run); how many."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     total = 0
-    for _ in range(max_batches):
+    ends = time.monotonic() + run_seconds
+    while time.monotonic() < ends:
         with database.unit_of_work(write=True) as session:
             count = prune_batch(session, key, cutoff, limit=batch_size)
         total += count

@@ -58,6 +58,38 @@ def sealed(database: Database, record: Callable[..., None]) -> Database:
     return database
 
 
+def test_a_run_seals_all_that_waits_however_many_batches_it_takes(
+    database: Database, record: Callable[..., None]
+) -> None:
+    # A busy server records more between two runs than any fixed number of batches holds:
+    # a run that stopped at one (40 once) fell further behind every run.
+    record(60)
+    assert seal_events(database, KEY, batch_size=1) == 60
+    report = _verify(database)
+    assert (report.intact, report.unsealed, report.head_seq) == (True, 0, 60)
+
+
+def test_a_run_stops_after_its_time_and_the_next_goes_on(
+    database: Database, record: Callable[..., None]
+) -> None:
+    record(5)
+    assert seal_events(database, KEY, batch_size=1, run_seconds=0) == 0
+    assert _verify(database).unsealed == 5
+    assert seal_events(database, KEY, batch_size=1) == 5
+    assert _verify(database).intact
+
+
+def test_a_prune_run_deletes_all_that_is_due_however_many_batches_it_takes(
+    database: Database, record: Callable[..., None]
+) -> None:
+    old = utcnow() - timedelta(days=30)
+    record(60)
+    _age(database, old)
+    assert seal_events(database, KEY, now=old) == 60  # sealed within the grace of "then"
+    assert prune_events(database, 7, key=KEY, batch_size=1) == 60
+    assert _verify(database).intact
+
+
 def test_events_are_inserted_unsealed_and_sealed_in_order(
     database: Database, record: Callable[..., None]
 ) -> None:
