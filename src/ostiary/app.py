@@ -30,7 +30,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from ostiary import __version__
 from ostiary.accounts.passwords import PasswordChecker
 from ostiary.activity.chain import chain_key
-from ostiary.activity.services import seal_events
+from ostiary.activity.services import RUN_SECONDS, seal_events
 from ostiary.alerts.services import alert_at_authentication, raise_alerts
 from ostiary.config import Settings
 from ostiary.db import Database
@@ -249,16 +249,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # A reset or verification link is sent at once, not at the next interval.
         nudge=services.sending,
     )
-    # A sealing that queued a notification wakes the sending at once (after its commit), so
-    # the mail leaves within one sealing interval of its event instead of up to two.
     frequent = PeriodicRunner(
-        frequent_jobs(services, wake_sending=services.sending.wake),
+        frequent_jobs(services),
+        JobContext(services.database, services.settings),
+        services.settings.usage_flush_seconds,
+    )
+    # Sealing runs apart too: under a heavy load a run seals for up to RUN_SECONDS, which must
+    # not hold up the usage flush, whose alerts may suspend a credential. A sealing that queued
+    # a notification wakes the sending at once (after its commit), so the mail leaves within
+    # one sealing interval of its event instead of up to two.
+    sealing = PeriodicRunner(
+        sealing_jobs(services, wake_sending=services.sending.wake),
         JobContext(services.database, services.settings),
         services.settings.usage_flush_seconds,
     )
     tasks = [
         asyncio.create_task(runner.run_forever(), name="ostiary-periodic"),
         asyncio.create_task(frequent.run_forever(), name="ostiary-frequent"),
+        asyncio.create_task(sealing.run_forever(), name="ostiary-sealing"),
         asyncio.create_task(sending.run_forever(), name="ostiary-sending"),
     ]
     # SQLite's checkpoints on a thread, not in a group commit on the loop (ostiary.wal_checkpoints).
@@ -274,25 +282,44 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            # A graceful stop loses nothing counted: the flush and the sealing run once more.
-            # The sending need not: what is queued stays queued, for the next worker to send.
+            # A graceful stop loses nothing counted: the flush and the sealing run once more
+            # (the sealing briefly: what it leaves, the next server seals). The sending need
+            # not: what is queued stays queued, for the next worker to send.
             await asyncio.to_thread(frequent.run_once)
+            stopping = sealing_jobs(services, run_seconds=STOP_SEALING_SECONDS)
+            await asyncio.to_thread(
+                PeriodicRunner(
+                    stopping, JobContext(services.database, services.settings), 0
+                ).run_once
+            )
     finally:
         await asyncio.to_thread(services.database.checkpoint_in_commits)
 
 
-def frequent_jobs(
-    services: Services, *, wake_sending: Callable[[], None] | None = None
-) -> tuple[Job, ...]:
-    """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS``, in this order (and once more at a
-    graceful stop): flushing the usage counters (which raises alerts), then sealing the
-    activity log's new events into its hash chain (which queues their deliveries, alert mail
-    and notifications). A sealing that queued a notification calls ``wake_sending`` once it
-    has committed."""
-    jobs: list[Job] = []
+def frequent_jobs(services: Services) -> tuple[Job, ...]:
+    """The jobs run every ``OSTIARY_USAGE_FLUSH_SECONDS`` (and once more at a graceful stop):
+    flushing the usage counters, which raises alerts."""
     usage = services.usage
-    if usage is not None:
-        jobs.append(Job("usage flush", lambda context: usage(context.database)))
+    if usage is None:
+        return ()
+    return (Job("usage flush", lambda context: usage(context.database)),)
+
+
+# How long the sealing at a graceful stop may run: a stop is not held up by a backlog, which
+# the next server to start seals (within GRACE).
+STOP_SEALING_SECONDS = 5.0
+
+
+def sealing_jobs(
+    services: Services,
+    *,
+    wake_sending: Callable[[], None] | None = None,
+    run_seconds: float = RUN_SECONDS,
+) -> tuple[Job, ...]:
+    """Sealing the activity log's new events into its hash chain (which queues their
+    deliveries, alert mail and notifications), run every ``OSTIARY_USAGE_FLUSH_SECONDS`` in a
+    runner of its own (``lifespan``), each run for up to ``run_seconds``. A sealing that queued
+    a notification calls ``wake_sending`` once it has committed."""
     key = chain_key(load_or_create_secret(services.settings))
     # The account notifications (docs/notifications.md) are told of each batch after the
     # webhooks and the alert mail, in the same sealing transaction.
@@ -304,15 +331,14 @@ def frequent_jobs(
     )
 
     def seal(context: JobContext) -> int:
-        sealed = seal_events(context.database, key, subscribers)
+        sealed = seal_events(context.database, key, subscribers, run_seconds=run_seconds)
         if queued.is_set():
             queued.clear()
             if wake_sending is not None:
                 wake_sending()
         return sealed
 
-    jobs.append(Job("seal events", seal))
-    return tuple(jobs)
+    return (Job("seal events", seal),)
 
 
 def delivery_jobs(services: Services) -> tuple[Job, ...]:

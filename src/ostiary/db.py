@@ -457,6 +457,18 @@ class Database:
         finally:
             session.close()
 
+    def lost_a_race(self, error: BaseException) -> bool:
+        """Whether ``error`` (raised through SQLAlchemy or by the driver) ended a transaction that
+        lost a race with another, a deadlock that PostgreSQL broke, and may simply be run
+        again."""
+        cause = getattr(error, "orig", error)
+        # PostgreSQL's class 40, "transaction rollback": a deadlock detected (40P01), a
+        # serialization failure (40001). psycopg's classes of them share no base of their own.
+        sqlstate = (
+            getattr(cause, "sqlstate", None) if isinstance(cause, self._dbapi_error) else None
+        )
+        return not self.is_sqlite and str(sqlstate or "").startswith("40")
+
     def ping(self) -> None:
         """One trivial query on this thread's lookup connection; raises when the database
         cannot be reached (a dead connection is replaced once, as for any lookup)."""

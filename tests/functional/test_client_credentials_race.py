@@ -37,7 +37,7 @@ from ostiary.group_commit import Work
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.services import respond_to_leak
 from ostiary.oauth_clients.errors import ClientChanged
-from ostiary.oauth_clients.queries import find_client
+from ostiary.oauth_clients.queries import WAIT_FOR_CHANGES, find_client
 from ostiary.oauth_clients.records import load_client_record
 from ostiary.oauth_clients.services import rotate_secret
 from ostiary.tokens.client_credentials import ClientCredentialsTokens
@@ -305,6 +305,37 @@ def test_a_change_waiting_for_a_token_is_not_overtaken_by_later_tokens(
     assert rotation.answer().status_code == 200
     refused = token.answer()
     assert refused.status_code == 401, refused.text  # decided on the rotated client
+
+
+def test_a_change_and_a_token_making_an_authorization_do_not_deadlock(
+    served_on_postgresql: Served,
+) -> None:
+    # The store holds the change lock shared, then inserts an authorization (the first token of
+    # a scope set), whose foreign key takes a key share of the client's row. A change that
+    # locked that row before it waited for the change lock would deadlock with it.
+    served = served_on_postgresql
+    database = served.factory.database
+    store = served.staged_token(served.client_id, ["identity"])
+    locked, go = threading.Event(), threading.Event()
+
+    def storing() -> None:
+        with database.direct_write() as transaction:
+            transaction.first(WAIT_FOR_CHANGES, client_id=served.client_id)  # the store's start
+            locked.set()
+            assert go.wait(timeout=30)
+            store(transaction)
+
+    stored = Asked(storing)
+    assert locked.wait(timeout=30)
+    rotate = f"/oauth/clients/{served.client_id}/actions/rotate-credentials"
+    rotation = Asked(lambda: served.api("POST", rotate, {}))
+    try:
+        assert served.waits(rotation), rotation
+    finally:
+        go.set()
+    stored.answer()  # committed: no deadlock
+    assert rotation.answer().status_code == 200
+    assert served.token_for("identity").status_code == 401  # the rotated secret
 
 
 def test_a_token_batch_waiting_for_a_change_holds_no_other_clients_lock(

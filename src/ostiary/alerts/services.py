@@ -38,7 +38,6 @@ from ostiary.db import new_id, table_of
 from ostiary.events import SYSTEM, RequestContext, record_event
 from ostiary.metrics import ALERTS_RAISED
 from ostiary.oauth_clients.models import OAuthClient
-from ostiary.oauth_clients.queries import hold_for_change
 from ostiary.tokens.authenticator import AuthenticationFinding
 from ostiary.tokens.models import Authorization
 from ostiary.tokens.services import lineage
@@ -206,13 +205,9 @@ def _suspend(
 ) -> None:
     """Suspend the credential and its live descendants, by this alert: a child made with a
     stolen token would otherwise go on working (and could reinstate its parent). Descendants
-    already suspended keep their own alert.
-
-    A client's authorization is suspended under the client's change lock: a storing of its
-    client-credentials tokens then sees the suspension, or is seen by it, and never makes a
-    fresh authorization for another scope set past it (``tokens.client_credentials``)."""
-    if credential.client_id is not None:
-        hold_for_change(session, credential.client_id)
+    already suspended keep their own alert. A storing of the client's client-credentials
+    tokens that would make a fresh authorization for another scope set reads these rows locked
+    first, so it waits for this suspension and sees it (``tokens.client_credentials``)."""
     suspended = 0
     for generation in lineage(session, Authorization.id == credential.id):
         result = session.execute(

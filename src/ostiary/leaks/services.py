@@ -113,19 +113,23 @@ def find_client_secret(unit: Unit, token: str) -> LeakedClientSecret | None:
     if revocable_kind(token) != TokenKind.CLIENT_SECRET:
         return None
     secret_hash = unit.hasher.hash(token)
+    has_secret = or_(
+        OAuthClient.secret_hash == secret_hash, OAuthClient.previous_secret_hash == secret_hash
+    )
+    client_id = unit.session.scalar(select(OAuthClient.id).where(has_secret))
+    if client_id is None:
+        return None
+    # The change lock before the row (oauth_clients.queries): the row is then read again, as a
+    # rotation committed meanwhile left it.
+    hold_for_change(unit.session, client_id)
     client = unit.session.scalar(
         select(OAuthClient)
-        .where(
-            or_(
-                OAuthClient.secret_hash == secret_hash,
-                OAuthClient.previous_secret_hash == secret_hash,
-            )
-        )
+        .where(OAuthClient.id == client_id, has_secret)
         .with_for_update(of=OAuthClient)
+        .execution_options(populate_existing=True)
     )
     if client is None:
         return None
-    hold_for_change(unit.session, client.id)
     return LeakedClientSecret(client, previous=client.secret_hash != secret_hash)
 
 

@@ -237,7 +237,7 @@ def notifications_enqueuer(
 ) -> SealedEventsSubscriber | None:
     """The subscriber that queues the notifications, or None when no SMTP server is
     configured (``ostiary check`` says mail is off; nothing is queued or remembered).
-    ``on_queued`` is called when a batch queued mail (``app.frequent_jobs`` then wakes the
+    ``on_queued`` is called when a batch queued mail (``app.sealing_jobs`` then wakes the
     sending once the sealing commits)."""
     if settings.smtp_url is None:
         return None

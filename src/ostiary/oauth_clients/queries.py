@@ -21,7 +21,7 @@ def find_client(
     session: Session, client_id: str, *, owner_id: str | None = None, for_change: bool = False
 ) -> OAuthClient:
     """A client by id; with ``owner_id``, only among that account's clients. ``for_change``
-    locks its row and holds its change lock (:func:`hold_for_change`; PostgreSQL, where SQLite's
+    holds its change lock (:func:`hold_for_change`) and locks its row (PostgreSQL; SQLite's
     writer lock is held already) for a change decided on what it reads: a rotation deciding on
     a secret that a leak report, committing meanwhile, retired would otherwise give the leaked
     secret a grace (``leaks.services``)."""
@@ -29,12 +29,11 @@ def find_client(
     if owner_id is not None:
         query = query.where(OAuthClient.owner_id == owner_id)
     if for_change:
+        hold_for_change(session, client_id)  # before the row: see hold_for_change
         query = query.with_for_update()
     client = session.scalar(query)
     if client is None:
         raise ClientNotFound()
-    if for_change:
-        hold_for_change(session, client.id)
     return client
 
 
@@ -46,7 +45,9 @@ def find_client(
 # would order them too, but PostgreSQL grants a new FOR SHARE past a queued UPDATE, so a steady
 # stream of tokens could hold a leak report off; an advisory lock queues a new shared holder
 # behind a waiting exclusive one, and costs no write of the row. Locks are taken in one order:
-# the client's row first, then this. SQLite's writer lock orders all writers already.
+# this first, then the client's row. A store holding it shared may still take the row's key
+# share (the foreign key of an authorization it inserts), so a change that locked the row and
+# then waited here would deadlock with it. SQLite's writer lock orders all writers already.
 CHANGE_LOCK_SPACE = 0x6F63_6C69  # "ocli"
 _KEY: tuple[ColumnElement[Any], ...] = (
     literal_column(str(CHANGE_LOCK_SPACE)),
@@ -64,6 +65,6 @@ def hold_for_change(session: Session, client_id: str) -> None:
     """Hold the client's change lock exclusively until the transaction ends (PostgreSQL): a
     storing of its tokens under way is waited for, and one that comes later waits for this
     change's commit and reads its outcome. Take it before reading what the change decides on,
-    after locking the client's row where the change locks it."""
+    and before locking the client's row."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_HOLD_FOR_CHANGE, {"client_id": client_id})

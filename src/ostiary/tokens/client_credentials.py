@@ -48,11 +48,12 @@ _clients = table_of(OAuthClient)
 # What the transaction that stores a client's tokens checks, in one query: the client as it
 # stands now (what authenticates it and scopes its tokens), and its live client-credentials
 # authorizations with their suspension. On PostgreSQL it is read in a statement of its own once
-# the client's change lock is held shared (``oauth_clients.queries``): a rotation, leak report,
-# deletion or suspension not yet committed is waited for and its outcome read (READ COMMITTED
-# reads what committed before the statement began), and one that comes later waits for these
-# tokens' commit, so no token is stored for a secret retired meanwhile. SQLite's writer lock,
-# which the transaction holds from its start, serialises the two already.
+# the client's change lock is held shared (``oauth_clients.queries``): a rotation, leak report
+# or deletion not yet committed is waited for and its outcome read (READ COMMITTED reads what
+# committed before the statement began), and one that comes later waits for these tokens'
+# commit, so no token is stored for a secret retired meanwhile. A suspension is ordered by the
+# rows it writes instead (:data:`_SUSPENSIONS`). SQLite's writer lock, which the transaction
+# holds from its start, serialises them all already.
 _RECORD_COLUMNS = CLIENT_RECORD.columns()
 _read_record = CLIENT_RECORD.reader([column.name for column in _RECORD_COLUMNS])
 _CLIENT_STATE = (
@@ -73,6 +74,17 @@ _CLIENT_STATE = (
         )
     )
     .where(_clients.c.id == bindparam("client_id"))
+)
+# The client's live client-credentials authorizations, locked (PostgreSQL), when a token needs a
+# new one: read only then, it costs the hot path nothing.
+_SUSPENSIONS = (
+    select(_authorizations.c.id, _authorizations.c.suspended_by)
+    .where(
+        _authorizations.c.client_id == bindparam("client_id"),
+        _authorizations.c.kind == bindparam("kind"),
+        _authorizations.c.revoked_at.is_(None),
+    )
+    .with_for_update(read=True)
 )
 _INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)
 _INSERT_ACCESS_TOKEN = insert(table_of(AccessToken))
@@ -145,6 +157,14 @@ def _authorization_for(
         # JSON columns do not compare portably in SQL (PostgreSQL's json has no "="): match here.
         if sorted(as_list(stored_scopes) or ()) == scopes:
             return str(authorization_id)
+    if not transaction.sole_writer:
+        # A suspension may be under way (it writes these rows, not the client's): wait for it
+        # and read its outcome before making an authorization it would not cover.
+        for authorization_id, suspended_by in transaction.rows(
+            _SUSPENSIONS, client_id=client.id, kind=_KIND
+        ):
+            if suspended_by is not None:
+                _refuse_suspended(client, str(authorization_id), str(suspended_by))
     # The id, generation and timestamps are the model's defaults, applied by the transaction.
     created = transaction.first(
         _INSERT_AUTHORIZATION,

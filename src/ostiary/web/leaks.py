@@ -17,6 +17,8 @@ payload by ``leaks.rules.MAX_REPORTED_TOKENS``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -27,8 +29,11 @@ from ostiary.leaks.records import Verdict
 from ostiary.leaks.rules import parse_github_payload, parse_public_report
 from ostiary.leaks.services import respond_to_leak
 from ostiary.leaks.signatures import KeySetError, load_key_set, verify_payload
+from ostiary.unit import Unit
 from ostiary.web.context import request_context, services_of, unit_of
 from ostiary.web.json_body import parse_json_body
+
+T = TypeVar("T")
 
 router = APIRouter(tags=["leaks"], include_in_schema=False)
 logger = logging.getLogger("ostiary.leaks")
@@ -62,14 +67,16 @@ async def github_report(request: Request) -> JSONResponse:
         body,
     )
     reported = parse_github_payload(parse_json_body(body))
-    with services.database.unit_of_work(write=True) as session:
-        unit = unit_of(request, session)
+
+    def respond(unit: Unit) -> dict[str, bool]:
         # In one order whatever the payload's (PostgreSQL locks each row it finds FOR UPDATE):
         # two reports naming the same tokens in different orders cannot deadlock.
-        real = {
+        return {
             item.token: respond_to_leak(unit, item, where="github", tell_if_revoked=True)
             for item in sorted(reported, key=lambda item: item.token)
         }
+
+    real = _in_retried_unit(request, respond)
     verdicts = [
         Verdict(
             token_raw=item.token,
@@ -92,8 +99,30 @@ async def public_report(request: Request) -> JSONResponse:
     except TooManyRequests as spent:
         raise TooManyReports(spent.retry_after) from spent
     reported = parse_public_report(parse_json_body(await request.body()))
-    with services.database.unit_of_work(write=True) as session:
-        respond_to_leak(
-            unit_of(request, session), reported, where="public-report", tell_if_revoked=False
-        )
+    _in_retried_unit(
+        request,
+        lambda unit: respond_to_leak(unit, reported, where="public-report", tell_if_revoked=False),
+    )
     return JSONResponse(RECEIVED, status_code=202, headers={"Cache-Control": "no-store"})
+
+
+# How often a report is answered again when PostgreSQL broke a deadlock by rolling it back.
+REPORT_ATTEMPTS = 3
+
+
+def _in_retried_unit(request: Request, respond: Callable[[Unit], T]) -> T:
+    """``respond``'s result, in a write transaction run again when it lost a race (a deadlock
+    with a request that touched and suspended one of the reported credentials). A response to a
+    leak is idempotent, and a report that fails is a leaked credential left live until its
+    sender tries again: better to try here at once."""
+    database = services_of(request).database
+    for attempt in range(1, REPORT_ATTEMPTS):
+        try:
+            with database.unit_of_work(write=True) as session:
+                return respond(unit_of(request, session))
+        except Exception as error:
+            if not database.lost_a_race(error):
+                raise
+            logger.warning("a leak report lost a race (attempt %d); answering it again", attempt)
+    with database.unit_of_work(write=True) as session:
+        return respond(unit_of(request, session))
