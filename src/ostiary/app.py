@@ -258,8 +258,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # not hold up the usage flush, whose alerts may suspend a credential. A sealing that queued
     # a notification wakes the sending at once (after its commit), so the mail leaves within
     # one sealing interval of its event instead of up to two.
+    stop_sealing = threading.Event()
     sealing = PeriodicRunner(
-        sealing_jobs(services, wake_sending=services.sending.wake),
+        sealing_jobs(services, wake_sending=services.sending.wake, stop=stop_sealing),
         JobContext(services.database, services.settings),
         services.settings.usage_flush_seconds,
     )
@@ -277,6 +278,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
         finally:
             await services.wakeups.close()
+            stop_sealing.set()  # a run under way ends after its batch (its thread is not cancelled)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -315,11 +317,12 @@ def sealing_jobs(
     *,
     wake_sending: Callable[[], None] | None = None,
     run_seconds: float = RUN_SECONDS,
+    stop: threading.Event | None = None,
 ) -> tuple[Job, ...]:
     """Sealing the activity log's new events into its hash chain (which queues their
     deliveries, alert mail and notifications), run every ``OSTIARY_USAGE_FLUSH_SECONDS`` in a
-    runner of its own (``lifespan``), each run for up to ``run_seconds``. A sealing that queued
-    a notification calls ``wake_sending`` once it has committed."""
+    runner of its own (``lifespan``), each run for up to ``run_seconds`` and until ``stop`` is
+    set. A sealing that queued a notification calls ``wake_sending`` once it has committed."""
     key = chain_key(load_or_create_secret(services.settings))
     # The account notifications (docs/notifications.md) are told of each batch after the
     # webhooks and the alert mail, in the same sealing transaction.
@@ -331,7 +334,7 @@ def sealing_jobs(
     )
 
     def seal(context: JobContext) -> int:
-        sealed = seal_events(context.database, key, subscribers, run_seconds=run_seconds)
+        sealed = seal_events(context.database, key, subscribers, run_seconds=run_seconds, stop=stop)
         if queued.is_set():
             queued.clear()
             if wake_sending is not None:

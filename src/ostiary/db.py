@@ -59,6 +59,8 @@ from ostiary.prepared import (
 from ostiary.wal_checkpoints import WalCheckpointer, restore_on_checkin, set_commit_checkpoints
 
 _PING: AnySelect = select(literal_column("1"))
+# PostgreSQL's SQLSTATEs of a transaction it rolled back to settle a race with another.
+_LOST_RACES = frozenset({"40P01", "40001"})
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -462,12 +464,12 @@ class Database:
         lost a race with another, a deadlock that PostgreSQL broke, and may simply be run
         again."""
         cause = getattr(error, "orig", error)
-        # PostgreSQL's class 40, "transaction rollback": a deadlock detected (40P01), a
-        # serialization failure (40001). psycopg's classes of them share no base of their own.
+        # A deadlock detected, a serialization failure: psycopg's classes of them share no base
+        # of their own.
         sqlstate = (
             getattr(cause, "sqlstate", None) if isinstance(cause, self._dbapi_error) else None
         )
-        return not self.is_sqlite and str(sqlstate or "").startswith("40")
+        return not self.is_sqlite and sqlstate in _LOST_RACES
 
     def ping(self) -> None:
         """One trivial query on this thread's lookup connection; raises when the database

@@ -6,8 +6,9 @@ transaction of its own, which compares the client as it stands with the one it a
 (``tokens.client_credentials``). A rotation, a leak report or a suspension that has not yet
 committed when that comparison reads the client must not let the token through once it
 commits: on PostgreSQL the store holds the client's change lock shared, which every change
-holds exclusively (``oauth_clients.queries``), and reads the client once it has it; on SQLite
-the writer lock orders the two. Without it, a leaked secret asking for a new scope set got a
+of the client holds exclusively (``oauth_clients.queries``), and reads the client once it has
+it, and it reads the authorizations a suspension writes locked before it makes one; on SQLite
+the writer lock orders them all. Without it, a leaked secret asking for a new scope set got a
 token in a fresh authorization the leak's revocation had not seen: live after the leak.
 """
 
@@ -44,7 +45,7 @@ from ostiary.tokens.client_credentials import ClientCredentialsTokens
 from ostiary.tokens.models import Authorization
 from ostiary.unit import Unit
 from tests.support.factories import Factory
-from tests.support.in_process import InProcessServer
+from tests.support.in_process import V3, InProcessServer
 from tests.support.own_loop import run_in_own_loop
 from tests.support.postgres import migrated_factory, wait_for_lock_waiters
 
@@ -336,6 +337,22 @@ def test_a_change_and_a_token_making_an_authorization_do_not_deadlock(
     stored.answer()  # committed: no deadlock
     assert rotation.answer().status_code == 200
     assert served.token_for("identity").status_code == 401  # the rotated secret
+
+
+def test_another_accounts_change_of_a_client_waits_for_none_of_its_tokens(
+    served_on_postgresql: Served,
+) -> None:
+    # Client ids are not secret: a lock taken before the owner is checked would let anyone hold
+    # up a client's tokens by asking to rotate it.
+    served = served_on_postgresql
+    stranger = served.factory.account("stranger")
+    headers = {"Accept": V3, "Authorization": f"Bearer {stranger.api_key}"}
+    rotate = f"/oauth/clients/{served.client_id}/actions/rotate-credentials"
+    store = served.staged_token(served.client_id, ["read"])
+    with held_open(served.factory.database.direct_write, store):  # a token being stored
+        refused = Asked(lambda: served.send("POST", rotate, headers=headers, json={}))
+        assert refused.done(timeout=10), "the stranger's request waited for the client's lock"
+    assert refused.answer().status_code == 404
 
 
 def test_a_token_batch_waiting_for_a_change_holds_no_other_clients_lock(

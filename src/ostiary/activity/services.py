@@ -20,6 +20,7 @@ and ``audit verify`` reports it instead of the sealer vouching for it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -194,13 +195,15 @@ def seal_events(
     batch_size: int = BATCH_SIZE,
     run_seconds: float = RUN_SECONDS,
     now: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
     """The sealing job: seal what is waiting, each batch planned in a read transaction and
-    written in a short write transaction of its own, for up to ``run_seconds``; how many were
-    sealed. ``now`` (the current time by default) is when :data:`GRACE` is counted back from."""
+    written in a short write transaction of its own, for up to ``run_seconds`` and until
+    ``stop`` is set (the server is stopping); how many were sealed. ``now`` (the current time
+    by default) is when :data:`GRACE` is counted back from."""
     total = 0
     ends = time.monotonic() + run_seconds
-    while time.monotonic() < ends:
+    while time.monotonic() < ends and not (stop is not None and stop.is_set()):
         with database.unit_of_work(write=False) as session:
             plan = plan_batch(session, key, limit=batch_size, now=now)
         if plan is None or not plan.events:

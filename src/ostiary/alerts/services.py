@@ -50,8 +50,10 @@ _alerts = table_of(Alert)
 def raise_alerts(
     session: Session, anomalies: Sequence[Anomaly], context: RequestContext = SYSTEM
 ) -> None:
-    """Raise each anomaly's alert once, in the caller's transaction (the AlertSink)."""
-    for anomaly in anomalies:
+    """Raise each anomaly's alert once, in the caller's transaction (the AlertSink), in the
+    order of their credentials' ids: the rows a suspension writes are then locked in the order
+    a token's storing reads them (``tokens.client_credentials``), and the two never deadlock."""
+    for anomaly in sorted(anomalies, key=lambda found: found.authorization_id or ""):
         raise_alert(session, anomaly, context)
 
 

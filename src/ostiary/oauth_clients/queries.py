@@ -25,10 +25,14 @@ def find_client(
     writer lock is held already) for a change decided on what it reads: a rotation deciding on
     a secret that a leak report, committing meanwhile, retired would otherwise give the leaked
     secret a grace (``leaks.services``)."""
-    query = select(OAuthClient).where(OAuthClient.id == client_id)
+    found = [OAuthClient.id == client_id]
     if owner_id is not None:
-        query = query.where(OAuthClient.owner_id == owner_id)
+        found.append(OAuthClient.owner_id == owner_id)
+    query = select(OAuthClient).where(*found)
     if for_change:
+        # Not another account's client: its lock would hold up the owner's tokens.
+        if session.scalar(select(OAuthClient.id).where(*found)) is None:
+            raise ClientNotFound()
         hold_for_change(session, client_id)  # before the row: see hold_for_change
         query = query.with_for_update()
     client = session.scalar(query)
@@ -40,8 +44,8 @@ def find_client(
 # The change lock (PostgreSQL): a transaction-scoped advisory lock per client, in a key space
 # of its own (the two-key form; the events' chain lock is a one-key lock). The storing of a
 # client's client-credentials tokens holds it shared (``tokens.client_credentials``); whatever
-# changes what that storing decides on (the client's secrets, scopes or owner, its deletion, a
-# suspension of one of its authorizations) holds it exclusively until it commits. A row lock
+# changes the client (its secrets, scopes or owner, its deletion) holds it exclusively until it
+# commits. A suspension of one of its authorizations is ordered by those rows instead. A row lock
 # would order them too, but PostgreSQL grants a new FOR SHARE past a queued UPDATE, so a steady
 # stream of tokens could hold a leak report off; an advisory lock queues a new shared holder
 # behind a waiting exclusive one, and costs no write of the row. Locks are taken in one order:

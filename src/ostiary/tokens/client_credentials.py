@@ -84,6 +84,9 @@ _SUSPENSIONS = (
         _authorizations.c.kind == bindparam("kind"),
         _authorizations.c.revoked_at.is_(None),
     )
+    # In one order, the one a flush suspends them in (``alerts.services.raise_alerts``): two
+    # suspensions of one client's authorizations never wait for this read the other way round.
+    .order_by(_authorizations.c.id)
     .with_for_update(read=True)
 )
 _INSERT_AUTHORIZATION = insert(_authorizations).returning(_authorizations.c.id)

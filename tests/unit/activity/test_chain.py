@@ -3,6 +3,7 @@ directly in the database, and retention keeping the chain verifiable from its an
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -67,6 +68,14 @@ def test_a_run_seals_all_that_waits_however_many_batches_it_takes(
     assert seal_events(database, KEY, batch_size=1) == 60
     report = _verify(database)
     assert (report.intact, report.unsealed, report.head_seq) == (True, 0, 60)
+
+
+def test_a_run_stops_when_the_server_stops(database: Database, record: Callable[..., None]) -> None:
+    record(3)
+    stopping = threading.Event()
+    stopping.set()
+    assert seal_events(database, KEY, batch_size=1, stop=stopping) == 0
+    assert seal_events(database, KEY) == 3
 
 
 def test_a_run_stops_after_its_time_and_the_next_goes_on(
