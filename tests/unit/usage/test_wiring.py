@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ostiary.app import build_services, frequent_jobs, sealing_jobs
+from ostiary.app import build_services, frequent_jobs
 from ostiary.config import load_settings
 from ostiary.periodic import default_jobs
 
@@ -25,13 +25,6 @@ def test_recording_can_be_turned_off(tmp_path: Path) -> None:
         == len(build_services(load_settings(data_dir=tmp_path)).request_observers) - 1
     )
     assert "usage flush" not in [job.name for job in frequent_jobs(services)]
-
-
-def test_sealing_runs_apart_from_the_usage_flush(tmp_path: Path) -> None:
-    # A long sealing run (a backlog under load) must not hold up the flush and its alerts.
-    services = build_services(load_settings(data_dir=tmp_path))
-    assert "seal events" not in [job.name for job in frequent_jobs(services)]
-    assert [job.name for job in sealing_jobs(services)] == ["seal events"]
 
 
 def test_old_usage_is_pruned_by_the_periodic_jobs() -> None:

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from ostiary import app as app_module
+from ostiary.activity.services import RUN_SECONDS
 from ostiary.config import load_settings
 from ostiary.migrate import upgrade
 from ostiary.web.context import Services
@@ -26,12 +27,11 @@ def _services(tmp_path: Path, **settings: object) -> Services:
     )
 
 
-def test_the_frequent_jobs_are_the_flush_and_the_sealing_only(tmp_path: Path) -> None:
+def test_the_flush_the_sealing_and_the_sending_run_apart(tmp_path: Path) -> None:
+    # A long sealing run (a backlog under load) must not hold up the flush and its alerts.
     services = _services(tmp_path, smtp_url="smtp://127.0.0.1:2525")
-    assert [job.name for job in app_module.frequent_jobs(services)] == [
-        "usage flush",
-        "seal events",
-    ]
+    assert [job.name for job in app_module.frequent_jobs(services)] == ["usage flush"]
+    assert [job.name for job in app_module.sealing_jobs(services)] == ["seal events"]
     assert [job.name for job in app_module.delivery_jobs(services)] == [
         "webhook deliveries",
         "mail outbox",
@@ -49,7 +49,7 @@ def test_a_stuck_delivery_job_does_not_stop_the_sealing(
         sending.set()
         released.wait(20)  # a receiver trickling its headers, as if for ever
 
-    def seal(database: object, key: object, subscribers: object) -> None:
+    def seal(database: object, key: object, subscribers: object, **options: object) -> None:
         sealed.append(1)
 
     monkeypatch.setattr(app_module, "send_deliveries", stuck)
@@ -74,3 +74,38 @@ def test_a_stuck_delivery_job_does_not_stop_the_sealing(
         run_in_own_loop(serve)
     finally:
         released.set()
+
+
+def test_a_stop_ends_the_sealing_under_way_and_seals_once_more_briefly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[tuple[float, threading.Event | None]] = []
+
+    def seal(
+        database: object,
+        key: object,
+        subscribers: object,
+        *,
+        run_seconds: float,
+        stop: threading.Event | None = None,
+    ) -> int:
+        runs.append((run_seconds, stop))
+        return 0
+
+    monkeypatch.setattr(app_module, "seal_events", seal)
+    app = FastAPI()
+    app.state.services = _services(tmp_path, usage_flush_seconds=0.1)
+
+    async def serve() -> None:
+        async with app_module.lifespan(app):
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if runs:
+                    break
+
+    run_in_own_loop(serve)
+    running, stopping = runs[0], runs[-1]
+    assert running[0] == RUN_SECONDS
+    assert running[1] is not None
+    assert running[1].is_set()  # a run still under way would have ended after its batch
+    assert stopping[0] == app_module.STOP_SEALING_SECONDS
