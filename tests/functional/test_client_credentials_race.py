@@ -65,22 +65,16 @@ class Served(InProcessServer):
         """A token of the client's, with its secret as it stands in this test."""
         return self.token(self.client_id, self.secret, scope)
 
-    def live_authorizations(self) -> int:
-        """The client's client-credentials authorizations not revoked."""
+    def live_authorizations(self, *client_ids: str, unsuspended: bool = False) -> int:
+        """The client-credentials authorizations of these clients (the test's own by default)
+        not revoked, and with ``unsuspended`` not suspended either."""
+        query = select(Authorization).where(
+            Authorization.client_id.in_(client_ids or [self.client_id]),
+            Authorization.revoked_at.is_(None),
+        )
+        if unsuspended:
+            query = query.where(Authorization.suspended_at.is_(None))
         with self.factory.database.unit_of_work(write=False) as session:
-            query = select(Authorization).where(
-                Authorization.client_id == self.client_id, Authorization.revoked_at.is_(None)
-            )
-            return len(session.scalars(query).all())
-
-    def live_unsuspended(self) -> int:
-        """The client's client-credentials authorizations neither revoked nor suspended."""
-        with self.factory.database.unit_of_work(write=False) as session:
-            query = select(Authorization).where(
-                Authorization.client_id == self.client_id,
-                Authorization.revoked_at.is_(None),
-                Authorization.suspended_at.is_(None),
-            )
             return len(session.scalars(query).all())
 
     def token_during(self, change: Change, scope: str) -> httpx.Response:
@@ -285,7 +279,7 @@ def test_a_suspension_while_a_token_is_stored_refuses_the_token(served: Served) 
     refused = served.token_during(suspend, "identity")
     assert refused.status_code == 401, refused.text
     assert "suspended after a security alert" in refused.json()["error_description"]
-    assert served.live_unsuspended() == 0
+    assert served.live_authorizations(unsuspended=True) == 0
 
 
 def test_a_change_waiting_for_a_token_is_not_overtaken_by_later_tokens(
@@ -370,21 +364,18 @@ def test_a_token_batch_waiting_for_a_change_holds_no_other_clients_lock(
     group_commit = served.factory.database.group_commit
     reported_first, report_second = threading.Event(), threading.Event()
 
-    def report_both(session: Session) -> None:
-        served.made(leak_report_of(served.secret))(session)
-        reported_first.set()
-        assert report_second.wait(timeout=30)
-        served.made(leak_report_of(other["secret"]))(session)
+    def report_both() -> None:
+        with served.write_unit() as session:
+            served.made(leak_report_of(served.secret))(session)
+            reported_first.set()
+            assert report_second.wait(timeout=30)
+            served.made(leak_report_of(other["secret"]))(session)
 
     async def batch() -> list[object]:
         runs = [group_commit.run(work) for work in works]  # one batch: queued in one turn
         return list(await asyncio.gather(*runs, return_exceptions=True))
 
-    def report() -> None:
-        with served.write_unit() as session:
-            report_both(session)
-
-    reporting = Asked(report)
+    reporting = Asked(report_both)
     assert reported_first.wait(timeout=30)
     stored = Asked(lambda: run_in_own_loop(batch))
     try:
@@ -396,12 +387,8 @@ def test_a_token_batch_waiting_for_a_change_holds_no_other_clients_lock(
     first, second = stored.answer()
     assert first is None, first  # stored before the report reached that client
     assert isinstance(second, ClientChanged), second
-    with served.factory.database.unit_of_work(write=False) as session:
-        live = select(Authorization).where(
-            Authorization.client_id.in_([other["id"], served.client_id]),
-            Authorization.revoked_at.is_(None),
-        )
-        assert session.scalars(live).all() == []  # the report revoked what was stored
+    # The report revoked what was stored.
+    assert served.live_authorizations(other["id"], served.client_id) == 0
 
 
 def waiters_holding_advisory_locks(url: str) -> int:

@@ -19,7 +19,7 @@ from ostiary.alerts.services import raise_alerts
 from ostiary.leaks.records import ReportedToken
 from ostiary.leaks.rules import TOKEN_PATTERN, revocable_kind
 from ostiary.oauth_clients.models import OAuthClient
-from ostiary.oauth_clients.queries import hold_for_change
+from ostiary.oauth_clients.queries import client_for_change
 from ostiary.oauth_clients.services import retire_secret
 from ostiary.security.tokens import TokenKind
 from ostiary.tokens.models import (
@@ -116,18 +116,7 @@ def find_client_secret(unit: Unit, token: str) -> LeakedClientSecret | None:
     has_secret = or_(
         OAuthClient.secret_hash == secret_hash, OAuthClient.previous_secret_hash == secret_hash
     )
-    client_id = unit.session.scalar(select(OAuthClient.id).where(has_secret))
-    if client_id is None:
-        return None
-    # The change lock before the row (oauth_clients.queries): the row is then read again, as a
-    # rotation committed meanwhile left it.
-    hold_for_change(unit.session, client_id)
-    client = unit.session.scalar(
-        select(OAuthClient)
-        .where(OAuthClient.id == client_id, has_secret)
-        .with_for_update(of=OAuthClient)
-        .execution_options(populate_existing=True)
-    )
+    client = client_for_change(unit.session, has_secret)
     if client is None:
         return None
     return LeakedClientSecret(client, previous=client.secret_hash != secret_hash)

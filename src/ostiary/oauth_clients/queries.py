@@ -28,17 +28,36 @@ def find_client(
     found = [OAuthClient.id == client_id]
     if owner_id is not None:
         found.append(OAuthClient.owner_id == owner_id)
-    query = select(OAuthClient).where(*found)
     if for_change:
-        # Not another account's client: its lock would hold up the owner's tokens.
-        if session.scalar(select(OAuthClient.id).where(*found)) is None:
-            raise ClientNotFound()
-        hold_for_change(session, client_id)  # before the row: see hold_for_change
-        query = query.with_for_update()
-    client = session.scalar(query)
+        client = client_for_change(session, *found)
+    else:
+        client = session.scalar(select(OAuthClient).where(*found))
     if client is None:
         raise ClientNotFound()
     return client
+
+
+def client_for_change(session: Session, *where: ColumnElement[bool]) -> OAuthClient | None:
+    """The client ``where`` finds, for a change: its change lock held (:func:`hold_for_change`)
+    and its row locked, as it stands once both are held; None when there is none.
+
+    On PostgreSQL the client's id is found first without a lock: a caller who cannot see the
+    client (another account's, a secret it does not have) takes no lock that would hold up its
+    tokens. The lock comes before the row's, and the row is then read again (``where`` still
+    holding), as a change committed meanwhile left it. SQLite's writer lock, held already,
+    orders every change: one read."""
+    if session.get_bind().dialect.name == "postgresql":
+        client_id = session.scalar(select(OAuthClient.id).where(*where))
+        if client_id is None:
+            return None
+        hold_for_change(session, client_id)
+        where = (*where, OAuthClient.id == client_id)
+    return session.scalar(
+        select(OAuthClient)
+        .where(*where)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 # The change lock (PostgreSQL): a transaction-scoped advisory lock per client, in a key space
